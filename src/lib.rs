@@ -1,0 +1,11 @@
+use leptos::prelude::*;
+
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! { <p class="b24pay">"b24pay"</p> }
+}

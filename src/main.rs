@@ -1,0 +1,3 @@
+fn main() {
+    b24pay_widget::start();
+}
