@@ -90,6 +90,30 @@ pub enum PaymentState {
 }
 
 impl PaymentState {
+    pub const ALL: [PaymentState; 5] = [
+        PaymentState::Processing,
+        PaymentState::RequiresAction,
+        PaymentState::Succeeded,
+        PaymentState::Declined,
+        PaymentState::Failed,
+    ];
+
+    /// The wire name (equal to the serde name; a test keeps them in step).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Processing => "processing",
+            PaymentState::RequiresAction => "requires_action",
+            PaymentState::Succeeded => "succeeded",
+            PaymentState::Declined => "declined",
+            PaymentState::Failed => "failed",
+        }
+    }
+
+    /// Looks up a wire name; for clients that read JSON without serde (the widget's wasm).
+    pub fn from_code(code: &str) -> Option<PaymentState> {
+        PaymentState::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
     pub fn is_final(self) -> bool {
         matches!(self, PaymentState::Succeeded | PaymentState::Declined)
     }
@@ -107,6 +131,19 @@ pub enum DeclineCode {
 }
 
 impl DeclineCode {
+    pub const ALL: [DeclineCode; 6] = [
+        DeclineCode::GenericDecline,
+        DeclineCode::InsufficientFunds,
+        DeclineCode::ExpiredCard,
+        DeclineCode::IncorrectCvc,
+        DeclineCode::ProcessingError,
+        DeclineCode::ChallengeFailed,
+    ];
+
+    pub fn from_code(code: &str) -> Option<DeclineCode> {
+        DeclineCode::ALL.into_iter().find(|d| d.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeclineCode::GenericDecline => "generic_decline",
@@ -195,6 +232,80 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 30] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::MissingIdempotencyKey,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::InvalidPaymentId,
+        ErrorCode::InvalidPaysystemId,
+        ErrorCode::InvalidAmount,
+        ErrorCode::UnknownCurrency,
+        ErrorCode::InvalidCardNumber,
+        ErrorCode::InvalidExpiry,
+        ErrorCode::CardExpired,
+        ErrorCode::InvalidCvc,
+        ErrorCode::InvalidHolder,
+        ErrorCode::InvalidChallengeCode,
+        ErrorCode::NotFound,
+        ErrorCode::PaymentNotFound,
+        ErrorCode::AmountMismatch,
+        ErrorCode::CurrencyMismatch,
+        ErrorCode::AlreadyPaid,
+        ErrorCode::PaymentInProgress,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::InvalidState,
+        ErrorCode::LiveModeUnavailable,
+        ErrorCode::PaysystemNotConfigured,
+        ErrorCode::RateLimited,
+        ErrorCode::PortalUnavailable,
+        ErrorCode::Timeout,
+        ErrorCode::Overloaded,
+        ErrorCode::Internal,
+    ];
+
+    /// The wire name (equal to the serde name; a test keeps them in step).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MissingIdempotencyKey => "missing_idempotency_key",
+            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ErrorCode::InvalidPaymentId => "invalid_payment_id",
+            ErrorCode::InvalidPaysystemId => "invalid_paysystem_id",
+            ErrorCode::InvalidAmount => "invalid_amount",
+            ErrorCode::UnknownCurrency => "unknown_currency",
+            ErrorCode::InvalidCardNumber => "invalid_card_number",
+            ErrorCode::InvalidExpiry => "invalid_expiry",
+            ErrorCode::CardExpired => "card_expired",
+            ErrorCode::InvalidCvc => "invalid_cvc",
+            ErrorCode::InvalidHolder => "invalid_holder",
+            ErrorCode::InvalidChallengeCode => "invalid_challenge_code",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::PaymentNotFound => "payment_not_found",
+            ErrorCode::AmountMismatch => "amount_mismatch",
+            ErrorCode::CurrencyMismatch => "currency_mismatch",
+            ErrorCode::AlreadyPaid => "already_paid",
+            ErrorCode::PaymentInProgress => "payment_in_progress",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::LiveModeUnavailable => "live_mode_unavailable",
+            ErrorCode::PaysystemNotConfigured => "paysystem_not_configured",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::PortalUnavailable => "portal_unavailable",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Looks up a wire name; for clients that read JSON without serde (the widget's wasm).
+    pub fn from_code(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     /// Errors after which the same request, with the same idempotency key, may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(
@@ -283,6 +394,24 @@ mod tests {
             !text.contains("4242424242424242") && !text.contains("987") && !text.contains("IVAN")
         );
         assert!(text.contains("4242"));
+    }
+
+    #[test]
+    fn wire_names_match_serde() {
+        let name = |v: serde_json::Value| v.as_str().unwrap().to_owned();
+        for s in PaymentState::ALL {
+            assert_eq!(name(serde_json::to_value(s).unwrap()), s.as_str());
+            assert_eq!(PaymentState::from_code(s.as_str()), Some(s));
+        }
+        for d in DeclineCode::ALL {
+            assert_eq!(name(serde_json::to_value(d).unwrap()), d.as_str());
+            assert_eq!(DeclineCode::from_code(d.as_str()), Some(d));
+        }
+        for c in ErrorCode::ALL {
+            assert_eq!(name(serde_json::to_value(c).unwrap()), c.as_str());
+            assert_eq!(ErrorCode::from_code(c.as_str()), Some(c));
+        }
+        assert_eq!(ErrorCode::from_code("nope"), None);
     }
 
     #[test]
