@@ -1,1 +1,55 @@
+//! A typed Bitrix24 REST client for the pay-system methods (`sale.paysystem.*`).
+//!
+//! - Auth: an incoming webhook URL, or OAuth tokens that are refreshed on `expired_token`
+//!   (one refresh for any number of concurrent calls; new tokens go to a [`TokenStore`]).
+//! - Politeness: a client-side leaky bucket ([`RateLimit`]), per-request timeout, retries with
+//!   exponential backoff and jitter that honour `operating_reset_at` ([`RetryConfig`]).
+//! - Safety: calls with side effects are repeated after an ambiguous failure only when the
+//!   caller says so ([`Retry::Safe`]). Secrets never appear in `Debug`, errors or logs.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), bitrix24_client::Error> {
+//! use bitrix24_client::{Auth, Client, PayPayment, PsExtras, Retry};
+//! let client = Client::builder(Auth::webhook("https://portal.bitrix24.ru/rest/1/abc123/")?).build()?;
+//! let settings = client.settings_payment_get(247, 5).await?;
+//! let sum = settings.get("B24PAY_PAYMENT_SUM");
+//! let pay = PayPayment { payment_id: 247, paysystem_id: 5, extras: PsExtras::default() };
+//! client.pay_payment(&pay, Retry::IfNotExecuted).await?;
+//! # let _ = sum; Ok(()) }
+//! ```
 
+mod auth;
+mod client;
+mod envelope;
+mod error;
+mod handler;
+mod lenient;
+mod oauth;
+mod pay;
+mod paysystem;
+mod rate_limit;
+mod retry;
+mod secret;
+mod settings;
+mod transport;
+
+pub use auth::{
+    Auth, BoxError, BoxFuture, MemoryTokenStore, OAuth, OAuthConfig, OAuthTokens, TokenStore,
+    Webhook, DEFAULT_TOKEN_ENDPOINT,
+};
+pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use error::{Call, Error, MethodError, ProtocolKind, RetryClass, SystemError, TransportKind};
+pub use handler::{
+    CheckoutData, ClientType, CodeSpec, CustomField, DefaultValue, EnumOptions, FieldCode,
+    FieldSpec, FormData, Handler, HandlerAdd, HandlerSettings, HandlerUpdate, IframeData,
+    InputSpec, InputType, Provider,
+};
+pub use pay::{PayInvoice, PayPayment, PaySystemRef, PsExtras};
+pub use paysystem::{
+    EntityRegistryType, ListQuery, PaySystem, PaySystemAdd, PaySystemUpdate, SettingValue,
+    Settings, SortOrder,
+};
+pub use rate_limit::RateLimit;
+pub use retry::{Retry, RetryConfig};
+pub use secret::Secret;
+pub use settings::SettingsUpdate;

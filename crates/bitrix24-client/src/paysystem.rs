@@ -1,0 +1,323 @@
+//! Pay systems: `sale.paysystem.add/update/list/delete`. A pay system is what a customer picks
+//! at checkout; a REST pay system is bound to a handler (`BX_REST_HANDLER`), a payer type and a
+//! registry (store orders and deals: `ORDER`; legacy CRM invoices: `CRM_INVOICE`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::handler::Provider;
+use crate::lenient::{self, open_enum, Flag, Id, List};
+use crate::retry::Retry;
+
+open_enum! {
+    /// What a pay system is bound to (`ENTITY_REGISTRY_TYPE`).
+    pub enum EntityRegistryType {
+        /// Store orders, deals and smart invoices.
+        Order = "ORDER",
+        /// Legacy CRM invoices (the portal's default on CRM portals).
+        CrmInvoice = "CRM_INVOICE",
+    }
+}
+
+open_enum! {
+    /// Sort direction in `ORDER`.
+    pub enum SortOrder {
+        Asc = "ASC",
+        Desc = "DESC",
+    }
+}
+
+/// A pay system's value for one handler setting: `{"TYPE": "VALUE", "VALUE": "abc"}` or
+/// `{"TYPE": "PAYMENT", "VALUE": "SUM"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct SettingValue {
+    #[serde(rename = "TYPE")]
+    pub provider: Provider,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub value: String,
+}
+
+impl SettingValue {
+    /// A literal value.
+    pub fn value(value: impl Into<String>) -> Self {
+        SettingValue {
+            provider: Provider::Value,
+            value: value.into(),
+        }
+    }
+
+    /// A value taken from the payment, e.g. `SUM`, `CURRENCY`, `PAID`, `ACCOUNT_NUMBER`.
+    pub fn from_payment(field: impl Into<String>) -> Self {
+        SettingValue {
+            provider: Provider::Payment,
+            value: field.into(),
+        }
+    }
+
+    /// A value taken from the order, e.g. `ID`.
+    pub fn from_order(field: impl Into<String>) -> Self {
+        SettingValue {
+            provider: Provider::Order,
+            value: field.into(),
+        }
+    }
+}
+
+/// Setting code → value, as in `SETTINGS` of `sale.paysystem.add` and `settings.update`.
+pub type Settings = BTreeMap<String, SettingValue>;
+
+/// `sale.paysystem.add` parameters.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct PaySystemAdd {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Must belong to `entity_registry_type`.
+    #[serde(deserialize_with = "lenient::u64")]
+    pub person_type_id: u64,
+    /// The handler's CODE.
+    pub bx_rest_handler: String,
+    /// Defaults to `CRM_INVOICE` on CRM portals: pass `ORDER` for deals, smart invoices and
+    /// store orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_registry_type: Option<EntityRegistryType>,
+    /// Defaults to inactive (`N`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::ser_opt_yn",
+        deserialize_with = "lenient::opt_yn"
+    )]
+    pub active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    /// Logo, base64-encoded image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logotype: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::ser_opt_yn",
+        deserialize_with = "lenient::opt_yn"
+    )]
+    pub new_window: Option<bool>,
+    /// External id, usable in `sale.paysystem.list` filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml_id: Option<String>,
+}
+
+/// `sale.paysystem.update` FIELDS: only the given fields change.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct PaySystemUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
+    pub person_type_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bx_rest_handler: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_registry_type: Option<EntityRegistryType>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::ser_opt_yn",
+        deserialize_with = "lenient::opt_yn"
+    )]
+    pub active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logotype: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::ser_opt_yn",
+        deserialize_with = "lenient::opt_yn"
+    )]
+    pub new_window: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml_id: Option<String>,
+}
+
+/// `sale.paysystem.list` parameters. Empty parts are omitted.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct ListQuery {
+    /// Fields to return (all when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<String>,
+    /// `{"FIELD": value}`, with the portal's operator prefixes (`"=ID"`, `"!ACTIVE"`, …).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub filter: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub order: BTreeMap<String, SortOrder>,
+}
+
+impl ListQuery {
+    /// All pay systems, all fields.
+    pub fn all() -> Self {
+        ListQuery::default()
+    }
+
+    /// Adds a filter condition.
+    pub fn filter(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.filter.insert(field.into(), value.into());
+        self
+    }
+}
+
+/// A pay system as `sale.paysystem.list` returns it. Every field is optional because SELECT
+/// may leave it out.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct PaySystem {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
+    pub id: Option<u64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub description: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::ser_opt_yn",
+        deserialize_with = "lenient::opt_yn"
+    )]
+    pub active: Option<bool>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
+    pub sort: Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
+    pub person_type_id: Option<u64>,
+    /// The handler's CODE, when the portal reports it under this name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub bx_rest_handler: Option<String>,
+    /// The portal's internal name for the handler; the handler CODE for REST pay systems.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub action_file: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub entity_registry_type: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub xml_id: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lenient::ser_opt_yn",
+        deserialize_with = "lenient::opt_yn"
+    )]
+    pub new_window: Option<bool>,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl PaySystem {
+    /// The REST handler CODE this pay system uses, under whichever name the portal sent it.
+    pub fn handler_code(&self) -> Option<&str> {
+        self.bx_rest_handler
+            .as_deref()
+            .or(self.action_file.as_deref())
+    }
+
+    /// The registry, parsed.
+    pub fn registry(&self) -> Option<EntityRegistryType> {
+        self.entity_registry_type
+            .as_deref()
+            .map(EntityRegistryType::parse)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+struct ById<'a, F: Serialize> {
+    id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a F>,
+}
+
+impl Client {
+    /// `sale.paysystem.add` → the new pay system's id. Not idempotent: a repeat after an
+    /// ambiguous failure can create a second pay system, so pass [`Retry::Safe`] only when the
+    /// caller checks `paysystem_list` (e.g. by XML_ID) first.
+    pub async fn paysystem_add(
+        &self,
+        paysystem: &PaySystemAdd,
+        retry: Retry,
+    ) -> Result<u64, Error> {
+        let Id(id) = self.call("sale.paysystem.add", paysystem, retry).await?;
+        Ok(id)
+    }
+
+    /// `sale.paysystem.update`. Idempotent, retried by default.
+    pub async fn paysystem_update(&self, id: u64, fields: &PaySystemUpdate) -> Result<bool, Error> {
+        let params = ById {
+            id,
+            fields: Some(fields),
+        };
+        let Flag(ok) = self
+            .call("sale.paysystem.update", &params, Retry::Safe)
+            .await?;
+        Ok(ok)
+    }
+
+    /// `sale.paysystem.list`.
+    pub async fn paysystem_list(&self, query: &ListQuery) -> Result<Vec<PaySystem>, Error> {
+        let List(items) = self.call("sale.paysystem.list", query, Retry::Safe).await?;
+        Ok(items)
+    }
+
+    /// `sale.paysystem.delete`.
+    pub async fn paysystem_delete(&self, id: u64, retry: Retry) -> Result<bool, Error> {
+        let params: ById<'_, ()> = ById { id, fields: None };
+        let Flag(ok) = self.call("sale.paysystem.delete", &params, retry).await?;
+        Ok(ok)
+    }
+}

@@ -1,0 +1,137 @@
+//! A client-side leaky bucket matching the portal's: requests fill the bucket, it drains at a
+//! steady rate, and a request that would overflow it waits instead of earning a 503.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Leaky-bucket parameters. The portal's defaults are 2 requests/s with a burst of 50
+/// (5/s and 250 on the top plans).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Drain rate: sustained requests per second.
+    pub per_second: f64,
+    /// Bucket size: requests allowed back to back from an empty bucket.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_second: 2.0,
+            burst: 50,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    limit: RateLimit,
+    state: Mutex<Bucket>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// Requests in the bucket, including ones already admitted but waiting for their turn.
+    level: f64,
+    updated: Instant,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(limit: RateLimit) -> RateLimiter {
+        RateLimiter {
+            limit,
+            state: Mutex::new(Bucket {
+                level: 0.0,
+                updated: Instant::now(),
+            }),
+        }
+    }
+
+    /// Reserves a slot and returns how long to wait before using it. Reservations are taken in
+    /// arrival order, so waiting callers do not starve each other.
+    fn reserve(&self) -> Duration {
+        let mut b = self.state.lock().expect("not poisoned");
+        let now = Instant::now();
+        let drained = now.duration_since(b.updated).as_secs_f64() * self.limit.per_second;
+        b.level = (b.level - drained).max(0.0);
+        b.updated = now;
+        b.level += 1.0;
+        let over = b.level - f64::from(self.limit.burst.max(1));
+        if over <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(over / self.limit.per_second)
+        }
+    }
+
+    pub(crate) async fn acquire(&self) {
+        let wait = self.reserve();
+        if !wait.is_zero() {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "rate limit: waiting for a slot"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The portal said its bucket is full: assume ours is too, so following calls pace
+    /// themselves instead of collecting more 503s.
+    pub(crate) fn mark_full(&self) {
+        let mut b = self.state.lock().expect("not poisoned");
+        let full = f64::from(self.limit.burst.max(1));
+        if b.level < full {
+            b.level = full;
+            b.updated = Instant::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_then_steady_rate() {
+        let l = RateLimiter::new(RateLimit {
+            per_second: 2.0,
+            burst: 3,
+        });
+        let start = Instant::now();
+        for _ in 0..3 {
+            l.acquire().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        l.acquire().await;
+        let e = start.elapsed();
+        assert!(
+            e >= Duration::from_millis(499) && e <= Duration::from_millis(510),
+            "{e:?}"
+        );
+        l.acquire().await;
+        let e = start.elapsed();
+        assert!(
+            e >= Duration::from_millis(999) && e <= Duration::from_millis(1010),
+            "{e:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn drains_while_idle_and_mark_full_throttles() {
+        let l = RateLimiter::new(RateLimit {
+            per_second: 10.0,
+            burst: 2,
+        });
+        l.acquire().await;
+        l.acquire().await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let start = Instant::now();
+        l.acquire().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        l.mark_full();
+        l.acquire().await;
+        assert!(start.elapsed() >= Duration::from_millis(99));
+    }
+}
