@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+pub mod i18n;
+
 pub fn start() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);

@@ -1,0 +1,264 @@
+//! The one catalogue for every text a customer reads.
+//!
+//! Each locale is a file with one exhaustive `match` over [`Key`]: adding a key without
+//! translating it everywhere fails to compile. Texts are `&'static str` with `{name}`
+//! placeholders filled by [`fill`]; numbers and money inside texts are formatted by the browser's
+//! `Intl` (see `crate::money`) before they are passed in. Plural-dependent texts pick their form
+//! with [`Locale::plural`] (the browser's `Intl.PluralRules`, no tables in the wasm): give such
+//! a text one key per form it needs (e.g. `AttemptsOne`, `AttemptsFew`, `AttemptsOther`) or a
+//! `Key` variant carrying a [`PluralCategory`], and let each locale file's `match` decide.
+
+mod de;
+mod en;
+mod es;
+mod fr;
+mod kk;
+mod pl;
+mod pt_br;
+mod ru;
+mod tr;
+mod uk;
+
+/// A language the widget speaks. The portal's largest markets first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Locale {
+    En,
+    Ru,
+    De,
+    Uk,
+    Kk,
+    Pl,
+    PtBr,
+    Es,
+    Fr,
+    Tr,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 10] = [
+        Locale::En,
+        Locale::Ru,
+        Locale::De,
+        Locale::Uk,
+        Locale::Kk,
+        Locale::Pl,
+        Locale::PtBr,
+        Locale::Es,
+        Locale::Fr,
+        Locale::Tr,
+    ];
+
+    /// The BCP 47 tag, for `lang` attributes and `Intl`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Ru => "ru",
+            Locale::De => "de",
+            Locale::Uk => "uk",
+            Locale::Kk => "kk",
+            Locale::Pl => "pl",
+            Locale::PtBr => "pt-BR",
+            Locale::Es => "es",
+            Locale::Fr => "fr",
+            Locale::Tr => "tr",
+        }
+    }
+
+    /// Matches a BCP 47 tag such as `ru-RU`, `pt`, `en-GB` by its primary language subtag.
+    /// Any Portuguese gets Brazilian Portuguese, the only Portuguese we have.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
+        Some(match primary.to_ascii_lowercase().as_str() {
+            "en" => Locale::En,
+            "ru" => Locale::Ru,
+            "de" => Locale::De,
+            "uk" => Locale::Uk,
+            "kk" => Locale::Kk,
+            "pl" => Locale::Pl,
+            "pt" => Locale::PtBr,
+            "es" => Locale::Es,
+            "fr" => Locale::Fr,
+            "tr" => Locale::Tr,
+            _ => return None,
+        })
+    }
+
+    /// Matches a language as a portal admin may type it into the `lang` setting: a BCP 47 tag,
+    /// or one of Bitrix24's own language ids (`ua`, `kz`, `br`, `la`), which are not BCP 47.
+    pub fn from_portal_code(code: &str) -> Option<Locale> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "ua" => Some(Locale::Uk),
+            "kz" => Some(Locale::Kk),
+            "br" => Some(Locale::PtBr),
+            "la" => Some(Locale::Es),
+            other => Locale::from_tag(other),
+        }
+    }
+
+    /// The language to speak: the portal's forced language if it names one we have, else the
+    /// first of the browser's preferred languages we have, else English.
+    pub fn negotiate<'a>(
+        forced: Option<&str>,
+        preferred: impl IntoIterator<Item = &'a str>,
+    ) -> Locale {
+        forced
+            .and_then(Locale::from_portal_code)
+            .or_else(|| preferred.into_iter().find_map(Locale::from_tag))
+            .unwrap_or(Locale::En)
+    }
+
+    /// [`Locale::negotiate`] against `navigator.languages` (or `navigator.language`).
+    pub fn from_browser(forced: Option<&str>) -> Locale {
+        let languages = browser_languages();
+        Locale::negotiate(forced, languages.iter().map(String::as_str))
+    }
+
+    /// The text for `key` in this language, placeholders unfilled.
+    pub fn text(self, key: Key) -> &'static str {
+        match self {
+            Locale::En => en::text(key),
+            Locale::Ru => ru::text(key),
+            Locale::De => de::text(key),
+            Locale::Uk => uk::text(key),
+            Locale::Kk => kk::text(key),
+            Locale::Pl => pl::text(key),
+            Locale::PtBr => pt_br::text(key),
+            Locale::Es => es::text(key),
+            Locale::Fr => fr::text(key),
+            Locale::Tr => tr::text(key),
+        }
+    }
+
+    /// The text for `key` with its `{name}` placeholders filled from `args`.
+    pub fn format(self, key: Key, args: &[(&str, &str)]) -> String {
+        fill(self.text(key), args)
+    }
+
+    /// The plural category of `n` in this language, from the browser's `Intl.PluralRules`.
+    pub fn plural(self, n: f64) -> PluralCategory {
+        let locales = js_sys::Array::of1(&self.tag().into());
+        let rules = js_sys::Intl::PluralRules::new(&locales, &js_sys::Object::new());
+        PluralCategory::from_cldr(&String::from(rules.select(n)))
+    }
+}
+
+/// Every text the widget shows. Add a key here, then to every locale file (the compiler lists
+/// the ones you missed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// Accessible name of the loading skeleton.
+    Loading,
+    /// Label above the amount in the payment summary.
+    AmountToPay,
+    /// `{number}`: the payment's number in the store.
+    PaymentNumber,
+    /// Heading of every error state.
+    ErrorTitle,
+    /// No message from the portal arrived.
+    ErrorNoMessage,
+    /// The portal's payment identifiers are missing or malformed.
+    ErrorInvalidPayment,
+    /// The portal's amount is missing or malformed.
+    ErrorInvalidAmount,
+    /// The portal's currency is missing or not an ISO 4217 code.
+    ErrorInvalidCurrency,
+    /// `{code}`: the machine-readable error code, for the store's support.
+    ErrorCode,
+    /// Button that reloads the widget (the portal posts its data again on every load).
+    Reload,
+}
+
+impl Key {
+    pub const ALL: [Key; 10] = [
+        Key::Loading,
+        Key::AmountToPay,
+        Key::PaymentNumber,
+        Key::ErrorTitle,
+        Key::ErrorNoMessage,
+        Key::ErrorInvalidPayment,
+        Key::ErrorInvalidAmount,
+        Key::ErrorInvalidCurrency,
+        Key::ErrorCode,
+        Key::Reload,
+    ];
+}
+
+/// CLDR plural categories, as `Intl.PluralRules.select` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PluralCategory {
+    Zero,
+    One,
+    Two,
+    Few,
+    Many,
+    Other,
+}
+
+impl PluralCategory {
+    fn from_cldr(name: &str) -> PluralCategory {
+        match name {
+            "zero" => PluralCategory::Zero,
+            "one" => PluralCategory::One,
+            "two" => PluralCategory::Two,
+            "few" => PluralCategory::Few,
+            "many" => PluralCategory::Many,
+            _ => PluralCategory::Other,
+        }
+    }
+}
+
+/// Replaces each `{name}` in `template` with the value paired with `name` in `args`.
+/// Unknown placeholders stay as they are, so a mistake is visible rather than silent.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match args.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `{name}` placeholders of a template, in order (for the catalogue's consistency test).
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        names.push(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    names
+}
+
+fn browser_languages() -> Vec<String> {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return Vec::new();
+    };
+    let list: Vec<String> = navigator
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    if list.is_empty() {
+        navigator.language().into_iter().collect()
+    } else {
+        list
+    }
+}
