@@ -58,7 +58,7 @@ if [ "$(trunk --version 2>/dev/null)" != "trunk $trunk_version" ]; then
   cargo install --locked trunk --version "$trunk_version" --force
 fi
 
-geckodriver_version="0.36.0"
+geckodriver_version="0.37.1"
 if [ "$(geckodriver --version 2>/dev/null | head -n 1 | awk '{print $2}')" != "$geckodriver_version" ]; then
   step "installing geckodriver $geckodriver_version (first time: ~3 min)"
   cargo install --locked geckodriver --version "$geckodriver_version" --force

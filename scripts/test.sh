@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command: sets up what is missing, then runs every check and test.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$B24PAY_ROOT"
+
+step "format"
+cargo fmt --all --check
+
+step "clippy (native)"
+cargo clippy --workspace --exclude b24pay-widget --all-targets --locked -- -D warnings
+
+step "clippy (wasm32: widget)"
+cargo clippy -p b24pay-widget --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
+step "build the widget (trunk, release)"
+trunk build --release
+
+step "tests (wasm32, headless Chromium)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test -p b24pay-widget --target wasm32-unknown-unknown --tests --locked
+
+step "tests (native)"
+cargo test --workspace --exclude b24pay-widget --locked
+
+step "all checks and tests passed"
