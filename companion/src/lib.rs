@@ -1,1 +1,23 @@
+//! b24pay companion: serves the widget, verifies and charges payments, and confirms them into
+//! Bitrix24 exactly once.
+//!
+//! Where things are: [`config`] (file + environment), [`serve`] and [`csp`] (the widget page),
+//! [`api`] (the payment API), [`payments`] (the flow), [`acquirer`], [`portal`], [`store`],
+//! [`outbox`], [`register`] (the `register` command), [`metrics`] and [`health`],
+//! [`preview`] (the embedded sandbox), [`app`] (wiring).
 
+pub mod acquirer;
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod csp;
+pub mod health;
+pub mod metrics;
+pub mod outbox;
+pub mod payments;
+pub mod portal;
+pub mod serve;
+pub mod store;
+
+pub use app::{Server, Services};
+pub use config::Config;

@@ -1,0 +1,312 @@
+//! Request parsing at the edge: the strict JSON extractor (content type, size, unknown fields,
+//! types, each failure mapped to a field-level `ErrorCode`), the idempotency key header, and the
+//! semantic checks that turn a `ConfirmRequest` into typed, validated values.
+
+use super::error::ApiError;
+use crate::acquirer::Card;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use b24pay_protocol::api::{valid_idempotency_key, ConfirmRequest, ErrorCode, IDEMPOTENCY_HEADER};
+use b24pay_protocol::card::{self, CvcError, ExpiryError, NumberError};
+use b24pay_protocol::money::AmountError;
+use b24pay_protocol::{Currency, Money};
+use serde::de::DeserializeOwned;
+
+/// A JSON body parsed strictly into `T`, or an [`ApiError`] naming the field at fault.
+pub struct StrictJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json");
+        if !json_type {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Content-Type must be application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::BodyTooLarge, "request body too large")
+            } else {
+                ApiError::new(ErrorCode::InvalidJson, "could not read the request body")
+            }
+        })?;
+        parse_json(&bytes).map(StrictJson)
+    }
+}
+
+/// Which error code a field's problems get.
+fn field_code(path: &str) -> Option<ErrorCode> {
+    Some(match path {
+        "payment_id" => ErrorCode::InvalidPaymentId,
+        "paysystem_id" => ErrorCode::InvalidPaysystemId,
+        "amount" => ErrorCode::InvalidAmount,
+        "currency" => ErrorCode::UnknownCurrency,
+        "card.number" => ErrorCode::InvalidCardNumber,
+        "card.exp_month" | "card.exp_year" => ErrorCode::InvalidExpiry,
+        "card.cvc" => ErrorCode::InvalidCvc,
+        "card.holder" => ErrorCode::InvalidHolder,
+        "code" => ErrorCode::InvalidChallengeCode,
+        _ => return None,
+    })
+}
+
+/// The name between backticks in serde's "missing field `x`" / "unknown field `x`".
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => return Err(json_error(&e)),
+    };
+    de.end()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidJson, "trailing characters after the JSON value"))?;
+    Ok(value)
+}
+
+fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let inner = e.inner();
+    let path = e.path().to_string();
+    let parent = if path == "." { String::new() } else { path.clone() };
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON: {inner}"))
+        }
+        Category::Data => {
+            let message = inner.to_string();
+            if message.starts_with("unknown field") {
+                let name = quoted_name(&message).unwrap_or("?");
+                let field = join(&parent, name);
+                // An extra field inside the card is still a card problem the widget can show.
+                return ApiError::field(ErrorCode::InvalidJson, &field, format!("unknown field {field}"));
+            }
+            let field = if message.starts_with("missing field") {
+                join(&parent, quoted_name(&message).unwrap_or("?"))
+            } else {
+                path
+            };
+            match field_code(&field) {
+                Some(code) => ApiError::field(code, &field, format!("{field}: {message}")),
+                None => ApiError::field(ErrorCode::InvalidJson, &field, format!("{field}: {message}")),
+            }
+        }
+    }
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+/// The `Idempotency-Key` header, validated.
+pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(IDEMPOTENCY_HEADER) else {
+            return Err(ApiError::new(
+                ErrorCode::MissingIdempotencyKey,
+                "the Idempotency-Key header is required",
+            ));
+        };
+        match value.to_str() {
+            Ok(key) if valid_idempotency_key(key) => Ok(IdempotencyKey(key.to_string())),
+            _ => Err(ApiError::new(
+                ErrorCode::InvalidIdempotencyKey,
+                "Idempotency-Key must be 16 to 64 characters of A-Z a-z 0-9 _ -",
+            )),
+        }
+    }
+}
+
+/// A confirm request that passed every check the server can make on its own.
+#[derive(Debug)]
+pub struct ValidConfirm {
+    /// Canonical decimal digits.
+    pub payment_id: String,
+    pub paysystem_id: String,
+    pub amount: Money,
+    pub card: Card,
+}
+
+/// Portal ids: positive integers. Canonicalised ("0247" → "247") so one payment is one key.
+fn parse_id(text: &str, code: ErrorCode, field: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::field(code, field, format!("{field} must be a positive integer"));
+    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n.to_string()),
+        _ => Err(bad()),
+    }
+}
+
+/// Today's (year, month) in UTC, for expiry checks.
+pub fn today() -> (u16, u8) {
+    let now = time::OffsetDateTime::now_utc();
+    (now.year().clamp(0, u16::MAX as i32) as u16, now.month() as u8)
+}
+
+pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidConfirm, ApiError> {
+    let payment_id = parse_id(&req.payment_id, ErrorCode::InvalidPaymentId, "payment_id")?;
+    let paysystem_id = parse_id(&req.paysystem_id, ErrorCode::InvalidPaysystemId, "paysystem_id")?;
+    let currency = Currency::parse(&req.currency).ok_or_else(|| {
+        ApiError::field(ErrorCode::UnknownCurrency, "currency", "not an ISO 4217 currency code")
+    })?;
+    let amount = Money::parse(&req.amount, currency).map_err(|e| {
+        let why = match e {
+            AmountError::Malformed => "not a plain decimal number",
+            AmountError::TooPrecise => "more decimals than the currency has",
+            AmountError::NotPositive => "must be above zero",
+            AmountError::TooLarge => "too large",
+        };
+        ApiError::field(ErrorCode::InvalidAmount, "amount", format!("amount: {why}"))
+    })?;
+    let c = &req.card;
+    let brand = card::validate_number(&c.number).map_err(|e| {
+        let why = match e {
+            NumberError::Empty => "empty",
+            NumberError::Incomplete => "too short",
+            NumberError::BadLength => "not a valid length of digits",
+            NumberError::Checksum => "fails the checksum",
+        };
+        ApiError::field(
+            ErrorCode::InvalidCardNumber,
+            "card.number",
+            format!("card number {why}"),
+        )
+    })?;
+    card::check_expiry(c.exp_month, c.exp_year, today.0, today.1).map_err(|e| match e {
+        ExpiryError::Past => ApiError::field(ErrorCode::CardExpired, "card.exp_year", "the card has expired"),
+        ExpiryError::BadMonth => ApiError::field(ErrorCode::InvalidExpiry, "card.exp_month", "month must be 1 to 12"),
+        _ => ApiError::field(ErrorCode::InvalidExpiry, "card.exp_year", "implausible expiry year"),
+    })?;
+    card::validate_cvc(&c.cvc, brand).map_err(|e| {
+        let why = match e {
+            CvcError::Empty => "empty",
+            CvcError::BadLength => "wrong length or not digits",
+        };
+        ApiError::field(ErrorCode::InvalidCvc, "card.cvc", format!("CVC {why}"))
+    })?;
+    let holder = match &c.holder {
+        Some(h) => {
+            let h = h.trim();
+            if h.chars().count() > 64 || h.chars().any(char::is_control) {
+                return Err(ApiError::field(
+                    ErrorCode::InvalidHolder,
+                    "card.holder",
+                    "holder: at most 64 printable characters",
+                ));
+            }
+            (!h.is_empty()).then(|| h.to_string())
+        }
+        None => None,
+    };
+    Ok(ValidConfirm {
+        payment_id,
+        paysystem_id,
+        amount,
+        card: Card {
+            number: c.number.clone(),
+            exp_month: c.exp_month,
+            exp_year: c.exp_year,
+            cvc: c.cvc.clone(),
+            holder,
+            brand,
+        },
+    })
+}
+
+/// Challenge codes: 1 to 16 letters or digits.
+pub fn validate_challenge_code(code: &str) -> Result<(), ApiError> {
+    if (1..=16).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            ErrorCode::InvalidChallengeCode,
+            "code",
+            "the code must be 1 to 16 letters or digits",
+        ))
+    }
+}
+
+/// Attempt ids as issued ("pa_" + 32 hex digits); anything else cannot exist.
+pub fn valid_attempt_id(id: &str) -> bool {
+    id.len() == 35
+        && id.starts_with("pa_")
+        && id[3..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use b24pay_protocol::api::ChallengeRequest;
+
+    fn err_of(body: &str) -> (ErrorCode, Option<String>) {
+        let e = parse_json::<ConfirmRequest>(body.as_bytes()).unwrap_err();
+        (e.code, e.field)
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(err_of("{"), (ErrorCode::InvalidJson, None));
+        assert_eq!(
+            err_of(r#"{"payment_id":247}"#),
+            (ErrorCode::InvalidPaymentId, Some("payment_id".into()))
+        );
+        assert_eq!(
+            err_of(r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":"12","exp_year":2030,"cvc":"123"}}"#),
+            (ErrorCode::InvalidExpiry, Some("card.exp_month".into()))
+        );
+        assert_eq!(
+            err_of(r#"{"payment_id":"1","paysystem_id":"1","currency":"RUB","card":{}}"#),
+            (ErrorCode::InvalidAmount, Some("amount".into()))
+        );
+        assert_eq!(
+            err_of(r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":300,"exp_year":2030,"cvc":"123"}}"#),
+            (ErrorCode::InvalidExpiry, Some("card.exp_month".into()))
+        );
+        assert_eq!(
+            err_of(r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123","pin":"1"}}"#),
+            (ErrorCode::InvalidJson, Some("card.pin".into()))
+        );
+        let e = parse_json::<ChallengeRequest>(br#"{"code":123}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidChallengeCode);
+        assert!(parse_json::<ChallengeRequest>(br#"{"code":"123"} x"#).is_err());
+    }
+
+    #[test]
+    fn ids_are_canonical() {
+        assert_eq!(parse_id("0247", ErrorCode::InvalidPaymentId, "p").unwrap(), "247");
+        for bad in ["", "0", "-1", "1.5", "abc", "99999999999999999999", " 1"] {
+            assert!(parse_id(bad, ErrorCode::InvalidPaymentId, "p").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attempt_ids() {
+        assert!(valid_attempt_id("pa_0123456789abcdef0123456789abcdef"));
+        assert!(!valid_attempt_id("pa_0123456789ABCDEF0123456789abcdef"));
+        assert!(!valid_attempt_id("../etc/passwd"));
+    }
+}

@@ -1,0 +1,698 @@
+//! Configuration: one TOML file (`--config`) and/or `B24PAY_*` environment variables (which win),
+//! validated once at start into [`Config`], with every problem listed in one clear message.
+
+use crate::store::StoreLocation;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// A value that must never be printed (webhook URLs carry their code; client secrets; tokens).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+/// The file's shape. Every key optional: environment variables may supply it instead.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub api_base: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<Secret>,
+    pub dist_dir: Option<PathBuf>,
+    pub cors_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub portal: FilePortal,
+    #[serde(default)]
+    pub limits: FileLimits,
+    #[serde(default)]
+    pub outbox: FileOutbox,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePortal {
+    pub webhook_url: Option<Secret>,
+    pub oauth: Option<FileOAuth>,
+    pub timeout_ms: Option<u64>,
+    /// Client-side leaky bucket; `per_second = 0` turns it off.
+    pub rate_limit_per_second: Option<f64>,
+    pub rate_limit_burst: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileOAuth {
+    pub portal_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// The first refresh token (from the app's install event); later ones live in the store.
+    pub refresh_token: Option<Secret>,
+    pub access_token: Option<Secret>,
+    pub token_endpoint: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub body_bytes: Option<usize>,
+    pub request_timeout_ms: Option<u64>,
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileOutbox {
+    pub batch: Option<u32>,
+    pub lease_ms: Option<u64>,
+    pub base_backoff_ms: Option<u64>,
+    pub max_backoff_ms: Option<u64>,
+    pub poll_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub enum PortalAuth {
+    Webhook(Secret),
+    OAuth(OAuthSettings),
+}
+
+#[derive(Clone, Debug)]
+pub struct OAuthSettings {
+    pub portal_url: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub refresh_token: Option<Secret>,
+    pub access_token: Option<Secret>,
+    pub token_endpoint: Option<Url>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PortalSettings {
+    pub auth: PortalAuth,
+    /// The portal's origin, e.g. `https://shop.bitrix24.ru`.
+    pub origin: String,
+    pub timeout: Duration,
+    /// `None`: no client-side rate limit.
+    pub rate_limit: Option<(f64, u32)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub request_timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 16 * 1024,
+            request_timeout: Duration::from_secs(30),
+            concurrency: 512,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboxSettings {
+    pub batch: u32,
+    /// How long a claimed row belongs to one worker; longer than any portal call.
+    pub lease: Duration,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How often an idle worker looks for rows other instances (or a crash) left behind.
+    pub poll: Duration,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            batch: 64,
+            lease: Duration::from_secs(60),
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(300),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Where the widget is served (the handler's ACTION_URI).
+    pub public_url: Url,
+    /// Exact portal origins allowed to embed the widget (CSP frame-ancestors, the page's meta).
+    pub allowed_origins: Vec<String>,
+    /// The API base the widget calls: a path (`/api/v1`) or an absolute URL.
+    pub api_base: String,
+    pub store: StoreLocation,
+    pub dist_dir: PathBuf,
+    /// Extra origins allowed to call the API cross-origin (none by default).
+    pub cors_origins: Vec<String>,
+    pub portal: PortalSettings,
+    pub limits: Limits,
+    pub outbox: OutboxSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// Environment variables read, besides `DATABASE_URL`.
+pub const ENV_VARS: &[&str] = &[
+    "B24PAY_LISTEN",
+    "B24PAY_PUBLIC_URL",
+    "B24PAY_ALLOWED_ORIGINS",
+    "B24PAY_API_BASE",
+    "B24PAY_DATA_DIR",
+    "B24PAY_DATABASE_URL",
+    "B24PAY_DIST_DIR",
+    "B24PAY_CORS_ORIGINS",
+    "B24PAY_WEBHOOK_URL",
+    "B24PAY_OAUTH_PORTAL_URL",
+    "B24PAY_OAUTH_CLIENT_ID",
+    "B24PAY_OAUTH_CLIENT_SECRET",
+    "B24PAY_OAUTH_REFRESH_TOKEN",
+    "B24PAY_OAUTH_ACCESS_TOKEN",
+    "B24PAY_OAUTH_TOKEN_ENDPOINT",
+    "B24PAY_PORTAL_TIMEOUT_MS",
+    "B24PAY_PORTAL_RATE_LIMIT",
+];
+
+/// The process environment, restricted to what configuration reads.
+pub fn process_env() -> HashMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k == "DATABASE_URL" || ENV_VARS.contains(&k.as_str()))
+        .collect()
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split([' ', ',', '\n', '\t'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl FileConfig {
+    pub fn read(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// Environment variables override the file's values.
+    pub fn with_env(mut self, env: &HashMap<String, String>) -> Result<FileConfig, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        if let Some(v) = get("B24PAY_LISTEN") {
+            self.listen = Some(v);
+        }
+        if let Some(v) = get("B24PAY_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("B24PAY_ALLOWED_ORIGINS") {
+            self.allowed_origins = Some(list(&v));
+        }
+        if let Some(v) = get("B24PAY_API_BASE") {
+            self.api_base = Some(v);
+        }
+        if let Some(v) = get("B24PAY_DATA_DIR") {
+            self.data_dir = Some(v.into());
+        }
+        if let Some(v) = get("B24PAY_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
+            self.database_url = Some(Secret(v));
+        }
+        if let Some(v) = get("B24PAY_DIST_DIR") {
+            self.dist_dir = Some(v.into());
+        }
+        if let Some(v) = get("B24PAY_CORS_ORIGINS") {
+            self.cors_origins = Some(list(&v));
+        }
+        if let Some(v) = get("B24PAY_WEBHOOK_URL") {
+            self.portal.webhook_url = Some(Secret(v));
+        }
+        let oauth_keys = [
+            "B24PAY_OAUTH_PORTAL_URL",
+            "B24PAY_OAUTH_CLIENT_ID",
+            "B24PAY_OAUTH_CLIENT_SECRET",
+            "B24PAY_OAUTH_REFRESH_TOKEN",
+            "B24PAY_OAUTH_ACCESS_TOKEN",
+            "B24PAY_OAUTH_TOKEN_ENDPOINT",
+        ];
+        if oauth_keys.iter().any(|k| get(k).is_some()) {
+            let o = self.portal.oauth.get_or_insert_with(FileOAuth::default);
+            if let Some(v) = get("B24PAY_OAUTH_PORTAL_URL") {
+                o.portal_url = Some(v);
+            }
+            if let Some(v) = get("B24PAY_OAUTH_CLIENT_ID") {
+                o.client_id = Some(v);
+            }
+            if let Some(v) = get("B24PAY_OAUTH_CLIENT_SECRET") {
+                o.client_secret = Some(Secret(v));
+            }
+            if let Some(v) = get("B24PAY_OAUTH_REFRESH_TOKEN") {
+                o.refresh_token = Some(Secret(v));
+            }
+            if let Some(v) = get("B24PAY_OAUTH_ACCESS_TOKEN") {
+                o.access_token = Some(Secret(v));
+            }
+            if let Some(v) = get("B24PAY_OAUTH_TOKEN_ENDPOINT") {
+                o.token_endpoint = Some(v);
+            }
+        }
+        if let Some(v) = get("B24PAY_PORTAL_TIMEOUT_MS") {
+            match v.parse() {
+                Ok(ms) => self.portal.timeout_ms = Some(ms),
+                Err(_) => problems.push(format!(
+                    "B24PAY_PORTAL_TIMEOUT_MS: {v:?} is not a number of milliseconds"
+                )),
+            }
+        }
+        if let Some(v) = get("B24PAY_PORTAL_RATE_LIMIT") {
+            // "off", or "PER_SECOND/BURST" such as "2/50".
+            if v.eq_ignore_ascii_case("off") {
+                self.portal.rate_limit_per_second = Some(0.0);
+            } else {
+                match v.split_once('/').map(|(a, b)| (a.parse::<f64>(), b.parse::<u32>())) {
+                    Some((Ok(r), Ok(b))) => {
+                        self.portal.rate_limit_per_second = Some(r);
+                        self.portal.rate_limit_burst = Some(b);
+                    }
+                    _ => problems.push(format!(
+                        "B24PAY_PORTAL_RATE_LIMIT: {v:?} is neither \"off\" nor PER_SECOND/BURST (e.g. \"2/50\")"
+                    )),
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// True when nothing says which portal to use: `b24pay` then runs the preview.
+    pub fn has_portal(&self) -> bool {
+        self.portal.webhook_url.is_some() || self.portal.oauth.is_some()
+    }
+
+    /// Validates everything, reporting every problem at once.
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+
+        let listen = match self.listen.as_deref().unwrap_or("127.0.0.1:8080").parse::<SocketAddr>() {
+            Ok(a) => a,
+            Err(_) => {
+                problems.push(format!(
+                    "listen: {:?} is not an address:port such as 127.0.0.1:8080 or 0.0.0.0:8080",
+                    self.listen.as_deref().unwrap_or_default()
+                ));
+                "127.0.0.1:8080".parse().expect("literal address")
+            }
+        };
+
+        let public_url = match &self.public_url {
+            Some(text) => match parse_http_url("public_url", text) {
+                Ok(u) => u,
+                Err(p) => {
+                    problems.push(p);
+                    default_public_url(listen)
+                }
+            },
+            None => default_public_url(listen),
+        };
+
+        let portal = self.portal_settings(&mut problems);
+
+        let allowed_origins = match &self.allowed_origins {
+            Some(list) if !list.is_empty() => list
+                .iter()
+                .filter_map(|o| match parse_origin("allowed_origins", o) {
+                    Ok(o) => Some(o),
+                    Err(p) => {
+                        problems.push(p);
+                        None
+                    }
+                })
+                .collect(),
+            // The portal that embeds the widget is, by default, the one we talk to.
+            _ => portal.as_ref().map(|p| vec![p.origin.clone()]).unwrap_or_default(),
+        };
+
+        let cors_origins = self
+            .cors_origins
+            .clone()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|o| match parse_origin("cors_origins", o) {
+                Ok(o) => Some(o),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
+            })
+            .collect();
+
+        let api_base = self.api_base.clone().unwrap_or_else(|| "/api/v1".into());
+        if !(api_base.starts_with('/') && !api_base.starts_with("//"))
+            && parse_http_url("api_base", &api_base).is_err()
+        {
+            problems.push(format!(
+                "api_base: {api_base:?} must be a path such as /api/v1 or an absolute http(s) URL"
+            ));
+        }
+        if api_base.chars().any(|c| c == '"' || c == '<' || c == '>' || c.is_whitespace()) {
+            problems.push(format!("api_base: {api_base:?} contains characters a URL cannot"));
+        }
+
+        let store = match (&self.database_url, &self.data_dir) {
+            (Some(url), _) => {
+                let u = url.expose();
+                if !(u.starts_with("postgres://")
+                    || u.starts_with("postgresql://")
+                    || u.starts_with("sqlite:"))
+                {
+                    problems.push(
+                        "database_url / DATABASE_URL: must start with postgres://, postgresql:// or sqlite:"
+                            .into(),
+                    );
+                }
+                StoreLocation::Url(u.to_string())
+            }
+            (None, Some(dir)) => StoreLocation::DataDir(dir.clone()),
+            (None, None) => StoreLocation::DataDir(PathBuf::from("b24pay-data")),
+        };
+
+        let dist_dir = self.dist_dir.clone().unwrap_or_else(default_dist_dir);
+
+        let mut limits = Limits::default();
+        if let Some(n) = self.limits.body_bytes {
+            if !(1024..=1024 * 1024).contains(&n) {
+                problems.push(format!("limits.body_bytes: {n} is outside 1024..=1048576"));
+            }
+            limits.body_bytes = n;
+        }
+        if let Some(ms) = self.limits.request_timeout_ms {
+            if ms < 100 {
+                problems.push(format!("limits.request_timeout_ms: {ms} is below 100"));
+            }
+            limits.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = self.limits.concurrency {
+            if n == 0 {
+                problems.push("limits.concurrency: must be at least 1".into());
+            }
+            limits.concurrency = n.max(1);
+        }
+
+        let mut outbox = OutboxSettings::default();
+        if let Some(n) = self.outbox.batch {
+            outbox.batch = n.clamp(1, 1000);
+        }
+        if let Some(ms) = self.outbox.lease_ms {
+            outbox.lease = Duration::from_millis(ms.max(100));
+        }
+        if let Some(ms) = self.outbox.base_backoff_ms {
+            outbox.base_backoff = Duration::from_millis(ms.max(1));
+        }
+        if let Some(ms) = self.outbox.max_backoff_ms {
+            outbox.max_backoff = Duration::from_millis(ms.max(1));
+        }
+        if let Some(ms) = self.outbox.poll_ms {
+            outbox.poll = Duration::from_millis(ms.max(10));
+        }
+        if let Some(p) = &portal {
+            if outbox.lease <= p.timeout {
+                problems.push(format!(
+                    "outbox.lease_ms ({} ms) must exceed portal.timeout_ms ({} ms): a lease must outlive the call it covers",
+                    outbox.lease.as_millis(),
+                    p.timeout.as_millis()
+                ));
+            }
+        }
+
+        match portal {
+            Some(portal) if problems.is_empty() => Ok(Config {
+                listen,
+                public_url,
+                allowed_origins,
+                api_base,
+                store,
+                dist_dir,
+                cors_origins,
+                portal,
+                limits,
+                outbox,
+            }),
+            _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    fn portal_settings(&self, problems: &mut Vec<String>) -> Option<PortalSettings> {
+        let timeout = Duration::from_millis(self.portal.timeout_ms.unwrap_or(20_000));
+        if timeout < Duration::from_millis(50) || timeout >= Duration::from_secs(60) {
+            problems.push(format!(
+                "portal.timeout_ms: {} must be between 50 and 59999 (the portal cuts requests at 60 s)",
+                timeout.as_millis()
+            ));
+        }
+        let rate_limit = match self.portal.rate_limit_per_second {
+            Some(r) if r <= 0.0 => None,
+            Some(r) => Some((r, self.portal.rate_limit_burst.unwrap_or(50).max(1))),
+            None => Some((2.0, self.portal.rate_limit_burst.unwrap_or(50).max(1))),
+        };
+        let (auth, origin) = match (&self.portal.webhook_url, &self.portal.oauth) {
+            (Some(_), Some(_)) => {
+                problems.push(
+                    "portal: set either portal.webhook_url (B24PAY_WEBHOOK_URL) or [portal.oauth], not both"
+                        .into(),
+                );
+                return None;
+            }
+            (None, None) => {
+                problems.push(
+                    "portal: no portal configured; set portal.webhook_url (B24PAY_WEBHOOK_URL) or [portal.oauth] (B24PAY_OAUTH_*), or run `b24pay preview`"
+                        .into(),
+                );
+                return None;
+            }
+            (Some(webhook), None) => {
+                // Never echo the URL: it carries the webhook's secret code.
+                let url = match Url::parse(webhook.expose().trim()) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
+                    _ => {
+                        problems.push(
+                            "portal.webhook_url: not an http(s) URL (expected https://PORTAL/rest/USER_ID/CODE/)"
+                                .into(),
+                        );
+                        return None;
+                    }
+                };
+                let segments: Vec<&str> = url
+                    .path_segments()
+                    .map(|s| s.filter(|s| !s.is_empty()).collect())
+                    .unwrap_or_default();
+                let n = segments.len();
+                if n < 3 || segments[n - 3] != "rest" || segments[n - 2].parse::<u64>().is_err() {
+                    problems.push(
+                        "portal.webhook_url: the path must end in /rest/USER_ID/CODE/".into(),
+                    );
+                    return None;
+                }
+                (PortalAuth::Webhook(webhook.clone()), origin_of(&url))
+            }
+            (None, Some(o)) => {
+                let mut missing = Vec::new();
+                if o.portal_url.is_none() {
+                    missing.push("portal_url");
+                }
+                if o.client_id.as_deref().is_none_or(str::is_empty) {
+                    missing.push("client_id");
+                }
+                if o.client_secret.is_none() {
+                    missing.push("client_secret");
+                }
+                if !missing.is_empty() {
+                    problems.push(format!("portal.oauth: missing {}", missing.join(", ")));
+                    return None;
+                }
+                let portal_url =
+                    match parse_http_url("portal.oauth.portal_url", o.portal_url.as_deref()?) {
+                        Ok(u) => u,
+                        Err(p) => {
+                            problems.push(p);
+                            return None;
+                        }
+                    };
+                let token_endpoint = match &o.token_endpoint {
+                    Some(t) => match parse_http_url("portal.oauth.token_endpoint", t) {
+                        Ok(u) => Some(u),
+                        Err(p) => {
+                            problems.push(p);
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                let origin = origin_of(&portal_url);
+                (
+                    PortalAuth::OAuth(OAuthSettings {
+                        portal_url,
+                        client_id: o.client_id.clone().unwrap_or_default(),
+                        client_secret: o.client_secret.clone()?,
+                        refresh_token: o.refresh_token.clone(),
+                        access_token: o.access_token.clone(),
+                        token_endpoint,
+                    }),
+                    origin,
+                )
+            }
+        };
+        Some(PortalSettings {
+            auth,
+            origin,
+            timeout,
+            rate_limit,
+        })
+    }
+}
+
+fn default_public_url(listen: SocketAddr) -> Url {
+    let host = if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        listen.ip().to_string()
+    };
+    Url::parse(&format!("http://{host}:{}/", listen.port())).expect("valid URL")
+}
+
+/// `dist/` next to the binary, else the repository's `dist/` (for `cargo run`), else `./dist`.
+pub fn default_dist_dir() -> PathBuf {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            candidates.push(dir.join("dist"));
+        }
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    candidates.push(PathBuf::from("dist"));
+    candidates
+        .iter()
+        .find(|c| c.join("index.html").is_file())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("dist"))
+}
+
+fn parse_http_url(key: &str, text: &str) -> Result<Url, String> {
+    match Url::parse(text.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u),
+        Ok(_) => Err(format!("{key}: {text:?} must be an http(s) URL with a host")),
+        Err(e) => Err(format!("{key}: {text:?} is not a valid URL ({e})")),
+    }
+}
+
+/// `scheme://host[:port]` as the browser serialises an origin.
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Parses an exact origin; refuses paths, queries, wildcards and non-http schemes with a message
+/// that says what is wrong.
+pub fn parse_origin(key: &str, text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.contains('*') {
+        return Err(format!("{key}: {text:?}: wildcards are not allowed; list exact origins"));
+    }
+    let url = match Url::parse(text) {
+        Ok(u) => u,
+        Err(_) => {
+            return Err(format!(
+                "{key}: {text:?} is not an origin; write scheme://host[:port], e.g. https://shop.bitrix24.ru"
+            ))
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{key}: {text:?} must be an http(s) origin"));
+    }
+    if url.path() != "/" {
+        return Err(format!(
+            "{key}: {text:?} is not an origin (it has a path); write scheme://host[:port]"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{key}: {text:?} is not an origin (it has a query, fragment or user); write scheme://host[:port]"
+        ));
+    }
+    Ok(origin_of(&url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            parse_origin("k", "https://A.bitrix24.ru").unwrap(),
+            "https://a.bitrix24.ru"
+        );
+        assert_eq!(
+            parse_origin("k", "https://a.bitrix24.ru/").unwrap(),
+            "https://a.bitrix24.ru"
+        );
+        assert_eq!(
+            parse_origin("k", "http://127.0.0.1:8081").unwrap(),
+            "http://127.0.0.1:8081"
+        );
+        assert!(parse_origin("k", "https://a.ru/shop")
+            .unwrap_err()
+            .contains("has a path"));
+        assert!(parse_origin("k", "https://*.bitrix24.ru")
+            .unwrap_err()
+            .contains("wildcard"));
+        assert!(parse_origin("k", "a.bitrix24.ru").is_err());
+        assert!(parse_origin("k", "ftp://a.ru").is_err());
+    }
+}

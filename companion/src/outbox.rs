@@ -1,0 +1,252 @@
+//! The outbox worker: tells the portal about every approved charge (`pay.payment`, or
+//! `pay.invoice` for legacy invoices), in batches, until the portal has accepted it.
+//!
+//! - Rows are leased (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several instances share the
+//!   work and a crashed worker's rows come back when the lease runs out.
+//! - Failures are retried with exponential backoff and jitter; rate limits honour the portal's
+//!   `operating_reset_at`.
+//! - A try that may have reached the portal (timeout, dropped connection, crash mid-call) is
+//!   followed by a re-read of the payment's PAID flag before calling again, so a call that
+//!   already took effect is never repeated.
+
+use crate::config::OutboxSettings;
+use crate::metrics::SharedMetrics;
+use crate::payments::CrashPoint;
+use crate::portal::{MarkPaid, Portal, PortalError};
+use crate::store::{now_ms, OutboxItem, SharedStore};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+pub struct Outbox {
+    store: SharedStore,
+    portal: Arc<dyn Portal>,
+    metrics: SharedMetrics,
+    settings: OutboxSettings,
+    wake: Arc<Notify>,
+    crash_point: Option<CrashPoint>,
+}
+
+enum Delivery {
+    Done,
+    Retry {
+        next_at: i64,
+        not_executed: bool,
+        error: String,
+        code: String,
+    },
+}
+
+impl Outbox {
+    pub fn new(
+        store: SharedStore,
+        portal: Arc<dyn Portal>,
+        metrics: SharedMetrics,
+        settings: OutboxSettings,
+        wake: Arc<Notify>,
+    ) -> Outbox {
+        Outbox {
+            store,
+            portal,
+            metrics,
+            settings,
+            wake,
+            crash_point: CrashPoint::from_env(),
+        }
+    }
+
+    /// Runs until `shutdown` turns true; deliveries in progress finish first.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let worked = match self.run_once().await {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox pass failed");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            let sleep = self.idle_sleep().await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// How long an idle worker may sleep: until the earliest row is due, at most `poll`.
+    async fn idle_sleep(&self) -> Duration {
+        let poll = self.settings.poll;
+        match self.store.outbox_next_due().await {
+            Ok(Some(at)) => {
+                let wait = (at - now_ms()).max(0) as u64;
+                poll.min(Duration::from_millis(wait.max(5)))
+            }
+            _ => poll,
+        }
+    }
+
+    /// Claims one batch and delivers it. Returns how many rows were handled.
+    pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
+        let now = now_ms();
+        let lease_until = now + self.settings.lease.as_millis() as i64;
+        let items = self
+            .store
+            .outbox_claim(now, lease_until, self.settings.batch as i64)
+            .await?;
+        if items.is_empty() {
+            self.update_depth().await;
+            return Ok(0);
+        }
+        let n = items.len();
+        let mut tasks = JoinSet::new();
+        for item in items {
+            let portal = self.portal.clone();
+            let metrics = self.metrics.clone();
+            let settings = self.settings.clone();
+            tasks.spawn(async move {
+                let d = deliver(portal.as_ref(), &metrics, &settings, &item).await;
+                (item, d)
+            });
+        }
+        let mut done = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((item, delivery)) = joined else {
+                continue;
+            };
+            match delivery {
+                Delivery::Done => done.push((item.id, item.attempt_id)),
+                Delivery::Retry {
+                    next_at,
+                    not_executed,
+                    error,
+                    code,
+                } => {
+                    self.metrics.outbox_retry(&code);
+                    tracing::warn!(
+                        attempt = %item.attempt_id, tries = item.tries, error = %error,
+                        retry_in_ms = next_at - now_ms(), "portal call postponed"
+                    );
+                    self.store
+                        .outbox_retry(item.id, next_at, not_executed, &error)
+                        .await?;
+                }
+            }
+        }
+        if !done.is_empty() {
+            CrashPoint::hit(self.crash_point, CrashPoint::AfterPortalCall);
+            self.store.outbox_done(&done, now_ms()).await?;
+            self.metrics.outbox_delivered.inc_by(done.len() as u64);
+        }
+        self.update_depth().await;
+        Ok(n)
+    }
+
+    async fn update_depth(&self) {
+        if let Ok(depth) = self.store.outbox_depth().await {
+            self.metrics.outbox_depth.set(depth);
+        }
+    }
+}
+
+async fn deliver(
+    portal: &dyn Portal,
+    metrics: &crate::metrics::Metrics,
+    settings: &OutboxSettings,
+    item: &OutboxItem,
+) -> Delivery {
+    let call: MarkPaid = match serde_json::from_str(&item.payload) {
+        Ok(c) => c,
+        Err(e) => {
+            // Cannot happen with rows this code wrote; keep the row and say so loudly.
+            tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
+            return retry(settings, item, None, true, format!("unreadable row: {e}"), "CORRUPT");
+        }
+    };
+    if item.in_doubt() {
+        match portal.is_paid(&call).await {
+            Ok(true) => {
+                tracing::info!(attempt = %item.attempt_id, "portal already shows the payment paid");
+                return Delivery::Done;
+            }
+            Ok(false) => {}
+            Err(e) => return failed(metrics, settings, item, &e, true),
+        }
+    }
+    match portal.mark_paid(&call).await {
+        Ok(()) => Delivery::Done,
+        Err(e) => failed(metrics, settings, item, &e, e.not_executed()),
+    }
+}
+
+fn failed(
+    metrics: &crate::metrics::Metrics,
+    settings: &OutboxSettings,
+    item: &OutboxItem,
+    e: &PortalError,
+    not_executed: bool,
+) -> Delivery {
+    metrics.portal_error(e.code());
+    let retry_at = match e {
+        PortalError::RateLimited { retry_at, .. } => *retry_at,
+        _ => None,
+    };
+    retry(settings, item, retry_at, not_executed, e.to_string(), e.code())
+}
+
+fn retry(
+    settings: &OutboxSettings,
+    item: &OutboxItem,
+    not_before: Option<i64>,
+    not_executed: bool,
+    error: String,
+    code: &str,
+) -> Delivery {
+    let delay = backoff(settings, item.tries.max(1) as u32);
+    let next_at = (now_ms() + delay.as_millis() as i64).max(not_before.unwrap_or(0));
+    Delivery::Retry {
+        next_at,
+        not_executed,
+        error,
+        code: code.to_string(),
+    }
+}
+
+/// Exponential backoff with "equal jitter": half fixed, half random, capped.
+pub fn backoff(settings: &OutboxSettings, tries: u32) -> Duration {
+    let exp = settings
+        .base_backoff
+        .saturating_mul(1u32 << tries.saturating_sub(1).min(20));
+    let capped = exp.min(settings.max_backoff);
+    let half = capped / 2;
+    half + half.mul_f64(rand::random::<f64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let s = OutboxSettings {
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            ..OutboxSettings::default()
+        };
+        for _ in 0..50 {
+            let first = backoff(&s, 1);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = backoff(&s, 3);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            let late = backoff(&s, 40);
+            assert!(late >= Duration::from_secs(1) && late <= Duration::from_secs(2));
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! [`Portal`] over the real REST client (`bitrix24-client`), webhook or OAuth; OAuth tokens are
+//! persisted in the store so a refreshed (single-use) refresh token survives restarts.
+
+use super::*;
+use crate::config::{PortalAuth, PortalSettings};
+use crate::store::{now_ms, SharedStore};
+use bitrix24_client::{
+    Auth, BoxError, BoxFuture, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens,
+    PayInvoice, PayPayment, PaySystemRef, PsExtras, RateLimit, Retry, RetryClass, RetryConfig,
+    SystemError, TokenStore,
+};
+use b24pay_protocol::Currency;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the pay-system list is trusted; a registry change reaches us within this.
+const PAY_SYSTEM_TTL: Duration = Duration::from_secs(60);
+/// `/readyz` is polled often; the portal's rate limit is small.
+const PING_TTL: Duration = Duration::from_secs(10);
+const TOKENS_KEY: &str = "oauth_tokens";
+
+pub struct Bitrix24Portal {
+    client: Client,
+    pay_systems: Mutex<Option<(Instant, HashMap<String, PaySystem>)>>,
+    /// One list call at a time: concurrent cold lookups wait for the same refresh.
+    refresh: tokio::sync::Mutex<()>,
+    last_ping: Mutex<Option<Instant>>,
+}
+
+/// Persists OAuth tokens in the companion's store.
+struct StoreTokens(SharedStore);
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedTokens {
+    access_token: String,
+    refresh_token: String,
+    expires_at: Option<i64>,
+}
+
+impl TokenStore for StoreTokens {
+    fn save<'a>(&'a self, tokens: &'a OAuthTokens) -> BoxFuture<'a, Result<(), BoxError>> {
+        Box::pin(async move {
+            let saved = SavedTokens {
+                access_token: tokens.access_token.expose().to_string(),
+                refresh_token: tokens.refresh_token.expose().to_string(),
+                expires_at: tokens.expires_at,
+            };
+            let json = serde_json::to_string(&saved)?;
+            self.0.meta_put(TOKENS_KEY, &json).await?;
+            Ok(())
+        })
+    }
+}
+
+impl Bitrix24Portal {
+    pub fn new(client: Client) -> Bitrix24Portal {
+        Bitrix24Portal {
+            client,
+            pay_systems: Mutex::new(None),
+            refresh: tokio::sync::Mutex::new(()),
+            last_ping: Mutex::new(None),
+        }
+    }
+
+    /// The client as configured: retries bounded so a customer's request fails in seconds,
+    /// not minutes (the outbox retries on its own schedule).
+    pub async fn connect(
+        settings: &PortalSettings,
+        store: SharedStore,
+    ) -> Result<Bitrix24Portal, String> {
+        let auth = match &settings.auth {
+            PortalAuth::Webhook(url) => Auth::webhook(url.expose()).map_err(|e| e.to_string())?,
+            PortalAuth::OAuth(o) => {
+                let mut config = OAuthConfig::new(
+                    o.portal_url.as_str(),
+                    o.client_id.clone(),
+                    o.client_secret.expose(),
+                )
+                .map_err(|e| e.to_string())?;
+                if let Some(endpoint) = &o.token_endpoint {
+                    config = config
+                        .with_token_endpoint(endpoint.as_str())
+                        .map_err(|e| e.to_string())?;
+                }
+                // Tokens saved by an earlier refresh are newer than the configured ones.
+                let saved = store
+                    .meta_get(TOKENS_KEY)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .and_then(|j| serde_json::from_str::<SavedTokens>(&j).ok());
+                let tokens = match saved {
+                    Some(s) => {
+                        let mut t = OAuthTokens::new(s.access_token, s.refresh_token);
+                        t.expires_at = s.expires_at;
+                        t
+                    }
+                    None => OAuthTokens::new(
+                        o.access_token
+                            .as_ref()
+                            .map(|s| s.expose().to_string())
+                            .unwrap_or_default(),
+                        o.refresh_token
+                            .as_ref()
+                            .map(|s| s.expose().to_string())
+                            .ok_or("portal.oauth.refresh_token is required until the first refresh is stored")?,
+                    ),
+                };
+                Auth::oauth(config, tokens, Arc::new(StoreTokens(store)))
+            }
+        };
+        let client = Client::builder(auth)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
+            .rate_limit(settings.rate_limit.map(|(per_second, burst)| RateLimit {
+                per_second,
+                burst,
+            }))
+            .retry(RetryConfig {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(200),
+                max_delay: Duration::from_secs(2),
+                max_total: settings.timeout.min(Duration::from_secs(10)),
+            })
+            .user_agent(concat!("b24pay-companion/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Bitrix24Portal::new(client))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn load_pay_systems(&self) -> Result<HashMap<String, PaySystem>, PortalError> {
+        let list = self
+            .client
+            .paysystem_list(&ListQuery::all())
+            .await
+            .map_err(|e| map_error(&e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|p| {
+                let id = p.id?;
+                let registry = match p.registry() {
+                    Some(bitrix24_client::EntityRegistryType::CrmInvoice) => Registry::CrmInvoice,
+                    _ => Registry::Order,
+                };
+                let ours = p.handler_code() == Some(HANDLER_CODE) && p.active != Some(false);
+                Some((id.to_string(), PaySystem { registry, ours }))
+            })
+            .collect())
+    }
+
+    fn cached(&self, id: &str) -> Option<Option<PaySystem>> {
+        let guard = self.pay_systems.lock().expect("not poisoned");
+        match &*guard {
+            Some((at, map)) if at.elapsed() < PAY_SYSTEM_TTL => Some(map.get(id).cloned()),
+            _ => None,
+        }
+    }
+}
+
+fn parse_id(text: &str) -> Result<u64, PortalError> {
+    text.parse()
+        .map_err(|_| PortalError::NotFound(format!("id {text:?} is not a number")))
+}
+
+/// Maps the client's errors onto what the flow decides by.
+fn map_error(e: &Error) -> PortalError {
+    let code = e.code().to_string();
+    let message = e.to_string();
+    match e {
+        Error::Method {
+            code:
+                MethodError::CheckFailure
+                | MethodError::PaySystemNotFound
+                | MethodError::HandlerNotFound
+                | MethodError::PersonTypeNotFound,
+            ..
+        } => PortalError::NotFound(message),
+        Error::Method { code: m, .. } if m.as_str().contains("NOT_FOUND") => {
+            PortalError::NotFound(message)
+        }
+        Error::System {
+            code: SystemError::QueryLimitExceeded | SystemError::OperationTimeLimit,
+            operating_reset_at,
+            retry_after,
+            ..
+        } => PortalError::RateLimited {
+            code,
+            retry_at: operating_reset_at
+                .map(|s| s * 1000)
+                .or_else(|| retry_after.map(|s| now_ms() + s as i64 * 1000)),
+        },
+        _ => match e.retry_class() {
+            RetryClass::Ambiguous => PortalError::Ambiguous { code, message },
+            RetryClass::NotExecuted => PortalError::Unavailable { code, message },
+            RetryClass::Permanent => PortalError::Refused { code, message },
+        },
+    }
+}
+
+fn non_empty(map: &BTreeMap<String, String>, key: &str) -> Option<String> {
+    map.get(key)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Turns `settings.payment.get`'s flat map into facts, refusing anything ambiguous.
+pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFacts, PortalError> {
+    let missing = |code: &str| PortalError::NotConfigured(format!("{code} has no value"));
+    let currency_text = non_empty(map, codes::PAYMENT_CURRENCY).ok_or_else(|| missing(codes::PAYMENT_CURRENCY))?;
+    let currency = Currency::parse(&currency_text).ok_or_else(|| {
+        PortalError::NotConfigured(format!("{} is not an ISO 4217 code", codes::PAYMENT_CURRENCY))
+    })?;
+    let sum = non_empty(map, codes::PAYMENT_SUM).ok_or_else(|| missing(codes::PAYMENT_SUM))?;
+    let amount = Money::parse(&sum, currency).map_err(|e| {
+        PortalError::NotConfigured(format!("{} is not a usable amount ({e:?})", codes::PAYMENT_SUM))
+    })?;
+    let paid = match non_empty(map, codes::PAYMENT_PAID).as_deref() {
+        Some("Y") | Some("y") => true,
+        Some("N") | Some("n") | None => false,
+        Some(_) => {
+            return Err(PortalError::NotConfigured(format!(
+                "{} is neither Y nor N",
+                codes::PAYMENT_PAID
+            )))
+        }
+    };
+    let mode = match non_empty(map, codes::MODE).map(|m| m.to_ascii_uppercase()).as_deref() {
+        Some("TEST") => Mode::Test,
+        Some("LIVE") => Mode::Live,
+        _ => {
+            return Err(PortalError::NotConfigured(format!(
+                "{} must be TEST or LIVE",
+                codes::MODE
+            )))
+        }
+    };
+    Ok(PaymentFacts {
+        amount,
+        paid,
+        mode,
+        shop_id: non_empty(map, codes::SHOP_ID),
+        secret_key: non_empty(map, codes::SECRET_KEY),
+        order_id: non_empty(map, codes::ORDER_ID),
+    })
+}
+
+#[async_trait]
+impl Portal for Bitrix24Portal {
+    async fn payment_facts(
+        &self,
+        paysystem_id: &str,
+        payment_id: &str,
+    ) -> Result<PaymentFacts, PortalError> {
+        let map = self
+            .client
+            .settings_payment_get(parse_id(payment_id)?, parse_id(paysystem_id)?)
+            .await
+            .map_err(|e| map_error(&e))?;
+        facts_from_settings(&map)
+    }
+
+    async fn pay_system(&self, paysystem_id: &str) -> Result<PaySystem, PortalError> {
+        if let Some(found) = self.cached(paysystem_id) {
+            return found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
+        }
+        let _one_at_a_time = self.refresh.lock().await;
+        if let Some(found) = self.cached(paysystem_id) {
+            return found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
+        }
+        let map = self.load_pay_systems().await?;
+        let found = map.get(paysystem_id).cloned();
+        *self.pay_systems.lock().expect("not poisoned") = Some((Instant::now(), map));
+        found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")))
+    }
+
+    async fn mark_paid(&self, call: &MarkPaid) -> Result<(), PortalError> {
+        let extras = PsExtras {
+            ps_invoice_id: Some(call.ps_invoice_id.clone()),
+            ps_status_code: Some(call.ps_status_code.clone()),
+            ps_status_message: Some(call.ps_status_message.clone()),
+            ps_sum: Some(call.ps_sum.clone()),
+            ps_currency: Some(call.ps_currency.clone()),
+            ps_card_number: Some(call.ps_card_number.clone()),
+            ..PsExtras::default()
+        };
+        let paysystem_id = parse_id(&call.paysystem_id)?;
+        // Only provably unexecuted failures are retried inside the client; anything ambiguous
+        // comes back here so the outbox re-reads PAID before calling again.
+        let accepted = match call.registry() {
+            Registry::Order => {
+                let pay = PayPayment {
+                    payment_id: parse_id(&call.payment_id)?,
+                    paysystem_id,
+                    extras,
+                };
+                self.client.pay_payment(&pay, Retry::IfNotExecuted).await
+            }
+            Registry::CrmInvoice => {
+                let invoice_id = call
+                    .invoice_id
+                    .as_deref()
+                    .ok_or_else(|| PortalError::NotConfigured("no invoice id".into()))?;
+                let pay = PayInvoice {
+                    invoice_id: parse_id(invoice_id)?,
+                    pay_system: PaySystemRef::Id(paysystem_id),
+                };
+                self.client.pay_invoice(&pay, Retry::IfNotExecuted).await
+            }
+        }
+        .map_err(|e| map_error(&e))?;
+        if accepted {
+            Ok(())
+        } else {
+            Err(PortalError::Ambiguous {
+                code: "RESULT_FALSE".into(),
+                message: "the portal answered false".into(),
+            })
+        }
+    }
+
+    async fn ping(&self) -> Result<(), PortalError> {
+        if self
+            .last_ping
+            .lock()
+            .expect("not poisoned")
+            .is_some_and(|at| at.elapsed() < PING_TTL)
+        {
+            return Ok(());
+        }
+        let map = self.load_pay_systems().await?;
+        *self.pay_systems.lock().expect("not poisoned") = Some((Instant::now(), map));
+        *self.last_ping.lock().expect("not poisoned") = Some(Instant::now());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn facts_parse_portal_values() {
+        let f = facts_from_settings(&map(&[
+            ("B24PAY_PAYMENT_SUM", "1250.5000"),
+            ("B24PAY_PAYMENT_CURRENCY", "RUB"),
+            ("B24PAY_PAYMENT_PAID", "N"),
+            ("B24PAY_MODE", "TEST"),
+            ("B24PAY_SECRET_KEY", "s3cr3t"),
+            ("B24PAY_ORDER_ID", "17"),
+        ]))
+        .unwrap();
+        assert_eq!(f.amount.minor, 125_050);
+        assert!(!f.paid);
+        assert_eq!(f.mode, Mode::Test);
+        assert_eq!(f.order_id.as_deref(), Some("17"));
+        assert!(!format!("{f:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn facts_refuse_gaps() {
+        let base = [
+            ("B24PAY_PAYMENT_SUM", "10"),
+            ("B24PAY_PAYMENT_CURRENCY", "USD"),
+            ("B24PAY_PAYMENT_PAID", "N"),
+            ("B24PAY_MODE", "TEST"),
+        ];
+        for drop in 0..base.len() {
+            let mut m = map(&base);
+            m.remove(base[drop].0);
+            let r = facts_from_settings(&m);
+            // PAID may be absent (unpaid); everything else is required.
+            assert_eq!(r.is_ok(), base[drop].0 == "B24PAY_PAYMENT_PAID", "{}", base[drop].0);
+        }
+        let mut m = map(&base);
+        m.insert("B24PAY_MODE".into(), "PROD".into());
+        assert!(matches!(facts_from_settings(&m), Err(PortalError::NotConfigured(_))));
+    }
+}
