@@ -1,1 +1,93 @@
+//! A local stand-in for a Bitrix24 portal, for tests, benchmarks and the preview.
+//!
+//! It speaks the portal's REST wire for the pay-system methods (scope `pay_system`), emulates
+//! the OAuth token endpoint, and serves the seller's payment page that hosts an IFRAME
+//! handler the way the portal does. In memory and deterministic by default; optionally kept
+//! in a JSON data file.
+//!
+//! ```no_run
+//! use b24pay_sandbox::{Fault, NewPayment, Sandbox};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::builder().start().await?;
+//! let webhook = sandbox.webhook_url(); // http://127.0.0.1:PORT/rest/1/sandboxwebhookcode0000/
+//! let created = sandbox.create_payment(NewPayment::order("1250.50", "EUR"))?;
+//! sandbox.inject(Fault::QueryLimitExceeded, 2);
+//! // … drive the client; then:
+//! assert_eq!(sandbox.pay_calls(created.payment_id), 0);
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # REST
+//!
+//! * `POST|GET /rest/1/{webhook_code}/{method}[.json]` — incoming webhook; a wrong user or
+//!   code is 403 `ACCESS_DENIED`.
+//! * `POST|GET /rest/{method}[.json]` with `auth=ACCESS_TOKEN` in the query or body — OAuth;
+//!   no or an unknown token is 401 `NO_AUTH_FOUND`, an expired one 401 `expired_token`.
+//! * Bodies: JSON, form-urlencoded with PHP-style nested names, or a GET query string.
+//!   Parameter names are case-insensitive as on the portal (see [`params`](crate) rules in the
+//!   README: every depth for pay-system methods, top level plus the structure of `SETTINGS`
+//!   for handler methods).
+//! * Replies: `{"result": …, "time": {start, finish, duration, processing, date_start,
+//!   date_finish, operating_reset_at, operating}}`, or `{"error", "error_description"}` with
+//!   the portal's statuses: 400 method errors, 401/403 auth, 404 `ERROR_METHOD_NOT_FOUND`,
+//!   429 `OPERATION_TIME_LIMIT` (with `time`), 500 `INTERNAL_SERVER_ERROR`,
+//!   503 `QUERY_LIMIT_EXCEEDED`. Ids in lists are strings (`"ID":"5"`), as the portal sends them.
+//!
+//! Methods: `sale.paysystem.handler.add/update/delete/list`, `sale.paysystem.add/update/
+//! delete/list`, `sale.paysystem.settings.get/update`, `sale.paysystem.settings.payment.get`,
+//! `sale.paysystem.settings.invoice.get`, `sale.paysystem.pay.payment`,
+//! `sale.paysystem.pay.invoice`, with the portal's checks, error codes and messages (mirrored
+//! from the portal's `Bitrix\Sale\PaySystem\RestService`).
+//!
+//! # The initial world
+//!
+//! Person types: `ORDER` 1 "Individual", 2 "Legal entity"; `CRM_INVOICE` 3 "Contact",
+//! 4 "Company". Users 1 (the webhook's admin), 2 Anna Petrova, 3 John Carter. Orders and
+//! legacy invoices share one id sequence and payment N belongs to order/invoice N:
+//!
+//! | id | registry | currency | sum |
+//! |---|---|---|---|
+//! | 1 | ORDER | RUB | 3000.00 |
+//! | 2 | CRM_INVOICE | RUB | 12500.00 |
+//! | 3 | ORDER | USD | 49.99 |
+//! | 4 | ORDER | EUR | 1250.50 |
+//! | 5 | ORDER | KZT | 15000.00 |
+//! | 6 | CRM_INVOICE | USD | 990.00 |
+//! | 7 | ORDER | JPY | 4500 |
+//!
+//! No handlers or pay systems exist at first; payments have no pay system until one is bound
+//! ([`SandboxHandle::set_payment_pay_system`]) or a payment is created with one.
+//!
+//! # Control
+//!
+//! From Rust through [`SandboxHandle`], over HTTP under `/sandbox/api` (see the `control`
+//! table in the README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
+//! `/pay/invoice/{invoice_id}`, with `?theme=light|dark&font=sans|serif|mono`.
 
+mod admin;
+mod control;
+mod faults;
+mod html;
+mod limits;
+mod oauth;
+mod params;
+mod pay_page;
+mod persist;
+mod portal_format;
+mod rest;
+mod sandbox;
+mod server;
+mod state;
+mod world;
+
+pub use faults::{Fault, FaultRequest};
+pub use limits::RateLimit;
+pub use oauth::{OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
+pub use persist::DataFileError;
+pub use rest::METHODS;
+pub use sandbox::{
+    Sandbox, SandboxBuilder, SandboxHandle, StartError, DEFAULT_OAUTH_CLIENT_ID,
+    DEFAULT_OAUTH_CLIENT_SECRET, DEFAULT_WEBHOOK_CODE, WEBHOOK_USER_ID,
+};
+pub use world::{CreatedPayment, NewPayment, PaymentSnapshot, PsFields, Registry, WorldError};

@@ -1,0 +1,212 @@
+//! Injected faults: the next N REST calls (optionally only of some methods) fail the way a
+//! portal or the network fails.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One way a REST call can fail. Inject with [`SandboxHandle::inject`](crate::SandboxHandle::inject)
+/// or `POST /sandbox/api/faults`.
+///
+/// Whether the method ran matters for exactly-once tests, so each kind says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// 503 `QUERY_LIMIT_EXCEEDED`. The method does not run.
+    QueryLimitExceeded,
+    /// 500 `INTERNAL_SERVER_ERROR`. The method does not run.
+    InternalServerError,
+    /// 429 `OPERATION_TIME_LIMIT` with `time.operating_reset_at` = the injection time plus
+    /// `reset_after` (rounded up to a whole second). The method does not run.
+    OperationTimeLimit { reset_after: Duration },
+    /// 401 `expired_token`, as if the OAuth access token had expired (for any call form).
+    /// The method does not run.
+    ExpiredToken,
+    /// The request is held for the duration, then the connection is closed without a reply.
+    /// The method does not run. Use a duration longer than the client's timeout.
+    Hang(Duration),
+    /// The method runs at once, and the reply is sent only after the duration: a client with a
+    /// shorter timeout gives up although the call took effect.
+    SlowReply(Duration),
+    /// The connection is closed without a reply. The method does not run.
+    DropConnection,
+    /// The method runs, then the connection is closed without a reply (a lost reply).
+    DropAfterExecution,
+}
+
+impl Fault {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Fault::QueryLimitExceeded => "query_limit_exceeded",
+            Fault::InternalServerError => "internal_server_error",
+            Fault::OperationTimeLimit { .. } => "operation_time_limit",
+            Fault::ExpiredToken => "expired_token",
+            Fault::Hang(_) => "hang",
+            Fault::SlowReply(_) => "slow_reply",
+            Fault::DropConnection => "drop_connection",
+            Fault::DropAfterExecution => "drop_after_execution",
+        }
+    }
+}
+
+/// The wire form of a fault for `POST /sandbox/api/faults`:
+/// `{"kind": "hang", "count": 1, "methods": ["sale.paysystem.pay.payment"], "duration_ms": 5000}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FaultRequest {
+    /// `query_limit_exceeded`, `internal_server_error`, `operation_time_limit`,
+    /// `expired_token`, `hang`, `slow_reply`, `drop_connection` or `drop_after_execution`.
+    pub kind: String,
+    /// How many matching calls fail (default 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Only calls of these methods (default: any method).
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// For `hang` and `slow_reply` (default 30000).
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    /// For `operation_time_limit` (default 10).
+    #[serde(default)]
+    pub reset_after_secs: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl FaultRequest {
+    pub(crate) fn to_fault(&self) -> Result<Fault, String> {
+        let duration = Duration::from_millis(self.duration_ms.unwrap_or(30_000));
+        Ok(match self.kind.as_str() {
+            "query_limit_exceeded" => Fault::QueryLimitExceeded,
+            "internal_server_error" => Fault::InternalServerError,
+            "operation_time_limit" => Fault::OperationTimeLimit {
+                reset_after: Duration::from_secs(self.reset_after_secs.unwrap_or(10)),
+            },
+            "expired_token" => Fault::ExpiredToken,
+            "hang" => Fault::Hang(duration),
+            "slow_reply" => Fault::SlowReply(duration),
+            "drop_connection" => Fault::DropConnection,
+            "drop_after_execution" => Fault::DropAfterExecution,
+            other => return Err(format!("unknown fault kind {other:?}")),
+        })
+    }
+}
+
+/// A fault waiting for its calls.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingFault {
+    pub fault: Fault,
+    pub remaining: u32,
+    /// Lower-case method names; `None` = any.
+    pub methods: Option<Vec<String>>,
+    /// For `OperationTimeLimit`: fixed when injected.
+    pub reset_at: i64,
+}
+
+/// Pending faults in injection order; a call takes the first one that matches it.
+#[derive(Debug, Default)]
+pub(crate) struct FaultQueue {
+    pending: Vec<PendingFault>,
+}
+
+/// A fault a call drew, with its `operating_reset_at`.
+#[derive(Clone, Debug)]
+pub(crate) struct DrawnFault {
+    pub fault: Fault,
+    pub reset_at: i64,
+}
+
+impl FaultQueue {
+    pub(crate) fn inject(
+        &mut self,
+        fault: Fault,
+        count: u32,
+        methods: Option<Vec<String>>,
+        now_unix_f64: f64,
+    ) {
+        if count == 0 {
+            return;
+        }
+        let reset_at = match &fault {
+            Fault::OperationTimeLimit { reset_after } => {
+                (now_unix_f64 + reset_after.as_secs_f64()).ceil() as i64
+            }
+            _ => 0,
+        };
+        self.pending.push(PendingFault {
+            fault,
+            remaining: count,
+            methods: methods.map(|m| m.into_iter().map(|s| s.to_lowercase()).collect()),
+            reset_at,
+        });
+    }
+
+    pub(crate) fn take(&mut self, method: &str) -> Option<DrawnFault> {
+        let index = self.pending.iter().position(|p| {
+            p.methods
+                .as_ref()
+                .is_none_or(|methods| methods.iter().any(|m| m == method))
+        })?;
+        let pending = &mut self.pending[index];
+        pending.remaining -= 1;
+        let drawn = DrawnFault {
+            fault: pending.fault.clone(),
+            reset_at: pending.reset_at,
+        };
+        if pending.remaining == 0 {
+            self.pending.remove(index);
+        }
+        Some(drawn)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.pending.clear();
+    }
+
+    pub(crate) fn pending(&self) -> &[PendingFault] {
+        &self.pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_apply_in_order_to_matching_methods_only() {
+        let mut queue = FaultQueue::default();
+        queue.inject(
+            Fault::InternalServerError,
+            2,
+            Some(vec!["sale.paysystem.pay.payment".into()]),
+            0.0,
+        );
+        queue.inject(Fault::QueryLimitExceeded, 1, None, 0.0);
+        assert_eq!(
+            queue.take("sale.paysystem.list").unwrap().fault,
+            Fault::QueryLimitExceeded
+        );
+        assert!(queue.take("sale.paysystem.list").is_none());
+        assert_eq!(
+            queue.take("sale.paysystem.pay.payment").unwrap().fault,
+            Fault::InternalServerError
+        );
+        assert!(queue.take("sale.paysystem.pay.payment").is_some());
+        assert!(queue.take("sale.paysystem.pay.payment").is_none());
+    }
+
+    #[test]
+    fn operation_time_limit_reset_is_fixed_at_injection() {
+        let mut queue = FaultQueue::default();
+        queue.inject(
+            Fault::OperationTimeLimit {
+                reset_after: Duration::from_secs(5),
+            },
+            1,
+            None,
+            100.2,
+        );
+        assert_eq!(queue.take("x").unwrap().reset_at, 106);
+    }
+}

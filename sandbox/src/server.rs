@@ -1,0 +1,97 @@
+//! Serving: the router, and an accept loop of our own so a fault can close a client's
+//! connection without a reply (axum's `serve` offers no way to do that).
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::routing::{any, get, post};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tower::ServiceExt;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+use crate::{admin, control, oauth, pay_page, rest};
+
+/// Large enough for a Base64 logo in `sale.paysystem.add`.
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/rest/{*path}", any(rest::entry))
+        .route("/oauth/token/", any(oauth::token))
+        .route("/oauth/token", any(oauth::token))
+        .route("/pay/{payment_id}", get(pay_page::payment_page))
+        .route("/pay/invoice/{invoice_id}", get(pay_page::invoice_page))
+        .route("/admin", get(admin::page))
+        .route("/admin/payments", post(admin::create_payment))
+        .route("/", get(admin::root))
+        .nest("/sandbox/api", control::router())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Lets a request handler close its own connection without a reply.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnControl {
+    drop: Arc<Notify>,
+}
+
+impl ConnControl {
+    pub(crate) fn drop_now(&self) {
+        self.drop.notify_one();
+    }
+
+    async fn dropped(&self) {
+        self.drop.notified().await;
+    }
+}
+
+/// Accepts connections until `shutdown` turns true; each connection is served by hyper and
+/// dropped (closing the socket) when its handler asks or the sandbox shuts down.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        let (stream, _) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let conn_control = ConnControl::default();
+        let router = router.clone();
+        let control = conn_control.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(control.clone());
+            router.clone().oneshot(request)
+        });
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                result = connection => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                }
+                _ = conn_control.dropped() => tracing::debug!("connection dropped on purpose"),
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
+        });
+    }
+}

@@ -1,0 +1,396 @@
+//! The portal's data: person types, users, orders and legacy invoices with their payments,
+//! REST handlers and pay systems. One value, guarded by one lock, written to the data file
+//! after every change.
+
+mod model;
+pub(crate) mod resolve;
+mod seed;
+
+use std::collections::BTreeMap;
+
+use b24pay_protocol::currency::Currency;
+use b24pay_protocol::money::Money;
+use serde::{Deserialize, Serialize};
+
+pub(crate) use model::{
+    CodeSpec, FieldCode, FieldSpec, Handler, HandlerMode, HandlerSettings, Item, Mapping, ModeData,
+    Order, PaySystem, Payment, PersonType, User,
+};
+pub use model::{PsFields, Registry};
+
+use crate::portal_format;
+
+/// The whole state of the sandbox portal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct World {
+    pub person_types: Vec<PersonType>,
+    pub users: Vec<User>,
+    pub handlers: BTreeMap<u64, Handler>,
+    pub pay_systems: BTreeMap<u64, PaySystem>,
+    /// Orders and legacy invoices (one id sequence).
+    pub orders: BTreeMap<u64, Order>,
+    pub payments: BTreeMap<u64, Payment>,
+    pub next: NextIds,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct NextIds {
+    pub handler: u64,
+    pub pay_system: u64,
+    pub order: u64,
+    pub payment: u64,
+    pub file: u64,
+}
+
+/// A payment to create in the sandbox world (the Rust side of `POST /sandbox/api/payments`).
+///
+/// ```
+/// use b24pay_sandbox::NewPayment;
+/// let payment = NewPayment::order("1250.50", "EUR").with_pay_system(3);
+/// # let _ = payment;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPayment {
+    /// Decimal amount in major units (`"1250.50"`); at most the currency's minor digits.
+    pub sum: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// `ORDER` (default) creates an order with one payment; `CRM_INVOICE` a legacy invoice.
+    #[serde(default = "default_registry")]
+    pub registry: Registry,
+    /// Bind the payment to this pay system (it must belong to the same registry).
+    #[serde(default, alias = "paysystem_id")]
+    pub pay_system_id: Option<u64>,
+    /// The order's person type. Default: the pay system's person type, else 1 (`ORDER`) or
+    /// 3 (`CRM_INVOICE`).
+    #[serde(default)]
+    pub person_type_id: Option<u64>,
+    /// The customer (a portal user id). Default: 2.
+    #[serde(default)]
+    pub user_id: Option<u64>,
+    /// What is being bought, shown on the payment page. Default: "Order #N".
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+fn default_registry() -> Registry {
+    Registry::Order
+}
+
+impl NewPayment {
+    /// A store order of `sum` in `currency` with one payment.
+    pub fn order(sum: impl Into<String>, currency: impl Into<String>) -> NewPayment {
+        NewPayment {
+            sum: sum.into(),
+            currency: currency.into(),
+            registry: Registry::Order,
+            pay_system_id: None,
+            person_type_id: None,
+            user_id: None,
+            topic: None,
+        }
+    }
+
+    /// A legacy CRM invoice of `sum` in `currency` (it has exactly one payment).
+    pub fn invoice(sum: impl Into<String>, currency: impl Into<String>) -> NewPayment {
+        NewPayment {
+            registry: Registry::CrmInvoice,
+            ..NewPayment::order(sum, currency)
+        }
+    }
+
+    pub fn with_pay_system(mut self, pay_system_id: u64) -> NewPayment {
+        self.pay_system_id = Some(pay_system_id);
+        self
+    }
+
+    pub fn with_person_type(mut self, person_type_id: u64) -> NewPayment {
+        self.person_type_id = Some(person_type_id);
+        self
+    }
+
+    pub fn with_user(mut self, user_id: u64) -> NewPayment {
+        self.user_id = Some(user_id);
+        self
+    }
+
+    pub fn with_topic(mut self, topic: impl Into<String>) -> NewPayment {
+        self.topic = Some(topic.into());
+        self
+    }
+}
+
+/// What [`NewPayment`] created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedPayment {
+    pub payment_id: u64,
+    /// The order id, or the invoice id for `CRM_INVOICE`.
+    pub order_id: u64,
+    pub registry: Registry,
+    pub account_number: String,
+    /// The seller's payment page for this payment.
+    pub pay_url: String,
+}
+
+/// A payment as the sandbox sees it: what tests assert on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSnapshot {
+    pub id: u64,
+    pub registry: Registry,
+    /// The order id, or the invoice id for `CRM_INVOICE`.
+    pub order_id: u64,
+    pub account_number: String,
+    /// Canonical decimal text for the currency (`"1250.50"`).
+    pub sum: String,
+    pub currency: String,
+    pub paid: bool,
+    /// RFC 3339, when the payment was marked paid.
+    pub date_paid: Option<String>,
+    pub pay_system_id: Option<u64>,
+    pub person_type_id: u64,
+    /// The `PS_*` fields stored by `pay.payment`/`pay.invoice`.
+    pub ps: PsFields,
+    /// Accepted `sale.paysystem.pay.payment`/`pay.invoice` calls for this payment.
+    pub pay_calls: u64,
+    /// Refused `sale.paysystem.pay.payment` calls that named this payment.
+    pub rejected_pay_calls: u64,
+}
+
+/// Why a control operation on the world was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorldError {
+    #[error("unknown currency {0:?}")]
+    UnknownCurrency(String),
+    #[error("invalid amount {0:?} for the currency")]
+    InvalidAmount(String),
+    #[error("pay system {0} not found")]
+    UnknownPaySystem(u64),
+    #[error("person type {0} not found in registry {1}")]
+    UnknownPersonType(u64, Registry),
+    #[error("user {0} not found")]
+    UnknownUser(u64),
+    #[error("payment {0} not found")]
+    UnknownPayment(u64),
+    #[error("pay system {pay_system_id} belongs to {pay_system_registry}, not {registry}")]
+    RegistryMismatch {
+        pay_system_id: u64,
+        pay_system_registry: Registry,
+        registry: Registry,
+    },
+    #[error("payment {0} is already paid")]
+    AlreadyPaid(u64),
+}
+
+impl WorldError {
+    /// A stable machine-readable code for the control API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WorldError::UnknownCurrency(_) => "UNKNOWN_CURRENCY",
+            WorldError::InvalidAmount(_) => "INVALID_AMOUNT",
+            WorldError::UnknownPaySystem(_) => "UNKNOWN_PAY_SYSTEM",
+            WorldError::UnknownPersonType(..) => "UNKNOWN_PERSON_TYPE",
+            WorldError::UnknownUser(_) => "UNKNOWN_USER",
+            WorldError::UnknownPayment(_) => "UNKNOWN_PAYMENT",
+            WorldError::RegistryMismatch { .. } => "REGISTRY_MISMATCH",
+            WorldError::AlreadyPaid(_) => "ALREADY_PAID",
+        }
+    }
+
+    pub(crate) fn is_not_found(&self) -> bool {
+        matches!(self, WorldError::UnknownPayment(_))
+    }
+}
+
+impl World {
+    /// The world a fresh sandbox starts with (see the crate documentation).
+    pub(crate) fn initial() -> World {
+        seed::initial_world()
+    }
+
+    pub(crate) fn person_type(&self, id: u64) -> Option<&PersonType> {
+        self.person_types.iter().find(|p| p.id == id)
+    }
+
+    pub(crate) fn user(&self, id: u64) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// Handler codes compare case-insensitively, like the portal's database lookups.
+    pub(crate) fn handler_by_code(&self, code: &str) -> Option<&Handler> {
+        self.handlers
+            .values()
+            .find(|h| h.code.eq_ignore_ascii_case(code))
+    }
+
+    pub(crate) fn handler_of(&self, pay_system: &PaySystem) -> Option<&Handler> {
+        self.handler_by_code(&pay_system.action_file)
+    }
+
+    pub(crate) fn order_of(&self, payment: &Payment) -> &Order {
+        self.orders
+            .get(&payment.order_id)
+            .expect("every payment belongs to an order")
+    }
+
+    pub(crate) fn registry_of(&self, payment: &Payment) -> Registry {
+        self.order_of(payment).registry
+    }
+
+    /// The (only) payment of a legacy invoice.
+    pub(crate) fn invoice_payment(&self, invoice_id: u64) -> Option<&Payment> {
+        let invoice = self.orders.get(&invoice_id)?;
+        if invoice.registry != Registry::CrmInvoice {
+            return None;
+        }
+        self.payments.values().find(|p| p.order_id == invoice_id)
+    }
+
+    pub(crate) fn snapshot(&self, payment: &Payment) -> PaymentSnapshot {
+        let order = self.order_of(payment);
+        PaymentSnapshot {
+            id: payment.id,
+            registry: order.registry,
+            order_id: order.id,
+            account_number: payment.account_number.clone(),
+            sum: payment.sum.clone(),
+            currency: payment.currency.clone(),
+            paid: payment.paid,
+            date_paid: payment.date_paid.map(portal_format::rfc3339),
+            pay_system_id: payment.pay_system_id,
+            person_type_id: order.person_type_id,
+            ps: payment.ps.clone(),
+            pay_calls: payment.pay_calls,
+            rejected_pay_calls: payment.rejected_pay_calls,
+        }
+    }
+
+    /// Creates an order (or invoice) with one payment. `pay_url` is filled in by the caller.
+    pub(crate) fn create_payment(
+        &mut self,
+        new: &NewPayment,
+        now: i64,
+    ) -> Result<CreatedPayment, WorldError> {
+        let currency = Currency::parse(&new.currency)
+            .ok_or_else(|| WorldError::UnknownCurrency(new.currency.clone()))?;
+        let money = Money::parse(&new.sum, currency)
+            .map_err(|_| WorldError::InvalidAmount(new.sum.clone()))?;
+        let sum = money.to_decimal_string();
+        let pay_system = match new.pay_system_id {
+            Some(id) => Some(
+                self.pay_systems
+                    .get(&id)
+                    .ok_or(WorldError::UnknownPaySystem(id))?,
+            ),
+            None => None,
+        };
+        if let Some(ps) = pay_system {
+            if ps.registry != new.registry {
+                return Err(WorldError::RegistryMismatch {
+                    pay_system_id: ps.id,
+                    pay_system_registry: ps.registry,
+                    registry: new.registry,
+                });
+            }
+        }
+        let person_type_id = new
+            .person_type_id
+            .or(pay_system.map(|ps| ps.person_type_id))
+            .unwrap_or(match new.registry {
+                Registry::Order => 1,
+                Registry::CrmInvoice => 3,
+            });
+        match self.person_type(person_type_id) {
+            Some(pt) if pt.registry == new.registry => {}
+            _ => return Err(WorldError::UnknownPersonType(person_type_id, new.registry)),
+        }
+        let user_id = new.user_id.unwrap_or(2);
+        if self.user(user_id).is_none() {
+            return Err(WorldError::UnknownUser(user_id));
+        }
+
+        let order_id = self.next.order;
+        let payment_id = self.next.payment;
+        self.next.order += 1;
+        self.next.payment += 1;
+        let topic = new.topic.clone().unwrap_or_else(|| match new.registry {
+            Registry::Order => format!("Order #{order_id}"),
+            Registry::CrmInvoice => format!("Invoice #{order_id}"),
+        });
+        let order = Order {
+            id: order_id,
+            registry: new.registry,
+            account_number: order_id.to_string(),
+            person_type_id,
+            user_id,
+            currency: currency.code().to_string(),
+            price: sum.clone(),
+            topic: topic.clone(),
+            date_insert: now,
+            items: vec![Item {
+                name: topic,
+                quantity: 1,
+                price: sum.clone(),
+            }],
+            properties: seed::customer_properties(self.user(user_id)),
+            comment: String::new(),
+        };
+        let payment = Payment {
+            id: payment_id,
+            order_id,
+            account_number: format!("{order_id}/1"),
+            sum,
+            currency: currency.code().to_string(),
+            paid: false,
+            date_paid: None,
+            date_bill: now,
+            pay_system_id: pay_system.map(|ps| ps.id),
+            ps: PsFields::default(),
+            pay_calls: 0,
+            rejected_pay_calls: 0,
+        };
+        let created = CreatedPayment {
+            payment_id,
+            order_id,
+            registry: new.registry,
+            account_number: payment.account_number.clone(),
+            pay_url: String::new(),
+        };
+        self.orders.insert(order_id, order);
+        self.payments.insert(payment_id, payment);
+        Ok(created)
+    }
+
+    /// The customer picks a pay system for a payment at checkout.
+    pub(crate) fn set_payment_pay_system(
+        &mut self,
+        payment_id: u64,
+        pay_system_id: u64,
+    ) -> Result<(), WorldError> {
+        let ps_registry = self
+            .pay_systems
+            .get(&pay_system_id)
+            .ok_or(WorldError::UnknownPaySystem(pay_system_id))?
+            .registry;
+        let payment = self
+            .payments
+            .get(&payment_id)
+            .ok_or(WorldError::UnknownPayment(payment_id))?;
+        let registry = self.registry_of(payment);
+        if registry != ps_registry {
+            return Err(WorldError::RegistryMismatch {
+                pay_system_id,
+                pay_system_registry: ps_registry,
+                registry,
+            });
+        }
+        if payment.paid {
+            return Err(WorldError::AlreadyPaid(payment_id));
+        }
+        self.payments
+            .get_mut(&payment_id)
+            .expect("checked above")
+            .pay_system_id = Some(pay_system_id);
+        Ok(())
+    }
+}
