@@ -22,8 +22,23 @@ open_enum! {
         HandlerNotFound = "ERROR_HANDLER_NOT_FOUND",
         /// `PERSON_TYPE_ID` unknown or not in the pay system's registry.
         PersonTypeNotFound = "ERROR_PERSON_TYPE_NOT_FOUND",
+        /// `handler.update`: a field value is invalid.
+        HandlerUpdate = "ERROR_HANDLER_UPDATE",
         /// Unknown pay system.
         PaySystemNotFound = "ERROR_PAY_SYSTEM_NOT_FOUND",
+        /// `sale.paysystem.add`: other failures.
+        PaySystemAdd = "ERROR_PAY_SYSTEM_ADD",
+        /// A delete was refused (e.g. a handler still used by a pay system).
+        PaySystemDelete = "ERROR_PAY_SYSTEM_DELETE",
+        /// `pay.invoice` / `settings.invoice.get`: no such legacy invoice.
+        InternalInvoiceNotFound = "ERROR_INTERNAL_INVOICE_NOT_FOUND",
+        /// No such order.
+        InternalOrderNotFound = "ERROR_INTERNAL_ORDER_NOT_FOUND",
+        /// The portal could not apply the payment result (details in the description).
+        ProcessRequestResult = "ERROR_PROCESS_REQUEST_RESULT",
+        /// An error the portal raised without a specific code (e.g. a field not allowed in a
+        /// list's SELECT).
+        Core = "ERROR_CORE",
     }
 }
 

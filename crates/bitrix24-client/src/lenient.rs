@@ -156,35 +156,63 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
         .collect()
 }
 
-/// A map that PHP sends as `[]` when it is empty.
+/// A map that PHP sends as `[]` when it is empty (or `""`/`null` when absent). Read without
+/// an intermediate `Value`, so key order survives.
 pub(crate) fn map_or_empty_array<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned + Default,
+    T: Deserialize<'de> + Default,
 {
-    let v = Value::deserialize(d)?;
-    match &v {
-        Value::Null => Ok(T::default()),
-        Value::String(s) if s.is_empty() => Ok(T::default()),
-        Value::Array(a) if a.is_empty() => Ok(T::default()),
-        _ => serde_json::from_value(v).map_err(D::Error::custom),
-    }
+    opt_map_or_empty_array(d).map(Option::unwrap_or_default)
 }
 
 /// Same as [`map_or_empty_array`] for optional maps.
 pub(crate) fn opt_map_or_empty_array<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
+    T: Deserialize<'de>,
 {
-    let v = Value::deserialize(d)?;
-    match &v {
-        Value::Null => Ok(None),
-        Value::String(s) if s.is_empty() => Ok(None),
-        Value::Array(a) if a.is_empty() => Ok(None),
-        _ => serde_json::from_value(v)
-            .map(Some)
-            .map_err(D::Error::custom),
+    d.deserialize_any(MapOrEmpty(std::marker::PhantomData))
+}
+
+struct MapOrEmpty<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for MapOrEmpty<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object, or an empty array")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        match seq.next_element::<serde::de::IgnoredAny>()? {
+            None => Ok(None),
+            Some(_) => Err(A::Error::invalid_type(serde::de::Unexpected::Seq, &self)),
+        }
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Option<T>, D2::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Option<T>, E> {
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            Err(E::invalid_type(serde::de::Unexpected::Str(s), &self))
+        }
     }
 }
 

@@ -112,22 +112,20 @@ pub struct PaySystemAdd {
     pub xml_id: Option<String>,
 }
 
-/// `sale.paysystem.update` FIELDS: only the given fields change.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+/// `sale.paysystem.update` FIELDS: only the given optional fields change. The portal checks
+/// the handler and the payer type on every update, so both are always sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct PaySystemUpdate {
+    /// The pay system's payer type (unchanged or new; must belong to its registry).
+    #[serde(deserialize_with = "lenient::u64")]
+    pub person_type_id: u64,
+    /// The pay system's handler CODE (unchanged or new).
+    pub bx_rest_handler: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_u64"
-    )]
-    pub person_type_id: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bx_rest_handler: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_registry_type: Option<EntityRegistryType>,
     #[serde(
@@ -164,6 +162,24 @@ pub struct ListQuery {
     pub filter: serde_json::Map<String, Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub order: BTreeMap<String, SortOrder>,
+}
+
+impl PaySystemUpdate {
+    /// An update that changes nothing yet (the handler and payer type must always be named).
+    pub fn new(bx_rest_handler: impl Into<String>, person_type_id: u64) -> Self {
+        PaySystemUpdate {
+            person_type_id,
+            bx_rest_handler: bx_rest_handler.into(),
+            name: None,
+            description: None,
+            entity_registry_type: None,
+            active: None,
+            settings: None,
+            logotype: None,
+            new_window: None,
+            xml_id: None,
+        }
+    }
 }
 
 impl ListQuery {
@@ -221,13 +237,6 @@ pub struct PaySystem {
         deserialize_with = "lenient::opt_u64"
     )]
     pub person_type_id: Option<u64>,
-    /// The handler's CODE, when the portal reports it under this name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub bx_rest_handler: Option<String>,
     /// The portal's internal name for the handler; the handler CODE for REST pay systems.
     #[serde(
         default,
@@ -260,11 +269,9 @@ pub struct PaySystem {
 }
 
 impl PaySystem {
-    /// The REST handler CODE this pay system uses, under whichever name the portal sent it.
+    /// The REST handler CODE this pay system uses (the portal reports it as `ACTION_FILE`).
     pub fn handler_code(&self) -> Option<&str> {
-        self.bx_rest_handler
-            .as_deref()
-            .or(self.action_file.as_deref())
+        self.action_file.as_deref()
     }
 
     /// The registry, parsed.

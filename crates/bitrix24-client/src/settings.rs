@@ -34,8 +34,7 @@ pub struct SettingsUpdate {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 struct SettingsGet {
     id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    person_type_id: Option<u64>,
+    person_type_id: u64,
 }
 
 #[derive(Serialize)]
@@ -57,11 +56,11 @@ struct InvoiceSettingsGet<'a> {
 struct SettingsReply(#[serde(deserialize_with = "lenient::map_or_empty_array")] Settings);
 
 impl Client {
-    /// `sale.paysystem.settings.get` → `{CODE: {TYPE, VALUE}}`.
+    /// `sale.paysystem.settings.get` → `{CODE: {TYPE, VALUE}}` for one payer type.
     pub async fn settings_get(
         &self,
         paysystem_id: u64,
-        person_type_id: Option<u64>,
+        person_type_id: u64,
     ) -> Result<Settings, Error> {
         let params = SettingsGet {
             id: paysystem_id,
