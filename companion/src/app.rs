@@ -197,6 +197,8 @@ pub fn router(config: &Config, s: &Services) -> Router {
 /// A running companion: the HTTP server and the outbox worker.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where the widget is served (the handler's ACTION_URI).
+    pub public_url: url::Url,
     pub services: Services,
     shutdown: watch::Sender<bool>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -220,6 +222,7 @@ impl Server {
         portal: Arc<dyn Portal>,
     ) -> anyhow::Result<Server> {
         let services = Services::new(&config, store, portal).await?;
+        let public_url = config.public_url.clone();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -238,6 +241,7 @@ impl Server {
         tracing::info!(%addr, store = services.store.kind(), "b24pay companion listening");
         Ok(Server {
             addr,
+            public_url,
             services,
             shutdown,
             http,

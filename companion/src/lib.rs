@@ -16,6 +16,9 @@ pub mod metrics;
 pub mod outbox;
 pub mod payments;
 pub mod portal;
+#[cfg(feature = "preview")]
+pub mod preview;
+pub mod register;
 pub mod serve;
 pub mod store;
 

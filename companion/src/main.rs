@@ -1,1 +1,241 @@
-fn main() {}
+//! `b24pay`: the companion server's command line.
+
+use b24pay_companion::config::{process_env, FileConfig};
+use b24pay_companion::portal::Mode;
+use b24pay_companion::register::{register, RegisterOptions};
+use b24pay_companion::store::Registry;
+use b24pay_companion::Server;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Bitrix24 IFRAME pay-system companion: serves the payment widget, verifies and charges
+/// payments, and marks them paid in Bitrix24 exactly once.
+///
+/// With no configuration at all (no --config, no B24PAY_WEBHOOK_URL / B24PAY_OAUTH_*), runs
+/// the preview: an embedded sandbox portal with demo payments.
+#[derive(Parser, Debug)]
+#[command(name = "b24pay", version, about, long_about)]
+struct Cli {
+    /// TOML configuration file; B24PAY_* environment variables override its values.
+    #[arg(long, global = true, env = "B24PAY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (needs a configured portal).
+    Serve,
+    /// Run against an embedded sandbox portal (127.0.0.1:8081) with demo payments.
+    Preview {
+        /// Companion address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Sandbox portal address.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        sandbox_listen: String,
+        /// The widget's build (trunk's dist/).
+        #[arg(long, env = "B24PAY_DIST_DIR")]
+        dist_dir: Option<PathBuf>,
+    },
+    /// Set up (or update) the IFRAME handler, the pay system and its settings on a portal.
+    /// Idempotent: a second run changes nothing.
+    Register(RegisterArgs),
+    /// Check the configuration and print it (secrets hidden).
+    CheckConfig,
+}
+
+#[derive(clap::Args, Debug)]
+struct RegisterArgs {
+    /// Incoming webhook URL (https://PORTAL/rest/USER_ID/CODE/) with scope pay_system.
+    /// Default: the configured portal.webhook_url.
+    #[arg(long, env = "B24PAY_WEBHOOK_URL", hide_env_values = true)]
+    webhook: Option<String>,
+    /// The widget's public URL (the handler's ACTION_URI). Default: the configured public_url.
+    #[arg(long)]
+    widget_url: Option<String>,
+    /// Which registry the pay system serves: ORDER (orders, deals, smart invoices) or
+    /// CRM_INVOICE (legacy invoices).
+    #[arg(long, value_enum, default_value = "ORDER")]
+    registry: RegistryArg,
+    /// Person type id of that registry (listed when ambiguous).
+    #[arg(long)]
+    person_type: Option<u64>,
+    #[arg(long, value_enum, default_value = "TEST")]
+    mode: ModeArg,
+    /// Shop id (non-secret; sent to the widget as `shopId`).
+    #[arg(long)]
+    shop_id: Option<String>,
+    /// Secret key (kept in the pay system's settings, never sent to the browser).
+    #[arg(long, env = "B24PAY_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Forces the widget's language (e.g. ru, en).
+    #[arg(long)]
+    language: Option<String>,
+    /// Pay system name shown to customers.
+    #[arg(long, default_value = "Bank card (b24pay)")]
+    name: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RegistryArg {
+    Order,
+    CrmInvoice,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+#[value(rename_all = "UPPER")]
+enum ModeArg {
+    Test,
+    Live,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("B24PAY_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+fn load(cli: &Cli) -> anyhow::Result<FileConfig> {
+    let file = match &cli.config {
+        Some(path) => FileConfig::read(path)?,
+        None => FileConfig::default(),
+    };
+    Ok(file.with_env(&process_env())?)
+}
+
+async fn serve(file: FileConfig) -> anyhow::Result<()> {
+    let config = file.validate()?;
+    let server = Server::start(config).await?;
+    println!("b24pay listening on {} (widget at {})", server.url(), server.public_url);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+#[cfg(feature = "preview")]
+async fn preview(listen: String, sandbox_listen: String, dist_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    use b24pay_companion::preview::{Preview, PreviewOptions};
+    let preview = Preview::start(PreviewOptions {
+        listen,
+        sandbox_listen,
+        dist_dir,
+    })
+    .await?;
+    println!("{}", preview.banner());
+    shutdown_signal().await;
+    println!("stopping…");
+    preview.stop().await;
+    Ok(())
+}
+
+#[cfg(not(feature = "preview"))]
+async fn preview(_: String, _: String, _: Option<PathBuf>) -> anyhow::Result<()> {
+    anyhow::bail!("this build has no preview (built without the `preview` feature); configure a portal")
+}
+
+async fn run_register(file: FileConfig, args: RegisterArgs) -> anyhow::Result<()> {
+    let webhook = match args.webhook.or_else(|| {
+        file.portal
+            .webhook_url
+            .as_ref()
+            .map(|s| s.expose().to_string())
+    }) {
+        Some(w) => w,
+        None => anyhow::bail!("register needs --webhook (or portal.webhook_url in the config)"),
+    };
+    let widget_url = match args.widget_url.or(file.public_url.clone()) {
+        Some(u) => u,
+        None => anyhow::bail!("register needs --widget-url (or public_url in the config)"),
+    };
+    let widget_url = url::Url::parse(&widget_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| anyhow::anyhow!("--widget-url {widget_url:?} is not an http(s) URL"))?;
+    let client = bitrix24_client::Client::new(bitrix24_client::Auth::webhook(&webhook)?)?;
+    let options = RegisterOptions {
+        widget_url,
+        registry: match args.registry {
+            RegistryArg::Order => Registry::Order,
+            RegistryArg::CrmInvoice => Registry::CrmInvoice,
+        },
+        person_type: args.person_type,
+        mode: match args.mode {
+            ModeArg::Test => Mode::Test,
+            ModeArg::Live => Mode::Live,
+        },
+        shop_id: args.shop_id,
+        secret_key: args.secret_key,
+        language: args.language,
+        name: args.name,
+    };
+    let report = register(&client, &options).await?;
+    println!("{report}");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = async {
+        let file = load(&cli)?;
+        match cli.command {
+            Some(Command::Serve) => serve(file).await,
+            Some(Command::Preview {
+                listen,
+                sandbox_listen,
+                dist_dir,
+            }) => preview(listen, sandbox_listen, dist_dir).await,
+            Some(Command::Register(args)) => run_register(file, args).await,
+            Some(Command::CheckConfig) => {
+                let config = file.validate()?;
+                println!("{config:#?}");
+                Ok(())
+            }
+            None if cli.config.is_none() && !file.has_portal() => {
+                preview(
+                    "127.0.0.1:8080".into(),
+                    "127.0.0.1:8081".into(),
+                    file.dist_dir.clone(),
+                )
+                .await
+            }
+            None => serve(file).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("b24pay: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The preview (`b24pay preview`, or `b24pay` with no configuration): an embedded sandbox portal
+//! on `127.0.0.1:8081`, the companion on `localhost:8080`, the handler and pay systems
+//! registered in the sandbox through the real `register` path over HTTP, and a few demo
+//! payments whose store pages are printed.
+
+use crate::config::{FileConfig, FileOutbox, FilePortal, Secret};
+use crate::portal::Mode;
+use crate::register::{register, RegisterOptions, RegisterReport};
+use crate::store::Registry;
+use crate::Server;
+use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
+use bitrix24_client::{Auth, Client};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct PreviewOptions {
+    /// The companion (serves the widget: the handler's ACTION_URI).
+    pub listen: String,
+    /// The embedded sandbox portal.
+    pub sandbox_listen: String,
+    /// Where the widget's build is (default: as for `serve`).
+    pub dist_dir: Option<PathBuf>,
+}
+
+impl Default for PreviewOptions {
+    fn default() -> Self {
+        PreviewOptions {
+            listen: "127.0.0.1:8080".into(),
+            sandbox_listen: "127.0.0.1:8081".into(),
+            dist_dir: None,
+        }
+    }
+}
+
+/// A demo payment ready to be paid.
+#[derive(Clone, Debug)]
+pub struct DemoPayment {
+    pub label: String,
+    pub payment_id: u64,
+    pub pay_url: String,
+}
+
+pub struct Preview {
+    pub server: Server,
+    pub sandbox: SandboxHandle,
+    pub registrations: Vec<RegisterReport>,
+    pub payments: Vec<DemoPayment>,
+    /// Keeps the throwaway store alive until the preview stops.
+    _data: tempfile::TempDir,
+}
+
+impl Preview {
+    pub async fn start(options: PreviewOptions) -> anyhow::Result<Preview> {
+        let sandbox = Sandbox::builder()
+            .bind(options.sandbox_listen.clone())
+            .start()
+            .await
+            .map_err(|e| anyhow::anyhow!("sandbox portal on {}: {e}", options.sandbox_listen))?;
+        let webhook = sandbox.webhook_url();
+        let portal_origin = sandbox.base_url();
+
+        // The sandbox forgets everything when it stops, so the companion's store must too.
+        let data = tempfile::Builder::new().prefix("b24pay-preview-").tempdir()?;
+        let port = options
+            .listen
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or(8080);
+        let file = FileConfig {
+            listen: Some(options.listen.clone()),
+            public_url: Some(format!("http://localhost:{port}/")),
+            allowed_origins: Some(vec![portal_origin.clone()]),
+            data_dir: Some(data.path().to_path_buf()),
+            dist_dir: options.dist_dir.clone(),
+            portal: FilePortal {
+                webhook_url: Some(Secret::new(webhook.clone())),
+                // The sandbox has no rate limit in the preview; neither has its client.
+                rate_limit_per_second: Some(0.0),
+                timeout_ms: Some(10_000),
+                ..FilePortal::default()
+            },
+            outbox: FileOutbox {
+                base_backoff_ms: Some(250),
+                max_backoff_ms: Some(5_000),
+                ..FileOutbox::default()
+            },
+            ..FileConfig::default()
+        };
+        let config = file.validate()?;
+        let widget_url = config.public_url.clone();
+        let server = Server::start(config).await?;
+
+        let client = Client::builder(Auth::webhook(&webhook)?)
+            .rate_limit(None)
+            .build()?;
+        let mut registrations = Vec::new();
+        let mut pay_systems = Vec::new();
+        for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
+            let mut o = RegisterOptions::new(widget_url.clone());
+            o.registry = registry;
+            o.person_type = Some(person_type);
+            o.mode = Mode::Test;
+            o.shop_id = Some("demo-shop".into());
+            o.secret_key = Some(format!("preview-{:016x}", rand::random::<u64>()));
+            let report = register(&client, &o).await?;
+            pay_systems.push(report.paysystem_id);
+            registrations.push(report);
+        }
+        let demos = [
+            ("Coffee beans, 1 kg", NewPayment::order("3000", "RUB"), pay_systems[0]),
+            ("Wool scarf", NewPayment::order("1250.50", "EUR"), pay_systems[0]),
+            ("Notebook set", NewPayment::order("49.99", "USD"), pay_systems[0]),
+            ("Tea ceremony kit", NewPayment::order("4500", "JPY"), pay_systems[0]),
+            (
+                "Consulting (legacy CRM invoice)",
+                NewPayment::invoice("12500", "RUB"),
+                pay_systems[1],
+            ),
+        ];
+        let mut payments = Vec::new();
+        for (label, new, ps) in demos {
+            let created = sandbox
+                .create_payment(new.with_pay_system(ps).with_topic(label))
+                .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;
+            payments.push(DemoPayment {
+                label: label.to_string(),
+                payment_id: created.payment_id,
+                pay_url: created.pay_url,
+            });
+        }
+        Ok(Preview {
+            server,
+            sandbox,
+            registrations,
+            payments,
+            _data: data,
+        })
+    }
+
+    /// What to tell the person who started the preview.
+    pub fn banner(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "b24pay preview\n  companion (widget + API): {}\n  sandbox portal:           {}\n  sandbox admin page:       {}\n",
+            self.server.public_url,
+            self.sandbox.base_url(),
+            self.sandbox.admin_url()
+        ));
+        if !self.server.services.widget.is_built() {
+            out.push_str("\n  WARNING: the widget is not built; run `trunk build --release` first.\n");
+        }
+        out.push_str("\nStore payment pages (open one in a browser):\n");
+        for p in &self.payments {
+            out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
+        }
+        out.push_str(
+            "\nTest cards (any future expiry, any CVC):\n  4242 4242 4242 4242  approved\n  4000 0000 0000 0002  declined\n  4000 0027 6000 3184  challenge, code 123\n\nCtrl-C stops everything.\n",
+        );
+        out
+    }
+
+    pub async fn stop(self) {
+        self.server.stop().await;
+        self.sandbox.shutdown().await;
+    }
+}
+
+/// Runs the preview until Ctrl-C.
+pub async fn run(options: PreviewOptions) -> anyhow::Result<()> {
+    let preview = Preview::start(options).await?;
+    println!("{}", preview.banner());
+    tokio::signal::ctrl_c().await?;
+    println!("stopping…");
+    preview.stop().await;
+    Ok(())
+}

@@ -1,0 +1,446 @@
+//! `b24pay register`: sets a portal up for b24pay, idempotently. It reads what exists first and
+//! writes only what differs, so running it twice changes nothing the second time (and says so).
+//!
+//! 1. The IFRAME handler (CODE `b24pay`, ACTION_URI = the widget's public URL). Its FIELDS carry
+//!    only non-secret values (`shopId`, `lang`); the secret key stays a server-side setting.
+//! 2. The pay system bound to it (`ACTIVE=Y`, registry ORDER or CRM_INVOICE, a person type of
+//!    that registry).
+//! 3. The pay system's settings (`settings.update`): mode, shop id, secret key, and the
+//!    PAYMENT/ORDER mappings the server verifies payments with.
+
+use crate::portal::{codes, Mode, HANDLER_CODE};
+use crate::store::Registry;
+use bitrix24_client::{
+    Client, CodeSpec, DefaultValue, EntityRegistryType, EnumOptions, Error, FieldSpec,
+    HandlerAdd, HandlerSettings, HandlerUpdate, IframeData, InputSpec, ListQuery, PaySystemAdd,
+    PaySystemUpdate, Provider, Retry, SettingValue, Settings, SettingsUpdate,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Clone, Debug)]
+pub struct RegisterOptions {
+    /// The widget's public URL: the handler's IFRAME ACTION_URI.
+    pub widget_url: url::Url,
+    pub registry: Registry,
+    /// Chosen person type; when `None`, the only one the registry has is used.
+    pub person_type: Option<u64>,
+    pub mode: Mode,
+    pub shop_id: Option<String>,
+    pub secret_key: Option<String>,
+    /// Forces the widget's language (`B24PAY_LANGUAGE`), e.g. "ru".
+    pub language: Option<String>,
+    /// The pay system's name as customers see it.
+    pub name: String,
+}
+
+impl RegisterOptions {
+    pub fn new(widget_url: url::Url) -> RegisterOptions {
+        RegisterOptions {
+            widget_url,
+            registry: Registry::Order,
+            person_type: None,
+            mode: Mode::Test,
+            shop_id: None,
+            secret_key: None,
+            language: None,
+            name: "Bank card (b24pay)".into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+        })
+    }
+}
+
+/// What `register` did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegisterReport {
+    pub handler_id: u64,
+    pub handler: Action,
+    pub paysystem_id: u64,
+    pub paysystem: Action,
+    pub person_type_id: u64,
+    pub settings: Action,
+}
+
+impl RegisterReport {
+    pub fn changed_nothing(&self) -> bool {
+        [self.handler, self.paysystem, self.settings]
+            .iter()
+            .all(|a| *a == Action::Unchanged)
+    }
+}
+
+impl fmt::Display for RegisterReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "handler {HANDLER_CODE:?}: {} (id {})", self.handler, self.handler_id)?;
+        writeln!(
+            f,
+            "pay system: {} (id {}, person type {})",
+            self.paysystem, self.paysystem_id, self.person_type_id
+        )?;
+        writeln!(f, "settings: {}", self.settings)?;
+        if self.changed_nothing() {
+            write!(f, "nothing to do: the portal was already set up")
+        } else {
+            write!(f, "done")
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("portal call failed: {0}")]
+    Portal(#[from] Error),
+    #[error("{0}")]
+    PersonType(String),
+    #[error("several pay systems use handler {HANDLER_CODE:?} in registry {0}: {1:?}; pass --person-type to pick one")]
+    AmbiguousPaySystem(&'static str, Vec<u64>),
+}
+
+fn code(name: &str, sort: i64) -> CodeSpec {
+    CodeSpec {
+        name: Some(name.into()),
+        sort: Some(sort),
+        ..CodeSpec::default()
+    }
+}
+
+fn mapped(name: &str, sort: i64, provider: Provider, value: &str) -> CodeSpec {
+    CodeSpec {
+        group: Some(match provider {
+            Provider::Order => "ORDER".into(),
+            _ => "PAYMENT".into(),
+        }),
+        default: Some(DefaultValue {
+            provider_key: provider,
+            provider_value: value.into(),
+        }),
+        ..code(name, sort)
+    }
+}
+
+/// The handler's SETTINGS: CODES and IFRAME_DATA.
+pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
+    let mut codes = BTreeMap::new();
+    codes.insert(codes::SHOP_ID.to_string(), code("Shop ID", 100));
+    codes.insert(codes::SECRET_KEY.to_string(), code("Secret key", 200));
+    codes.insert(
+        codes::MODE.to_string(),
+        CodeSpec {
+            input: Some(InputSpec::enumeration(EnumOptions::new([
+                ("TEST", "Test"),
+                ("LIVE", "Live"),
+            ]))),
+            default: Some(DefaultValue {
+                provider_key: Provider::Value,
+                provider_value: "TEST".into(),
+            }),
+            ..code("Mode", 300)
+        },
+    );
+    codes.insert(codes::LANGUAGE.to_string(), code("Widget language (optional)", 400));
+    codes.insert(
+        codes::PAYMENT_SUM.to_string(),
+        mapped("Payment amount", 500, Provider::Payment, "SUM"),
+    );
+    codes.insert(
+        codes::PAYMENT_CURRENCY.to_string(),
+        mapped("Payment currency", 510, Provider::Payment, "CURRENCY"),
+    );
+    codes.insert(
+        codes::PAYMENT_PAID.to_string(),
+        mapped("Payment paid", 520, Provider::Payment, "PAID"),
+    );
+    codes.insert(
+        codes::PAYMENT_NUMBER.to_string(),
+        mapped("Payment number", 530, Provider::Payment, "ACCOUNT_NUMBER"),
+    );
+    codes.insert(
+        codes::ORDER_ID.to_string(),
+        mapped("Order or invoice id", 540, Provider::Order, "ID"),
+    );
+    // Only what the customer's browser may see: never the secret key.
+    let mut fields = BTreeMap::new();
+    fields.insert("shopId".to_string(), FieldSpec::setting(codes::SHOP_ID));
+    fields.insert("lang".to_string(), FieldSpec::setting(codes::LANGUAGE));
+    HandlerSettings::iframe(
+        codes,
+        IframeData {
+            action_uri: widget_url.to_string(),
+            fields,
+        },
+    )
+}
+
+/// The pay system's settings values.
+pub fn paysystem_settings(o: &RegisterOptions) -> Settings {
+    let mut s = Settings::new();
+    s.insert(
+        codes::MODE.into(),
+        SettingValue::value(match o.mode {
+            Mode::Test => "TEST",
+            Mode::Live => "LIVE",
+        }),
+    );
+    s.insert(
+        codes::SHOP_ID.into(),
+        SettingValue::value(o.shop_id.clone().unwrap_or_default()),
+    );
+    s.insert(
+        codes::SECRET_KEY.into(),
+        SettingValue::value(o.secret_key.clone().unwrap_or_default()),
+    );
+    s.insert(
+        codes::LANGUAGE.into(),
+        SettingValue::value(o.language.clone().unwrap_or_default()),
+    );
+    s.insert(codes::PAYMENT_SUM.into(), SettingValue::from_payment("SUM"));
+    s.insert(
+        codes::PAYMENT_CURRENCY.into(),
+        SettingValue::from_payment("CURRENCY"),
+    );
+    s.insert(codes::PAYMENT_PAID.into(), SettingValue::from_payment("PAID"));
+    s.insert(
+        codes::PAYMENT_NUMBER.into(),
+        SettingValue::from_payment("ACCOUNT_NUMBER"),
+    );
+    s.insert(codes::ORDER_ID.into(), SettingValue::from_order("ID"));
+    s
+}
+
+/// Compares what the portal holds with what we would write, as JSON, so the portal's habit of
+/// sending numbers as strings or adding empty fields does not count as a difference.
+fn same<A: Serialize, B: Serialize>(a: &A, b: &B) -> bool {
+    fn normalise(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.to_ascii_uppercase(), normalise(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(normalise).collect()),
+            other => other,
+        }
+    }
+    let a = serde_json::to_value(a).map(normalise).ok();
+    let b = serde_json::to_value(b).map(normalise).ok();
+    a.is_some() && a == b
+}
+
+fn registry_type(r: Registry) -> EntityRegistryType {
+    match r {
+        Registry::Order => EntityRegistryType::Order,
+        Registry::CrmInvoice => EntityRegistryType::CrmInvoice,
+    }
+}
+
+/// Sets the portal up. See the module docs.
+pub async fn register(client: &Client, o: &RegisterOptions) -> Result<RegisterReport, RegisterError> {
+    // 1. The handler.
+    let wanted = handler_settings(&o.widget_url);
+    let handlers = client.handler_list().await?;
+    let (handler_id, handler) = match handlers.iter().find(|h| h.code == HANDLER_CODE) {
+        Some(h) => {
+            let settings_same = h.settings.as_ref().is_some_and(|s| same(s, &wanted));
+            if settings_same && h.name == o.name {
+                (h.id, Action::Unchanged)
+            } else {
+                let update = HandlerUpdate {
+                    name: Some(o.name.clone()),
+                    settings: Some(wanted.clone()),
+                    ..HandlerUpdate::default()
+                };
+                client.handler_update(h.id, &update).await?;
+                (h.id, Action::Updated)
+            }
+        }
+        None => {
+            let add = HandlerAdd {
+                name: o.name.clone(),
+                code: HANDLER_CODE.into(),
+                sort: Some(100),
+                settings: wanted.clone(),
+            };
+            // A repeat after an ambiguous failure would only meet ERROR_HANDLER_ALREADY_EXIST;
+            // re-running `register` then finds and updates the handler.
+            (client.handler_add(&add, Retry::IfNotExecuted).await?, Action::Created)
+        }
+    };
+
+    // 2. The pay system.
+    let registry = registry_type(o.registry);
+    let all = client.paysystem_list(&ListQuery::all()).await?;
+    let ours: Vec<_> = all
+        .iter()
+        .filter(|p| p.handler_code() == Some(HANDLER_CODE))
+        .filter(|p| p.registry().unwrap_or(EntityRegistryType::CrmInvoice) == registry)
+        .filter(|p| o.person_type.is_none() || p.person_type_id == o.person_type)
+        .collect();
+    if ours.len() > 1 && o.person_type.is_none() {
+        return Err(RegisterError::AmbiguousPaySystem(
+            o.registry.as_str(),
+            ours.iter().filter_map(|p| p.id).collect(),
+        ));
+    }
+    let person_type_id = match (o.person_type, ours.first()) {
+        (Some(p), _) => p,
+        (None, Some(existing)) => existing.person_type_id.ok_or_else(|| {
+            RegisterError::PersonType("the existing pay system reports no person type".into())
+        })?,
+        (None, None) => choose_person_type(client, o.registry).await?,
+    };
+    let settings = paysystem_settings(o);
+    let (paysystem_id, paysystem) = match ours.first() {
+        Some(p) => {
+            let id = p.id.unwrap_or_default();
+            if p.name.as_deref() == Some(o.name.as_str())
+                && p.active == Some(true)
+                && p.person_type_id == Some(person_type_id)
+            {
+                (id, Action::Unchanged)
+            } else {
+                let update = PaySystemUpdate {
+                    name: Some(o.name.clone()),
+                    active: Some(true),
+                    ..PaySystemUpdate::new(HANDLER_CODE, person_type_id)
+                };
+                client.paysystem_update(id, &update).await?;
+                (id, Action::Updated)
+            }
+        }
+        None => {
+            let add = PaySystemAdd {
+                name: o.name.clone(),
+                person_type_id,
+                bx_rest_handler: HANDLER_CODE.into(),
+                entity_registry_type: Some(registry),
+                active: Some(true),
+                ..PaySystemAdd::default()
+            };
+            // Not retried after an ambiguous failure: that could create a second pay system.
+            (client.paysystem_add(&add, Retry::IfNotExecuted).await?, Action::Created)
+        }
+    };
+
+    // 3. The settings.
+    let current = client.settings_get(paysystem_id, person_type_id).await?;
+    let differs = settings
+        .iter()
+        .any(|(k, v)| current.get(k).is_none_or(|c| !same(c, v)));
+    let settings_action = if differs {
+        client
+            .settings_update(&SettingsUpdate {
+                id: paysystem_id,
+                person_type_id: Some(person_type_id),
+                settings,
+            })
+            .await?;
+        if paysystem == Action::Created {
+            Action::Created
+        } else {
+            Action::Updated
+        }
+    } else {
+        Action::Unchanged
+    };
+    Ok(RegisterReport {
+        handler_id,
+        handler,
+        paysystem_id,
+        paysystem,
+        person_type_id,
+        settings: settings_action,
+    })
+}
+
+/// A person type of `registry` when there is exactly one; otherwise the list to choose from.
+/// Listing needs the `sale` scope (`sale.persontype.list`); without it, `--person-type` is
+/// required.
+async fn choose_person_type(client: &Client, registry: Registry) -> Result<u64, RegisterError> {
+    #[derive(serde::Deserialize)]
+    struct PersonType {
+        #[serde(alias = "ID", alias = "id")]
+        id: serde_json::Value,
+        #[serde(alias = "NAME", alias = "name", default)]
+        name: Option<String>,
+        #[serde(alias = "ENTITY_REGISTRY_TYPE", alias = "entityRegistryType", default)]
+        registry: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Reply {
+        Wrapped {
+            #[serde(alias = "personTypes")]
+            person_types: Vec<PersonType>,
+        },
+        Plain(Vec<PersonType>),
+    }
+    let reply: Result<Reply, Error> = client
+        .call(
+            "sale.persontype.list",
+            &serde_json::json!({}),
+            Retry::Safe,
+        )
+        .await;
+    let types = match reply {
+        Ok(Reply::Wrapped { person_types }) | Ok(Reply::Plain(person_types)) => person_types,
+        Err(e) => {
+            return Err(RegisterError::PersonType(format!(
+                "cannot list person types ({}); pass --person-type with a person type of registry {}",
+                e.code(),
+                registry.as_str()
+            )))
+        }
+    };
+    let matching: Vec<(u64, String)> = types
+        .into_iter()
+        .filter(|t| {
+            t.registry
+                .as_deref()
+                .is_none_or(|r| r.eq_ignore_ascii_case(registry.as_str()))
+        })
+        .filter_map(|t| {
+            let id = match &t.id {
+                serde_json::Value::Number(n) => n.as_u64(),
+                serde_json::Value::String(s) => s.parse().ok(),
+                _ => None,
+            }?;
+            Some((id, t.name.unwrap_or_default()))
+        })
+        .collect();
+    match matching.as_slice() {
+        [(id, _)] => Ok(*id),
+        [] => Err(RegisterError::PersonType(format!(
+            "registry {} has no person types",
+            registry.as_str()
+        ))),
+        many => Err(RegisterError::PersonType(format!(
+            "registry {} has several person types; pass --person-type with one of: {}",
+            registry.as_str(),
+            many.iter()
+                .map(|(id, name)| format!("{id} ({name})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
