@@ -7,8 +7,8 @@ mod common;
 
 use b24pay_sandbox::Registry;
 use bitrix24_client::{
-    EntityRegistryType, FieldCode, HandlerAdd, InputType, PayInvoice, PayPayment, PaySystemAdd, PaySystemRef,
-    Provider, Retry, SettingsUpdate,
+    EntityRegistryType, FieldCode, HandlerAdd, InputType, PayInvoice, PayPayment, PaySystemAdd,
+    PaySystemRef, Provider, Retry, SettingsUpdate,
 };
 use common::Style;
 use serde::de::DeserializeOwned;
@@ -20,8 +20,7 @@ const HANDLER_ADD_CHECKOUT: &str = r#"{"NAME":"Handler.Rest CHECKOUT","CODE":"re
 const HANDLER_ADD_IFRAME: &str = r#"{"NAME":"Handler.Rest IFrame","CODE":"resthandleriframe","SORT":100,"SETTINGS":{"CURRENCY":["USD"],"CLIENT_TYPE":"b2c","IFRAME_DATA":{"ACTION_URI":"http://example.com/payment_iframe.php","FIELDS":{"serviceKey":{"CODE":"REST_SERVICE_KEY_IFRAME"},"serviceid":{"CODE":"REST_SERVICE_ID_IFRAME"}}},"CODES":{"REST_SERVICE_ID_IFRAME":{"NAME":"Store number","DESCRIPTION":"Store number","SORT":"100"},"REST_SERVICE_KEY_IFRAME":{"NAME":"Secret key","DESCRIPTION":"Secret key","SORT":"300"},"PS_WORK_MODE_IFRAME":{"NAME":"Payment system operating mode","SORT":"1100","INPUT":{"TYPE":"ENUM","OPTIONS":{"TEST":"Test","REGULAR":"Live"}}}}}}"#;
 const PAYSYSTEM_ADD: &str = r#"{"NAME":"Card Payment","DESCRIPTION":"Easily pay for purchases with a card.","XML_ID":"my_ps_id","PERSON_TYPE_ID":1,"BX_REST_HANDLER":"resthandlercode","ACTIVE":"Y","ENTITY_REGISTRY_TYPE":"ORDER","LOGOTYPE":"/* base64 image */","NEW_WINDOW":"N","SETTINGS":{"REST_SERVICE_ID":{"TYPE":"VALUE","VALUE":"SERVICE ID VALUE"},"REST_SERVICE_KEY":{"TYPE":"VALUE","VALUE":"KEY ID VALUE"},"PAYMENT_ID":{"TYPE":"PAYMENT","VALUE":"ACCOUNT_NUMBER"}}}"#;
 const PAY_PAYMENT: &str = r#"{"PAYMENT_ID":1,"PAY_SYSTEM_ID":1}"#;
-const SETTINGS_UPDATE: &str =
-    r#"{"ID":11,"PERSON_TYPE_ID":1,"SETTINGS":{"REST_SERVICE_KEY_IFRAME":{"TYPE":"VALUE","VALUE":"NEW_KEY"}}}"#;
+const SETTINGS_UPDATE: &str = r#"{"ID":11,"PERSON_TYPE_ID":1,"SETTINGS":{"REST_SERVICE_KEY_IFRAME":{"TYPE":"VALUE","VALUE":"NEW_KEY"}}}"#;
 const PAY_INVOICE: &str = r#"{"INVOICE_ID":2,"PAY_SYSTEM_ID":31}"#;
 
 /// The portal does not distinguish `100` from `"100"`: compare with every scalar as text.
@@ -29,7 +28,9 @@ fn normalise(v: Value) -> Value {
     match v {
         Value::Number(n) => Value::String(n.to_string()),
         Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect())
+        }
         other => other,
     }
 }
@@ -48,21 +49,43 @@ fn seeds_are_expressible_as_typed_requests() {
     let form: HandlerAdd = typed(HANDLER_ADD_FORM);
     let form_data = form.settings.form_data.as_ref().unwrap();
     assert_eq!(form_data.method.as_deref(), Some("POST"));
-    assert!(matches!(&form_data.fields["paymentId"].code, FieldCode::Setting(c) if c == "PAYMENT_ID"));
+    assert!(
+        matches!(&form_data.fields["paymentId"].code, FieldCode::Setting(c) if c == "PAYMENT_ID")
+    );
     assert!(matches!(
         &form_data.fields["phone"].code,
         FieldCode::Custom(f) if f.input_type == Some(InputType::String)
     ));
     assert_eq!(form_data.fields["phone"].visible, Some(true));
-    assert_eq!(form.settings.codes["PAYMENT_SHOULD_PAY"].default.as_ref().unwrap().provider_key, Provider::Payment);
+    assert_eq!(
+        form.settings.codes["PAYMENT_SHOULD_PAY"]
+            .default
+            .as_ref()
+            .unwrap()
+            .provider_key,
+        Provider::Payment
+    );
     assert_eq!(form.settings.codes["PS_WORK_MODE"].sort, Some(1100));
-    let options = &form.settings.codes["PS_WORK_MODE"].input.as_ref().unwrap().options;
-    assert_eq!(options.as_ref().unwrap().0, vec![("TEST".into(), "Test".into()), ("REGULAR".into(), "Live".into())]);
+    let options = &form.settings.codes["PS_WORK_MODE"]
+        .input
+        .as_ref()
+        .unwrap()
+        .options;
+    assert_eq!(
+        options.as_ref().unwrap().0,
+        vec![
+            ("TEST".into(), "Test".into()),
+            ("REGULAR".into(), "Live".into())
+        ]
+    );
 
     let checkout: HandlerAdd = typed(HANDLER_ADD_CHECKOUT);
     assert!(checkout.settings.checkout_data.is_some());
     let iframe: HandlerAdd = typed(HANDLER_ADD_IFRAME);
-    assert_eq!(iframe.settings.iframe_data.as_ref().unwrap().action_uri, "http://example.com/payment_iframe.php");
+    assert_eq!(
+        iframe.settings.iframe_data.as_ref().unwrap().action_uri,
+        "http://example.com/payment_iframe.php"
+    );
 
     let ps: PaySystemAdd = typed(PAYSYSTEM_ADD);
     assert_eq!(ps.entity_registry_type, Some(EntityRegistryType::Order));
@@ -84,7 +107,12 @@ async fn sandbox_accepts_the_seed_requests() {
         // sale.paysystem.handler.add, all three modes: the result is the new handler's id.
         let mut ids = Vec::new();
         for seed in [HANDLER_ADD_FORM, HANDLER_ADD_CHECKOUT, HANDLER_ADD_IFRAME] {
-            ids.push(client.handler_add(&typed(seed), Retry::IfNotExecuted).await.unwrap());
+            ids.push(
+                client
+                    .handler_add(&typed(seed), Retry::IfNotExecuted)
+                    .await
+                    .unwrap(),
+            );
         }
         ids.dedup();
         assert_eq!(ids.len(), 3, "{style:?}");
@@ -92,21 +120,36 @@ async fn sandbox_accepts_the_seed_requests() {
         // example's settings.
         let mut form: HandlerAdd = typed(HANDLER_ADD_FORM);
         form.code = "resthandlercode".into();
-        client.handler_add(&form, Retry::IfNotExecuted).await.unwrap();
+        client
+            .handler_add(&form, Retry::IfNotExecuted)
+            .await
+            .unwrap();
         let listed = client.handler_list().await.unwrap();
         assert_eq!(listed.len(), 4);
-        let iframe = listed.iter().find(|h| h.code == "resthandleriframe").unwrap();
+        let iframe = listed
+            .iter()
+            .find(|h| h.code == "resthandleriframe")
+            .unwrap();
         let sent: HandlerAdd = typed(HANDLER_ADD_IFRAME);
-        assert_eq!(iframe.settings.as_ref().unwrap().iframe_data, sent.settings.iframe_data);
+        assert_eq!(
+            iframe.settings.as_ref().unwrap().iframe_data,
+            sent.settings.iframe_data
+        );
 
         // sale.paysystem.add → 1 (the documented response).
-        let ps = client.paysystem_add(&typed(PAYSYSTEM_ADD), Retry::IfNotExecuted).await.unwrap();
+        let ps = client
+            .paysystem_add(&typed(PAYSYSTEM_ADD), Retry::IfNotExecuted)
+            .await
+            .unwrap();
         assert_eq!(ps, 1);
 
         // sale.paysystem.pay.payment {PAYMENT_ID:1, PAY_SYSTEM_ID:1} → true. Payment 1 is the
         // sandbox's first ORDER payment; bind it to pay system 1 as a customer's choice would.
         sandbox.set_payment_pay_system(1, 1).unwrap();
-        assert!(client.pay_payment(&typed(PAY_PAYMENT), Retry::IfNotExecuted).await.unwrap());
+        assert!(client
+            .pay_payment(&typed(PAY_PAYMENT), Retry::IfNotExecuted)
+            .await
+            .unwrap());
         assert!(sandbox.payment(1).unwrap().paid);
 
         // sale.paysystem.settings.update for pay system 11 (IFRAME handler, payer type 1).
@@ -114,8 +157,16 @@ async fn sandbox_accepts_the_seed_requests() {
         iframe_ps.bx_rest_handler = "resthandleriframe".into();
         iframe_ps.settings = None;
         iframe_ps.xml_id = None;
-        while client.paysystem_add(&iframe_ps, Retry::IfNotExecuted).await.unwrap() < 11 {}
-        assert!(client.settings_update(&typed(SETTINGS_UPDATE)).await.unwrap());
+        while client
+            .paysystem_add(&iframe_ps, Retry::IfNotExecuted)
+            .await
+            .unwrap()
+            < 11
+        {}
+        assert!(client
+            .settings_update(&typed(SETTINGS_UPDATE))
+            .await
+            .unwrap());
         let settings = client.settings_get(11, 1).await.unwrap();
         assert_eq!(settings["REST_SERVICE_KEY_IFRAME"].value, "NEW_KEY");
 
@@ -123,11 +174,22 @@ async fn sandbox_accepts_the_seed_requests() {
         let mut invoice_ps = iframe_ps.clone();
         invoice_ps.entity_registry_type = Some(EntityRegistryType::CrmInvoice);
         invoice_ps.person_type_id = 3;
-        while client.paysystem_add(&invoice_ps, Retry::IfNotExecuted).await.unwrap() < 31 {}
+        while client
+            .paysystem_add(&invoice_ps, Retry::IfNotExecuted)
+            .await
+            .unwrap()
+            < 31
+        {}
         let payment = sandbox.invoice_payment_id(2).unwrap();
-        assert_eq!(sandbox.payment(payment).unwrap().registry, Registry::CrmInvoice);
+        assert_eq!(
+            sandbox.payment(payment).unwrap().registry,
+            Registry::CrmInvoice
+        );
         sandbox.set_payment_pay_system(payment, 31).unwrap();
-        assert!(client.pay_invoice(&typed(PAY_INVOICE), Retry::IfNotExecuted).await.unwrap());
+        assert!(client
+            .pay_invoice(&typed(PAY_INVOICE), Retry::IfNotExecuted)
+            .await
+            .unwrap());
         assert!(sandbox.payment(payment).unwrap().paid, "{style:?}");
         sandbox.shutdown().await;
     }
