@@ -62,6 +62,11 @@ pub struct ConfirmRequest {
     /// ISO 4217 code.
     pub currency: String,
     pub card: CardInput,
+    /// Only for pay systems bound to legacy CRM invoices (`ENTITY_REGISTRY_TYPE=CRM_INVOICE`):
+    /// the invoice id the portal posts in FIELDS as `invoiceId`. The portal looks a legacy
+    /// invoice's payment up by invoice, not by payment id. Omitted otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<String>,
 }
 
 /// `POST /api/v1/payments/{id}/challenge`: the code the customer entered in the inline
