@@ -8,6 +8,7 @@
 //! | `POST /sandbox/api/payments` | `NewPayment` | `CreatedPayment` (201) |
 //! | `GET /sandbox/api/payments/{id}` | | `PaymentSnapshot` (paid, `ps`, `pay_calls`, pay system) |
 //! | `POST /sandbox/api/payments/{id}/pay-system` | `{"pay_system_id": 3}` | `PaymentSnapshot` |
+//! | `POST /sandbox/api/payments/{id}/external-id` | `{"external_payment_id": "tx" \| null}` | `PaymentSnapshot` |
 //! | `GET /sandbox/api/faults` | | pending faults |
 //! | `POST /sandbox/api/faults` | `FaultRequest` | pending faults |
 //! | `DELETE /sandbox/api/faults` | | pending faults (none) |
@@ -45,6 +46,7 @@ pub(crate) fn router() -> AppRouter {
         .route("/payments", get(list_payments).post(create_payment))
         .route("/payments/{id}", get(get_payment))
         .route("/payments/{id}/pay-system", post(set_pay_system))
+        .route("/payments/{id}/external-id", post(set_external_id))
         .route(
             "/faults",
             get(list_faults).post(inject_fault).delete(clear_faults),
@@ -156,6 +158,35 @@ async fn set_pay_system(
     }
 }
 
+#[derive(Deserialize)]
+struct ExternalId {
+    external_payment_id: Option<String>,
+}
+
+async fn set_external_id(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<u64>,
+    body: Result<Json<ExternalId>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_body(rejection),
+    };
+    let result = state
+        .world
+        .lock()
+        .expect("world lock")
+        .set_external_payment_id(id, body.external_payment_id);
+    match result {
+        Ok(()) => {
+            state.persist();
+            let world = state.world.lock().expect("world lock");
+            Json(world.snapshot(&world.payments[&id])).into_response()
+        }
+        Err(e) => world_error(e),
+    }
+}
+
 fn pending_faults(state: &AppState) -> Value {
     let faults = state.faults.lock().expect("faults lock");
     let pending: Vec<Value> = faults
@@ -243,7 +274,9 @@ async fn set_rate_limit(
             .unwrap_or(RateLimit::PORTAL.drain_per_second),
         burst: request.burst.unwrap_or(RateLimit::PORTAL.burst),
     });
-    if limit.is_some_and(|l| !(l.drain_per_second > 0.0) || l.burst == 0) {
+    if limit
+        .is_some_and(|l| l.drain_per_second.is_nan() || l.drain_per_second <= 0.0 || l.burst == 0)
+    {
         return error(
             StatusCode::BAD_REQUEST,
             "INVALID_RATE_LIMIT",

@@ -109,13 +109,11 @@ fn render(
 ) -> Response {
     let store = &state.config.store_name;
     let Some(payment) = payment else {
-        let body = format!(
-            r#"<section class="card notice"><h1>Payment not found</h1>
-<p>There is no such payment in this store. The admin page lists the ones there are: <a href="/admin">/admin</a>.</p></section>"#
-        );
+        let body = r#"<section class="card notice"><h1>Payment not found</h1>
+<p>There is no such payment in this store. The admin page lists the ones there are: <a href="/admin">/admin</a>.</p></section>"#;
         return (
             StatusCode::NOT_FOUND,
-            Html(shell(store, "Payment not found", look, uri, &body)),
+            Html(shell(store, "Payment not found", look, uri, body)),
         )
             .into_response();
     };

@@ -352,6 +352,23 @@ impl SandboxHandle {
         Ok(())
     }
 
+    /// Sets (or clears) a payment's `PS_INVOICE_ID` without paying it, as an earlier checkout
+    /// attempt at the payment service would have; the payment page then posts it as
+    /// `BX_SYSTEM_PARAMS.EXTERNAL_PAYMENT_ID`.
+    pub fn set_external_payment_id(
+        &self,
+        payment_id: u64,
+        external_id: Option<&str>,
+    ) -> Result<(), WorldError> {
+        self.state()
+            .world
+            .lock()
+            .expect("world lock")
+            .set_external_payment_id(payment_id, external_id.map(str::to_string))?;
+        self.state().persist();
+        Ok(())
+    }
+
     /// A payment's current state.
     pub fn payment(&self, payment_id: u64) -> Option<PaymentSnapshot> {
         let world = self.state().world.lock().expect("world lock");

@@ -361,6 +361,21 @@ impl World {
         Ok(created)
     }
 
+    /// Sets (or clears) the payment's `PS_INVOICE_ID` without paying it, as an earlier
+    /// checkout attempt at the payment service leaves it.
+    pub(crate) fn set_external_payment_id(
+        &mut self,
+        payment_id: u64,
+        external_id: Option<String>,
+    ) -> Result<(), WorldError> {
+        let payment = self
+            .payments
+            .get_mut(&payment_id)
+            .ok_or(WorldError::UnknownPayment(payment_id))?;
+        payment.ps.invoice_id = external_id;
+        Ok(())
+    }
+
     /// The customer picks a pay system for a payment at checkout.
     pub(crate) fn set_payment_pay_system(
         &mut self,

@@ -1,0 +1,311 @@
+//! The leaky bucket and every injected fault, from Rust and over HTTP.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use b24pay_sandbox::{Fault, RateLimit, Sandbox};
+use common::Portal;
+use serde_json::json;
+
+const PAY: &str = "sale.paysystem.pay.payment";
+
+#[tokio::test]
+async fn leaky_bucket_refuses_the_burst_overflow_then_drains() {
+    let portal = Portal::with(Sandbox::builder().rate_limit(Some(RateLimit {
+        drain_per_second: 2.0,
+        burst: 5,
+    })))
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(portal.call("sale.paysystem.list", json!({})).await.status);
+    }
+    assert_eq!(statuses[..5], [200; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 503), "{statuses:?}");
+    let refused = portal.call("sale.paysystem.list", json!({})).await;
+    assert_eq!(refused.error(503), "QUERY_LIMIT_EXCEEDED");
+    assert_eq!(refused.description(), "Too many requests");
+    assert_eq!(portal.sandbox.rate_limited_calls(), 3);
+    assert_eq!(portal.sandbox.method_calls("sale.paysystem.list"), 5);
+    // Two calls drain per second.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        portal.call("sale.paysystem.list", json!({})).await.status,
+        200
+    );
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limit_over_http() {
+    let portal = Portal::start().await;
+    assert_eq!(
+        portal.control_get("/rate-limit").await.body,
+        json!({"enabled": false})
+    );
+    let set = portal
+        .control_post("/rate-limit", json!({"enabled": true, "burst": 2}))
+        .await;
+    assert_eq!(
+        set.body,
+        json!({"enabled": true, "drain_per_second": 2.0, "burst": 2})
+    );
+    assert_eq!(
+        portal.sandbox.rate_limit(),
+        Some(RateLimit {
+            drain_per_second: 2.0,
+            burst: 2
+        })
+    );
+    for expected in [200, 200, 503] {
+        assert_eq!(
+            portal.call("sale.paysystem.list", json!({})).await.status,
+            expected
+        );
+    }
+    portal
+        .control_post("/rate-limit", json!({"enabled": false}))
+        .await;
+    for _ in 0..10 {
+        assert_eq!(
+            portal.call("sale.paysystem.list", json!({})).await.status,
+            200
+        );
+    }
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn error_faults_apply_to_the_next_calls_only() {
+    let portal = Portal::start().await;
+    let ps = portal.b24pay_setup("http://localhost:8080/").await;
+    portal.sandbox.inject(Fault::QueryLimitExceeded, 1);
+    portal.sandbox.inject(Fault::InternalServerError, 1);
+    portal.sandbox.inject(Fault::ExpiredToken, 1);
+    let body = json!({"PAYMENT_ID": 1, "PAY_SYSTEM_ID": ps});
+    let first = portal.call(PAY, body.clone()).await;
+    assert_eq!(first.error(503), "QUERY_LIMIT_EXCEEDED");
+    let second = portal.call(PAY, body.clone()).await;
+    assert_eq!(second.error(500), "INTERNAL_SERVER_ERROR");
+    let third = portal.call(PAY, body.clone()).await;
+    assert_eq!(third.error(401), "expired_token");
+    assert_eq!(portal.sandbox.pay_calls(1), 0, "faulted calls never ran");
+    assert_eq!(portal.call(PAY, body).await.result(), &json!(true));
+    assert_eq!(portal.sandbox.pay_calls(1), 1);
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_can_target_methods() {
+    let portal = Portal::start().await;
+    portal
+        .sandbox
+        .inject_for(Fault::InternalServerError, 2, [PAY]);
+    assert_eq!(
+        portal.call("sale.paysystem.list", json!({})).await.status,
+        200
+    );
+    assert_eq!(portal.call(PAY, json!({})).await.status, 500);
+    assert_eq!(portal.call(PAY, json!({})).await.status, 500);
+    assert_eq!(
+        portal.call(PAY, json!({})).await.error(400),
+        "ERROR_CHECK_FAILURE"
+    );
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn operation_time_limit_carries_operating_reset_at() {
+    let portal = Portal::start().await;
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    portal.sandbox.inject(
+        Fault::OperationTimeLimit {
+            reset_after: Duration::from_secs(3),
+        },
+        2,
+    );
+    for _ in 0..2 {
+        let reply = portal.call("sale.paysystem.list", json!({})).await;
+        assert_eq!(reply.error(429), "OPERATION_TIME_LIMIT");
+        let reset_at = reply.body["time"]["operating_reset_at"].as_i64().unwrap();
+        assert!(
+            (before + 3..=before + 5).contains(&reset_at),
+            "{reset_at} vs {before}"
+        );
+        assert!(reply.body["time"]["operating"].as_f64().unwrap() >= 480.0);
+    }
+    assert_eq!(
+        portal.call("sale.paysystem.list", json!({})).await.status,
+        200
+    );
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn hang_outlasts_the_client_and_does_not_run_the_method() {
+    let portal = Portal::start().await;
+    let ps = portal.b24pay_setup("http://localhost:8080/").await;
+    portal
+        .sandbox
+        .inject(Fault::Hang(Duration::from_secs(3)), 1);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let result = client
+        .post(portal.webhook(PAY))
+        .json(&json!({"PAYMENT_ID": 1, "PAY_SYSTEM_ID": ps}))
+        .send()
+        .await;
+    let error = result.expect_err("the client times out");
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(portal.sandbox.pay_calls(1), 0);
+
+    // Held to the end, the connection is closed without a reply.
+    portal
+        .sandbox
+        .inject(Fault::Hang(Duration::from_millis(200)), 1);
+    let error = reqwest::Client::new()
+        .post(portal.webhook("sale.paysystem.list"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_err("no reply");
+    assert!(!error.is_timeout(), "{error:?}");
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn slow_reply_runs_the_method_but_the_client_gives_up() {
+    let portal = Portal::start().await;
+    let ps = portal.b24pay_setup("http://localhost:8080/").await;
+    portal
+        .sandbox
+        .inject_for(Fault::SlowReply(Duration::from_secs(2)), 1, [PAY]);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let error = client
+        .post(portal.webhook(PAY))
+        .json(&json!({"PAYMENT_ID": 1, "PAY_SYSTEM_ID": ps}))
+        .send()
+        .await
+        .expect_err("the client times out");
+    assert!(error.is_timeout());
+    let payment = portal.sandbox.payment(1).unwrap();
+    assert!(payment.paid, "the call took effect");
+    assert_eq!(payment.pay_calls, 1);
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropped_connections() {
+    let portal = Portal::start().await;
+    let ps = portal.b24pay_setup("http://localhost:8080/").await;
+    let body = json!({"PAYMENT_ID": 1, "PAY_SYSTEM_ID": ps});
+
+    portal.sandbox.inject(Fault::DropConnection, 1);
+    let started = Instant::now();
+    let error = portal
+        .http
+        .post(portal.webhook(PAY))
+        .json(&body)
+        .send()
+        .await
+        .expect_err("no reply");
+    assert!(!error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "closed at once");
+    assert_eq!(portal.sandbox.pay_calls(1), 0, "not executed");
+
+    portal.sandbox.inject(Fault::DropAfterExecution, 1);
+    portal
+        .http
+        .post(portal.webhook(PAY))
+        .json(&body)
+        .send()
+        .await
+        .expect_err("no reply");
+    assert_eq!(portal.sandbox.pay_calls(1), 1, "executed, reply lost");
+    assert!(portal.sandbox.payment(1).unwrap().paid);
+
+    // The sandbox keeps serving afterwards.
+    assert_eq!(
+        portal.call("sale.paysystem.list", json!({})).await.status,
+        200
+    );
+    portal.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_over_http() {
+    let portal = Portal::start().await;
+    let pending = portal
+        .control_post(
+            "/faults",
+            json!({"kind": "internal_server_error", "count": 2, "methods": ["sale.paysystem.list"]}),
+        )
+        .await;
+    assert_eq!(
+        pending.body,
+        json!({"pending": [{"kind": "internal_server_error", "remaining": 2, "methods": ["sale.paysystem.list"]}]})
+    );
+    portal
+        .control_post(
+            "/faults",
+            json!({"kind": "operation_time_limit", "reset_after_secs": 5}),
+        )
+        .await;
+    assert_eq!(
+        portal.call("sale.paysystem.list", json!({})).await.status,
+        500
+    );
+    assert_eq!(
+        portal
+            .call("sale.paysystem.handler.list", json!({}))
+            .await
+            .status,
+        429
+    );
+    let listed = portal.control_get("/faults").await;
+    assert_eq!(listed.body["pending"][0]["remaining"], json!(1));
+
+    let unknown = portal
+        .control_post("/faults", json!({"kind": "meteor"}))
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.body["error"], json!("UNKNOWN_FAULT"));
+
+    let cleared = portal
+        .http
+        .delete(format!("{}/sandbox/api/faults", portal.sandbox.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(cleared, json!({"pending": []}));
+    assert_eq!(
+        portal.call("sale.paysystem.list", json!({})).await.status,
+        200
+    );
+
+    portal
+        .control_post("/faults", json!({"kind": "drop_connection"}))
+        .await;
+    assert!(portal
+        .http
+        .post(portal.webhook("sale.paysystem.list"))
+        .send()
+        .await
+        .is_err());
+    portal.sandbox.shutdown().await;
+}
