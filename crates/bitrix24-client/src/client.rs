@@ -215,10 +215,22 @@ impl Client {
         let mut attempt: u32 = 0;
         let mut failures: u32 = 0;
         let mut refreshed = false;
+        let mut last_error: Option<Error> = None;
         loop {
             attempt += 1;
             if let Some(limiter) = &self.inner.limiter {
-                limiter.acquire().await;
+                let budget = deadline.saturating_duration_since(Instant::now());
+                if let Err(wait) = limiter.acquire(budget).await {
+                    tracing::warn!(
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "bitrix24 call gave up: client-side rate limit exceeds max_total"
+                    );
+                    return Err(last_error.unwrap_or_else(|| Error::Throttled {
+                        call: Call::new(method, &self.inner.host),
+                        wait,
+                    }));
+                }
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             let timeout = self
@@ -230,8 +242,8 @@ impl Client {
             let (result, generation) = self.send_once::<T>(method, body, timeout).await;
             let elapsed_ms = t0.elapsed().as_millis() as u64;
             let mut err = match result {
-                Ok(value) => {
-                    tracing::debug!(attempt, elapsed_ms, "bitrix24 call succeeded");
+                Ok((value, status)) => {
+                    tracing::debug!(attempt, elapsed_ms, status, "bitrix24 call succeeded");
                     return Ok(value);
                 }
                 Err(err) => err,
@@ -295,6 +307,7 @@ impl Client {
                 "bitrix24 call will be retried"
             );
             tokio::time::sleep(delay).await;
+            last_error = Some(err);
         }
     }
 
@@ -304,7 +317,7 @@ impl Client {
         method: &str,
         body: &[u8],
         timeout: Duration,
-    ) -> (Result<T, Error>, Option<u64>) {
+    ) -> (Result<(T, u16), Error>, Option<u64>) {
         let call = Call::new(method, &self.inner.host);
         let (url, body, generation, secrets): (
             _,
@@ -353,7 +366,7 @@ impl Client {
                 .bytes()
                 .await
                 .map_err(|e| transport::error(&call, e, &secrets))?;
-            envelope::parse::<T>(&call, status, retry_after, &bytes, &secrets)
+            envelope::parse::<T>(&call, status, retry_after, &bytes, &secrets).map(|v| (v, status))
         }
         .await;
         (result, generation)

@@ -218,6 +218,13 @@ pub enum Error {
         description: String,
         status: u16,
     },
+    /// The client-side rate limit would have delayed the call beyond `RetryConfig::max_total`;
+    /// nothing was sent.
+    #[error("{call}: client-side rate limit: next slot in {} ms", wait.as_millis())]
+    Throttled {
+        call: Call,
+        wait: std::time::Duration,
+    },
     /// The client was configured or called wrongly (bad webhook URL, params not an object).
     #[error("invalid client configuration or call: {0}")]
     Config(String),
@@ -234,6 +241,7 @@ impl Error {
             Error::Transport { kind, .. } => kind.as_str(),
             Error::Protocol { kind, .. } => kind.as_str(),
             Error::TokenRefresh { code, .. } => code,
+            Error::Throttled { .. } => "CLIENT_THROTTLED",
             Error::Config(_) => "CONFIG",
         }
     }
@@ -245,7 +253,7 @@ impl Error {
             | Error::System { status, .. }
             | Error::Protocol { status, .. }
             | Error::TokenRefresh { status, .. } => Some(*status),
-            Error::Transport { .. } | Error::Config(_) => None,
+            Error::Transport { .. } | Error::Throttled { .. } | Error::Config(_) => None,
         }
     }
 
@@ -265,7 +273,8 @@ impl Error {
             Error::Method { call, .. }
             | Error::System { call, .. }
             | Error::Transport { call, .. }
-            | Error::Protocol { call, .. } => Some(call),
+            | Error::Protocol { call, .. }
+            | Error::Throttled { call, .. } => Some(call),
             Error::TokenRefresh { .. } | Error::Config(_) => None,
         }
     }
@@ -280,7 +289,10 @@ impl Error {
     /// connections, 5xx). When it matters, re-read the state before repeating the call.
     pub fn may_have_executed(&self) -> bool {
         match self {
-            Error::Method { .. } | Error::Config(_) | Error::TokenRefresh { .. } => false,
+            Error::Method { .. }
+            | Error::Config(_)
+            | Error::TokenRefresh { .. }
+            | Error::Throttled { .. } => false,
             Error::System { .. } => self.retry_class() == RetryClass::Ambiguous,
             Error::Transport { kind, .. } => *kind != TransportKind::Connect,
             // A 2xx response that cannot be read still means the call ran.
@@ -292,6 +304,7 @@ impl Error {
     pub fn retry_class(&self) -> RetryClass {
         match self {
             Error::Method { .. } | Error::Config(_) => RetryClass::Permanent,
+            Error::Throttled { .. } => RetryClass::NotExecuted,
             Error::System { code, status, .. } => match code {
                 SystemError::QueryLimitExceeded | SystemError::OperationTimeLimit => {
                     RetryClass::NotExecuted

@@ -66,8 +66,15 @@ impl RateLimiter {
         }
     }
 
-    pub(crate) async fn acquire(&self) {
+    /// Waits for a slot, unless that would take longer than `max_wait`: then the reservation
+    /// is given back and the wait it would have needed is returned.
+    pub(crate) async fn acquire(&self, max_wait: Duration) -> Result<(), Duration> {
         let wait = self.reserve();
+        if wait > max_wait {
+            let mut b = self.state.lock().expect("not poisoned");
+            b.level = (b.level - 1.0).max(0.0);
+            return Err(wait);
+        }
         if !wait.is_zero() {
             tracing::debug!(
                 wait_ms = wait.as_millis() as u64,
@@ -75,6 +82,7 @@ impl RateLimiter {
             );
             tokio::time::sleep(wait).await;
         }
+        Ok(())
     }
 
     /// The portal said its bucket is full: assume ours is too, so following calls pace
@@ -101,16 +109,16 @@ mod tests {
         });
         let start = Instant::now();
         for _ in 0..3 {
-            l.acquire().await;
+            l.acquire(Duration::MAX).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
-        l.acquire().await;
+        l.acquire(Duration::MAX).await.unwrap();
         let e = start.elapsed();
         assert!(
             e >= Duration::from_millis(499) && e <= Duration::from_millis(510),
             "{e:?}"
         );
-        l.acquire().await;
+        l.acquire(Duration::MAX).await.unwrap();
         let e = start.elapsed();
         assert!(
             e >= Duration::from_millis(999) && e <= Duration::from_millis(1010),
@@ -124,14 +132,33 @@ mod tests {
             per_second: 10.0,
             burst: 2,
         });
-        l.acquire().await;
-        l.acquire().await;
+        l.acquire(Duration::MAX).await.unwrap();
+        l.acquire(Duration::MAX).await.unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
         let start = Instant::now();
-        l.acquire().await;
+        l.acquire(Duration::MAX).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
         l.mark_full();
-        l.acquire().await;
+        l.acquire(Duration::MAX).await.unwrap();
         assert!(start.elapsed() >= Duration::from_millis(99));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_beyond_the_budget_is_refused_and_not_reserved() {
+        let l = RateLimiter::new(RateLimit {
+            per_second: 1.0,
+            burst: 1,
+        });
+        l.acquire(Duration::ZERO).await.unwrap();
+        let wait = l.acquire(Duration::from_millis(500)).await.unwrap_err();
+        assert!(wait > Duration::from_millis(900), "{wait:?}");
+        // The refused call took no slot: the next one waits one interval, not two.
+        let start = Instant::now();
+        l.acquire(Duration::from_secs(5)).await.unwrap();
+        assert!(
+            start.elapsed() <= Duration::from_millis(1010),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

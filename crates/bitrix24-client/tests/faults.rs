@@ -413,3 +413,35 @@ async fn portal_refusals_are_retried_without_a_client_bucket() {
     assert_eq!(sandbox.method_calls(LIST), 10);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn client_bucket_waits_count_toward_max_total() {
+    let sandbox = common::sandbox().await;
+    let client = common::builder(&sandbox, Style::Webhook)
+        .0
+        .rate_limit(Some(RateLimit {
+            per_second: 1.0,
+            burst: 1,
+        }))
+        .retry(RetryConfig {
+            max_total: Duration::from_millis(500),
+            ..common::fast_retry()
+        })
+        .build()
+        .unwrap();
+    client.handler_list().await.unwrap();
+    let started = Instant::now();
+    let err = client.handler_list().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Throttled { wait, .. } if wait > Duration::from_millis(500)),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "CLIENT_THROTTLED");
+    assert_eq!(err.retry_class(), RetryClass::NotExecuted);
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "refused at once, not after waiting"
+    );
+    assert_eq!(sandbox.method_calls(LIST), 1, "nothing was sent");
+    sandbox.shutdown().await;
+}
