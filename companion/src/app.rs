@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::health::{self, Health};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
-use crate::payments::{Payments, PaymentsConfig};
+use crate::payments::Payments;
 use crate::portal::{Bitrix24Portal, Portal};
 use crate::serve::{self, PageSettings, SharedWidget, Widget};
 use crate::store::{self, SharedStore};
@@ -49,7 +49,10 @@ impl Services {
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
         let key = store
-            .meta_init("fingerprint_key", &format!("{:064x}", rand::random::<u128>()))
+            .meta_init(
+                "fingerprint_key",
+                &format!("{:064x}", rand::random::<u128>()),
+            )
             .await?;
         let test_acquirer: Arc<dyn Acquirer> = Arc::new(TestAcquirer::new(store.clone()));
         let payments = Arc::new(Payments::new(
@@ -60,7 +63,7 @@ impl Services {
             key.into_bytes(),
             metrics.clone(),
             wake.clone(),
-            PaymentsConfig::default(),
+            config.payments.clone(),
         ));
         let outbox = Arc::new(Outbox::new(
             store.clone(),
@@ -74,8 +77,7 @@ impl Services {
             api_base: config.api_base.clone(),
         };
         let dist = config.dist_dir.clone();
-        let widget =
-            tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
+        let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
         if !widget.is_built() {
             tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
         }
@@ -95,7 +97,10 @@ async fn layer_error(err: tower::BoxError) -> ApiError {
     if err.is::<tower::timeout::error::Elapsed>() {
         ApiError::new(ErrorCode::Timeout, "the request took too long")
     } else if err.is::<tower::load_shed::error::Overloaded>() {
-        ApiError::new(ErrorCode::Overloaded, "too many requests in flight; retry shortly")
+        ApiError::new(
+            ErrorCode::Overloaded,
+            "too many requests in flight; retry shortly",
+        )
     } else {
         tracing::error!(error = %err, "unhandled layer error");
         ApiError::internal()
@@ -117,7 +122,10 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -53,6 +53,17 @@ pub struct FileConfig {
     pub limits: FileLimits,
     #[serde(default)]
     pub outbox: FileOutbox,
+    #[serde(default)]
+    pub payments: FilePayments,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePayments {
+    /// How long a charge in flight owns its attempt before a retry may take it over.
+    pub charge_lease_ms: Option<u64>,
+    /// How long a duplicate request waits for the original's result.
+    pub duplicate_wait_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -179,6 +190,7 @@ pub struct Config {
     pub portal: PortalSettings,
     pub limits: Limits,
     pub outbox: OutboxSettings,
+    pub payments: crate::payments::PaymentsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +225,10 @@ pub const ENV_VARS: &[&str] = &[
     "B24PAY_OAUTH_TOKEN_ENDPOINT",
     "B24PAY_PORTAL_TIMEOUT_MS",
     "B24PAY_PORTAL_RATE_LIMIT",
+    "B24PAY_CHARGE_LEASE_MS",
+    "B24PAY_OUTBOX_LEASE_MS",
+    "B24PAY_OUTBOX_BASE_BACKOFF_MS",
+    "B24PAY_OUTBOX_MAX_BACKOFF_MS",
 ];
 
 /// The process environment, restricted to what configuration reads.
@@ -244,7 +260,11 @@ impl FileConfig {
     /// Environment variables override the file's values.
     pub fn with_env(mut self, env: &HashMap<String, String>) -> Result<FileConfig, ConfigError> {
         let mut problems = Vec::new();
-        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            env.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         if let Some(v) = get("B24PAY_LISTEN") {
             self.listen = Some(v);
         }
@@ -309,6 +329,27 @@ impl FileConfig {
                 )),
             }
         }
+        for (key, slot) in [
+            ("B24PAY_CHARGE_LEASE_MS", &mut self.payments.charge_lease_ms),
+            ("B24PAY_OUTBOX_LEASE_MS", &mut self.outbox.lease_ms),
+            (
+                "B24PAY_OUTBOX_BASE_BACKOFF_MS",
+                &mut self.outbox.base_backoff_ms,
+            ),
+            (
+                "B24PAY_OUTBOX_MAX_BACKOFF_MS",
+                &mut self.outbox.max_backoff_ms,
+            ),
+        ] {
+            if let Some(v) = get(key) {
+                match v.parse() {
+                    Ok(ms) => *slot = Some(ms),
+                    Err(_) => {
+                        problems.push(format!("{key}: {v:?} is not a number of milliseconds"))
+                    }
+                }
+            }
+        }
         if let Some(v) = get("B24PAY_PORTAL_RATE_LIMIT") {
             // "off", or "PER_SECOND/BURST" such as "2/50".
             if v.eq_ignore_ascii_case("off") {
@@ -341,7 +382,12 @@ impl FileConfig {
     pub fn validate(self) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
 
-        let listen = match self.listen.as_deref().unwrap_or("127.0.0.1:8080").parse::<SocketAddr>() {
+        let listen = match self
+            .listen
+            .as_deref()
+            .unwrap_or("127.0.0.1:8080")
+            .parse::<SocketAddr>()
+        {
             Ok(a) => a,
             Err(_) => {
                 problems.push(format!(
@@ -377,7 +423,10 @@ impl FileConfig {
                 })
                 .collect(),
             // The portal that embeds the widget is, by default, the one we talk to.
-            _ => portal.as_ref().map(|p| vec![p.origin.clone()]).unwrap_or_default(),
+            _ => portal
+                .as_ref()
+                .map(|p| vec![p.origin.clone()])
+                .unwrap_or_default(),
         };
 
         let cors_origins = self
@@ -402,8 +451,13 @@ impl FileConfig {
                 "api_base: {api_base:?} must be a path such as /api/v1 or an absolute http(s) URL"
             ));
         }
-        if api_base.chars().any(|c| c == '"' || c == '<' || c == '>' || c.is_whitespace()) {
-            problems.push(format!("api_base: {api_base:?} contains characters a URL cannot"));
+        if api_base
+            .chars()
+            .any(|c| c == '"' || c == '<' || c == '>' || c.is_whitespace())
+        {
+            problems.push(format!(
+                "api_base: {api_base:?} contains characters a URL cannot"
+            ));
         }
 
         let store = match (&self.database_url, &self.data_dir) {
@@ -472,8 +526,20 @@ impl FileConfig {
             }
         }
 
+        let mut payments = crate::payments::PaymentsConfig::default();
+        if let Some(ms) = self.payments.charge_lease_ms {
+            if ms < 200 {
+                problems.push(format!("payments.charge_lease_ms: {ms} is below 200"));
+            }
+            payments.lease = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.payments.duplicate_wait_ms {
+            payments.wait_for_original = Duration::from_millis(ms);
+        }
+
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
+                payments,
                 listen,
                 public_url,
                 allowed_origins,
@@ -627,7 +693,9 @@ pub fn default_dist_dir() -> PathBuf {
 fn parse_http_url(key: &str, text: &str) -> Result<Url, String> {
     match Url::parse(text.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u),
-        Ok(_) => Err(format!("{key}: {text:?} must be an http(s) URL with a host")),
+        Ok(_) => Err(format!(
+            "{key}: {text:?} must be an http(s) URL with a host"
+        )),
         Err(e) => Err(format!("{key}: {text:?} is not a valid URL ({e})")),
     }
 }
@@ -642,7 +710,9 @@ pub fn origin_of(url: &Url) -> String {
 pub fn parse_origin(key: &str, text: &str) -> Result<String, String> {
     let text = text.trim();
     if text.contains('*') {
-        return Err(format!("{key}: {text:?}: wildcards are not allowed; list exact origins"));
+        return Err(format!(
+            "{key}: {text:?}: wildcards are not allowed; list exact origins"
+        ));
     }
     let url = match Url::parse(text) {
         Ok(u) => u,

@@ -67,12 +67,7 @@ pub struct Policy<'a> {
 
 impl Policy<'_> {
     pub fn header_value(&self) -> String {
-        let join = |extra: &[String]| {
-            extra
-                .iter()
-                .map(|s| format!(" {s}"))
-                .collect::<String>()
-        };
+        let join = |extra: &[String]| extra.iter().map(|s| format!(" {s}")).collect::<String>();
         let frame_ancestors = if self.frame_ancestors.is_empty() {
             "'none'".to_string()
         } else {

@@ -54,7 +54,9 @@ pub async fn readyz(State(h): State<Health>) -> impl IntoResponse {
     };
     (
         status,
-        Json(json!({"status": if ready {"ok"} else {"unavailable"}, "store": store, "portal": portal})),
+        Json(
+            json!({"status": if ready {"ok"} else {"unavailable"}, "store": store, "portal": portal}),
+        ),
     )
 }
 

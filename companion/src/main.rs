@@ -111,7 +111,11 @@ fn load(cli: &Cli) -> anyhow::Result<FileConfig> {
 async fn serve(file: FileConfig) -> anyhow::Result<()> {
     let config = file.validate()?;
     let server = Server::start(config).await?;
-    println!("b24pay listening on {} (widget at {})", server.url(), server.public_url);
+    println!(
+        "b24pay listening on {} (widget at {})",
+        server.url(),
+        server.public_url
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await;
@@ -140,7 +144,11 @@ async fn shutdown_signal() {
 }
 
 #[cfg(feature = "preview")]
-async fn preview(listen: String, sandbox_listen: String, dist_dir: Option<PathBuf>) -> anyhow::Result<()> {
+async fn preview(
+    listen: String,
+    sandbox_listen: String,
+    dist_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
     use b24pay_companion::preview::{Preview, PreviewOptions};
     let preview = Preview::start(PreviewOptions {
         listen,
@@ -157,7 +165,9 @@ async fn preview(listen: String, sandbox_listen: String, dist_dir: Option<PathBu
 
 #[cfg(not(feature = "preview"))]
 async fn preview(_: String, _: String, _: Option<PathBuf>) -> anyhow::Result<()> {
-    anyhow::bail!("this build has no preview (built without the `preview` feature); configure a portal")
+    anyhow::bail!(
+        "this build has no preview (built without the `preview` feature); configure a portal"
+    )
 }
 
 async fn run_register(file: FileConfig, args: RegisterArgs) -> anyhow::Result<()> {

@@ -167,7 +167,14 @@ async fn deliver(
         Err(e) => {
             // Cannot happen with rows this code wrote; keep the row and say so loudly.
             tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
-            return retry(settings, item, None, true, format!("unreadable row: {e}"), "CORRUPT");
+            return retry(
+                settings,
+                item,
+                None,
+                true,
+                format!("unreadable row: {e}"),
+                "CORRUPT",
+            );
         }
     };
     if item.in_doubt() {
@@ -198,7 +205,14 @@ fn failed(
         PortalError::RateLimited { retry_at, .. } => *retry_at,
         _ => None,
     };
-    retry(settings, item, retry_at, not_executed, e.to_string(), e.code())
+    retry(
+        settings,
+        item,
+        retry_at,
+        not_executed,
+        e.to_string(),
+        e.code(),
+    )
 }
 
 fn retry(

@@ -7,7 +7,7 @@ use crate::acquirer::{Acquirer, Card, ChallengeAnswer, ChargeOutcome, ChargeRequ
 use crate::api::error::ApiError;
 use crate::api::input::ValidConfirm;
 use crate::metrics::SharedMetrics;
-use crate::portal::{MarkPaid, Mode, Portal, PortalError};
+use crate::portal::{MarkPaid, Mode, PaymentRef, Portal, PortalError};
 use crate::store::{
     now_ms, Attempt, InsertOutcome, NewAttempt, Outcome, Registry, SharedStore, TakeOver,
 };
@@ -48,6 +48,7 @@ impl CrashPoint {
     }
 }
 
+#[derive(Clone, Debug)]
 pub struct PaymentsConfig {
     /// How long a charge in flight owns its attempt; longer than any acquirer call.
     pub lease: Duration,
@@ -109,7 +110,9 @@ pub fn portal_api_error(e: &PortalError) -> ApiError {
                 "the portal is rate limiting; retry shortly",
             )
         },
-        e if e.is_timeout() => ApiError::new(ErrorCode::Timeout, "the portal did not answer in time"),
+        e if e.is_timeout() => {
+            ApiError::new(ErrorCode::Timeout, "the portal did not answer in time")
+        }
         _ => ApiError::new(ErrorCode::PortalUnavailable, "the portal is unavailable"),
     }
 }
@@ -245,18 +248,27 @@ impl Payments {
 
     /// Reads the truth from the portal and refuses anything that does not match it.
     async fn verify(&self, input: &ValidConfirm) -> Result<Verified, ApiError> {
-        let (facts, pay_system) = tokio::join!(
-            self.portal
-                .payment_facts(&input.paysystem_id, &input.payment_id),
-            self.portal.pay_system(&input.paysystem_id)
-        );
-        let pay_system = pay_system.map_err(|e| self.portal_failure(&e))?;
+        // The pay system first (cached): it says how the payment is read.
+        let pay_system = self
+            .portal
+            .pay_system(&input.paysystem_id)
+            .await
+            .map_err(|e| self.portal_failure(&e))?;
         if !pay_system.ours {
             return Err(ApiError::new(
                 ErrorCode::PaysystemNotConfigured,
                 "the pay system is not an active b24pay pay system",
             ));
         }
+        let facts = self
+            .portal
+            .payment_facts(&PaymentRef {
+                paysystem_id: &input.paysystem_id,
+                payment_id: &input.payment_id,
+                registry: pay_system.registry,
+                invoice_id: input.invoice_id.as_deref(),
+            })
+            .await;
         let facts = facts.map_err(|e| self.portal_failure(&e))?;
         if facts.paid {
             return Err(ApiError::new(
@@ -337,7 +349,12 @@ impl Payments {
         let now = now_ms();
         match self
             .store
-            .take_over(&a.id, PaymentState::Processing, now + ms(self.config.lease), now)
+            .take_over(
+                &a.id,
+                PaymentState::Processing,
+                now + ms(self.config.lease),
+                now,
+            )
             .await?
         {
             TakeOver::Taken => {}
@@ -358,7 +375,12 @@ impl Payments {
                 tracing::warn!(error = %e, attempt = %a.id, "acquirer lookup failed");
                 return Err(ApiError::internal());
             }
-            Err(_) => return Err(ApiError::new(ErrorCode::Timeout, "acquirer lookup timed out")),
+            Err(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::Timeout,
+                    "acquirer lookup timed out",
+                ))
+            }
         };
         tracing::info!(attempt = %a.id, ?outcome, "recovered an attempt left in flight");
         let view = self.finish(a.clone(), outcome).await?;
@@ -449,26 +471,29 @@ impl Payments {
         };
         // Bounded well inside the lease, so no one else can take the attempt over while the
         // acquirer might still be moving money for it.
-        let outcome = match tokio::time::timeout(self.config.lease / 2, acquirer.charge(&request))
-            .await
-        {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, attempt = %a.id, "acquirer failed");
-                return Err(ApiError::internal());
-            }
-            Err(_) => {
-                return Err(ApiError::new(
-                    ErrorCode::Timeout,
-                    "the acquirer did not answer in time; retry with the same idempotency key",
-                ))
-            }
-        };
+        let outcome =
+            match tokio::time::timeout(self.config.lease / 2, acquirer.charge(&request)).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, attempt = %a.id, "acquirer failed");
+                    return Err(ApiError::internal());
+                }
+                Err(_) => {
+                    return Err(ApiError::new(
+                        ErrorCode::Timeout,
+                        "the acquirer did not answer in time; retry with the same idempotency key",
+                    ))
+                }
+            };
         self.finish(a, outcome).await
     }
 
     /// Records how a charge ended; an approval and its outbox row in one transaction.
-    async fn finish(&self, mut a: Attempt, outcome: ChargeOutcome) -> Result<PaymentView, ApiError> {
+    async fn finish(
+        &self,
+        mut a: Attempt,
+        outcome: ChargeOutcome,
+    ) -> Result<PaymentView, ApiError> {
         let now = now_ms();
         let record = match &outcome {
             ChargeOutcome::Approved { transaction_id } => {
@@ -486,10 +511,7 @@ impl Payments {
                     ps_currency: a.amount.currency.code().to_string(),
                     ps_card_number: b24pay_protocol::card::mask(&a.last4),
                     ps_status_code: "succeeded".into(),
-                    ps_status_message: format!(
-                        "Paid by card via b24pay ({} acquirer)",
-                        a.acquirer
-                    ),
+                    ps_status_message: format!("Paid by card via b24pay ({} acquirer)", a.acquirer),
                 };
                 Outcome::Succeeded {
                     transaction_id: transaction_id.clone(),
@@ -545,13 +567,23 @@ impl Payments {
     }
 
     /// `POST /payments/{id}/challenge`.
-    pub async fn challenge(&self, id: &str, key: &str, code: &str) -> Result<PaymentView, ApiError> {
+    pub async fn challenge(
+        &self,
+        id: &str,
+        key: &str,
+        code: &str,
+    ) -> Result<PaymentView, ApiError> {
         let result = self.challenge_inner(id, key, code).await;
         self.count(&result);
         result
     }
 
-    async fn challenge_inner(&self, id: &str, key: &str, code: &str) -> Result<PaymentView, ApiError> {
+    async fn challenge_inner(
+        &self,
+        id: &str,
+        key: &str,
+        code: &str,
+    ) -> Result<PaymentView, ApiError> {
         let fingerprint = self.fingerprint(&[b"challenge", id.as_bytes(), code.as_bytes()]);
         let mut a = self.store.attempt(id).await?.ok_or_else(not_found)?;
         let deadline = now_ms() + ms(self.config.wait_for_original);
@@ -616,19 +648,22 @@ impl Payments {
             last4: &a.last4,
             reference: &reference,
         };
-        let outcome = match tokio::time::timeout(
-            self.config.lease / 2,
-            acquirer.answer_challenge(&answer),
-        )
-        .await
-        {
-            Ok(Ok(o)) => o,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, attempt = %a.id, "acquirer failed on a challenge");
-                return Err(ApiError::internal());
-            }
-            Err(_) => return Err(ApiError::new(ErrorCode::Timeout, "the acquirer did not answer in time")),
-        };
+        let outcome =
+            match tokio::time::timeout(self.config.lease / 2, acquirer.answer_challenge(&answer))
+                .await
+            {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, attempt = %a.id, "acquirer failed on a challenge");
+                    return Err(ApiError::internal());
+                }
+                Err(_) => {
+                    return Err(ApiError::new(
+                        ErrorCode::Timeout,
+                        "the acquirer did not answer in time",
+                    ))
+                }
+            };
         let mut a = a;
         a.state = PaymentState::Processing;
         self.finish(a, outcome).await

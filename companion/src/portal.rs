@@ -22,6 +22,8 @@ pub mod codes {
     pub const PAYMENT_PAID: &str = "B24PAY_PAYMENT_PAID";
     pub const PAYMENT_NUMBER: &str = "B24PAY_PAYMENT_NUMBER";
     pub const ORDER_ID: &str = "B24PAY_ORDER_ID";
+    /// `PAYMENT.ID`: cross-checks a legacy invoice's payment, read by invoice id.
+    pub const PAYMENT_ID: &str = "B24PAY_PAYMENT_ID";
 }
 
 /// The handler CODE `register` creates; a pay system bound to another handler is not ours.
@@ -44,6 +46,17 @@ pub struct PaymentFacts {
     pub secret_key: Option<String>,
     /// `ORDER.ID`; for legacy invoices the invoice id `pay.invoice` needs.
     pub order_id: Option<String>,
+    /// `PAYMENT.ID`, when the pay system maps it.
+    pub payment_id: Option<String>,
+}
+
+/// Which payment to read: legacy invoices are read by invoice id.
+#[derive(Clone, Copy, Debug)]
+pub struct PaymentRef<'a> {
+    pub paysystem_id: &'a str,
+    pub payment_id: &'a str,
+    pub registry: Registry,
+    pub invoice_id: Option<&'a str>,
 }
 
 impl std::fmt::Debug for PaymentFacts {
@@ -55,6 +68,7 @@ impl std::fmt::Debug for PaymentFacts {
             .field("shop_id", &self.shop_id)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("order_id", &self.order_id)
+            .field("payment_id", &self.payment_id)
             .finish()
     }
 }
@@ -139,22 +153,22 @@ impl PortalError {
 
 #[async_trait]
 pub trait Portal: Send + Sync + 'static {
-    /// `sale.paysystem.settings.payment.get` resolved into typed facts.
-    async fn payment_facts(
-        &self,
-        paysystem_id: &str,
-        payment_id: &str,
-    ) -> Result<PaymentFacts, PortalError>;
+    /// `sale.paysystem.settings.payment.get` (`.invoice.get` for legacy invoices) resolved into
+    /// typed facts.
+    async fn payment_facts(&self, payment: &PaymentRef<'_>) -> Result<PaymentFacts, PortalError>;
     /// The pay system's registry and whether it is bound to our handler (cached).
     async fn pay_system(&self, paysystem_id: &str) -> Result<PaySystem, PortalError>;
     /// `sale.paysystem.pay.payment` or `sale.paysystem.pay.invoice`.
     async fn mark_paid(&self, call: &MarkPaid) -> Result<(), PortalError>;
     /// Re-reads PAID, after an ambiguous failure, before calling again.
     async fn is_paid(&self, call: &MarkPaid) -> Result<bool, PortalError> {
-        Ok(self
-            .payment_facts(&call.paysystem_id, &call.payment_id)
-            .await?
-            .paid)
+        let payment = PaymentRef {
+            paysystem_id: &call.paysystem_id,
+            payment_id: &call.payment_id,
+            registry: call.registry(),
+            invoice_id: call.invoice_id.as_deref(),
+        };
+        Ok(self.payment_facts(&payment).await?.paid)
     }
     /// For `/readyz`: the portal answers authenticated calls.
     async fn ping(&self) -> Result<(), PortalError>;

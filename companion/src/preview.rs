@@ -60,7 +60,9 @@ impl Preview {
         let portal_origin = sandbox.base_url();
 
         // The sandbox forgets everything when it stops, so the companion's store must too.
-        let data = tempfile::Builder::new().prefix("b24pay-preview-").tempdir()?;
+        let data = tempfile::Builder::new()
+            .prefix("b24pay-preview-")
+            .tempdir()?;
         let port = options
             .listen
             .rsplit(':')
@@ -108,10 +110,26 @@ impl Preview {
             registrations.push(report);
         }
         let demos = [
-            ("Coffee beans, 1 kg", NewPayment::order("3000", "RUB"), pay_systems[0]),
-            ("Wool scarf", NewPayment::order("1250.50", "EUR"), pay_systems[0]),
-            ("Notebook set", NewPayment::order("49.99", "USD"), pay_systems[0]),
-            ("Tea ceremony kit", NewPayment::order("4500", "JPY"), pay_systems[0]),
+            (
+                "Coffee beans, 1 kg",
+                NewPayment::order("3000", "RUB"),
+                pay_systems[0],
+            ),
+            (
+                "Wool scarf",
+                NewPayment::order("1250.50", "EUR"),
+                pay_systems[0],
+            ),
+            (
+                "Notebook set",
+                NewPayment::order("49.99", "USD"),
+                pay_systems[0],
+            ),
+            (
+                "Tea ceremony kit",
+                NewPayment::order("4500", "JPY"),
+                pay_systems[0],
+            ),
             (
                 "Consulting (legacy CRM invoice)",
                 NewPayment::invoice("12500", "RUB"),
@@ -148,7 +166,9 @@ impl Preview {
             self.sandbox.admin_url()
         ));
         if !self.server.services.widget.is_built() {
-            out.push_str("\n  WARNING: the widget is not built; run `trunk build --release` first.\n");
+            out.push_str(
+                "\n  WARNING: the widget is not built; run `trunk build --release` first.\n",
+            );
         }
         out.push_str("\nStore payment pages (open one in a browser):\n");
         for p in &self.payments {

@@ -2,7 +2,8 @@
 //! writes only what differs, so running it twice changes nothing the second time (and says so).
 //!
 //! 1. The IFRAME handler (CODE `b24pay`, ACTION_URI = the widget's public URL). Its FIELDS carry
-//!    only non-secret values (`shopId`, `lang`); the secret key stays a server-side setting.
+//!    only non-secret values (`shopId`, `lang`, `invoiceId`); the secret key stays a server-side
+//!    setting.
 //! 2. The pay system bound to it (`ACTIVE=Y`, registry ORDER or CRM_INVOICE, a person type of
 //!    that registry).
 //! 3. The pay system's settings (`settings.update`): mode, shop id, secret key, and the
@@ -11,8 +12,8 @@
 use crate::portal::{codes, Mode, HANDLER_CODE};
 use crate::store::Registry;
 use bitrix24_client::{
-    Client, CodeSpec, DefaultValue, EntityRegistryType, EnumOptions, Error, FieldSpec,
-    HandlerAdd, HandlerSettings, HandlerUpdate, IframeData, InputSpec, ListQuery, PaySystemAdd,
+    Client, CodeSpec, DefaultValue, EntityRegistryType, EnumOptions, Error, FieldSpec, HandlerAdd,
+    HandlerSettings, HandlerUpdate, IframeData, InputSpec, ListQuery, PaySystemAdd,
     PaySystemUpdate, Provider, Retry, SettingValue, Settings, SettingsUpdate,
 };
 use serde::Serialize;
@@ -89,7 +90,11 @@ impl RegisterReport {
 
 impl fmt::Display for RegisterReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "handler {HANDLER_CODE:?}: {} (id {})", self.handler, self.handler_id)?;
+        writeln!(
+            f,
+            "handler {HANDLER_CODE:?}: {} (id {})",
+            self.handler, self.handler_id
+        )?;
         writeln!(
             f,
             "pay system: {} (id {}, person type {})",
@@ -155,7 +160,10 @@ pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
             ..code("Mode", 300)
         },
     );
-    codes.insert(codes::LANGUAGE.to_string(), code("Widget language (optional)", 400));
+    codes.insert(
+        codes::LANGUAGE.to_string(),
+        code("Widget language (optional)", 400),
+    );
     codes.insert(
         codes::PAYMENT_SUM.to_string(),
         mapped("Payment amount", 500, Provider::Payment, "SUM"),
@@ -176,10 +184,16 @@ pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
         codes::ORDER_ID.to_string(),
         mapped("Order or invoice id", 540, Provider::Order, "ID"),
     );
+    codes.insert(
+        codes::PAYMENT_ID.to_string(),
+        mapped("Payment id", 550, Provider::Payment, "ID"),
+    );
     // Only what the customer's browser may see: never the secret key.
     let mut fields = BTreeMap::new();
     fields.insert("shopId".to_string(), FieldSpec::setting(codes::SHOP_ID));
     fields.insert("lang".to_string(), FieldSpec::setting(codes::LANGUAGE));
+    // Legacy invoices are read by invoice id; the widget passes it back as `invoice_id`.
+    fields.insert("invoiceId".to_string(), FieldSpec::setting(codes::ORDER_ID));
     HandlerSettings::iframe(
         codes,
         IframeData {
@@ -216,12 +230,16 @@ pub fn paysystem_settings(o: &RegisterOptions) -> Settings {
         codes::PAYMENT_CURRENCY.into(),
         SettingValue::from_payment("CURRENCY"),
     );
-    s.insert(codes::PAYMENT_PAID.into(), SettingValue::from_payment("PAID"));
+    s.insert(
+        codes::PAYMENT_PAID.into(),
+        SettingValue::from_payment("PAID"),
+    );
     s.insert(
         codes::PAYMENT_NUMBER.into(),
         SettingValue::from_payment("ACCOUNT_NUMBER"),
     );
     s.insert(codes::ORDER_ID.into(), SettingValue::from_order("ID"));
+    s.insert(codes::PAYMENT_ID.into(), SettingValue::from_payment("ID"));
     s
 }
 
@@ -255,7 +273,10 @@ fn registry_type(r: Registry) -> EntityRegistryType {
 }
 
 /// Sets the portal up. See the module docs.
-pub async fn register(client: &Client, o: &RegisterOptions) -> Result<RegisterReport, RegisterError> {
+pub async fn register(
+    client: &Client,
+    o: &RegisterOptions,
+) -> Result<RegisterReport, RegisterError> {
     // 1. The handler.
     let wanted = handler_settings(&o.widget_url);
     let handlers = client.handler_list().await?;
@@ -283,7 +304,10 @@ pub async fn register(client: &Client, o: &RegisterOptions) -> Result<RegisterRe
             };
             // A repeat after an ambiguous failure would only meet ERROR_HANDLER_ALREADY_EXIST;
             // re-running `register` then finds and updates the handler.
-            (client.handler_add(&add, Retry::IfNotExecuted).await?, Action::Created)
+            (
+                client.handler_add(&add, Retry::IfNotExecuted).await?,
+                Action::Created,
+            )
         }
     };
 
@@ -338,7 +362,10 @@ pub async fn register(client: &Client, o: &RegisterOptions) -> Result<RegisterRe
                 ..PaySystemAdd::default()
             };
             // Not retried after an ambiguous failure: that could create a second pay system.
-            (client.paysystem_add(&add, Retry::IfNotExecuted).await?, Action::Created)
+            (
+                client.paysystem_add(&add, Retry::IfNotExecuted).await?,
+                Action::Created,
+            )
         }
     };
 
@@ -396,21 +423,15 @@ async fn choose_person_type(client: &Client, registry: Registry) -> Result<u64, 
         Plain(Vec<PersonType>),
     }
     let reply: Result<Reply, Error> = client
-        .call(
-            "sale.persontype.list",
-            &serde_json::json!({}),
-            Retry::Safe,
-        )
+        .call("sale.persontype.list", &serde_json::json!({}), Retry::Safe)
         .await;
     let types = match reply {
         Ok(Reply::Wrapped { person_types }) | Ok(Reply::Plain(person_types)) => person_types,
-        Err(e) => {
-            return Err(RegisterError::PersonType(format!(
-                "cannot list person types ({}); pass --person-type with a person type of registry {}",
-                e.code(),
-                registry.as_str()
-            )))
-        }
+        Err(e) => return Err(RegisterError::PersonType(format!(
+            "cannot list person types ({}); pass --person-type with a person type of registry {}",
+            e.code(),
+            registry.as_str()
+        ))),
     };
     let matching: Vec<(u64, String)> = types
         .into_iter()

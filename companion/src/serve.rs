@@ -166,7 +166,9 @@ impl Widget {
                 .map(|part| {
                     scope.spawn(move || {
                         part.iter()
-                            .map(|(path, data)| (path.clone(), prepare(path, data.clone(), settings)))
+                            .map(|(path, data)| {
+                                (path.clone(), prepare(path, data.clone(), settings))
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
@@ -341,7 +343,10 @@ pub async fn serve(
         r
     };
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(asset.cache_control),
@@ -389,7 +394,10 @@ mod tests {
     #[test]
     fn accept_encoding() {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, "gzip, deflate, br;q=0".parse().unwrap());
+        h.insert(
+            header::ACCEPT_ENCODING,
+            "gzip, deflate, br;q=0".parse().unwrap(),
+        );
         assert!(accepts(&h, "gzip"));
         assert!(!accepts(&h, "br"));
     }

@@ -70,12 +70,17 @@ pub struct ChallengeAnswer<'a> {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChargeOutcome {
-    Approved { transaction_id: String },
+    Approved {
+        transaction_id: String,
+    },
     Declined(DeclineCode),
     /// A transient processing error: nothing was charged.
     Failed,
     /// The issuer wants a challenge (3-D Secure style) before approving.
-    ChallengeRequired { challenge_ref: String, code_length: u8 },
+    ChallengeRequired {
+        challenge_ref: String,
+        code_length: u8,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

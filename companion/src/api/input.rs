@@ -25,7 +25,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .is_some_and(|m| m == "application/json");
         if !json_type {
             return Err(ApiError::new(
@@ -47,7 +53,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
 /// Which error code a field's problems get.
 fn field_code(path: &str) -> Option<ErrorCode> {
     Some(match path {
-        "payment_id" => ErrorCode::InvalidPaymentId,
+        "payment_id" | "invoice_id" => ErrorCode::InvalidPaymentId,
         "paysystem_id" => ErrorCode::InvalidPaysystemId,
         "amount" => ErrorCode::InvalidAmount,
         "currency" => ErrorCode::UnknownCurrency,
@@ -73,8 +79,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Ok(v) => v,
         Err(e) => return Err(json_error(&e)),
     };
-    de.end()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidJson, "trailing characters after the JSON value"))?;
+    de.end().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            "trailing characters after the JSON value",
+        )
+    })?;
     Ok(value)
 }
 
@@ -82,7 +92,11 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     use serde_json::error::Category;
     let inner = e.inner();
     let path = e.path().to_string();
-    let parent = if path == "." { String::new() } else { path.clone() };
+    let parent = if path == "." {
+        String::new()
+    } else {
+        path.clone()
+    };
     match inner.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
             ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON: {inner}"))
@@ -93,7 +107,11 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
                 let name = quoted_name(&message).unwrap_or("?");
                 let field = join(&parent, name);
                 // An extra field inside the card is still a card problem the widget can show.
-                return ApiError::field(ErrorCode::InvalidJson, &field, format!("unknown field {field}"));
+                return ApiError::field(
+                    ErrorCode::InvalidJson,
+                    &field,
+                    format!("unknown field {field}"),
+                );
             }
             let field = if message.starts_with("missing field") {
                 join(&parent, quoted_name(&message).unwrap_or("?"))
@@ -102,7 +120,11 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
             };
             match field_code(&field) {
                 Some(code) => ApiError::field(code, &field, format!("{field}: {message}")),
-                None => ApiError::field(ErrorCode::InvalidJson, &field, format!("{field}: {message}")),
+                None => ApiError::field(
+                    ErrorCode::InvalidJson,
+                    &field,
+                    format!("{field}: {message}"),
+                ),
             }
         }
     }
@@ -147,6 +169,8 @@ pub struct ValidConfirm {
     pub paysystem_id: String,
     pub amount: Money,
     pub card: Card,
+    /// Legacy CRM invoices only.
+    pub invoice_id: Option<String>,
 }
 
 /// Portal ids: positive integers. Canonicalised ("0247" → "247") so one payment is one key.
@@ -164,14 +188,29 @@ fn parse_id(text: &str, code: ErrorCode, field: &str) -> Result<String, ApiError
 /// Today's (year, month) in UTC, for expiry checks.
 pub fn today() -> (u16, u8) {
     let now = time::OffsetDateTime::now_utc();
-    (now.year().clamp(0, u16::MAX as i32) as u16, now.month() as u8)
+    (
+        now.year().clamp(0, u16::MAX as i32) as u16,
+        now.month() as u8,
+    )
 }
 
 pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidConfirm, ApiError> {
     let payment_id = parse_id(&req.payment_id, ErrorCode::InvalidPaymentId, "payment_id")?;
-    let paysystem_id = parse_id(&req.paysystem_id, ErrorCode::InvalidPaysystemId, "paysystem_id")?;
+    let paysystem_id = parse_id(
+        &req.paysystem_id,
+        ErrorCode::InvalidPaysystemId,
+        "paysystem_id",
+    )?;
+    let invoice_id = match &req.invoice_id {
+        Some(text) => Some(parse_id(text, ErrorCode::InvalidPaymentId, "invoice_id")?),
+        None => None,
+    };
     let currency = Currency::parse(&req.currency).ok_or_else(|| {
-        ApiError::field(ErrorCode::UnknownCurrency, "currency", "not an ISO 4217 currency code")
+        ApiError::field(
+            ErrorCode::UnknownCurrency,
+            "currency",
+            "not an ISO 4217 currency code",
+        )
     })?;
     let amount = Money::parse(&req.amount, currency).map_err(|e| {
         let why = match e {
@@ -197,9 +236,21 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidC
         )
     })?;
     card::check_expiry(c.exp_month, c.exp_year, today.0, today.1).map_err(|e| match e {
-        ExpiryError::Past => ApiError::field(ErrorCode::CardExpired, "card.exp_year", "the card has expired"),
-        ExpiryError::BadMonth => ApiError::field(ErrorCode::InvalidExpiry, "card.exp_month", "month must be 1 to 12"),
-        _ => ApiError::field(ErrorCode::InvalidExpiry, "card.exp_year", "implausible expiry year"),
+        ExpiryError::Past => ApiError::field(
+            ErrorCode::CardExpired,
+            "card.exp_year",
+            "the card has expired",
+        ),
+        ExpiryError::BadMonth => ApiError::field(
+            ErrorCode::InvalidExpiry,
+            "card.exp_month",
+            "month must be 1 to 12",
+        ),
+        _ => ApiError::field(
+            ErrorCode::InvalidExpiry,
+            "card.exp_year",
+            "implausible expiry year",
+        ),
     })?;
     card::validate_cvc(&c.cvc, brand).map_err(|e| {
         let why = match e {
@@ -234,6 +285,7 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidC
             holder,
             brand,
         },
+        invoice_id,
     })
 }
 
@@ -254,7 +306,9 @@ pub fn validate_challenge_code(code: &str) -> Result<(), ApiError> {
 pub fn valid_attempt_id(id: &str) -> bool {
     id.len() == 35
         && id.starts_with("pa_")
-        && id[3..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && id[3..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -275,7 +329,9 @@ mod tests {
             (ErrorCode::InvalidPaymentId, Some("payment_id".into()))
         );
         assert_eq!(
-            err_of(r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":"12","exp_year":2030,"cvc":"123"}}"#),
+            err_of(
+                r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":"12","exp_year":2030,"cvc":"123"}}"#
+            ),
             (ErrorCode::InvalidExpiry, Some("card.exp_month".into()))
         );
         assert_eq!(
@@ -283,11 +339,15 @@ mod tests {
             (ErrorCode::InvalidAmount, Some("amount".into()))
         );
         assert_eq!(
-            err_of(r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":300,"exp_year":2030,"cvc":"123"}}"#),
+            err_of(
+                r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":300,"exp_year":2030,"cvc":"123"}}"#
+            ),
             (ErrorCode::InvalidExpiry, Some("card.exp_month".into()))
         );
         assert_eq!(
-            err_of(r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123","pin":"1"}}"#),
+            err_of(
+                r#"{"payment_id":"1","paysystem_id":"1","amount":"1","currency":"RUB","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123","pin":"1"}}"#
+            ),
             (ErrorCode::InvalidJson, Some("card.pin".into()))
         );
         let e = parse_json::<ChallengeRequest>(br#"{"code":123}"#).unwrap_err();
@@ -297,9 +357,15 @@ mod tests {
 
     #[test]
     fn ids_are_canonical() {
-        assert_eq!(parse_id("0247", ErrorCode::InvalidPaymentId, "p").unwrap(), "247");
+        assert_eq!(
+            parse_id("0247", ErrorCode::InvalidPaymentId, "p").unwrap(),
+            "247"
+        );
         for bad in ["", "0", "-1", "1.5", "abc", "99999999999999999999", " 1"] {
-            assert!(parse_id(bad, ErrorCode::InvalidPaymentId, "p").is_err(), "{bad}");
+            assert!(
+                parse_id(bad, ErrorCode::InvalidPaymentId, "p").is_err(),
+                "{bad}"
+            );
         }
     }
 

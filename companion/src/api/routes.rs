@@ -4,8 +4,7 @@
 
 use super::error::ApiError;
 use super::input::{
-    today, valid_attempt_id, validate_challenge_code, validate_confirm, IdempotencyKey,
-    StrictJson,
+    today, valid_attempt_id, validate_challenge_code, validate_confirm, IdempotencyKey, StrictJson,
 };
 use crate::payments::Payments;
 use axum::extract::{Path, State};
@@ -50,7 +49,10 @@ pub async fn challenge(
     StrictJson(request): StrictJson<ChallengeRequest>,
 ) -> Result<Json<PaymentView>, ApiError> {
     if !valid_attempt_id(&id) {
-        return Err(ApiError::new(ErrorCode::NotFound, "no such payment attempt"));
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no such payment attempt",
+        ));
     }
     validate_challenge_code(&request.code)?;
     detached(async move { payments.challenge(&id, &key, &request.code).await }).await
@@ -62,7 +64,10 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Json<PaymentView>, ApiError> {
     if !valid_attempt_id(&id) {
-        return Err(ApiError::new(ErrorCode::NotFound, "no such payment attempt"));
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no such payment attempt",
+        ));
     }
     payments.status(&id).await.map(Json)
 }
@@ -74,8 +79,8 @@ pub async fn not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> axum::response::Response {
     use axum::response::IntoResponse;
-    let mut r = ApiError::new(ErrorCode::NotFound, "method not allowed on this endpoint")
-        .into_response();
+    let mut r =
+        ApiError::new(ErrorCode::NotFound, "method not allowed on this endpoint").into_response();
     *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
     r
 }

@@ -4,12 +4,12 @@
 use super::*;
 use crate::config::{PortalAuth, PortalSettings};
 use crate::store::{now_ms, SharedStore};
+use b24pay_protocol::Currency;
 use bitrix24_client::{
     Auth, BoxError, BoxFuture, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens,
     PayInvoice, PayPayment, PaySystemRef, PsExtras, RateLimit, Retry, RetryClass, RetryConfig,
     SystemError, TokenStore,
 };
-use b24pay_protocol::Currency;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -112,10 +112,11 @@ impl Bitrix24Portal {
         let client = Client::builder(auth)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
-            .rate_limit(settings.rate_limit.map(|(per_second, burst)| RateLimit {
-                per_second,
-                burst,
-            }))
+            .rate_limit(
+                settings
+                    .rate_limit
+                    .map(|(per_second, burst)| RateLimit { per_second, burst }),
+            )
             .retry(RetryConfig {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(200),
@@ -210,13 +211,20 @@ fn non_empty(map: &BTreeMap<String, String>, key: &str) -> Option<String> {
 /// Turns `settings.payment.get`'s flat map into facts, refusing anything ambiguous.
 pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFacts, PortalError> {
     let missing = |code: &str| PortalError::NotConfigured(format!("{code} has no value"));
-    let currency_text = non_empty(map, codes::PAYMENT_CURRENCY).ok_or_else(|| missing(codes::PAYMENT_CURRENCY))?;
+    let currency_text =
+        non_empty(map, codes::PAYMENT_CURRENCY).ok_or_else(|| missing(codes::PAYMENT_CURRENCY))?;
     let currency = Currency::parse(&currency_text).ok_or_else(|| {
-        PortalError::NotConfigured(format!("{} is not an ISO 4217 code", codes::PAYMENT_CURRENCY))
+        PortalError::NotConfigured(format!(
+            "{} is not an ISO 4217 code",
+            codes::PAYMENT_CURRENCY
+        ))
     })?;
     let sum = non_empty(map, codes::PAYMENT_SUM).ok_or_else(|| missing(codes::PAYMENT_SUM))?;
     let amount = Money::parse(&sum, currency).map_err(|e| {
-        PortalError::NotConfigured(format!("{} is not a usable amount ({e:?})", codes::PAYMENT_SUM))
+        PortalError::NotConfigured(format!(
+            "{} is not a usable amount ({e:?})",
+            codes::PAYMENT_SUM
+        ))
     })?;
     let paid = match non_empty(map, codes::PAYMENT_PAID).as_deref() {
         Some("Y") | Some("y") => true,
@@ -228,7 +236,10 @@ pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFact
             )))
         }
     };
-    let mode = match non_empty(map, codes::MODE).map(|m| m.to_ascii_uppercase()).as_deref() {
+    let mode = match non_empty(map, codes::MODE)
+        .map(|m| m.to_ascii_uppercase())
+        .as_deref()
+    {
         Some("TEST") => Mode::Test,
         Some("LIVE") => Mode::Live,
         _ => {
@@ -245,31 +256,65 @@ pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFact
         shop_id: non_empty(map, codes::SHOP_ID),
         secret_key: non_empty(map, codes::SECRET_KEY),
         order_id: non_empty(map, codes::ORDER_ID),
+        payment_id: non_empty(map, codes::PAYMENT_ID),
     })
 }
 
 #[async_trait]
 impl Portal for Bitrix24Portal {
-    async fn payment_facts(
-        &self,
-        paysystem_id: &str,
-        payment_id: &str,
-    ) -> Result<PaymentFacts, PortalError> {
-        let map = self
-            .client
-            .settings_payment_get(parse_id(payment_id)?, parse_id(paysystem_id)?)
-            .await
-            .map_err(|e| map_error(&e))?;
-        facts_from_settings(&map)
+    async fn payment_facts(&self, r: &PaymentRef<'_>) -> Result<PaymentFacts, PortalError> {
+        let paysystem_id = parse_id(r.paysystem_id)?;
+        match r.registry {
+            Registry::Order => {
+                let map = self
+                    .client
+                    .settings_payment_get(parse_id(r.payment_id)?, paysystem_id)
+                    .await
+                    .map_err(|e| map_error(&e))?;
+                facts_from_settings(&map)
+            }
+            Registry::CrmInvoice => {
+                let invoice_id = r.invoice_id.ok_or_else(|| {
+                    PortalError::NotFound("a legacy invoice's payment needs its invoice id".into())
+                })?;
+                let map = self
+                    .client
+                    .settings_invoice_get(parse_id(invoice_id)?, &PaySystemRef::Id(paysystem_id))
+                    .await
+                    .map_err(|e| map_error(&e))?;
+                let facts = facts_from_settings(&map)?;
+                // The invoice must be the one this payment belongs to.
+                match facts.payment_id.as_deref() {
+                    Some(p) if p == r.payment_id => {}
+                    Some(_) => {
+                        return Err(PortalError::NotFound(
+                            "the payment does not belong to this invoice".into(),
+                        ))
+                    }
+                    None => {
+                        return Err(PortalError::NotConfigured(format!(
+                            "{} has no value (run `b24pay register` again)",
+                            codes::PAYMENT_ID
+                        )))
+                    }
+                }
+                if facts.order_id.as_deref().is_some_and(|o| o != invoice_id) {
+                    return Err(PortalError::NotFound("invoice id mismatch".into()));
+                }
+                Ok(facts)
+            }
+        }
     }
 
     async fn pay_system(&self, paysystem_id: &str) -> Result<PaySystem, PortalError> {
         if let Some(found) = self.cached(paysystem_id) {
-            return found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
+            return found
+                .ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
         }
         let _one_at_a_time = self.refresh.lock().await;
         if let Some(found) = self.cached(paysystem_id) {
-            return found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
+            return found
+                .ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
         }
         let map = self.load_pay_systems().await?;
         let found = map.get(paysystem_id).cloned();
@@ -380,10 +425,18 @@ mod tests {
             m.remove(base[drop].0);
             let r = facts_from_settings(&m);
             // PAID may be absent (unpaid); everything else is required.
-            assert_eq!(r.is_ok(), base[drop].0 == "B24PAY_PAYMENT_PAID", "{}", base[drop].0);
+            assert_eq!(
+                r.is_ok(),
+                base[drop].0 == "B24PAY_PAYMENT_PAID",
+                "{}",
+                base[drop].0
+            );
         }
         let mut m = map(&base);
         m.insert("B24PAY_MODE".into(), "PROD".into());
-        assert!(matches!(facts_from_settings(&m), Err(PortalError::NotConfigured(_))));
+        assert!(matches!(
+            facts_from_settings(&m),
+            Err(PortalError::NotConfigured(_))
+        ));
     }
 }

@@ -11,9 +11,7 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use b24pay_protocol::api::{
-    CardSummary, DeclineCode, NextAction, PaymentState, PaymentView,
-};
+use b24pay_protocol::api::{CardSummary, DeclineCode, NextAction, PaymentState, PaymentView};
 use b24pay_protocol::{Currency, Money};
 use std::path::Path;
 use std::sync::Arc;
@@ -390,7 +388,9 @@ pub enum StoreLocation {
 
 pub async fn open(location: &StoreLocation) -> Result<SharedStore, StoreError> {
     match location {
-        StoreLocation::Url(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => {
+        StoreLocation::Url(url)
+            if url.starts_with("postgres:") || url.starts_with("postgresql:") =>
+        {
             Ok(Arc::new(PgStore::connect(url).await?))
         }
         StoreLocation::Url(url) => Ok(Arc::new(SqliteStore::connect_url(url).await?)),

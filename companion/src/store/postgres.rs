@@ -24,11 +24,17 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("src/store/migrations/postgres").run(&pool).await?;
+        sqlx::migrate!("src/store/migrations/postgres")
+            .run(&pool)
+            .await?;
         Ok(PgStore { pool })
     }
 
-    async fn attempt_where(&self, clause: &str, value: &str) -> Result<Option<Attempt>, StoreError> {
+    async fn attempt_where(
+        &self,
+        clause: &str,
+        value: &str,
+    ) -> Result<Option<Attempt>, StoreError> {
         let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE {clause}");
         let row: Option<AttemptRow> = sqlx::query_as(&sql)
             .bind(value)
@@ -283,16 +289,20 @@ impl Store for PgStore {
     async fn outbox_done(&self, items: &[(i64, String)], now: i64) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for (id, attempt_id) in items {
-            sqlx::query("UPDATE outbox SET done = TRUE, done_at = $1, lease_until = 0 WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE attempts SET portal_notified = TRUE, updated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(attempt_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE outbox SET done = TRUE, done_at = $1, lease_until = 0 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE attempts SET portal_notified = TRUE, updated_at = $1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -319,15 +329,18 @@ impl Store for PgStore {
     }
 
     async fn outbox_depth(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE NOT done")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE NOT done")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn outbox_next_due(&self) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT MIN(GREATEST(next_at, lease_until)) FROM outbox WHERE NOT done")
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT MIN(GREATEST(next_at, lease_until)) FROM outbox WHERE NOT done")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(row.try_get::<Option<i64>, _>(0)?)
     }
 
@@ -362,10 +375,12 @@ impl Store for PgStore {
     async fn ledger_count(&self, reference: Option<&str>) -> Result<i64, StoreError> {
         Ok(match reference {
             Some(r) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM test_acquirer_charges WHERE reference = $1")
-                    .bind(r)
-                    .fetch_one(&self.pool)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM test_acquirer_charges WHERE reference = $1",
+                )
+                .bind(r)
+                .fetch_one(&self.pool)
+                .await?
             }
             None => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM test_acquirer_charges")

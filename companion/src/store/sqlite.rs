@@ -32,7 +32,10 @@ impl SqliteStore {
         Self::connect(SqliteConnectOptions::from_str(url)?, memory).await
     }
 
-    async fn connect(options: SqliteConnectOptions, memory: bool) -> Result<SqliteStore, StoreError> {
+    async fn connect(
+        options: SqliteConnectOptions,
+        memory: bool,
+    ) -> Result<SqliteStore, StoreError> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -64,7 +67,11 @@ impl SqliteStore {
         Ok(SqliteStore { writer, reader })
     }
 
-    async fn attempt_where(&self, clause: &str, value: &str) -> Result<Option<Attempt>, StoreError> {
+    async fn attempt_where(
+        &self,
+        clause: &str,
+        value: &str,
+    ) -> Result<Option<Attempt>, StoreError> {
         let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE {clause}");
         let row: Option<AttemptRow> = sqlx::query_as(&sql)
             .bind(value)
@@ -355,9 +362,11 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_depth(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE done = 0")
-            .fetch_one(&self.reader)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE done = 0")
+                .fetch_one(&self.reader)
+                .await?,
+        )
     }
 
     async fn outbox_next_due(&self) -> Result<Option<i64>, StoreError> {
@@ -398,10 +407,12 @@ impl Store for SqliteStore {
     async fn ledger_count(&self, reference: Option<&str>) -> Result<i64, StoreError> {
         Ok(match reference {
             Some(r) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM test_acquirer_charges WHERE reference = ?1")
-                    .bind(r)
-                    .fetch_one(&self.reader)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM test_acquirer_charges WHERE reference = ?1",
+                )
+                .bind(r)
+                .fetch_one(&self.reader)
+                .await?
             }
             None => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM test_acquirer_charges")

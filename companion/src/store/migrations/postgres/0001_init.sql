@@ -28,7 +28,7 @@ CREATE TABLE attempts (
     portal_notified       BOOLEAN NOT NULL DEFAULT FALSE,
     lease_until           BIGINT NOT NULL DEFAULT 0,
     created_at            BIGINT NOT NULL,
-    updated_at            INTEGER NOT NULL
+    updated_at            BIGINT NOT NULL
 );
 
 -- The exactly-once guarantee lives here, not in process memory: a portal payment has at most one
@@ -61,6 +61,6 @@ CREATE TABLE test_acquirer_charges (
     currency        TEXT NOT NULL,
     last4           TEXT NOT NULL,
     reference       TEXT NOT NULL,
-    created_at      INTEGER NOT NULL
+    created_at      BIGINT NOT NULL
 );
 CREATE INDEX test_acquirer_charges_reference ON test_acquirer_charges (reference);
