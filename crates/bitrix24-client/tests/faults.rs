@@ -118,7 +118,7 @@ async fn operation_time_limit_waits_until_reset() {
         std::time::SystemTime::now() >= reset_at,
         "retried before operating_reset_at"
     );
-    assert!(elapsed < Duration::from_millis(2600), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(3500), "{elapsed:?}");
     assert_eq!(sandbox.pay_calls(pay.payment_id), 1);
 
     // A reset beyond the call's budget is reported at once instead of slept on.
@@ -322,7 +322,7 @@ async fn total_time_is_bounded() {
     let elapsed = started.elapsed();
     assert_eq!(err.code(), "QUERY_LIMIT_EXCEEDED");
     assert!(
-        elapsed >= Duration::from_millis(400) && elapsed <= Duration::from_millis(800),
+        elapsed >= Duration::from_millis(400) && elapsed <= Duration::from_millis(1200),
         "{elapsed:?}"
     );
 
@@ -342,7 +342,7 @@ async fn total_time_is_bounded() {
     let err = client.handler_list().await.unwrap_err();
     assert_eq!(err.code(), "TIMEOUT");
     assert!(
-        started.elapsed() < Duration::from_millis(900),
+        started.elapsed() < Duration::from_millis(1500),
         "{:?}",
         started.elapsed()
     );
@@ -378,7 +378,7 @@ async fn client_bucket_keeps_the_portal_from_refusing() {
     assert_eq!(sandbox.rate_limited_calls(), 0);
     // 4 at once, then 16 more at 16/s.
     assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_millis(2500),
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_millis(3500),
         "{elapsed:?}"
     );
     sandbox.shutdown().await;
