@@ -7,6 +7,15 @@
 //! - Safety: calls with side effects are repeated after an ambiguous failure only when the
 //!   caller says so ([`Retry::Safe`]). Secrets never appear in `Debug`, errors or logs.
 //!
+//! | calls | retried after |
+//! |---|---|
+//! | reads (`*_list`, `settings_get`, `settings_*_get`) and updates | every retryable error |
+//! | `handler_add`, `paysystem_add`, `*_delete`, `pay_payment`, `pay_invoice`, `call` | per call: [`Retry::Safe`] every retryable error; [`Retry::IfNotExecuted`] only 503 `QUERY_LIMIT_EXCEEDED`, 429 `OPERATION_TIME_LIMIT`, refused connections; [`Retry::Never`] nothing |
+//!
+//! An expired OAuth token is refreshed and the call sent again once in every case (the portal
+//! refused it before executing it). Every call is bounded by [`RetryConfig::max_attempts`]
+//! and [`RetryConfig::max_total`], which also caps rate-limit waits and the per-request timeout.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), bitrix24_client::Error> {
 //! use bitrix24_client::{Auth, Client, PayPayment, PsExtras, Retry};
