@@ -427,11 +427,13 @@ async fn choose_person_type(client: &Client, registry: Registry) -> Result<u64, 
         .await;
     let types = match reply {
         Ok(Reply::Wrapped { person_types }) | Ok(Reply::Plain(person_types)) => person_types,
-        Err(e) => return Err(RegisterError::PersonType(format!(
+        Err(e) => {
+            return Err(RegisterError::PersonType(format!(
             "cannot list person types ({}); pass --person-type with a person type of registry {}",
             e.code(),
             registry.as_str()
-        ))),
+        )))
+        }
     };
     let matching: Vec<(u64, String)> = types
         .into_iter()

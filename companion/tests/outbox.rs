@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 const PAY: &str = "sale.paysystem.pay.payment";
 
 /// Charges a fresh order with faults armed on `pay.payment`, then waits for it to be paid.
-async fn pay_through(env: &Env, fault: Fault, count: u32) -> (b24pay_sandbox::PaymentSnapshot, Duration) {
+async fn pay_through(
+    env: &Env,
+    fault: Fault,
+    count: u32,
+) -> (b24pay_sandbox::PaymentSnapshot, Duration) {
     let id = env.order("3000", "RUB");
     env.sandbox.inject_for(fault, count, [PAY]);
     let started = Instant::now();
@@ -48,7 +52,14 @@ async fn query_limit_burst(kind: StoreKind) {
     let (paid, _) = pay_through(&env, Fault::QueryLimitExceeded, 8).await;
     assert_eq!(paid.ps.sum.as_deref(), Some("3000.00"));
     assert!(metric(&env, "b24pay_outbox_retries_total").await >= 1.0);
-    assert!(metric(&env, "b24pay_portal_errors_total{code=\"QUERY_LIMIT_EXCEEDED\"}").await >= 1.0);
+    assert!(
+        metric(
+            &env,
+            "b24pay_portal_errors_total{code=\"QUERY_LIMIT_EXCEEDED\"}"
+        )
+        .await
+            >= 1.0
+    );
     env.stop().await;
 }
 
@@ -71,9 +82,16 @@ async fn internal_errors(kind: StoreKind) {
 async fn hang_past_timeout(kind: StoreKind) {
     let env = Env::start(kind).await;
     let (_, took) = pay_through(&env, Fault::Hang(Duration::from_secs(3)), 1).await;
-    assert!(took >= Duration::from_millis(1400), "the first call timed out: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1400),
+        "the first call timed out: {took:?}"
+    );
     // After the timeout the worker re-read PAID before calling again.
-    assert!(env.sandbox.method_calls("sale.paysystem.settings.payment.get") >= 2);
+    assert!(
+        env.sandbox
+            .method_calls("sale.paysystem.settings.payment.get")
+            >= 2
+    );
     env.stop().await;
 }
 
@@ -89,11 +107,19 @@ async fn lost_reply_is_not_repeated(kind: StoreKind) {
     // a call that took effect. The worker re-reads PAID instead.
     let before = env.sandbox.method_calls(PAY);
     pay_through(&env, Fault::DropAfterExecution, 1).await;
-    assert_eq!(env.sandbox.method_calls(PAY) - before, 1, "no second pay.payment");
+    assert_eq!(
+        env.sandbox.method_calls(PAY) - before,
+        1,
+        "no second pay.payment"
+    );
     // A reply slower than the client's timeout is the same story.
     let before = env.sandbox.method_calls(PAY);
     pay_through(&env, Fault::SlowReply(Duration::from_secs(3)), 1).await;
-    assert_eq!(env.sandbox.method_calls(PAY) - before, 1, "no second pay.payment");
+    assert_eq!(
+        env.sandbox.method_calls(PAY) - before,
+        1,
+        "no second pay.payment"
+    );
     env.stop().await;
 }
 
@@ -101,9 +127,13 @@ async fn outage_then_restart(kind: StoreKind) {
     // The portal is down while the companion stops and starts again: nothing is lost.
     let mut env = Env::start(kind).await;
     let id = env.order("1250.50", "EUR");
-    env.sandbox.inject_for(Fault::InternalServerError, 1000, [PAY]);
+    env.sandbox
+        .inject_for(Fault::InternalServerError, 1000, [PAY]);
     let (status, view) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "1250.50", "EUR", APPROVED))
+        .confirm(
+            &key(),
+            &env.body(id, env.ps_order, "1250.50", "EUR", APPROVED),
+        )
         .await;
     assert_eq!((status, view["state"].as_str()), (200, Some("succeeded")));
     tokio::time::sleep(Duration::from_millis(300)).await;
