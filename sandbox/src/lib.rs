@@ -25,9 +25,9 @@
 //! * `POST|GET /rest/{method}[.json]` with `auth=ACCESS_TOKEN` in the query or body — OAuth;
 //!   no or an unknown token is 401 `NO_AUTH_FOUND`, an expired one 401 `expired_token`.
 //! * Bodies: JSON, form-urlencoded with PHP-style nested names, or a GET query string.
-//!   Parameter names are case-insensitive as on the portal (see [`params`](crate) rules in the
-//!   README: every depth for pay-system methods, top level plus the structure of `SETTINGS`
-//!   for handler methods).
+//!   Parameter names are case-insensitive as on the portal: at every depth for the pay-system
+//!   methods, at the top level and in the structure of `SETTINGS` for the handler methods
+//!   (the keys of `CODES` and `FIELDS` are kept as given). The README has the details.
 //! * Replies: `{"result": …, "time": {start, finish, duration, processing, date_start,
 //!   date_finish, operating_reset_at, operating}}`, or `{"error", "error_description"}` with
 //!   the portal's statuses: 400 method errors, 401/403 auth, 404 `ERROR_METHOD_NOT_FOUND`,
@@ -61,8 +61,8 @@
 //!
 //! # Control
 //!
-//! From Rust through [`SandboxHandle`], over HTTP under `/sandbox/api` (see the `control`
-//! table in the README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
+//! From Rust through [`SandboxHandle`], over HTTP under `/sandbox/api` (the table is in the
+//! README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
 //! `/pay/invoice/{invoice_id}`, with `?theme=light|dark&font=sans|serif|mono`.
 
 mod admin;
