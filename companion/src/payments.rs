@@ -180,7 +180,7 @@ impl Payments {
     fn count(&self, result: &Result<PaymentView, ApiError>) {
         let outcome = match result {
             Ok(view) => crate::store::state_str(view.state).to_string(),
-            Err(e) => e.code_str(),
+            Err(e) => e.code_str().to_string(),
         };
         self.metrics.payment(&outcome);
     }

@@ -43,11 +43,8 @@ impl ApiError {
         status_of(self.code)
     }
 
-    pub fn code_str(&self) -> String {
-        serde_json::to_value(self.code)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+    pub fn code_str(&self) -> &'static str {
+        self.code.as_str()
     }
 }
 

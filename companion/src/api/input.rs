@@ -120,6 +120,7 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
             };
             match field_code(&field) {
                 Some(code) => ApiError::field(code, &field, format!("{field}: {message}")),
+                None if field == "." => ApiError::new(ErrorCode::InvalidJson, message),
                 None => ApiError::field(
                     ErrorCode::InvalidJson,
                     &field,
