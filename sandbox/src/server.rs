@@ -32,8 +32,29 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/", get(admin::root))
         .nest("/sandbox/api", control::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                // The path only, with the webhook code masked: no secrets (`auth` travels in the
+                // query) in the logs.
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %redacted_path(request.uri().path()),
+                )
+            }),
+        )
         .with_state(state)
+}
+
+/// `/rest/1/<code>/method` → `/rest/1/***/method`; other paths unchanged.
+fn redacted_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    match segments.as_slice() {
+        ["", "rest", user, _code, rest @ ..] if !rest.is_empty() => {
+            format!("/rest/{user}/***/{}", rest.join("/"))
+        }
+        _ => path.to_string(),
+    }
 }
 
 /// Lets a request handler close its own connection without a reply.
@@ -93,5 +114,23 @@ pub(crate) async fn serve(
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_path;
+
+    #[test]
+    fn webhook_codes_are_masked_in_logged_paths() {
+        assert_eq!(
+            redacted_path("/rest/1/secretcode/sale.paysystem.list"),
+            "/rest/1/***/sale.paysystem.list"
+        );
+        assert_eq!(
+            redacted_path("/rest/sale.paysystem.list"),
+            "/rest/sale.paysystem.list"
+        );
+        assert_eq!(redacted_path("/pay/1"), "/pay/1");
     }
 }
