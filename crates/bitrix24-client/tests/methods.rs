@@ -31,14 +31,8 @@ async fn handler_methods_round_trip() {
             (id, "b24pay cards", "b24pay", Some(100))
         );
         // What the portal stored is what was sent, including defaults.
-        // TODO(sandbox): the sandbox stores INPUT as a serde_json::Value without
-        // preserve_order, so ENUM OPTIONS come back sorted by key (the portal keeps the order
-        // given). Compared order-insensitively until the sandbox keeps the order.
-        assert_eq!(
-            sorted_options(h.settings.clone().unwrap()),
-            sorted_options(sent.settings.clone()),
-            "{style:?}"
-        );
+        // Order matters too: the portal shows ENUM OPTIONS in the order given.
+        assert_eq!(h.settings.clone().unwrap(), sent.settings.clone(), "{style:?}");
 
         let mut settings = sent.settings.clone();
         settings.iframe_data.as_mut().unwrap().action_uri = "https://pay.example/".into();
@@ -368,17 +362,6 @@ async fn generic_call_escape_hatch() {
         assert_eq!(err.code(), "CONFIG");
         sandbox.shutdown().await;
     }
-}
-
-fn sorted_options(
-    mut settings: bitrix24_client::HandlerSettings,
-) -> bitrix24_client::HandlerSettings {
-    for code in settings.codes.values_mut() {
-        if let Some(options) = code.input.as_mut().and_then(|i| i.options.as_mut()) {
-            options.0.sort();
-        }
-    }
-    settings
 }
 
 #[test]
