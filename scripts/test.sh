@@ -21,7 +21,13 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test -p b24pay-widget --target wasm32-unknown-unknown --tests --locked
 
-step "tests (native)"
+step "starting a throwaway PostgreSQL (the store's tests run against SQLite and PostgreSQL)"
+eval "$(bash scripts/pg.sh start)"
+# Only the tests that ask for PostgreSQL get it; everything else keeps its SQLite default.
+unset DATABASE_URL
+trap 'bash scripts/pg.sh stop' EXIT
+
+step "tests (native: protocol, REST client, sandbox, companion, end-to-end in Chromium and Firefox, fault drills)"
 cargo test --workspace --exclude b24pay-widget --locked
 
 step "all checks and tests passed"
