@@ -1,13 +1,13 @@
 #![cfg(target_arch = "wasm32")]
 
-use b24pay_widget::i18n::{fill, placeholders, Key, Locale, PluralCategory};
+use b24pay_widget::i18n::{fill, placeholders, Counted, Key, Locale, PluralCategory, Text};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 fn every_locale_has_the_placeholders_of_english() {
-    for key in Key::ALL {
+    for &key in Key::ALL {
         let mut expected = placeholders(Locale::En.text(key));
         expected.sort_unstable();
         for locale in Locale::ALL {
@@ -18,6 +18,48 @@ fn every_locale_has_the_placeholders_of_english() {
             assert_eq!(found, expected, "{locale:?} {key:?}: {text:?}");
         }
     }
+}
+
+#[wasm_bindgen_test]
+fn the_key_list_is_complete_and_unique() {
+    // `Key::ALL` is generated with the enum (see `keys!`), so it cannot miss a key; each
+    // locale's exhaustive `match` then guarantees a text for each. Check there are no repeats.
+    for (i, key) in Key::ALL.iter().enumerate() {
+        assert!(!Key::ALL[..i].contains(key), "{key:?} listed twice");
+    }
+    assert!(Key::ALL.contains(&Key::Confirm) && Key::ALL.contains(&Key::Loading));
+}
+
+#[wasm_bindgen_test]
+fn counted_texts_take_the_plural_form_of_the_language() {
+    let cvc = |locale: Locale, n| locale.count(Counted::CvcDigits, n);
+    assert_eq!(cvc(Locale::En, 3), "The security code has 3 digits.");
+    assert_eq!(cvc(Locale::En, 1), "The security code has 1 digit.");
+    assert_eq!(
+        cvc(Locale::Ru, 3),
+        "Код безопасности должен содержать 3 цифры."
+    );
+    assert_eq!(
+        cvc(Locale::Ru, 5),
+        "Код безопасности должен содержать 5 цифр."
+    );
+    assert_eq!(
+        cvc(Locale::Ru, 21),
+        "Код безопасности должен содержать 21 цифру."
+    );
+    assert_eq!(cvc(Locale::Uk, 4), "Код безпеки має містити 4 цифри.");
+    assert_eq!(cvc(Locale::Pl, 4), "Kod bezpieczeństwa ma 4 cyfry.");
+    assert_eq!(cvc(Locale::Pl, 5), "Kod bezpieczeństwa ma 5 cyfr.");
+    assert_eq!(cvc(Locale::De, 4), "Der Sicherheitscode hat 4 Ziffern.");
+    assert_eq!(
+        Locale::Ru.count(Counted::ChallengeText, 6),
+        "Введите код из 6 цифр, который прислал ваш банк."
+    );
+    assert_eq!(
+        Locale::Fr.say(Text::Count(Counted::ChallengeText, 1)),
+        "Saisissez le code à 1\u{a0}chiffre envoyé par votre banque."
+    );
+    assert_eq!(Locale::Tr.say(Text::Plain(Key::Confirm)), "Onayla");
 }
 
 #[wasm_bindgen_test]

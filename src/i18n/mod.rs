@@ -4,9 +4,9 @@
 //! translating it everywhere fails to compile. Texts are `&'static str` with `{name}`
 //! placeholders filled by [`fill`]; numbers and money inside texts are formatted by the browser's
 //! `Intl` (see `crate::money`) before they are passed in. Plural-dependent texts pick their form
-//! with [`Locale::plural`] (the browser's `Intl.PluralRules`, no tables in the wasm): give such
-//! a text one key per form it needs (e.g. `AttemptsOne`, `AttemptsFew`, `AttemptsOther`) or a
-//! `Key` variant carrying a [`PluralCategory`], and let each locale file's `match` decide.
+//! with [`Locale::plural`] (the browser's `Intl.PluralRules`, no tables in the wasm): such a
+//! text has one key per form (`CvcDigitsOne`, `…Few`, `…Many`, `…Other`), grouped by a
+//! [`Counted`] and rendered with [`Locale::count`].
 
 mod de;
 mod en;
@@ -134,6 +134,21 @@ impl Locale {
         fill(self.text(key), args)
     }
 
+    /// A counted text for `n`, in the plural form this language uses for `n`, with `{count}`
+    /// filled.
+    pub fn count(self, counted: Counted, n: u32) -> String {
+        let key = counted.key(self.plural(n as f64));
+        self.format(key, &[("count", &n.to_string())])
+    }
+
+    /// The words of `text`.
+    pub fn say(self, text: Text) -> String {
+        match text {
+            Text::Plain(key) => self.text(key).to_owned(),
+            Text::Count(counted, n) => self.count(counted, n),
+        }
+    }
+
     /// The plural category of `n` in this language, from the browser's `Intl.PluralRules`.
     pub fn plural(self, n: f64) -> PluralCategory {
         let locales = js_sys::Array::of1(&self.tag().into());
@@ -142,10 +157,24 @@ impl Locale {
     }
 }
 
-/// Every text the widget shows. Add a key here, then to every locale file (the compiler lists
-/// the ones you missed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
+/// Declares [`Key`] and its complete list [`Key::ALL`] from one list of names, so the
+/// completeness test cannot miss a key.
+macro_rules! keys {
+    ($( $(#[$doc:meta])* $name:ident, )*) => {
+        /// Every text the widget shows. Add a key here, then to every locale file (the
+        /// compiler lists the ones you missed).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Key {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Key {
+            pub const ALL: &'static [Key] = &[$(Key::$name,)*];
+        }
+    };
+}
+
+keys! {
     /// Accessible name of the loading skeleton.
     Loading,
     /// Label above the amount in the payment summary.
@@ -166,21 +195,125 @@ pub enum Key {
     ErrorCode,
     /// Button that reloads the widget (the portal posts its data again on every load).
     Reload,
+
+    // The card form.
+    /// Accessible name of the card form.
+    CardDetails,
+    CardNumber,
+    Expiry,
+    /// Placeholder of the expiry field, in the language's abbreviations of month and year.
+    ExpiryPlaceholder,
+    /// Label of the CVC/CVV field.
+    Cvc,
+    /// Label of the optional cardholder field.
+    Holder,
+    /// `{amount}`: the formatted amount ("1 250,50 ₽").
+    Pay,
+    /// The Pay button while the payment is being sent.
+    Processing,
+
+    // Field errors: shown when a field is left or on submit.
+    NumberEmpty,
+    NumberIncomplete,
+    /// Fails the checksum or has a length no card has.
+    NumberInvalid,
+    ExpiryEmpty,
+    ExpiryIncomplete,
+    ExpiryMonth,
+    ExpiryPast,
+    ExpiryFar,
+    CvcEmpty,
+    /// `{count}`: how many digits the card's security code has. One key per plural form.
+    CvcDigitsOne,
+    CvcDigitsFew,
+    CvcDigitsMany,
+    CvcDigitsOther,
+    HolderEmpty,
+    /// The server refused the name (too long, control characters).
+    HolderInvalid,
+
+    // How the last attempt ended, shown above the Pay button.
+    DeclinedGeneric,
+    DeclinedFunds,
+    DeclinedExpired,
+    DeclinedCvc,
+    /// A transient processing error: nothing was charged, retry is safe.
+    DeclinedProcessing,
+    /// The challenge code was wrong or the bank refused the confirmation.
+    DeclinedChallenge,
+    /// No answer from the server: retrying with the same key is safe.
+    Connection,
+    /// The server or the portal is busy (rate limit, timeout, outage): retry is safe.
+    ServiceBusy,
+    InProgress,
+    WrongCode,
+    /// The challenge step expired or was already used.
+    ChallengeExpired,
+    /// Any refusal the customer cannot act on otherwise.
+    SomethingWrong,
+
+    // Final states.
+    PaidTitle,
+    /// `{amount}`, `{card}` ("Visa •••• 4242").
+    PaidText,
+    /// Link that takes the whole page back to the store (`RETURN_URL`).
+    BackToStore,
+    AlreadyPaidTitle,
+    AmountChangedTitle,
+    /// Shown under the amount-changed and not-found titles.
+    ReopenPayment,
+    UnavailableTitle,
+    UnavailableText,
+    NotFoundTitle,
+
+    // The challenge step (3-D Secure style), inline.
+    ChallengeTitle,
+    /// `{count}`: the code's length. One key per plural form.
+    ChallengeTextOne,
+    ChallengeTextFew,
+    ChallengeTextMany,
+    ChallengeTextOther,
+    ChallengeCode,
+    CodeEmpty,
+    Confirm,
 }
 
-impl Key {
-    pub const ALL: [Key; 10] = [
-        Key::Loading,
-        Key::AmountToPay,
-        Key::PaymentNumber,
-        Key::ErrorTitle,
-        Key::ErrorNoMessage,
-        Key::ErrorInvalidPayment,
-        Key::ErrorInvalidAmount,
-        Key::ErrorInvalidCurrency,
-        Key::ErrorCode,
-        Key::Reload,
-    ];
+/// A text whose wording depends on a number. Each has one [`Key`] per plural form our
+/// languages use (`one`, `few`, `many`, `other`); languages without `few`/`many` give those
+/// keys the `other` text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Counted {
+    CvcDigits,
+    ChallengeText,
+}
+
+impl Counted {
+    pub fn key(self, category: PluralCategory) -> Key {
+        use PluralCategory::*;
+        match (self, category) {
+            (Counted::CvcDigits, One) => Key::CvcDigitsOne,
+            (Counted::CvcDigits, Few) => Key::CvcDigitsFew,
+            (Counted::CvcDigits, Many) => Key::CvcDigitsMany,
+            (Counted::CvcDigits, _) => Key::CvcDigitsOther,
+            (Counted::ChallengeText, One) => Key::ChallengeTextOne,
+            (Counted::ChallengeText, Few) => Key::ChallengeTextFew,
+            (Counted::ChallengeText, Many) => Key::ChallengeTextMany,
+            (Counted::ChallengeText, _) => Key::ChallengeTextOther,
+        }
+    }
+}
+
+/// A message to show later (kept in signals): a plain key, or a counted text with its count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Text {
+    Plain(Key),
+    Count(Counted, u32),
+}
+
+impl From<Key> for Text {
+    fn from(key: Key) -> Text {
+        Text::Plain(key)
+    }
 }
 
 /// CLDR plural categories, as `Intl.PluralRules.select` names them.
@@ -261,4 +394,10 @@ fn browser_languages() -> Vec<String> {
     } else {
         list
     }
+}
+
+/// The customer's language, as the app shell provided it (`provide_context(locale)`), else
+/// English.
+pub fn use_locale() -> Locale {
+    leptos::prelude::use_context::<Locale>().unwrap_or(Locale::En)
 }
