@@ -1,0 +1,200 @@
+//! Calls to the companion's payment API (`b24pay_protocol::api`), through the browser's `fetch`.
+//!
+//! JSON is built and read with `JSON.stringify`/`JSON.parse` and `Reflect` rather than serde:
+//! the wasm is downloaded by every customer, and a serde_json deserializer for these few
+//! fields would cost more than the rest of this file. Every answer is parsed here, once, into
+//! the protocol's typed values or an [`ApiError`].
+
+use b24pay_protocol::api::{
+    CardSummary, ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction,
+    PaymentState, PaymentView, IDEMPOTENCY_HEADER,
+};
+use js_sys::{Object, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Why a call did not produce a [`PaymentView`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// `fetch` itself failed (offline, connection reset, blocked). The request may or may not
+    /// have reached the server, so only a retry with the same idempotency key is safe.
+    Network,
+    /// The server answered with an error body.
+    Refused {
+        code: ErrorCode,
+        /// The request field at fault ("card.number"), when the server names one.
+        field: Option<String>,
+    },
+    /// An answer that is not the API's (a proxy's HTML page, a truncated body, an unknown code).
+    /// Like [`ApiError::Network`], the outcome is unknown.
+    Unreadable { status: u16 },
+}
+
+impl ApiError {
+    /// Whether the same request, with the same idempotency key, may still succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ApiError::Network | ApiError::Unreadable { .. } => true,
+            ApiError::Refused { code, .. } => code.is_retryable(),
+        }
+    }
+}
+
+/// `POST {base}/payments`: charge the card for one portal payment.
+pub async fn confirm(
+    base: &str,
+    request: &ConfirmRequest,
+    idempotency_key: &str,
+) -> Result<PaymentView, ApiError> {
+    let card = Object::new();
+    set(&card, "number", &request.card.number.as_str().into());
+    set(&card, "exp_month", &request.card.exp_month.into());
+    set(&card, "exp_year", &request.card.exp_year.into());
+    set(&card, "cvc", &request.card.cvc.as_str().into());
+    if let Some(holder) = &request.card.holder {
+        set(&card, "holder", &holder.as_str().into());
+    }
+    let body = Object::new();
+    set(&body, "payment_id", &request.payment_id.as_str().into());
+    set(&body, "paysystem_id", &request.paysystem_id.as_str().into());
+    set(&body, "amount", &request.amount.as_str().into());
+    set(&body, "currency", &request.currency.as_str().into());
+    set(&body, "card", &card);
+    if let Some(invoice) = &request.invoice_id {
+        set(&body, "invoice_id", &invoice.as_str().into());
+    }
+    post(&format!("{base}/payments"), &body, idempotency_key).await
+}
+
+/// `POST {base}/payments/{id}/challenge`: the code the customer entered in the challenge step.
+pub async fn challenge(
+    base: &str,
+    payment: &str,
+    request: &ChallengeRequest,
+    idempotency_key: &str,
+) -> Result<PaymentView, ApiError> {
+    let body = Object::new();
+    set(&body, "code", &request.code.as_str().into());
+    // The id comes from our own server, but it still goes into a URL path.
+    let id = String::from(js_sys::encode_uri_component(payment));
+    post(
+        &format!("{base}/payments/{id}/challenge"),
+        &body,
+        idempotency_key,
+    )
+    .await
+}
+
+/// A fresh idempotency key: 32 hex digits from the browser's CSPRNG.
+pub fn new_idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    // Every browser that runs wasm has `crypto.getRandomValues`; should it ever be missing,
+    // `Math.random` still gives a key unique enough for one customer's attempts.
+    let filled = crypto.is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::with_capacity(32);
+    for b in bytes {
+        key.push(HEX[(b >> 4) as usize] as char);
+        key.push(HEX[(b & 15) as usize] as char);
+    }
+    key
+}
+
+async fn post(url: &str, body: &Object, idempotency_key: &str) -> Result<PaymentView, ApiError> {
+    let window = web_sys::window().ok_or(ApiError::Network)?;
+    let headers = Object::new();
+    set(&headers, "Content-Type", &"application/json".into());
+    set(&headers, IDEMPOTENCY_HEADER, &idempotency_key.into());
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JSON::stringify(body).map_err(|_| ApiError::Network)?.into());
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| ApiError::Network)?
+        .unchecked_into();
+    let status = response.status();
+    let unreadable = ApiError::Unreadable { status };
+    // Reading the body can fail too (connection dropped mid-body): same as unreadable.
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    let json = text
+        .and_then(|t| JSON::parse(&t).ok())
+        .ok_or(unreadable.clone())?;
+    if response.ok() {
+        parse_view(&json).ok_or(unreadable)
+    } else {
+        Err(parse_error(&json).unwrap_or(unreadable))
+    }
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &key.into(), value);
+}
+
+fn get(source: &JsValue, key: &str) -> JsValue {
+    Reflect::get(source, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn get_string(source: &JsValue, key: &str) -> Option<String> {
+    get(source, key).as_string()
+}
+
+/// Reads a [`PaymentView`]; `None` when a required field is missing or has the wrong type.
+pub fn parse_view(json: &JsValue) -> Option<PaymentView> {
+    let state = PaymentState::from_code(&get_string(json, "state")?)?;
+    let decline_code = match get_string(json, "decline_code") {
+        Some(code) => Some(DeclineCode::from_code(&code)?),
+        None => None,
+    };
+    let action = get(json, "action");
+    let action = if action.is_object() {
+        if get_string(&action, "type")? != "challenge" {
+            return None;
+        }
+        let length = get(&action, "code_length").as_f64()?;
+        if !(1.0..=32.0).contains(&length) || length.fract() != 0.0 {
+            return None;
+        }
+        Some(NextAction::Challenge {
+            code_length: length as u8,
+        })
+    } else {
+        None
+    };
+    let card = get(json, "card");
+    Some(PaymentView {
+        id: get_string(json, "id")?,
+        state,
+        decline_code,
+        action,
+        portal_notified: get(json, "portal_notified").as_bool()?,
+        amount: get_string(json, "amount")?,
+        currency: get_string(json, "currency")?,
+        card: CardSummary {
+            brand: get_string(&card, "brand")?,
+            last4: get_string(&card, "last4")?,
+        },
+    })
+}
+
+/// Reads an `ErrorBody` into [`ApiError::Refused`]; `None` when it is not one.
+pub fn parse_error(json: &JsValue) -> Option<ApiError> {
+    let error = get(json, "error");
+    Some(ApiError::Refused {
+        code: ErrorCode::from_code(&get_string(&error, "code")?)?,
+        field: get_string(&error, "field"),
+    })
+}

@@ -1,0 +1,126 @@
+//! How an attempt ended, in plain words: the notice above the Pay button when the customer
+//! can still act (declined, connection lost, refused), and the final screens (paid; cannot
+//! continue here) with the way back to the store.
+//!
+//! Each of them is read out through the live region and takes keyboard focus when it
+//! appears, so a screen-reader user hears the outcome and continues from there.
+
+use super::field::ErrorIcon;
+use crate::announce::use_announcer;
+use crate::i18n::{use_locale, Key};
+use crate::payment::Notice;
+use b24pay_protocol::api::{CardSummary, DeclineCode, ErrorCode};
+use b24pay_protocol::card::{self, Brand};
+use leptos::html::{Div, H2};
+use leptos::prelude::*;
+
+/// The words for a notice.
+pub fn notice_key(notice: Notice) -> Key {
+    match notice {
+        Notice::Declined(code) => match code {
+            DeclineCode::GenericDecline => Key::DeclinedGeneric,
+            DeclineCode::InsufficientFunds => Key::DeclinedFunds,
+            DeclineCode::ExpiredCard => Key::DeclinedExpired,
+            DeclineCode::IncorrectCvc => Key::DeclinedCvc,
+            DeclineCode::ProcessingError => Key::DeclinedProcessing,
+            DeclineCode::ChallengeFailed => Key::DeclinedChallenge,
+        },
+        Notice::Connection => Key::Connection,
+        Notice::Refused(code) => refused_key(code),
+    }
+}
+
+/// The words for an API error the customer can still act on.
+pub fn refused_key(code: ErrorCode) -> Key {
+    use ErrorCode::*;
+    match code {
+        RateLimited | PortalUnavailable | Timeout | Overloaded | Internal => Key::ServiceBusy,
+        PaymentInProgress => Key::InProgress,
+        InvalidCardNumber => Key::NumberInvalid,
+        InvalidExpiry | CardExpired => Key::DeclinedExpired,
+        InvalidCvc => Key::DeclinedCvc,
+        InvalidHolder => Key::HolderInvalid,
+        InvalidChallengeCode => Key::WrongCode,
+        InvalidState => Key::ChallengeExpired,
+        _ => Key::SomethingWrong,
+    }
+}
+
+/// Title and explanation of a payment that cannot go on from this page.
+pub fn closed_keys(code: ErrorCode) -> (Key, Option<Key>) {
+    use ErrorCode::*;
+    match code {
+        AlreadyPaid => (Key::AlreadyPaidTitle, None),
+        AmountMismatch | CurrencyMismatch => (Key::AmountChangedTitle, Some(Key::ReopenPayment)),
+        LiveModeUnavailable | PaysystemNotConfigured => {
+            (Key::UnavailableTitle, Some(Key::UnavailableText))
+        }
+        _ => (Key::NotFoundTitle, Some(Key::ReopenPayment)),
+    }
+}
+
+/// "Visa •••• 4242"; just "•••• 4242" for a brand we do not name.
+pub fn card_label(card: &CardSummary) -> String {
+    let masked = card::mask(&card.last4);
+    match Brand::from_code(&card.brand) {
+        Some(brand) => format!("{} {masked}", brand.display_name()),
+        None => masked,
+    }
+}
+
+/// The notice above the Pay button (or the Confirm button of the challenge).
+#[component]
+pub fn NoticeView(notice: Notice) -> impl IntoView {
+    let text = use_locale().text(notice_key(notice));
+    use_announcer().say(text.to_owned());
+    let node = NodeRef::<Div>::new();
+    node.on_load(|el| {
+        let _ = el.focus();
+    });
+    view! {
+        <div node_ref=node class="b24-notice" tabindex="-1">
+            <ErrorIcon />
+            <p>{text}</p>
+        </div>
+    }
+}
+
+/// A final screen: a mark, a title, an explanation, the way back to the store.
+#[component]
+pub fn Outcome(
+    success: bool,
+    title: String,
+    text: Option<String>,
+    /// A machine-readable code for the store's support, when something went wrong.
+    code: Option<&'static str>,
+    return_url: Option<String>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let spoken = match &text {
+        Some(text) => format!("{title}. {text}"),
+        None => title.clone(),
+    };
+    use_announcer().say(spoken);
+    let heading = NodeRef::<H2>::new();
+    heading.on_load(|el| {
+        let _ = el.focus();
+    });
+    view! {
+        <section class="b24-outcome">
+            <div class=if success { "b24-mark b24-ok" } else { "b24-mark" } aria-hidden="true">
+                {if success { "✓" } else { "!" }}
+            </div>
+            <h2 node_ref=heading tabindex="-1">{title}</h2>
+            {text.map(|text| view! { <p>{text}</p> })}
+            {code.map(|code| view! { <p class="b24-code">{locale.format(Key::ErrorCode, &[("code", code)])}</p> })}
+            {return_url
+                .map(|url| {
+                    view! {
+                        <a class="b24-button" href=url target="_top">
+                            {locale.text(Key::BackToStore)}
+                        </a>
+                    }
+                })}
+        </section>
+    }
+}

@@ -1,0 +1,321 @@
+//! The payment's state machine: what the customer sees after each answer of the API, and
+//! which idempotency key each request carries.
+//!
+//! ```text
+//!   (portal waiting: app)  ──▶  Ready ──submit──▶ Submitting ──▶ Succeeded
+//!                                 ▲                   │     ╲──▶ Closed (already paid, amount changed, …)
+//!                                 │  declined, failed, │
+//!                                 └── network, refused ┘──▶ Challenge ──code──▶ Succeeded / Ready(declined)
+//! ```
+//!
+//! Idempotency keys: one per distinct request body. Sending the same body again — a retry
+//! after a network failure, a transient `failed` answer or a retryable error — reuses the
+//! key, so the server answers the first attempt's result and can never charge twice. Once an
+//! attempt has a final answer (declined, or refused as invalid) its key is retired: the next
+//! submit, with changed or even unchanged card data (the customer may have topped up), is a
+//! new attempt with a new key.
+
+use crate::api::{self, ApiError};
+use b24pay_protocol::api::{
+    ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction, PaymentState, PaymentView,
+};
+use leptos::prelude::*;
+
+/// What the customer sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The card form is open; the notice, if any, says how the last attempt ended.
+    Ready(Option<Notice>),
+    /// A payment request is in flight: the form is locked.
+    Submitting,
+    /// The bank asks for a code, entered inline (the portal's iframe cannot open popups).
+    Challenge(Challenge),
+    Succeeded(PaymentView),
+    /// This payment cannot go on from this page (already paid, amount changed, store not set
+    /// up for card payments): only the way back to the store remains.
+    Closed(ErrorCode),
+}
+
+impl Phase {
+    /// A request is in flight.
+    pub fn busy(&self) -> bool {
+        matches!(
+            self,
+            Phase::Submitting | Phase::Challenge(Challenge { busy: true, .. })
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    /// The attempt's id, for `POST /payments/{id}/challenge`.
+    pub payment: String,
+    pub code_length: u8,
+    /// The code is being checked.
+    pub busy: bool,
+    pub notice: Option<Notice>,
+}
+
+/// How the last request ended, when the customer can still act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The issuer declined (or, with `processing_error`, failed transiently: retry is safe).
+    Declined(DeclineCode),
+    /// No readable answer: the request may or may not have arrived. Retrying is safe.
+    Connection,
+    /// The API refused the request.
+    Refused(ErrorCode),
+}
+
+/// Errors after which this page cannot take the payment at all.
+pub fn closes(code: ErrorCode) -> bool {
+    use ErrorCode::*;
+    matches!(
+        code,
+        AlreadyPaid
+            | AmountMismatch
+            | CurrencyMismatch
+            | LiveModeUnavailable
+            | PaysystemNotConfigured
+            | PaymentNotFound
+            | NotFound
+            | InvalidPaymentId
+            | InvalidPaysystemId
+            | InvalidAmount
+            | UnknownCurrency
+    )
+}
+
+/// The idempotency key of the request body in flight or last sent without a final answer.
+pub struct Keys<T> {
+    current: Option<(T, String)>,
+}
+
+impl<T: PartialEq> Keys<T> {
+    pub fn new() -> Self {
+        Keys { current: None }
+    }
+
+    /// The key for `body`: the pending one when the body is the same, else a fresh one.
+    pub fn key_for(&mut self, body: T, fresh: impl FnOnce() -> String) -> String {
+        match &self.current {
+            Some((pending, key)) if *pending == body => key.clone(),
+            _ => {
+                let key = fresh();
+                self.current = Some((body, key.clone()));
+                key
+            }
+        }
+    }
+
+    /// The attempt has a final answer: the next request gets a new key.
+    pub fn retire(&mut self) {
+        self.current = None;
+    }
+}
+
+impl<T: PartialEq> Default for Keys<T> {
+    fn default() -> Self {
+        Keys::new()
+    }
+}
+
+/// The phase after an answer to `POST /payments`, and whether its key stays pending.
+pub fn after_confirm(result: Result<PaymentView, ApiError>) -> (Phase, bool) {
+    match result {
+        Ok(view) => match view.state {
+            PaymentState::Succeeded => (Phase::Succeeded(view), false),
+            PaymentState::RequiresAction => match view.action {
+                Some(NextAction::Challenge { code_length }) => (
+                    Phase::Challenge(Challenge {
+                        payment: view.id,
+                        code_length,
+                        busy: false,
+                        notice: None,
+                    }),
+                    true,
+                ),
+                None => (Phase::Ready(Some(Notice::Connection)), true),
+            },
+            PaymentState::Declined => (
+                Phase::Ready(Some(Notice::Declined(
+                    view.decline_code.unwrap_or(DeclineCode::GenericDecline),
+                ))),
+                false,
+            ),
+            PaymentState::Failed => (
+                Phase::Ready(Some(Notice::Declined(
+                    view.decline_code.unwrap_or(DeclineCode::ProcessingError),
+                ))),
+                true,
+            ),
+            PaymentState::Processing => (
+                Phase::Ready(Some(Notice::Refused(ErrorCode::PaymentInProgress))),
+                true,
+            ),
+        },
+        Err(error) => {
+            let keep = error.is_retryable();
+            let phase = match error {
+                ApiError::Refused { code, .. } if closes(code) => Phase::Closed(code),
+                ApiError::Refused { code, .. } => Phase::Ready(Some(Notice::Refused(code))),
+                ApiError::Network | ApiError::Unreadable { .. } => {
+                    Phase::Ready(Some(Notice::Connection))
+                }
+            };
+            (phase, keep)
+        }
+    }
+}
+
+/// What a challenge answer does to the challenge key and to the payment's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeepKeys {
+    pub challenge: bool,
+    pub confirm: bool,
+}
+
+/// The phase after an answer to `POST /payments/{id}/challenge`.
+pub fn after_challenge(
+    challenge: &Challenge,
+    result: Result<PaymentView, ApiError>,
+) -> (Phase, KeepKeys) {
+    let stay = |notice: Notice, keep_code: bool| {
+        (
+            Phase::Challenge(Challenge {
+                busy: false,
+                notice: Some(notice),
+                ..challenge.clone()
+            }),
+            KeepKeys {
+                challenge: keep_code,
+                confirm: true,
+            },
+        )
+    };
+    let done = KeepKeys {
+        challenge: false,
+        confirm: false,
+    };
+    match result {
+        Ok(view) => match view.state {
+            PaymentState::Succeeded => (Phase::Succeeded(view), done),
+            PaymentState::Declined => (
+                Phase::Ready(Some(Notice::Declined(
+                    view.decline_code.unwrap_or(DeclineCode::ChallengeFailed),
+                ))),
+                done,
+            ),
+            // Still waiting for a code: this one was not accepted.
+            PaymentState::RequiresAction => {
+                stay(Notice::Refused(ErrorCode::InvalidChallengeCode), false)
+            }
+            PaymentState::Failed => stay(
+                Notice::Declined(view.decline_code.unwrap_or(DeclineCode::ProcessingError)),
+                true,
+            ),
+            PaymentState::Processing => stay(Notice::Refused(ErrorCode::PaymentInProgress), true),
+        },
+        Err(ApiError::Refused { code, .. }) if closes(code) => (Phase::Closed(code), done),
+        // The challenge expired or was already answered: start again from the form.
+        Err(ApiError::Refused {
+            code: ErrorCode::InvalidState,
+            ..
+        }) => (
+            Phase::Ready(Some(Notice::Refused(ErrorCode::InvalidState))),
+            done,
+        ),
+        Err(error) => {
+            let keep = error.is_retryable();
+            let notice = match error {
+                ApiError::Refused { code, .. } => Notice::Refused(code),
+                ApiError::Network | ApiError::Unreadable { .. } => Notice::Connection,
+            };
+            stay(notice, keep)
+        }
+    }
+}
+
+/// The live payment: its phase, keys and API base. `Copy`, so handlers can capture it.
+#[derive(Clone, Copy)]
+pub struct Payment {
+    phase: RwSignal<Phase>,
+    confirm_keys: StoredValue<Keys<ConfirmRequest>>,
+    challenge_keys: StoredValue<Keys<(String, ChallengeRequest)>>,
+    api_base: StoredValue<String>,
+}
+
+impl Payment {
+    pub fn new(api_base: String) -> Payment {
+        Payment {
+            phase: RwSignal::new(Phase::Ready(None)),
+            confirm_keys: StoredValue::new(Keys::new()),
+            challenge_keys: StoredValue::new(Keys::new()),
+            api_base: StoredValue::new(api_base),
+        }
+    }
+
+    pub fn phase(&self) -> Signal<Phase> {
+        self.phase.into()
+    }
+
+    /// Sends the card for payment, unless a request is already in flight (double clicks and
+    /// repeated Enter presses end here) or the payment is over.
+    pub fn submit(&self, request: ConfirmRequest) {
+        if !matches!(self.phase.get_untracked(), Phase::Ready(_)) {
+            return;
+        }
+        let key = self
+            .confirm_keys
+            .try_update_value(|keys| keys.key_for(request.clone(), api::new_idempotency_key))
+            .unwrap_or_default();
+        self.phase.set(Phase::Submitting);
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let base = this.api_base.get_value();
+            let result = api::confirm(&base, &request, &key).await;
+            let (phase, keep) = after_confirm(result);
+            if !keep {
+                this.confirm_keys.update_value(Keys::retire);
+            }
+            this.phase.set(phase);
+        });
+    }
+
+    /// Sends the challenge code, unless one is being checked already.
+    pub fn submit_code(&self, code: String) {
+        let Phase::Challenge(challenge) = self.phase.get_untracked() else {
+            return;
+        };
+        if challenge.busy {
+            return;
+        }
+        let request = ChallengeRequest { code };
+        let key = self
+            .challenge_keys
+            .try_update_value(|keys| {
+                keys.key_for(
+                    (challenge.payment.clone(), request.clone()),
+                    api::new_idempotency_key,
+                )
+            })
+            .unwrap_or_default();
+        self.phase.set(Phase::Challenge(Challenge {
+            busy: true,
+            ..challenge.clone()
+        }));
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let base = this.api_base.get_value();
+            let result = api::challenge(&base, &challenge.payment, &request, &key).await;
+            let (phase, keep) = after_challenge(&challenge, result);
+            if !keep.challenge {
+                this.challenge_keys.update_value(Keys::retire);
+            }
+            if !keep.confirm {
+                this.confirm_keys.update_value(Keys::retire);
+            }
+            this.phase.set(phase);
+        });
+    }
+}
