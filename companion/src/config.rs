@@ -110,7 +110,7 @@ pub struct FileOutbox {
 #[derive(Clone, Debug)]
 pub enum PortalAuth {
     Webhook(Secret),
-    OAuth(OAuthSettings),
+    OAuth(Box<OAuthSettings>),
 }
 
 #[derive(Clone, Debug)]
@@ -444,9 +444,8 @@ impl FileConfig {
             .collect();
 
         let api_base = self.api_base.clone().unwrap_or_else(|| "/api/v1".into());
-        if !(api_base.starts_with('/') && !api_base.starts_with("//"))
-            && parse_http_url("api_base", &api_base).is_err()
-        {
+        let is_path = api_base.starts_with('/') && !api_base.starts_with("//");
+        if !is_path && parse_http_url("api_base", &api_base).is_err() {
             problems.push(format!(
                 "api_base: {api_base:?} must be a path such as /api/v1 or an absolute http(s) URL"
             ));
@@ -643,14 +642,14 @@ impl FileConfig {
                 };
                 let origin = origin_of(&portal_url);
                 (
-                    PortalAuth::OAuth(OAuthSettings {
+                    PortalAuth::OAuth(Box::new(OAuthSettings {
                         portal_url,
                         client_id: o.client_id.clone().unwrap_or_default(),
                         client_secret: o.client_secret.clone()?,
                         refresh_token: o.refresh_token.clone(),
                         access_token: o.access_token.clone(),
                         token_endpoint,
-                    }),
+                    })),
                     origin,
                 )
             }

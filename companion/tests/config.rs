@@ -77,7 +77,8 @@ fn environment_overrides_the_file() {
 #[test]
 fn clear_messages() {
     let portal = format!("[portal]\nwebhook_url = \"{WEBHOOK}\"\n");
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (String::new(), vec![], "no portal configured"),
         (
             format!("listen = \"localhost\"\n{portal}"),

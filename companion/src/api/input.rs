@@ -104,8 +104,13 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         Category::Data => {
             let message = inner.to_string();
             if message.starts_with("unknown field") {
+                // The path already ends with the unknown field's name.
                 let name = quoted_name(&message).unwrap_or("?");
-                let field = join(&parent, name);
+                let field = if parent.is_empty() {
+                    name.to_string()
+                } else {
+                    parent
+                };
                 // An extra field inside the card is still a card problem the widget can show.
                 return ApiError::field(
                     ErrorCode::InvalidJson,
@@ -336,7 +341,7 @@ mod tests {
             (ErrorCode::InvalidExpiry, Some("card.exp_month".into()))
         );
         assert_eq!(
-            err_of(r#"{"payment_id":"1","paysystem_id":"1","currency":"RUB","card":{}}"#),
+            err_of(r#"{"payment_id":"1","paysystem_id":"1","currency":"RUB"}"#),
             (ErrorCode::InvalidAmount, Some("amount".into()))
         );
         assert_eq!(
