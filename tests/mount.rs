@@ -12,5 +12,11 @@ async fn app_mounts_and_renders() {
     document.body().unwrap().append_child(&host).unwrap();
     let _handle = leptos::mount::mount_to(host.clone().unchecked_into(), b24pay_widget::App);
     leptos::task::tick().await;
-    assert!(host.text_content().unwrap_or_default().contains("b24pay"));
+    // Until the portal's message arrives: the themed root with the loading skeleton.
+    let root = host
+        .query_selector(".b24pay")
+        .unwrap()
+        .expect("the widget's root");
+    assert_eq!(root.get_attribute("data-state").as_deref(), Some("waiting"));
+    assert!(root.query_selector("[aria-busy=true]").unwrap().is_some());
 }

@@ -1,0 +1,119 @@
+#![cfg(target_arch = "wasm32")]
+//! The portal posts exactly once, on the iframe's `load`, possibly before the wasm runs:
+//! `loader.js` must keep that message for the app.
+
+#[path = "protocol_support/mod.rs"]
+mod support;
+
+use leptos::task::tick;
+use std::cell::RefCell;
+use std::rc::Rc;
+use support::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const LOADER: &str = include_str!("../loader.js");
+
+fn run_loader() {
+    js_sys::Function::new_no_args(LOADER)
+        .call0(&JsValue::NULL)
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_message_from_before_the_app_started_is_processed() {
+    run_loader();
+    // The page's `load`: the portal posts, the wasm is not running yet.
+    dispatch(OTHER, &valid_message());
+    dispatch(PORTAL, &valid_message());
+    sleep(10).await;
+
+    let widget = mount(config(&[PORTAL]));
+    tick().await;
+    assert_eq!(widget.state(), "ready", "the buffered message was lost");
+    assert!(widget.text().contains("1,250.50"), "{}", widget.text());
+    assert_eq!(
+        widget.ignored(),
+        1,
+        "the buffered foreign message was counted"
+    );
+
+    // Later messages reach the app through the same handler.
+    dispatch(
+        PORTAL,
+        &portal_message(r#""75""#, "EUR", r#""lang":"en","#, FIREFOX_STYLE),
+    );
+    tick().await;
+    assert!(widget.text().contains("€75.00"), "{}", widget.text());
+
+    // Unmounted, the loader buffers again, for the next app.
+    drop(widget);
+    dispatch(
+        PORTAL,
+        &portal_message(r#""5""#, "USD", r#""lang":"en","#, FIREFOX_STYLE),
+    );
+    let next = mount(config(&[PORTAL]));
+    tick().await;
+    assert!(next.text().contains("$5.00"), "{}", next.text());
+}
+
+#[wasm_bindgen_test]
+async fn the_loader_keeps_a_message_posted_at_the_frame_s_load() {
+    // A real frame loading the real file (the test server serves the crate root), and a
+    // parent that posts exactly once, from the frame's `load` handler, as the portal does.
+    let frame: web_sys::HtmlIFrameElement = document()
+        .create_element("iframe")
+        .unwrap()
+        .unchecked_into();
+    frame.set_srcdoc(r#"<!doctype html><html><head><script src="/loader.js"></script></head><body></body></html>"#);
+    js_sys::Function::new_with_args(
+        "frame",
+        "frame.onload = function () { \
+           frame.contentWindow.postMessage({ BX_SYSTEM_PARAMS: { PAYMENT_ID: '247' } }, '*'); \
+           frame.dataset.posted = '1'; }",
+    )
+    .call1(&JsValue::NULL, &frame)
+    .unwrap();
+    document().body().unwrap().append_child(&frame).unwrap();
+    for _ in 0..200 {
+        if frame.get_attribute("data-posted").is_some() {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert!(
+        frame.get_attribute("data-posted").is_some(),
+        "the frame never loaded"
+    );
+    // The app starts well after the message was delivered.
+    sleep(50).await;
+
+    let received: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
+    let sink = received.clone();
+    let handler =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let params = js_sys::Reflect::get(&event.data(), &"BX_SYSTEM_PARAMS".into()).unwrap();
+            let id = js_sys::Reflect::get(&params, &"PAYMENT_ID".into()).unwrap();
+            sink.borrow_mut()
+                .push((event.origin(), id.as_string().unwrap()));
+        });
+    let inner = frame.content_window().unwrap();
+    let take: js_sys::Function = js_sys::Reflect::get(&inner, &"b24payTakeMessages".into())
+        .unwrap()
+        .dyn_into()
+        .expect("loader.js ran in the frame");
+    take.call1(&inner, handler.as_ref()).unwrap();
+    assert_eq!(*received.borrow(), [(own_origin(), "247".to_owned())]);
+
+    // And the ones after go straight through.
+    inner
+        .post_message(&json(r#"{"BX_SYSTEM_PARAMS":{"PAYMENT_ID":"248"}}"#), "*")
+        .unwrap();
+    sleep(20).await;
+    assert_eq!(received.borrow().len(), 2);
+    assert_eq!(received.borrow()[1].1, "248");
+    frame.remove();
+}
