@@ -24,8 +24,8 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
     let root = NodeRef::<Div>::new();
     use_auto_resize(root);
     Effect::new(move |_| {
-        let scheme = ctx.theme.with(|t| t.color_scheme.clone());
-        mirror_color_scheme(scheme.as_ref().map(|s| s.as_str()));
+        ctx.theme
+            .with(|t| mirror_color_scheme(t.document_color_scheme()));
     });
 
     let state = move || {

@@ -21,7 +21,14 @@ pub fn format_money(amount: Money, locale: Locale) -> String {
     ] {
         let _ = Reflect::set(&options, &JsValue::from_str(key), &value);
     }
-    let format = Intl::NumberFormat::new(&Array::of1(&locale.tag().into()), &options).format();
+    // Chromium claims Kazakh but ships no Kazakh number data ("KZT 1,250.50"); Kazakhstan's
+    // Russian locale writes money exactly as CLDR's Kazakh does ("1 250,50 ₸").
+    let tag = match locale {
+        Locale::Kk => "ru-KZ",
+        other => other.tag(),
+    };
+    let locales = Array::of1(&tag.into());
+    let format = Intl::NumberFormat::new(&locales, &options).format();
     format
         .call1(&JsValue::UNDEFINED, &JsValue::from_str(&decimal))
         .ok()

@@ -39,10 +39,11 @@ pub fn use_auto_resize(target: NodeRef<Div>) {
             let (element, last, scheduled) = (element.clone(), last.clone(), scheduled.clone());
             request_animation_frame(move || {
                 scheduled.set(false);
+                let targets = targets(ctx);
                 let size = measure(&element);
-                if last.get() != Some(size) {
+                if !targets.is_empty() && last.get() != Some(size) {
                     last.set(Some(size));
-                    post_size(size, &targets(ctx));
+                    post_size(size, &targets);
                 }
             });
         });
@@ -73,11 +74,16 @@ pub fn measure(element: &web_sys::Element) -> Size {
     }
 }
 
-/// The portal's origin once known, else every allowed origin.
+/// The portal's origin once known, else every allowed origin. Empty once the widget is gone
+/// (a frame requested before unmounting can still run).
 fn targets(ctx: PortalContext) -> Vec<Origin> {
-    match ctx.origin.get_untracked() {
-        Some(origin) => vec![origin],
-        None => ctx.config.with_value(|c| c.allowed_origins.clone()),
+    match ctx.origin.try_get_untracked() {
+        Some(Some(origin)) => vec![origin],
+        Some(None) => ctx
+            .config
+            .try_with_value(|c| c.allowed_origins.clone())
+            .unwrap_or_default(),
+        None => Vec::new(),
     }
 }
 

@@ -249,6 +249,18 @@ impl Theme {
         out
     }
 
+    /// The `color-scheme` for our document: the store's, so the browser keeps the iframe
+    /// transparent (it paints an opaque canvas when the frame's scheme differs from the
+    /// embedding element's). `normal` is written as `light`, what it means in a page: on our
+    /// root, `normal` would defer to our `<meta name="color-scheme" content="light dark">` and
+    /// turn the canvas dark for dark-mode users on a light store.
+    pub fn document_color_scheme(&self) -> Option<&str> {
+        self.color_scheme.as_ref().map(|s| match s.as_str() {
+            "normal" => "light",
+            other => other,
+        })
+    }
+
     /// `light` / `dark` when derived from the store, `auto` when following the browser.
     pub fn scheme_name(&self) -> &'static str {
         self.palette.map_or("auto", |p| p.scheme.as_str())

@@ -273,6 +273,13 @@ fn money_is_formatted_by_the_browser() {
     assert_eq!(format_money(usd, Locale::En), "$3,000.00");
     let jpy = Money::parse("1500", Currency::parse("JPY").unwrap()).unwrap();
     assert_eq!(format_money(jpy, Locale::De), "1.500\u{a0}¥");
+    let kzt = Money::parse("99999999.99", Currency::parse("KZT").unwrap()).unwrap();
+    assert_eq!(
+        format_money(kzt, Locale::Kk),
+        "99\u{a0}999\u{a0}999,99\u{a0}₸"
+    );
+    let uah = Money::parse("10", Currency::parse("UAH").unwrap()).unwrap();
+    assert!(format_money(uah, Locale::Uk).starts_with("10,00"));
     let kwd = Money::parse("1.5", Currency::parse("KWD").unwrap()).unwrap();
     assert!(
         format_money(kwd, Locale::En).ends_with("1.500"),

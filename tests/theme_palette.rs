@@ -437,6 +437,24 @@ async fn the_widget_wears_the_store_s_theme() {
         "dark"
     );
 
+    // A store page without a colour scheme of its own: ours must be light, not the
+    // `light dark` of our meta tag, or dark-mode users get an opaque dark canvas.
+    dispatch(
+        PORTAL,
+        &portal_message(
+            r#""10""#,
+            "EUR",
+            "",
+            &chromium_style("rgb(51, 51, 51)", "rgba(0, 0, 0, 0)"),
+        ),
+    );
+    tick().await;
+    assert_eq!(
+        html.style().get_property_value("color-scheme").unwrap(),
+        "light"
+    );
+    assert_eq!(widget.attr("data-scheme").as_deref(), Some("light"));
+
     // Firefox: no values, back to the default theme.
     dispatch(PORTAL, &portal_message(r#""10""#, "EUR", "", FIREFOX_STYLE));
     tick().await;
