@@ -1,0 +1,237 @@
+//! One isolated world per test: a sandbox portal (in this process, `127.0.0.1:<free port>`), a
+//! `b24pay serve` process (`localhost:<free port>`, its own data), and the handler and pay
+//! system registered in the sandbox by the real `b24pay register` command.
+
+use crate::companion::{Companion, CompanionConfig};
+use crate::store::{Ledger, StoreKind};
+use b24pay_companion::store::StoreLocation;
+use b24pay_sandbox::{NewPayment, PaymentSnapshot, Sandbox, SandboxHandle};
+use serde_json::{json, Value};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+#[derive(Clone, Debug)]
+pub struct StackOptions {
+    pub store: StoreKind,
+    /// Serve the real widget (`dist/`, which must be built). Without it the companion serves an
+    /// empty directory: enough for API-only drills, and faster to start.
+    pub widget: bool,
+    /// Also register a pay system for legacy CRM invoices.
+    pub invoices: bool,
+    /// Extra `B24PAY_*` variables for the companion.
+    pub env: Vec<(String, String)>,
+}
+
+impl StackOptions {
+    pub fn new(store: StoreKind) -> StackOptions {
+        StackOptions {
+            store,
+            widget: false,
+            invoices: false,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn with_widget(mut self) -> StackOptions {
+        self.widget = true;
+        self
+    }
+
+    pub fn with_invoices(mut self) -> StackOptions {
+        self.invoices = true;
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> StackOptions {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+pub struct Stack {
+    pub sandbox: SandboxHandle,
+    /// Behind a lock so a drill can kill and restart it while clients keep calling [`base`]
+    /// (the port never changes).
+    pub companion: Mutex<Companion>,
+    /// `http://127.0.0.1:PORT` of the companion's API.
+    pub base: String,
+    /// `http://localhost:PORT/`: the widget (ACTION_URI).
+    pub public_url: String,
+    /// The ORDER pay system `register` created.
+    pub paysystem_id: u64,
+    /// The CRM_INVOICE pay system, with [`StackOptions::with_invoices`].
+    pub invoice_paysystem_id: Option<u64>,
+    pub store: StoreLocation,
+    pub http: reqwest::Client,
+    ledger: OnceCell<Ledger>,
+    // Last: the data directory outlives the process using it.
+    pub dir: tempfile::TempDir,
+}
+
+impl Stack {
+    pub async fn start(options: StackOptions) -> Stack {
+        let sandbox = Sandbox::builder().start().await.expect("sandbox starts");
+        let dir = tempfile::Builder::new()
+            .prefix("b24pay-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let dist_dir = if options.widget {
+            crate::widget::dist_dir()
+        } else {
+            let empty = dir.path().join("no-widget");
+            std::fs::create_dir_all(&empty).expect("empty dist");
+            empty
+        };
+        let store = crate::store::location(options.store, dir.path()).await;
+        let companion = Companion::start(CompanionConfig {
+            webhook_url: sandbox.webhook_url(),
+            allowed_origins: sandbox.base_url(),
+            dist_dir,
+            store: store.clone(),
+            log_dir: dir.path().to_path_buf(),
+            env: options.env.clone(),
+        });
+        let paysystem_id = register(&sandbox, &companion, "ORDER", 1);
+        let invoice_paysystem_id = options
+            .invoices
+            .then(|| register(&sandbox, &companion, "CRM_INVOICE", 3));
+        Stack {
+            sandbox,
+            base: companion.base(),
+            public_url: companion.public_url(),
+            companion: Mutex::new(companion),
+            paysystem_id,
+            invoice_paysystem_id,
+            store,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("HTTP client"),
+            ledger: OnceCell::new(),
+            dir,
+        }
+    }
+
+    /// SIGKILL the companion and start it again on the same port and data; blocks until it
+    /// listens (call through `tokio::task::block_in_place` from async code).
+    pub fn kill_and_restart(&self) {
+        self.companion.lock().expect("companion lock").restart();
+    }
+
+    /// A new order payment bound to our pay system; its payment id.
+    pub fn order(&self, sum: &str, currency: &str) -> u64 {
+        self.sandbox
+            .create_payment(NewPayment::order(sum, currency).with_pay_system(self.paysystem_id))
+            .expect("payment created")
+            .payment_id
+    }
+
+    /// The store's payment page for a payment, in a theme (`light` or `dark`).
+    pub fn pay_page(&self, payment_id: u64, theme: &str) -> String {
+        format!("{}?theme={theme}", self.sandbox.pay_page_url(payment_id))
+    }
+
+    pub fn payment(&self, payment_id: u64) -> PaymentSnapshot {
+        self.sandbox.payment(payment_id).expect("payment exists")
+    }
+
+    /// The API body confirming an order payment with a card.
+    pub fn confirm_body(&self, payment_id: u64, sum: &str, currency: &str, number: &str) -> Value {
+        json!({
+            "payment_id": payment_id.to_string(),
+            "paysystem_id": self.paysystem_id.to_string(),
+            "amount": sum,
+            "currency": currency,
+            "card": {
+                "number": number,
+                "exp_month": 12,
+                "exp_year": 2034,
+                "cvc": if number.starts_with("37") { "1234" } else { "123" },
+            }
+        })
+    }
+
+    /// `POST /api/v1/payments`; `Err` for connection failures (a dead companion).
+    pub async fn confirm(&self, key: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/payments", self.base))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    /// The acquirer's ledger in the companion's store.
+    pub async fn ledger(&self) -> &Ledger {
+        self.ledger.get_or_init(|| Ledger::open(&self.store)).await
+    }
+
+    /// Charges recorded for one of our order payments.
+    pub async fn charges(&self, payment_id: u64) -> i64 {
+        self.ledger()
+            .await
+            .charges(self.paysystem_id, payment_id)
+            .await
+    }
+
+    /// Waits until the sandbox shows the payment paid.
+    pub async fn wait_paid(&self, payment_id: u64, timeout: Duration) -> PaymentSnapshot {
+        crate::wait::until(
+            &format!("payment {payment_id} paid in the sandbox"),
+            timeout,
+            || async {
+                let p = self.payment(payment_id);
+                if p.paid {
+                    Ok(p)
+                } else {
+                    Err(p)
+                }
+            },
+        )
+        .await
+    }
+}
+
+/// `b24pay register` for one registry; the pay system's id from its report.
+fn register(
+    sandbox: &SandboxHandle,
+    companion: &Companion,
+    registry: &str,
+    person_type: u64,
+) -> u64 {
+    let output = Command::new(crate::binary::b24pay())
+        .env_clear()
+        .env("B24PAY_LOG", "warn")
+        .env("B24PAY_SECRET_KEY", "e2e-secret-key-never-in-the-browser")
+        .args(["register", "--webhook"])
+        .arg(sandbox.webhook_url())
+        .args(["--widget-url", &companion.public_url()])
+        .args(["--registry", registry])
+        .args(["--person-type", &person_type.to_string()])
+        .args(["--mode", "TEST", "--shop-id", "e2e-shop"])
+        .output()
+        .expect("b24pay register runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "b24pay register failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // "pay system: created (id 1, person type 1)"
+    stdout
+        .lines()
+        .find(|l| l.starts_with("pay system:"))
+        .and_then(|l| l.split("(id ").nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no pay system id in the register report:\n{stdout}"))
+}

@@ -1,0 +1,109 @@
+//! Where the companion keeps its data (SQLite in a data directory, or a fresh PostgreSQL
+//! database on the server `B24PAY_TEST_DATABASE_URL` names), and reading the test acquirer's
+//! ledger from it: the charges actually made, per portal payment.
+
+use b24pay_companion::store::{self, SharedStore, StoreLocation};
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+impl StoreKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "SQLite",
+            StoreKind::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// `B24PAY_TEST_DATABASE_URL` (set by `scripts/test.sh` via `scripts/pg.sh`), or `None` after
+/// saying loudly that the PostgreSQL variant is skipped.
+pub fn pg_url() -> Option<String> {
+    match std::env::var("B24PAY_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            crate::say(
+                "SKIPPED (PostgreSQL): B24PAY_TEST_DATABASE_URL is not set; `eval \"$(scripts/pg.sh start)\"` provides one",
+            );
+            None
+        }
+    }
+}
+
+/// A fresh database on the PostgreSQL server, so tests never see each other's rows.
+pub async fn fresh_pg_database(server_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("b24pay_e2e_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::PgConnection::connect(server_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to B24PAY_TEST_DATABASE_URL: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a database for this test");
+    let _ = conn.close().await;
+    let mut url = url::Url::parse(server_url).expect("B24PAY_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// The store location for a new companion: a data directory under `dir` for SQLite, a fresh
+/// database for PostgreSQL.
+pub async fn location(kind: StoreKind, dir: &Path) -> StoreLocation {
+    match kind {
+        StoreKind::Sqlite => StoreLocation::DataDir(dir.join("data")),
+        StoreKind::Postgres => {
+            let server = pg_url().expect("the caller checked B24PAY_TEST_DATABASE_URL");
+            StoreLocation::Url(fresh_pg_database(&server).await)
+        }
+    }
+}
+
+/// Environment variables that point `b24pay` at a store.
+pub fn env(location: &StoreLocation) -> (&'static str, String) {
+    match location {
+        StoreLocation::DataDir(dir) => ("B24PAY_DATA_DIR", dir.display().to_string()),
+        StoreLocation::Url(url) => ("DATABASE_URL", url.clone()),
+    }
+}
+
+/// The companion's store, opened from the test process (SQLite in WAL mode and PostgreSQL both
+/// allow a second reader next to the running companion).
+pub struct Ledger {
+    store: SharedStore,
+}
+
+impl Ledger {
+    pub async fn open(location: &StoreLocation) -> Ledger {
+        Ledger {
+            store: store::open(location)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open the companion's store: {e}")),
+        }
+    }
+
+    /// Charges the test acquirer recorded for one portal payment.
+    pub async fn charges(&self, paysystem_id: u64, payment_id: u64) -> i64 {
+        self.store
+            .ledger_count(Some(&format!("{paysystem_id}/{payment_id}")))
+            .await
+            .expect("ledger readable")
+    }
+
+    /// Every charge recorded.
+    pub async fn all_charges(&self) -> i64 {
+        self.store
+            .ledger_count(None)
+            .await
+            .expect("ledger readable")
+    }
+
+    /// Portal calls owed and not yet delivered.
+    pub async fn outbox_depth(&self) -> i64 {
+        self.store.outbox_depth().await.expect("outbox readable")
+    }
+}
