@@ -19,6 +19,9 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
+/// How long a woken worker waits for more rows before claiming.
+const BATCH_WINDOW: Duration = Duration::from_millis(5);
+
 pub struct Outbox {
     store: SharedStore,
     portal: Arc<dyn Portal>,
@@ -74,7 +77,11 @@ impl Outbox {
             }
             let sleep = self.idle_sleep().await;
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified() => {
+                    // Let a few more charges land so they go out as one batch: one claim and
+                    // one commit for many rows instead of one each.
+                    tokio::time::sleep(BATCH_WINDOW).await;
+                }
                 _ = tokio::time::sleep(sleep) => {}
                 _ = shutdown.changed() => {}
             }
@@ -102,7 +109,6 @@ impl Outbox {
             .outbox_claim(now, lease_until, self.settings.batch as i64)
             .await?;
         if items.is_empty() {
-            self.update_depth().await;
             return Ok(0);
         }
         let n = items.len();
@@ -145,14 +151,7 @@ impl Outbox {
             self.store.outbox_done(&done, now_ms()).await?;
             self.metrics.outbox_delivered.inc_by(done.len() as u64);
         }
-        self.update_depth().await;
         Ok(n)
-    }
-
-    async fn update_depth(&self) {
-        if let Ok(depth) = self.store.outbox_depth().await {
-            self.metrics.outbox_depth.set(depth);
-        }
     }
 }
 

@@ -204,10 +204,17 @@ impl Payments {
         fingerprint: &str,
         input: &ValidConfirm,
     ) -> Result<PaymentView, ApiError> {
-        if let Some(existing) = self.store.attempt_by_key(key).await? {
-            return self.replay(existing, fingerprint, input).await;
-        }
-        let verified = self.verify(input).await?;
+        // New keys are the hot path: verify first, and look the key up only when it turns out
+        // to be taken (or when the portal refuses, e.g. because this very request already paid).
+        let verified = match self.verify(input).await {
+            Ok(v) => v,
+            Err(e) => {
+                return match self.store.attempt_by_key(key).await? {
+                    Some(existing) => self.replay(existing, fingerprint, input).await,
+                    None => Err(e),
+                }
+            }
+        };
         for _ in 0..4 {
             let now = now_ms();
             let new = NewAttempt {
@@ -238,6 +245,10 @@ impl Payments {
                     return self.replay(existing, fingerprint, input).await;
                 }
                 InsertOutcome::PaymentBusy => {
+                    // The live attempt may be this very key's.
+                    if let Some(existing) = self.store.attempt_by_key(key).await? {
+                        return self.replay(existing, fingerprint, input).await;
+                    }
                     self.clear_blocker(&input.paysystem_id, &input.payment_id)
                         .await?
                 }

@@ -311,9 +311,9 @@ async fn health_ready_metrics() {
         ),
     )
     .await;
+    env.wait_paid(id, std::time::Duration::from_secs(10)).await;
     env.confirm(&key(), &env.body(id, env.ps_order, "1", "RUB", APPROVED))
         .await;
-    env.wait_paid(id, std::time::Duration::from_secs(10)).await;
     let r = reqwest::get(format!("{}/metrics", env.base)).await.unwrap();
     assert!(r.headers()["content-type"]
         .to_str()

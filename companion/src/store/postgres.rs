@@ -202,57 +202,49 @@ impl Store for PgStore {
         outcome: &Outcome,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let updated = match outcome {
-            Outcome::Succeeded { transaction_id, .. } => sqlx::query(
-                "UPDATE attempts SET state = 'succeeded', transaction_id = $1, lease_until = 0, \
-                 updated_at = $2 WHERE id = $3 AND state = 'processing'",
+        // One statement: for a success the `attempts_succeeded_enqueue` trigger writes the
+        // outbox row within it.
+        let query = match outcome {
+            Outcome::Succeeded {
+                transaction_id,
+                outbox_payload,
+            } => sqlx::query(
+                "UPDATE attempts SET state = 'succeeded', transaction_id = $1, \
+                 outbox_payload = $4, lease_until = 0, updated_at = $2 \
+                 WHERE id = $3 AND state = 'processing'",
             )
-            .bind(transaction_id),
+            .bind(transaction_id)
+            .bind(now)
+            .bind(id)
+            .bind(outbox_payload),
             Outcome::Declined(code) => sqlx::query(
                 "UPDATE attempts SET state = 'declined', decline_code = $1, lease_until = 0, \
                  updated_at = $2 WHERE id = $3 AND state = 'processing'",
             )
-            .bind(code.as_str()),
+            .bind(code.as_str())
+            .bind(now)
+            .bind(id),
             Outcome::Failed => sqlx::query(
                 "UPDATE attempts SET state = 'failed', decline_code = $1, lease_until = 0, \
                  updated_at = $2 WHERE id = $3 AND state = 'processing'",
             )
-            .bind(DeclineCode::ProcessingError.as_str()),
+            .bind(DeclineCode::ProcessingError.as_str())
+            .bind(now)
+            .bind(id),
             Outcome::RequiresAction {
                 reference,
-                code_length: _,
+                code_length,
             } => sqlx::query(
                 "UPDATE attempts SET state = 'requires_action', challenge_ref = $1, \
                  challenge_code_length = $4, lease_until = 0, updated_at = $2 \
                  WHERE id = $3 AND state = 'processing'",
             )
-            .bind(reference),
-        }
-        .bind(now)
-        .bind(id);
-        let updated = match outcome {
-            Outcome::RequiresAction { code_length, .. } => updated.bind(*code_length as i64),
-            _ => updated,
-        }
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        if let Outcome::Succeeded { outbox_payload, .. } = outcome {
-            sqlx::query(
-                "INSERT INTO outbox (attempt_id, payload, next_at, created_at) VALUES ($1, $2, $3, $3)",
-            )
-            .bind(id)
-            .bind(outbox_payload)
+            .bind(reference)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+            .bind(id)
+            .bind(*code_length as i64),
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
     }
 
     async fn expire_challenge(&self, id: &str, now: i64) -> Result<bool, StoreError> {
@@ -287,24 +279,15 @@ impl Store for PgStore {
     }
 
     async fn outbox_done(&self, items: &[(i64, String)], now: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for (id, attempt_id) in items {
-            sqlx::query(
-                "UPDATE outbox SET done = TRUE, done_at = $1, lease_until = 0 WHERE id = $2",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE attempts SET portal_notified = TRUE, updated_at = $1 WHERE id = $2",
-            )
-            .bind(now)
-            .bind(attempt_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        // One statement per batch; the `outbox_done_notifies` trigger flags the attempts.
+        let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+        sqlx::query(
+            "UPDATE outbox SET done = TRUE, done_at = $1, lease_until = 0 WHERE id = ANY($2)",
+        )
+        .bind(now)
+        .bind(ids)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -25,6 +25,7 @@ CREATE TABLE attempts (
     challenge_code_length BIGINT,
     challenge_key         TEXT,
     challenge_fingerprint TEXT,
+    outbox_payload        TEXT,
     portal_notified       BOOLEAN NOT NULL DEFAULT FALSE,
     lease_until           BIGINT NOT NULL DEFAULT 0,
     created_at            BIGINT NOT NULL,
@@ -64,3 +65,28 @@ CREATE TABLE test_acquirer_charges (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX test_acquirer_charges_reference ON test_acquirer_charges (reference);
+
+-- Recording a success enqueues its portal call in the same statement (so in the same
+-- transaction); marking the call delivered flags the attempt.
+CREATE FUNCTION b24pay_enqueue_success() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO outbox (attempt_id, payload, next_at, created_at)
+    VALUES (NEW.id, NEW.outbox_payload, NEW.updated_at, NEW.updated_at);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER attempts_succeeded_enqueue AFTER UPDATE OF state ON attempts
+FOR EACH ROW WHEN (NEW.state = 'succeeded' AND OLD.state <> 'succeeded')
+EXECUTE FUNCTION b24pay_enqueue_success();
+
+CREATE FUNCTION b24pay_mark_notified() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE attempts SET portal_notified = TRUE, updated_at = NEW.done_at WHERE id = NEW.attempt_id;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER outbox_done_notifies AFTER UPDATE OF done ON outbox
+FOR EACH ROW WHEN (NEW.done AND NOT OLD.done)
+EXECUTE FUNCTION b24pay_mark_notified();

@@ -25,6 +25,7 @@ CREATE TABLE attempts (
     challenge_code_length INTEGER,
     challenge_key         TEXT,
     challenge_fingerprint TEXT,
+    outbox_payload        TEXT,
     portal_notified       INTEGER NOT NULL DEFAULT 0,
     lease_until           INTEGER NOT NULL DEFAULT 0,
     created_at            INTEGER NOT NULL,
@@ -64,3 +65,19 @@ CREATE TABLE test_acquirer_charges (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX test_acquirer_charges_reference ON test_acquirer_charges (reference);
+
+-- Recording a success enqueues its portal call in the same statement (so in the same
+-- transaction); marking the call delivered flags the attempt. One statement each for the hot
+-- path instead of a multi-statement transaction.
+CREATE TRIGGER attempts_succeeded_enqueue AFTER UPDATE OF state ON attempts
+WHEN NEW.state = 'succeeded' AND OLD.state <> 'succeeded'
+BEGIN
+    INSERT INTO outbox (attempt_id, payload, next_at, created_at)
+    VALUES (NEW.id, NEW.outbox_payload, NEW.updated_at, NEW.updated_at);
+END;
+
+CREATE TRIGGER outbox_done_notifies AFTER UPDATE OF done ON outbox
+WHEN NEW.done = 1 AND OLD.done = 0
+BEGIN
+    UPDATE attempts SET portal_notified = 1, updated_at = NEW.done_at WHERE id = NEW.attempt_id;
+END;
