@@ -14,4 +14,4 @@ step "building the companion (cargo, release; the first build takes a few minute
 cargo build --release --locked -p b24pay-companion --bin b24pay
 
 step "starting the sandbox portal and the companion"
-exec "${CARGO_TARGET_DIR:-$B24PAY_ROOT/target}/release/b24pay" preview --dist "$B24PAY_ROOT/dist" "$@"
+exec "${CARGO_TARGET_DIR:-$B24PAY_ROOT/target}/release/b24pay" preview --dist-dir "$B24PAY_ROOT/dist" "$@"
