@@ -27,6 +27,14 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
         ctx.theme
             .with(|t| mirror_color_scheme(t.document_color_scheme()));
     });
+    // Through the CSSOM, not a `style` attribute: the companion's CSP (`style-src 'self'`)
+    // blocks inline style attributes, but not `style.cssText`.
+    Effect::new(move |_| {
+        let css = ctx.theme.with(|t| t.css_vars());
+        if let Some(el) = root.get() {
+            web_sys::HtmlElement::style(&el).set_css_text(&css);
+        }
+    });
 
     let state = move || {
         ctx.payment.with(|p| match p {
@@ -40,7 +48,6 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
             class="b24pay"
             node_ref=root
             lang=move || ctx.locale.get().tag()
-            style=move || ctx.theme.with(|t| t.css_vars())
             data-scheme=move || ctx.theme.with(|t| t.scheme_name())
             data-state=state
             data-ignored-messages=move || ctx.ignored_messages.get().to_string()

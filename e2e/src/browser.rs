@@ -183,7 +183,7 @@ impl Browser {
                 );
                 let geckodriver = locate("GECKODRIVER", &on_path("geckodriver"), hint);
                 let mut cmd = Command::new(geckodriver);
-                cmd.args(["--port", "0", "--websocket-port", "0", "--log", "warn"])
+                cmd.args(["--port", "0", "--websocket-port", "0", "--log", "info"])
                     .arg("--profile-root")
                     .arg(profile.path());
                 let (driver, port) = start_driver(cmd, "Listening on 127.0.0.1:");

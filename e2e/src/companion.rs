@@ -198,35 +198,6 @@ impl Companion {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
-
-    /// `GET /metrics`, parsed into `(series, value)` pairs.
-    pub async fn metrics(&self, http: &reqwest::Client) -> Vec<(String, f64)> {
-        let text = http
-            .get(format!("{}/metrics", self.base()))
-            .send()
-            .await
-            .expect("GET /metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter_map(|l| {
-                let (series, value) = l.rsplit_once(' ')?;
-                Some((series.to_string(), value.parse().ok()?))
-            })
-            .collect()
-    }
-
-    /// Sum of every metric series whose text contains all of `parts`.
-    pub async fn metric_sum(&self, http: &reqwest::Client, parts: &[&str]) -> f64 {
-        self.metrics(http)
-            .await
-            .iter()
-            .filter(|(s, _)| parts.iter().all(|p| s.contains(p)))
-            .map(|(_, v)| v)
-            .sum()
-    }
 }
 
 impl Drop for Companion {

@@ -170,6 +170,36 @@ impl Stack {
         ))
     }
 
+    /// The companion's `GET /metrics`, as `(series, value)` pairs.
+    pub async fn metrics(&self) -> Vec<(String, f64)> {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                Some((series.to_string(), value.parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// Sum of the metric series whose text contains every one of `parts`.
+    pub async fn metric_sum(&self, parts: &[&str]) -> f64 {
+        self.metrics()
+            .await
+            .iter()
+            .filter(|(s, _)| parts.iter().all(|p| s.contains(p)))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
     /// The acquirer's ledger in the companion's store.
     pub async fn ledger(&self) -> &Ledger {
         self.ledger.get_or_init(|| Ledger::open(&self.store)).await
