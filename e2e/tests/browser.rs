@@ -135,7 +135,11 @@ async fn wait_sized(b: &Browser) -> f64 {
 
 /// Types the card into the form (in the widget's frame).
 async fn fill_card(b: &Browser, number: &str, cvc: &str) {
-    for (id, text) in [("b24-number", number), ("b24-expiry", "1234"), ("b24-cvc", cvc)] {
+    for (id, text) in [
+        ("b24-number", number),
+        ("b24-expiry", "1234"),
+        ("b24-cvc", cvc),
+    ] {
         let field = b
             .client
             .find(Locator::Id(id))
@@ -319,7 +323,10 @@ async fn ignores_messages_from_a_foreign_origin(kind: BrowserKind) {
     for key in ["state", "scheme", "color", "background", "font", "text"] {
         assert_eq!(after[key], before[key], "{key} changed: {after}");
     }
-    assert!(after["text"].as_str().unwrap().contains("1,250.50"), "{after}");
+    assert!(
+        after["text"].as_str().unwrap().contains("1,250.50"),
+        "{after}"
+    );
     server.abort();
     w.quit().await;
 }
@@ -336,7 +343,11 @@ async fn approved_card_pays(kind: BrowserKind) {
         )
         .await;
     assert!(
-        label.as_str().unwrap_or_default().to_lowercase().contains("card"),
+        label
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("card"),
         "the number field is labelled: {label}"
     );
     fill_card(&w.browser, "4242 4242 4242 4242", "123").await;
@@ -363,7 +374,10 @@ async fn approved_card_pays(kind: BrowserKind) {
             .is_some_and(|t| t.starts_with("tx_test_")),
         "{ps:?}"
     );
-    assert_eq!(ps.sum.as_deref().map(|s| s.parse::<f64>().ok()), Some(Some(1250.5)));
+    assert_eq!(
+        ps.sum.as_deref().map(|s| s.parse::<f64>().ok()),
+        Some(Some(1250.5))
+    );
     assert_eq!(ps.currency.as_deref(), Some("EUR"));
     assert!(
         ps.card_number
@@ -393,11 +407,17 @@ async fn declined_card_shows_the_reason(kind: BrowserKind) {
         )
         .await;
     let notice = notice.as_str().unwrap().to_lowercase();
-    assert!(notice.contains("fund"), "the reason in plain words: {notice}");
+    assert!(
+        notice.contains("fund"),
+        "the reason in plain words: {notice}"
+    );
     // The form stays, filled in, so the customer can use another card.
     let number = w
         .browser
-        .eval("return document.getElementById('b24-number').value;", vec![])
+        .eval(
+            "return document.getElementById('b24-number').value;",
+            vec![],
+        )
         .await;
     assert!(
         number.as_str().unwrap().ends_with("9995"),
@@ -422,10 +442,7 @@ async fn challenge_card_pays_after_the_code(kind: BrowserKind) {
         w.browser.client.find(Locator::Id("b24-code")).await
     })
     .await;
-    assert!(
-        !w.stack.payment(id).paid,
-        "nothing is paid before the code"
-    );
+    assert!(!w.stack.payment(id).paid, "nothing is paid before the code");
     code.send_keys(cards::CHALLENGE_CODE)
         .await
         .expect("typing the code");
