@@ -99,7 +99,8 @@ fn Summary(params: PaymentParams) -> impl IntoView {
     }
 }
 
-/// Same boxes as [`Summary`], so the iframe keeps its size when the data arrives.
+/// Same boxes as [`Summary`], so the iframe keeps its size when the data arrives. (No
+/// `style` attributes anywhere: the companion's CSP, `style-src 'self'`, blocks them.)
 #[component]
 fn SummarySkeleton() -> impl IntoView {
     let ctx = expect_context::<PortalContext>();
@@ -110,15 +111,15 @@ fn SummarySkeleton() -> impl IntoView {
             aria-label=move || ctx.text(Key::Loading)
         >
             <p class="b24pay-label">
-                <span class="b24pay-bar" style="width:6em"></span>
+                <span class="b24pay-bar b24pay-bar-label"></span>
                 "\u{a0}"
             </p>
             <p class="b24pay-amount">
-                <span class="b24pay-bar" style="width:4.5em"></span>
+                <span class="b24pay-bar b24pay-bar-amount"></span>
                 "\u{a0}"
             </p>
             <p class="b24pay-number">
-                <span class="b24pay-bar" style="width:8em"></span>
+                <span class="b24pay-bar b24pay-bar-number"></span>
                 "\u{a0}"
             </p>
         </section>
