@@ -40,12 +40,14 @@ impl ApiError {
     }
 }
 
+/// A request ready to send: where to, and the JSON body.
+pub struct Request {
+    pub url: String,
+    pub body: Object,
+}
+
 /// `POST {base}/payments`: charge the card for one portal payment.
-pub async fn confirm(
-    base: &str,
-    request: &ConfirmRequest,
-    idempotency_key: &str,
-) -> Result<PaymentView, ApiError> {
+pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
     let card = Object::new();
     set(&card, "number", &request.card.number.as_str().into());
     set(&card, "exp_month", &request.card.exp_month.into());
@@ -63,26 +65,22 @@ pub async fn confirm(
     if let Some(invoice) = &request.invoice_id {
         set(&body, "invoice_id", &invoice.as_str().into());
     }
-    post(&format!("{base}/payments"), &body, idempotency_key).await
+    Request {
+        url: format!("{base}/payments"),
+        body,
+    }
 }
 
 /// `POST {base}/payments/{id}/challenge`: the code the customer entered in the challenge step.
-pub async fn challenge(
-    base: &str,
-    payment: &str,
-    request: &ChallengeRequest,
-    idempotency_key: &str,
-) -> Result<PaymentView, ApiError> {
+pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Request {
     let body = Object::new();
     set(&body, "code", &request.code.as_str().into());
     // The id comes from our own server, but it still goes into a URL path.
     let id = String::from(js_sys::encode_uri_component(payment));
-    post(
-        &format!("{base}/payments/{id}/challenge"),
-        &body,
-        idempotency_key,
-    )
-    .await
+    Request {
+        url: format!("{base}/payments/{id}/challenge"),
+        body,
+    }
 }
 
 /// A fresh idempotency key: 32 hex digits from the browser's CSPRNG.
@@ -106,7 +104,10 @@ pub fn new_idempotency_key() -> String {
     key
 }
 
-async fn post(url: &str, body: &Object, idempotency_key: &str) -> Result<PaymentView, ApiError> {
+/// Sends `request` with its idempotency key; every answer is read into a [`PaymentView`] or an
+/// [`ApiError`].
+pub async fn send(request: Request, idempotency_key: &str) -> Result<PaymentView, ApiError> {
+    let Request { url, body } = request;
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let headers = Object::new();
     set(&headers, "Content-Type", &"application/json".into());
@@ -114,8 +115,12 @@ async fn post(url: &str, body: &Object, idempotency_key: &str) -> Result<Payment
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
-    init.set_body(&JSON::stringify(body).map_err(|_| ApiError::Network)?.into());
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    init.set_body(
+        &JSON::stringify(&body)
+            .map_err(|_| ApiError::Network)?
+            .into(),
+    );
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
         .map_err(|_| ApiError::Network)?
         .unchecked_into();

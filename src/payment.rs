@@ -240,18 +240,24 @@ pub fn after_challenge(
 #[derive(Clone, Copy)]
 pub struct Payment {
     phase: RwSignal<Phase>,
-    confirm_keys: StoredValue<Keys<ConfirmRequest>>,
-    challenge_keys: StoredValue<Keys<(String, ChallengeRequest)>>,
-    api_base: StoredValue<String>,
+    state: StoredValue<State>,
+}
+
+struct State {
+    confirm_keys: Keys<ConfirmRequest>,
+    challenge_keys: Keys<(String, ChallengeRequest)>,
+    api_base: String,
 }
 
 impl Payment {
     pub fn new(api_base: String) -> Payment {
         Payment {
             phase: RwSignal::new(Phase::Ready(None)),
-            confirm_keys: StoredValue::new(Keys::new()),
-            challenge_keys: StoredValue::new(Keys::new()),
-            api_base: StoredValue::new(api_base),
+            state: StoredValue::new(State {
+                confirm_keys: Keys::new(),
+                challenge_keys: Keys::new(),
+                api_base,
+            }),
         }
     }
 
@@ -265,21 +271,17 @@ impl Payment {
         if !matches!(self.phase.get_untracked(), Phase::Ready(_)) {
             return;
         }
-        let key = self
-            .confirm_keys
-            .try_update_value(|keys| keys.key_for(request.clone(), api::new_idempotency_key))
-            .unwrap_or_default();
+        let Some((call, key)) = self.state.try_update_value(|s| {
+            let call = api::confirm(&s.api_base, &request);
+            (
+                call,
+                s.confirm_keys.key_for(request, api::new_idempotency_key),
+            )
+        }) else {
+            return;
+        };
         self.phase.set(Phase::Submitting);
-        let this = *self;
-        leptos::task::spawn_local(async move {
-            let base = this.api_base.get_value();
-            let result = api::confirm(&base, &request, &key).await;
-            let (phase, keep) = after_confirm(result);
-            if !keep {
-                this.confirm_keys.update_value(Keys::retire);
-            }
-            this.phase.set(phase);
-        });
+        self.send(call, key, None);
     }
 
     /// Sends the challenge code, unless one is being checked already.
@@ -291,31 +293,49 @@ impl Payment {
             return;
         }
         let request = ChallengeRequest { code };
-        let key = self
-            .challenge_keys
-            .try_update_value(|keys| {
-                keys.key_for(
-                    (challenge.payment.clone(), request.clone()),
-                    api::new_idempotency_key,
-                )
-            })
-            .unwrap_or_default();
+        let Some((call, key)) = self.state.try_update_value(|s| {
+            let call = api::challenge(&s.api_base, &challenge.payment, &request);
+            let body = (challenge.payment.clone(), request);
+            (
+                call,
+                s.challenge_keys.key_for(body, api::new_idempotency_key),
+            )
+        }) else {
+            return;
+        };
         self.phase.set(Phase::Challenge(Challenge {
             busy: true,
             ..challenge.clone()
         }));
-        let this = *self;
+        self.send(call, key, Some(challenge));
+    }
+
+    /// One request in flight; `challenge` is the step it answers, if it is a code.
+    fn send(self, call: api::Request, key: String, challenge: Option<Challenge>) {
         leptos::task::spawn_local(async move {
-            let base = this.api_base.get_value();
-            let result = api::challenge(&base, &challenge.payment, &request, &key).await;
-            let (phase, keep) = after_challenge(&challenge, result);
-            if !keep.challenge {
-                this.challenge_keys.update_value(Keys::retire);
-            }
-            if !keep.confirm {
-                this.confirm_keys.update_value(Keys::retire);
-            }
-            this.phase.set(phase);
+            let result = api::send(call, &key).await;
+            let (phase, keep) = match &challenge {
+                None => {
+                    let (phase, keep) = after_confirm(result);
+                    (
+                        phase,
+                        KeepKeys {
+                            challenge: true,
+                            confirm: keep,
+                        },
+                    )
+                }
+                Some(challenge) => after_challenge(challenge, result),
+            };
+            self.state.update_value(|s| {
+                if !keep.challenge {
+                    s.challenge_keys.retire();
+                }
+                if !keep.confirm {
+                    s.confirm_keys.retire();
+                }
+            });
+            self.phase.set(phase);
         });
     }
 }

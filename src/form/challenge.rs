@@ -1,90 +1,55 @@
 //! The challenge step (3-D Secure style) inline: the portal's iframe may not open popups,
-//! so the bank's code is typed here and sent to `POST /payments/{id}/challenge`.
+//! so the bank's code is typed here, in the payment form in place of the card fields, and
+//! sent to `POST /payments/{id}/challenge`.
 
-use super::field::{Field, FieldState};
-use super::outcome::NoticeView;
-use super::pay_button::PayButton;
+use super::field::{field, FieldState, Input};
 use crate::announce::use_announcer;
+use crate::focus::focus_soon;
 use crate::i18n::{use_locale, Counted, Key, Text};
-use crate::payment::{Payment, Phase};
+use b24pay_protocol::card::Brand;
 use leptos::prelude::*;
-use web_sys::SubmitEvent;
 
-pub const ID: &str = "b24-code";
+pub const ID: &str = "b24pay-code";
+pub const TITLE_ID: &str = "b24pay-challenge-title";
 
-/// The code's problem: empty or not `length` letters and digits.
-pub fn problem(code: &str, length: usize) -> Option<Text> {
+/// The code's problem: not `length` letters and digits.
+pub fn problem(code: &str, _: Option<Brand>, length: usize) -> Option<Text> {
     let ok = code.len() == length && code.bytes().all(|b| b.is_ascii_alphanumeric());
     (!ok).then_some(Text::Plain(Key::CodeEmpty))
 }
 
-#[component]
-pub fn ChallengeView(payment: Payment) -> impl IntoView {
+/// The step's heading, explanation and code field. `state` carries the code's length.
+pub fn challenge_fields(state: FieldState) -> impl IntoView {
     let locale = use_locale();
-    let phase = payment.phase();
-    let length = match phase.get_untracked() {
-        Phase::Challenge(c) => c.code_length as usize,
-        _ => 0,
-    };
-    let code = RwSignal::new(String::new());
-    let state = FieldState::new(
-        ID,
-        "b24-code-error",
-        Signal::derive(move || problem(&code.get(), length)),
-    );
-    let busy = Signal::derive(move || phase.get().busy());
+    let code = state.value;
     let title = locale.text(Key::ChallengeTitle);
-    let text = locale.count(Counted::ChallengeText, length as u32);
-    let announcer = use_announcer();
-    announcer.say(format!("{title}. {text}"));
-    state.input.on_load(|el| {
-        let _ = el.focus();
-    });
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if let Some(problem) = state.problem.get_untracked() {
-            state.reveal();
-            state.focus();
-            announcer.say(locale.say(problem));
-            return;
-        }
-        payment.submit_code(code.get_untracked());
-    };
+    let text = locale.count(Counted::ChallengeText, state.length() as u32);
+    use_announcer().say(format!("{title}. {text}"));
+    focus_soon(ID);
+    let input = field(
+        state,
+        Input {
+            label: Key::ChallengeCode,
+            autocomplete: "one-time-code",
+            inputmode: Some("numeric"),
+            placeholder: "",
+            amex_placeholder: "",
+            maxlength: Some(state.length()),
+            value: code.get_untracked(),
+            on_input: Box::new(move |ev| {
+                let value: String = event_target_value(&ev)
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect();
+                code.set(value);
+                state.edited();
+            }),
+            shows_brand: false,
+        },
+    );
     view! {
-        <form class="b24-challenge" novalidate aria-labelledby="b24-challenge-title" on:submit=on_submit>
-            <h2 id="b24-challenge-title">{title}</h2>
-            <p class="b24-lead">{text}</p>
-            <Field state label=Key::ChallengeCode>
-                <input
-                    id=ID
-                    node_ref=state.input
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    spellcheck="false"
-                    maxlength=length
-                    aria-invalid=state.aria_invalid()
-                    aria-describedby=state.described_by(None)
-                    on:input=move |ev| {
-                        let value: String = event_target_value(&ev)
-                            .chars()
-                            .filter(char::is_ascii_alphanumeric)
-                            .collect();
-                        code.set(value);
-                        state.edited();
-                    }
-                    on:blur=move |_| state.left()
-                />
-            </Field>
-            {move || match phase.get() {
-                Phase::Challenge(c) if !c.busy => c.notice.map(|notice| view! { <NoticeView notice /> }),
-                _ => None,
-            }}
-            <PayButton
-                label=locale.text(Key::Confirm).to_owned()
-                busy_label=locale.text(Key::Processing)
-                busy
-            />
-        </form>
+        <h2 id=TITLE_ID>{title}</h2>
+        <p class="b24pay-lead">{text}</p>
+        {input}
     }
 }

@@ -2,15 +2,14 @@
 //! yet, 3 or 4.
 
 use super::edit::{self, Format};
-use super::field::{Field, FieldState};
+use super::field::{field, FieldState, Input};
 use crate::i18n::{Counted, Key, Text};
 use b24pay_protocol::card::{self, Brand, CvcError};
 use leptos::prelude::*;
-use web_sys::Event;
 
-pub const ID: &str = "b24-cvc";
+pub const ID: &str = "b24pay-cvc";
 
-pub fn problem(cvc: &str, brand: Option<Brand>) -> Option<Text> {
+pub fn problem(cvc: &str, brand: Option<Brand>, _: usize) -> Option<Text> {
     match card::validate_cvc(cvc, brand) {
         Ok(()) => None,
         Err(CvcError::Empty) => Some(Key::CvcEmpty.into()),
@@ -25,14 +24,10 @@ fn show(digits: &str, _deleting: bool) -> String {
     digits.to_owned()
 }
 
-#[component]
-pub fn Cvc(
-    state: FieldState,
-    digits: RwSignal<String>,
-    brand: Signal<Option<Brand>>,
-) -> impl IntoView {
-    let max = move |_: &str| brand.get_untracked().map_or(4, Brand::cvc_length);
-    let on_input = move |ev: Event| {
+pub fn cvc(state: FieldState) -> impl IntoView {
+    let digits = state.value;
+    let on_input = move |ev| {
+        let max = |_: &str| state.brand().map_or(4, Brand::cvc_length);
         let format = Format {
             normalize: edit::keep,
             max: &max,
@@ -42,22 +37,18 @@ pub fn Cvc(
         digits.set(now);
         state.edited();
     };
-    view! {
-        <Field state label=Key::Cvc>
-            <input
-                id=ID
-                node_ref=state.input
-                type="text"
-                inputmode="numeric"
-                autocomplete="cc-csc"
-                spellcheck="false"
-                placeholder=move || if brand.get() == Some(Brand::Amex) { "1234" } else { "123" }
-                value=digits.get_untracked()
-                aria-invalid=state.aria_invalid()
-                aria-describedby=state.described_by(None)
-                on:input=on_input
-                on:blur=move |_| state.left()
-            />
-        </Field>
-    }
+    field(
+        state,
+        Input {
+            label: Key::Cvc,
+            autocomplete: "cc-csc",
+            inputmode: Some("numeric"),
+            placeholder: "123",
+            amex_placeholder: "1234",
+            maxlength: None,
+            value: digits.get_untracked(),
+            on_input: Box::new(on_input),
+            shows_brand: false,
+        },
+    )
 }

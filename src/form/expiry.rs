@@ -3,18 +3,22 @@
 //! "12/2030" becomes "12 / 30"; the month must be 01–12, not in the past, not absurdly far.
 
 use super::edit::{self, Format};
-use super::field::{Field, FieldState};
+use super::field::{field, FieldState, Input};
 use crate::i18n::{use_locale, Key, Text};
-use b24pay_protocol::card::{self, ExpiryError};
+use b24pay_protocol::card::{self, Brand, ExpiryError};
 use leptos::prelude::*;
-use web_sys::Event;
 
-pub const ID: &str = "b24-expiry";
+pub const ID: &str = "b24pay-expiry";
 
 /// Today's (year, month) on the customer's clock.
 pub fn today() -> (u16, u8) {
     let now = js_sys::Date::new_0();
     (now.get_full_year() as u16, now.get_month() as u8 + 1)
+}
+
+/// The expiry's problem (digits only, MMYY), as a field rule.
+pub fn rule(digits: &str, _: Option<Brand>, _: usize) -> Option<Text> {
+    problem(digits, today())
 }
 
 /// The expiry's problem (digits only, MMYY), against `today`.
@@ -68,9 +72,9 @@ pub fn show(digits: &str, deleting: bool) -> String {
     }
 }
 
-#[component]
-pub fn Expiry(state: FieldState, digits: RwSignal<String>) -> impl IntoView {
-    let on_input = move |ev: Event| {
+pub fn expiry(state: FieldState) -> impl IntoView {
+    let digits = state.value;
+    let on_input = move |ev| {
         let format = Format {
             normalize,
             max: &|_| 4,
@@ -84,22 +88,18 @@ pub fn Expiry(state: FieldState, digits: RwSignal<String>) -> impl IntoView {
             state.left();
         }
     };
-    view! {
-        <Field state label=Key::Expiry>
-            <input
-                id=ID
-                node_ref=state.input
-                type="text"
-                inputmode="numeric"
-                autocomplete="cc-exp"
-                spellcheck="false"
-                placeholder=use_locale().text(Key::ExpiryPlaceholder)
-                value=show(&digits.get_untracked(), true)
-                aria-invalid=state.aria_invalid()
-                aria-describedby=state.described_by(None)
-                on:input=on_input
-                on:blur=move |_| state.left()
-            />
-        </Field>
-    }
+    field(
+        state,
+        Input {
+            label: Key::Expiry,
+            autocomplete: "cc-exp",
+            inputmode: Some("numeric"),
+            placeholder: use_locale().text(Key::ExpiryPlaceholder),
+            amex_placeholder: use_locale().text(Key::ExpiryPlaceholder),
+            maxlength: None,
+            value: show(&digits.get_untracked(), true),
+            on_input: Box::new(on_input),
+            shows_brand: false,
+        },
+    )
 }

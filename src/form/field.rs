@@ -1,40 +1,74 @@
-//! What every field shares: its current problem, when that problem is shown, and the wiring
-//! of label, error message and ARIA attributes.
+//! What every field shares: its current problem, when that problem is shown, and one
+//! renderer for label, input, error message and ARIA attributes.
 //!
 //! Errors appear when the customer leaves a field or submits, never while they are still
 //! typing; once shown, an error goes away as soon as the value becomes valid (and stays away
 //! until the field is left again).
+//!
+//! Every input of the widget is drawn by [`field`] with the same attribute types: Leptos
+//! compiles each distinct element type into its own code, and one shape for five inputs keeps
+//! the wasm small.
 
 use crate::i18n::{use_locale, Key, Text};
-use leptos::html::Input;
+use b24pay_protocol::card::Brand;
 use leptos::prelude::*;
+use web_sys::Event;
+
+/// A field's rule: the problem with `value`, given the card's brand (the CVC's length
+/// depends on it) and the field's expected `length` (the challenge code's).
+pub type Rule = fn(value: &str, brand: Option<Brand>, length: usize) -> Option<Text>;
 
 #[derive(Clone, Copy)]
 pub struct FieldState {
-    /// The input's id; the error message's id is `{id}-error`.
+    /// The input's id.
     pub id: &'static str,
+    /// The error message's id (for `aria-describedby`).
     pub error_id: &'static str,
-    /// The value's problem right now, whether shown or not.
-    pub problem: Signal<Option<Text>>,
+    /// What the field holds (digits only for the digit fields).
+    pub value: RwSignal<String>,
+    rule: Rule,
+    brand: Signal<Option<Brand>>,
+    length: usize,
     revealed: RwSignal<bool>,
-    pub input: NodeRef<Input>,
 }
 
 impl FieldState {
-    pub fn new(id: &'static str, error_id: &'static str, problem: Signal<Option<Text>>) -> Self {
+    pub fn new(
+        id: &'static str,
+        error_id: &'static str,
+        rule: Rule,
+        brand: Signal<Option<Brand>>,
+        length: usize,
+    ) -> Self {
         FieldState {
             id,
             error_id,
-            problem,
+            value: RwSignal::new(String::new()),
+            rule,
+            brand,
+            length,
             revealed: RwSignal::new(false),
-            input: NodeRef::new(),
         }
+    }
+
+    /// The value's problem right now, whether shown or not (tracked).
+    pub fn problem(&self) -> Option<Text> {
+        let brand = self.brand.get();
+        self.value.with(|v| (self.rule)(v, brand, self.length))
+    }
+
+    /// The problem, untracked; `None` too once the field's screen is gone.
+    pub fn problem_now(&self) -> Option<Text> {
+        let brand = self.brand.try_get_untracked().flatten();
+        self.value
+            .try_with_untracked(|v| (self.rule)(v, brand, self.length))
+            .flatten()
     }
 
     /// The problem the customer sees.
     pub fn shown(&self) -> Option<Text> {
         if self.revealed.get() {
-            self.problem.get()
+            self.problem()
         } else {
             None
         }
@@ -45,14 +79,14 @@ impl FieldState {
     /// Browsers also fire `blur` when a focused input is removed with its screen, after the
     /// screen's state is gone: hence the `try_` accessors here and in [`FieldState::edited`].
     pub fn left(&self) {
-        if let Some(Some(_)) = self.problem.try_get_untracked() {
+        if self.problem_now().is_some() {
             self.revealed.try_set(true);
         }
     }
 
     /// The value changed: a valid value hides the error until the field is left again.
     pub fn edited(&self) {
-        if let Some(None) = self.problem.try_get_untracked() {
+        if self.problem_now().is_none() {
             self.revealed.try_set(false);
         }
     }
@@ -62,51 +96,115 @@ impl FieldState {
         self.revealed.set(true);
     }
 
+    /// The same field expecting `length` characters (the challenge code's, known only when
+    /// the challenge starts).
+    pub fn with_length(self, length: usize) -> Self {
+        FieldState { length, ..self }
+    }
+
+    pub fn length(&self) -> usize {
+        self.length
+    }
+
+    /// The card's brand, untracked.
+    pub fn brand(&self) -> Option<Brand> {
+        self.brand.get_untracked()
+    }
+
     pub fn focus(&self) {
-        if let Some(input) = self.input.get_untracked() {
-            let _ = input.focus();
-        }
-    }
-
-    /// `aria-invalid` for the input.
-    pub fn aria_invalid(self) -> impl Fn() -> Option<&'static str> + Copy + Send + Sync {
-        move || self.shown().map(|_| "true")
-    }
-
-    /// `aria-describedby` for the input: the error message while one is shown, plus `extra`.
-    pub fn described_by(
-        self,
-        extra: Option<&'static str>,
-    ) -> impl Fn() -> Option<String> + Copy + Send + Sync {
-        move || {
-            let error = self.shown().map(|_| self.error_id);
-            match (error, extra) {
-                (Some(e), Some(x)) => Some(format!("{e} {x}")),
-                (e, x) => e.or(x).map(str::to_owned),
-            }
-        }
+        crate::focus::focus_now(self.id);
     }
 }
 
-/// A labelled field: the label, the control (children) and the error message under it.
-#[component]
-pub fn Field(
-    state: FieldState,
-    label: Key,
-    children: Children,
-    #[prop(optional)] class: &'static str,
-) -> impl IntoView {
+/// How one input looks and behaves.
+pub struct Input {
+    pub label: Key,
+    pub autocomplete: &'static str,
+    /// `numeric` for digits, `None` for text.
+    pub inputmode: Option<&'static str>,
+    pub placeholder: &'static str,
+    /// The placeholder when the card is an American Express (the CVC's four digits).
+    pub amex_placeholder: &'static str,
+    pub maxlength: Option<usize>,
+    /// The value shown when the field is (re)drawn, formatted.
+    pub value: String,
+    pub on_input: Box<dyn Fn(Event)>,
+    /// Show the card's brand inside the input, and name it for screen readers.
+    pub shows_brand: bool,
+}
+
+/// The id of the brand's name, which describes the card number field.
+pub const BRAND_NAME_ID: &str = "b24pay-brand-name";
+
+/// Short text of the brand badge (the badge's CSS draws Mastercard's and Maestro's circles).
+fn badge(brand: Option<Brand>) -> &'static str {
+    match brand {
+        Some(Brand::Visa) => "VISA",
+        Some(Brand::Mir) => "МИР",
+        Some(Brand::Amex) => "AMEX",
+        Some(Brand::UnionPay) => "UnionPay",
+        Some(Brand::Jcb) => "JCB",
+        Some(Brand::Discover) => "DISCOVER",
+        Some(Brand::DinersClub) => "Diners",
+        Some(Brand::Mastercard | Brand::Maestro) | None => "",
+    }
+}
+
+/// A labelled input with its error message under it.
+pub fn field(state: FieldState, input: Input) -> impl IntoView {
     let locale = use_locale();
+    // Every field has the badge's elements (hidden but in the number field), so that all
+    // inputs share one element type.
+    let has_brand = input.shows_brand;
+    let brand = state.brand;
+    let extra = has_brand.then_some(BRAND_NAME_ID);
+    let (placeholder, amex) = (input.placeholder, input.amex_placeholder);
+    let described_by = move || {
+        let error = state.shown().map(|_| state.error_id);
+        match (error, extra) {
+            (Some(e), Some(x)) => Some(format!("{e} {x}")),
+            (e, x) => e.or(x).map(str::to_owned),
+        }
+    };
+    let on_input = input.on_input;
     view! {
-        <div class=format!("b24-field {class}") class:b24-invalid=move || state.shown().is_some()>
-            <label for=state.id>{locale.text(label)}</label>
-            {children()}
+        <div class="b24pay-field" class:b24pay-invalid=move || state.shown().is_some()>
+            <label for=state.id>{locale.text(input.label)}</label>
+            <div class="b24pay-control">
+                <input
+                    id=state.id
+                    type="text"
+                    spellcheck="false"
+                    autocomplete=input.autocomplete
+                    inputmode=input.inputmode
+                    placeholder=move || {
+                        if brand.get() == Some(Brand::Amex) { amex } else { placeholder }
+                    }
+                    maxlength=input.maxlength
+                    value=input.value
+                    aria-invalid=move || state.shown().map(|_| "true")
+                    aria-describedby=described_by
+                    on:input=on_input
+                    on:blur=move |_| state.left()
+                />
+                <span
+                    class="b24pay-brand"
+                    hidden=!has_brand
+                    data-brand=move || brand.get().map_or("none", Brand::code)
+                    aria-hidden="true"
+                >
+                    {move || badge(brand.get())}
+                </span>
+                <span id=extra class="b24pay-sr">
+                    {move || brand.get().map_or("", Brand::display_name)}
+                </span>
+            </div>
             {move || {
                 state
                     .shown()
                     .map(|text| {
                         view! {
-                            <p id=state.error_id class="b24-error">
+                            <p id=state.error_id class="b24pay-field-error">
                                 <ErrorIcon />
                                 {locale.say(text)}
                             </p>
@@ -120,5 +218,5 @@ pub fn Field(
 /// The "!" in a circle before every error and warning: errors are never colour alone.
 #[component]
 pub fn ErrorIcon() -> impl IntoView {
-    view! { <span class="b24-icon" aria-hidden="true">"!"</span> }
+    view! { <span class="b24pay-icon" aria-hidden="true">"!"</span> }
 }

@@ -1,14 +1,15 @@
 //! The cardholder's name, shown when the store asks for it (the FIELD `holder` = `Y`).
 
-use super::field::{Field, FieldState};
+use super::field::{field, FieldState, Input};
 use crate::i18n::{Key, Text};
+use b24pay_protocol::card::Brand;
 use leptos::prelude::*;
 
-pub const ID: &str = "b24-holder";
+pub const ID: &str = "b24pay-holder";
 /// The API's limit (`card.holder`: at most 64 printable characters).
 pub const MAX_CHARS: usize = 64;
 
-pub fn problem(name: &str) -> Option<Text> {
+pub fn problem(name: &str, _: Option<Brand>, _: usize) -> Option<Text> {
     let name = name.trim();
     if name.is_empty() {
         Some(Key::HolderEmpty.into())
@@ -19,27 +20,23 @@ pub fn problem(name: &str) -> Option<Text> {
     }
 }
 
-#[component]
-pub fn Holder(state: FieldState, name: RwSignal<String>) -> impl IntoView {
-    view! {
-        <Field state label=Key::Holder>
-            <input
-                id=ID
-                node_ref=state.input
-                type="text"
-                autocomplete="cc-name"
-                autocapitalize="characters"
-                spellcheck="false"
-                maxlength=MAX_CHARS
-                value=name.get_untracked()
-                aria-invalid=state.aria_invalid()
-                aria-describedby=state.described_by(None)
-                on:input=move |ev| {
-                    name.set(event_target_value(&ev));
-                    state.edited();
-                }
-                on:blur=move |_| state.left()
-            />
-        </Field>
-    }
+pub fn holder(state: FieldState) -> impl IntoView {
+    let name = state.value;
+    field(
+        state,
+        Input {
+            label: Key::Holder,
+            autocomplete: "cc-name",
+            inputmode: None,
+            placeholder: "",
+            amex_placeholder: "",
+            maxlength: Some(MAX_CHARS),
+            value: name.get_untracked(),
+            on_input: Box::new(move |ev| {
+                name.set(event_target_value(&ev));
+                state.edited();
+            }),
+            shows_brand: false,
+        },
+    )
 }

@@ -26,12 +26,15 @@ use crate::announce::use_announcer;
 use crate::i18n::{use_locale, Key};
 use crate::money::format_money;
 use crate::payment::{Payment, Phase};
+use crate::smooth_height::SmoothHeight;
 use b24pay_protocol::api::{CardInput, ConfirmRequest};
 use b24pay_protocol::card;
 use b24pay_protocol::Money;
 use field::FieldState;
+use leptos::either::Either;
 use leptos::prelude::*;
-use outcome::{closed_keys, NoticeView, Outcome};
+use outcome::{closed_keys, notice_view, outcome};
+use pay_button::pay_button;
 use web_sys::SubmitEvent;
 
 /// Everything the payment UI needs from the portal and the deployment.
@@ -50,101 +53,80 @@ pub struct Checkout {
     pub invoice_id: Option<String>,
 }
 
-/// The card as typed, and each field's state. Lives above the screens, so the form comes
-/// back filled in after a challenge that was declined.
+/// The card as typed (and the challenge code), field by field. Lives above the screens, so
+/// the form comes back filled in after a challenge that was declined.
 #[derive(Clone, Copy)]
 struct Card {
-    number: RwSignal<String>,
-    expiry: RwSignal<String>,
-    cvc: RwSignal<String>,
-    holder: RwSignal<String>,
-    fields: [FieldState; 4],
+    number: FieldState,
+    expiry: FieldState,
+    cvc: FieldState,
+    holder: FieldState,
+    code: FieldState,
     ask_holder: bool,
 }
 
 impl Card {
     fn new(ask_holder: bool) -> Card {
         let number = RwSignal::new(String::new());
-        let expiry = RwSignal::new(String::new());
-        let cvc = RwSignal::new(String::new());
-        let holder = RwSignal::new(String::new());
-        let today = expiry::today();
-        let brand = move || card::detect_brand(&number.get());
+        let brand = Signal::derive(move || card::detect_brand(&number.get()));
+        let field = |id, error_id, rule| FieldState::new(id, error_id, rule, brand, 0);
+        let mut number_field = field(card_number::ID, "b24pay-number-error", card_number::problem);
+        number_field.value = number;
         Card {
-            number,
-            expiry,
-            cvc,
-            holder,
-            fields: [
-                FieldState::new(
-                    card_number::ID,
-                    "b24-number-error",
-                    Signal::derive(move || card_number::problem(&number.get())),
-                ),
-                FieldState::new(
-                    expiry::ID,
-                    "b24-expiry-error",
-                    Signal::derive(move || expiry::problem(&expiry.get(), today)),
-                ),
-                FieldState::new(
-                    cvc::ID,
-                    "b24-cvc-error",
-                    Signal::derive(move || cvc::problem(&cvc.get(), brand())),
-                ),
-                FieldState::new(
-                    holder::ID,
-                    "b24-holder-error",
-                    Signal::derive(move || holder::problem(&holder.get())),
-                ),
-            ],
+            number: number_field,
+            expiry: field(expiry::ID, "b24pay-expiry-error", expiry::rule),
+            cvc: field(cvc::ID, "b24pay-cvc-error", cvc::problem),
+            holder: field(holder::ID, "b24pay-holder-error", holder::problem),
+            code: field(challenge::ID, "b24pay-code-error", challenge::problem),
             ask_holder,
         }
     }
 
-    /// The fields on screen, in tab order.
-    fn visible(&self) -> &[FieldState] {
-        &self.fields[..if self.ask_holder { 4 } else { 3 }]
+    /// The card's fields on screen, in tab order.
+    fn visible(&self) -> Vec<FieldState> {
+        let mut fields = vec![self.number, self.expiry, self.cvc];
+        if self.ask_holder {
+            fields.push(self.holder);
+        }
+        fields
     }
 
-    /// The card for the API; `None` while a field has a problem.
+    /// The card for the API; call once every visible field is valid.
     fn input(&self) -> Option<CardInput> {
-        if self
-            .visible()
-            .iter()
-            .any(|f| f.problem.get_untracked().is_some())
-        {
-            return None;
-        }
-        let (exp_month, exp_year) = expiry::parts(&self.expiry.get_untracked())?;
+        let (exp_month, exp_year) = expiry::parts(&self.expiry.value.get_untracked())?;
         Some(CardInput {
-            number: self.number.get_untracked(),
+            number: self.number.value.get_untracked(),
             exp_month,
             exp_year,
-            cvc: self.cvc.get_untracked(),
+            cvc: self.cvc.value.get_untracked(),
             holder: self
                 .ask_holder
-                .then(|| self.holder.get_untracked().trim().to_owned()),
+                .then(|| self.holder.value.get_untracked().trim().to_owned()),
         })
     }
 }
 
-/// Which screen a phase shows; the screen changes less often than the phase, and each
-/// screen keeps its own state while the phase moves within it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Screen {
-    Form,
-    Challenge,
-    Done,
-}
-
-impl Screen {
-    fn of(phase: &Phase) -> Screen {
-        match phase {
-            Phase::Ready(_) | Phase::Submitting => Screen::Form,
-            Phase::Challenge(_) => Screen::Challenge,
-            Phase::Succeeded(_) | Phase::Closed(_) => Screen::Done,
+/// Shows every problem of `fields`, reads them out and takes the customer to the first one.
+/// True when there is none.
+fn check(fields: &[FieldState], announcer: crate::announce::Announcer) -> bool {
+    let locale = use_locale();
+    let mut spoken = String::new();
+    for field in fields {
+        if let Some(problem) = field.problem_now() {
+            if spoken.is_empty() {
+                field.focus();
+            } else {
+                spoken.push(' ');
+            }
+            field.reveal();
+            spoken.push_str(&locale.say(problem));
         }
     }
+    if spoken.is_empty() {
+        return true;
+    }
+    announcer.say(spoken);
+    false
 }
 
 /// The whole payment UI for one portal payment.
@@ -153,127 +135,120 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let locale = use_locale();
     let payment = Payment::new(checkout.api_base.clone());
     let phase = payment.phase();
-    let screen = Memo::new(move |_| Screen::of(&phase.get()));
+    let done = Memo::new(move |_| matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_)));
     let card = Card::new(checkout.holder);
     let amount = format_money(checkout.amount, locale);
-    let checkout = StoredValue::new(checkout);
-    move || match screen.get() {
-        Screen::Form => {
-            view! { <CardForm checkout card payment amount=amount.clone() /> }.into_any()
+    let smooth = SmoothHeight::new();
+    let screens = move || {
+        smooth.swap();
+        if !done.get() {
+            return Either::Left(payment_form(
+                checkout.clone(),
+                card,
+                payment,
+                &amount,
+                smooth,
+            ));
         }
-        Screen::Challenge => view! { <challenge::ChallengeView payment /> }.into_any(),
-        Screen::Done => {
-            let return_url = checkout.with_value(|c| c.return_url.clone());
-            match phase.get_untracked() {
-                Phase::Succeeded(paid) => {
-                    let text = locale.format(
-                        Key::PaidText,
-                        &[
-                            ("amount", &amount),
-                            ("card", &outcome::card_label(&paid.card)),
-                        ],
-                    );
-                    view! {
-                        <Outcome
-                            success=true
-                            title=locale.text(Key::PaidTitle).to_owned()
-                            text=Some(text)
-                            code=None
-                            return_url
-                        />
-                    }
-                    .into_any()
-                }
-                Phase::Closed(code) => {
-                    let (title, text) = closed_keys(code);
-                    view! {
-                        <Outcome
-                            success=false
-                            title=locale.text(title).to_owned()
-                            text=text.map(|k| locale.text(k).to_owned())
-                            code=Some(code.as_str())
-                            return_url
-                        />
-                    }
-                    .into_any()
-                }
-                _ => ().into_any(),
+        let (success, title, text, code) = match phase.get_untracked() {
+            Phase::Succeeded(paid) => {
+                let card = outcome::card_label(&paid.card);
+                let text = locale.format(Key::PaidText, &[("amount", &amount), ("card", &card)]);
+                (true, Key::PaidTitle, Some(text), None)
             }
-        }
-    }
+            Phase::Closed(code) => {
+                let (title, text) = closed_keys(code);
+                let text = text.map(|k| locale.text(k).to_owned());
+                (false, title, text, Some(code.as_str()))
+            }
+            // `done` is only ever one of the two above.
+            _ => (false, Key::ErrorTitle, None, None),
+        };
+        let title = locale.text(title).to_owned();
+        Either::Right(outcome(
+            success,
+            title,
+            text,
+            code,
+            checkout.return_url.clone(),
+        ))
+    };
+    view! { <div class="b24pay-screens" node_ref=smooth.node>{screens}</div> }
 }
 
-#[component]
-fn CardForm(
-    checkout: StoredValue<Checkout>,
+/// The form: the card fields, or the challenge step in their place, then how the last
+/// attempt ended and the button.
+fn payment_form(
+    checkout: Checkout,
     card: Card,
     payment: Payment,
-    amount: String,
+    amount: &str,
+    smooth: SmoothHeight,
 ) -> impl IntoView {
     let locale = use_locale();
     let announcer = use_announcer();
     let phase = payment.phase();
-    let busy = Signal::derive(move || phase.get().busy());
-    let [number, expiry, cvc, holder] = card.fields;
+    let challenge = Memo::new(move |_| match phase.get() {
+        Phase::Challenge(c) => c.code_length as usize,
+        _ => 0,
+    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if phase.get_untracked().busy() {
-            return;
-        }
-        let Some(input) = card.input() else {
-            // Show every problem, read them out, and take the customer to the first one.
-            let mut spoken = Vec::new();
-            for field in card.visible() {
-                if let Some(problem) = field.problem.get_untracked() {
-                    field.reveal();
-                    spoken.push(locale.say(problem));
+        match phase.get_untracked() {
+            Phase::Ready(_) => {
+                if !check(&card.visible(), announcer) {
+                    return;
+                }
+                let Some(input) = card.input() else { return };
+                announcer.say(locale.text(Key::Processing).to_owned());
+                payment.submit(ConfirmRequest {
+                    payment_id: checkout.payment_id.clone(),
+                    paysystem_id: checkout.paysystem_id.clone(),
+                    amount: checkout.amount.to_decimal_string(),
+                    currency: checkout.amount.currency.code().to_owned(),
+                    card: input,
+                    invoice_id: checkout.invoice_id.clone(),
+                });
+            }
+            Phase::Challenge(c) if !c.busy => {
+                let code = card.code.with_length(c.code_length as usize);
+                if check(&[code], announcer) {
+                    announcer.say(locale.text(Key::Processing).to_owned());
+                    payment.submit_code(code.value.get_untracked());
                 }
             }
-            if let Some(first) = card
-                .visible()
-                .iter()
-                .find(|f| f.problem.get_untracked().is_some())
-            {
-                first.focus();
-            }
-            announcer.say(spoken.join(" "));
-            return;
-        };
-        let request = checkout.with_value(|c| ConfirmRequest {
-            payment_id: c.payment_id.clone(),
-            paysystem_id: c.paysystem_id.clone(),
-            amount: c.amount.to_decimal_string(),
-            currency: c.amount.currency.code().to_owned(),
-            card: input,
-            invoice_id: c.invoice_id.clone(),
-        });
-        announcer.say(locale.text(Key::Processing).to_owned());
-        payment.submit(request);
+            // A request is out (a double click, Enter pressed again) or the payment is over.
+            _ => {}
+        }
     };
-    let brand = Signal::derive(move || card::detect_brand(&card.number.get()));
+    let fields = move || {
+        smooth.swap();
+        match challenge.get() {
+            0 => Either::Left(view! {
+                {card_number::card_number(card.number)}
+                <div class="b24pay-row">
+                    {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
+                </div>
+                {card.ask_holder.then(|| holder::holder(card.holder))}
+            }),
+            length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
+        }
+    };
     view! {
         <form
-            class="b24-form"
+            class="b24pay-form"
             novalidate
             aria-label=locale.text(Key::CardDetails)
-            aria-busy=move || busy.get().then_some("true")
+            aria-busy=move || phase.with(Phase::busy).then_some("true")
             on:submit=on_submit
         >
-            <card_number::CardNumber state=number digits=card.number />
-            <div class="b24-row">
-                <expiry::Expiry state=expiry digits=card.expiry />
-                <cvc::Cvc state=cvc digits=card.cvc brand />
-            </div>
-            {card.ask_holder.then(|| view! { <holder::Holder state=holder name=card.holder /> })}
+            {fields}
             {move || match phase.get() {
-                Phase::Ready(Some(notice)) => Some(view! { <NoticeView notice /> }),
+                Phase::Ready(Some(notice)) => Some(notice_view(notice)),
+                Phase::Challenge(c) if !c.busy => c.notice.map(notice_view),
                 _ => None,
             }}
-            <pay_button::PayButton
-                label=locale.format(Key::Pay, &[("amount", &amount)])
-                busy_label=locale.text(Key::Processing)
-                busy
-            />
+            {pay_button(phase, locale.format(Key::Pay, &[("amount", amount)]))}
         </form>
     }
 }

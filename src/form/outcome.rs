@@ -7,11 +7,11 @@
 
 use super::field::ErrorIcon;
 use crate::announce::use_announcer;
+use crate::focus::focus_soon;
 use crate::i18n::{use_locale, Key};
 use crate::payment::Notice;
 use b24pay_protocol::api::{CardSummary, DeclineCode, ErrorCode};
 use b24pay_protocol::card::{self, Brand};
-use leptos::html::{Div, H2};
 use leptos::prelude::*;
 
 /// The words for a notice.
@@ -69,29 +69,27 @@ pub fn card_label(card: &CardSummary) -> String {
 }
 
 /// The notice above the Pay button (or the Confirm button of the challenge).
-#[component]
-pub fn NoticeView(notice: Notice) -> impl IntoView {
+pub fn notice_view(notice: Notice) -> impl IntoView {
     let text = use_locale().text(notice_key(notice));
     use_announcer().say(text.to_owned());
-    let node = NodeRef::<Div>::new();
-    node.on_load(|el| {
-        let _ = el.focus();
-    });
+    focus_soon(NOTICE_ID);
     view! {
-        <div node_ref=node class="b24-notice" tabindex="-1">
+        <div id=NOTICE_ID class="b24pay-notice" tabindex="-1">
             <ErrorIcon />
             <p>{text}</p>
         </div>
     }
 }
 
-/// A final screen: a mark, a title, an explanation, the way back to the store.
-#[component]
-pub fn Outcome(
+const NOTICE_ID: &str = "b24pay-notice";
+const TITLE_ID: &str = "b24pay-outcome-title";
+
+/// A final screen: a mark, a title, an explanation, the way back to the store; `code` is a
+/// machine-readable code for the store's support when something went wrong.
+pub fn outcome(
     success: bool,
     title: String,
     text: Option<String>,
-    /// A machine-readable code for the store's support, when something went wrong.
     code: Option<&'static str>,
     return_url: Option<String>,
 ) -> impl IntoView {
@@ -101,22 +99,19 @@ pub fn Outcome(
         None => title.clone(),
     };
     use_announcer().say(spoken);
-    let heading = NodeRef::<H2>::new();
-    heading.on_load(|el| {
-        let _ = el.focus();
-    });
+    focus_soon(TITLE_ID);
     view! {
-        <section class="b24-outcome">
-            <div class=if success { "b24-mark b24-ok" } else { "b24-mark" } aria-hidden="true">
+        <section class="b24pay-outcome">
+            <div class=if success { "b24pay-mark b24pay-ok" } else { "b24pay-mark" } aria-hidden="true">
                 {if success { "✓" } else { "!" }}
             </div>
-            <h2 node_ref=heading tabindex="-1">{title}</h2>
+            <h2 id=TITLE_ID tabindex="-1">{title}</h2>
             {text.map(|text| view! { <p>{text}</p> })}
-            {code.map(|code| view! { <p class="b24-code">{locale.format(Key::ErrorCode, &[("code", code)])}</p> })}
+            {code.map(|code| view! { <p class="b24pay-code">{locale.format(Key::ErrorCode, &[("code", code)])}</p> })}
             {return_url
                 .map(|url| {
                     view! {
-                        <a class="b24-button" href=url target="_top">
+                        <a class="b24pay-button" href=url target="_top">
                             {locale.text(Key::BackToStore)}
                         </a>
                     }

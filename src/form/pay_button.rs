@@ -1,37 +1,31 @@
-//! The Pay button: the amount in the customer's language ("Pay 1 250,50 ₽"), and a spinner
-//! while the payment is sent.
+//! The Pay button: the amount in the customer's language ("Pay 1 250,50 ₽"), "Confirm" in the
+//! challenge step, and a spinner while a request is out.
 //!
 //! While busy the button is `aria-disabled` rather than `disabled`: a disabled button drops
 //! keyboard focus to the page, and a screen reader would lose its place. Clicks and Enter
 //! presses during that time reach the form, which ignores them (see `Payment::submit`).
 
+use crate::i18n::{use_locale, Key};
+use crate::payment::Phase;
 use leptos::prelude::*;
 
-#[component]
-pub fn PayButton(
-    /// The label when idle, already formatted.
-    label: String,
-    /// The label while busy.
-    busy_label: &'static str,
-    busy: Signal<bool>,
-) -> impl IntoView {
+/// `pay` ("Pay 1 250,50 ₽") is the label on the card form.
+pub fn pay_button(phase: Signal<Phase>, pay: String) -> impl IntoView {
+    let locale = use_locale();
+    let busy = move || phase.with(Phase::busy);
+    let label = move || match phase.get() {
+        p if p.busy() => locale.text(Key::Processing).to_owned(),
+        Phase::Challenge(_) => locale.text(Key::Confirm).to_owned(),
+        _ => pay.clone(),
+    };
     view! {
         <button
             type="submit"
-            class="b24-button b24-pay"
-            aria-disabled=move || busy.get().then_some("true")
+            class="b24pay-button b24pay-pay"
+            aria-disabled=move || busy().then_some("true")
         >
-            {move || {
-                if busy.get() {
-                    view! {
-                        <span class="b24-spinner" aria-hidden="true"></span>
-                        {busy_label}
-                    }
-                        .into_any()
-                } else {
-                    label.clone().into_any()
-                }
-            }}
+            <span class="b24pay-spinner" aria-hidden="true" hidden=move || !busy()></span>
+            {label}
         </button>
     }
 }

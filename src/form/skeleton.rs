@@ -4,22 +4,22 @@
 use crate::i18n::{use_locale, Key};
 use leptos::prelude::*;
 
-#[component]
-pub fn FormSkeleton() -> impl IntoView {
+/// The form's boxes, without text.
+pub fn form_skeleton() -> impl IntoView {
     let bone_field = || {
         view! {
-            <div class="b24-field">
-                <span class="b24-bone b24-bone-label"></span>
-                <span class="b24-bone b24-bone-input"></span>
+            <div class="b24pay-field">
+                <span class="b24pay-bone b24pay-bone-label"></span>
+                <span class="b24pay-bone b24pay-bone-input"></span>
             </div>
         }
     };
     view! {
-        <div class="b24-form b24-skeleton" aria-busy="true">
-            <span class="b24-sr">{use_locale().text(Key::Loading)}</span>
+        <div class="b24pay-form b24pay-skeleton" aria-busy="true">
+            <span class="b24pay-sr">{use_locale().text(Key::Loading)}</span>
             {bone_field()}
-            <div class="b24-row">{bone_field()} {bone_field()}</div>
-            <span class="b24-bone b24-bone-button"></span>
+            <div class="b24pay-row">{bone_field()} {bone_field()}</div>
+            <span class="b24pay-bone b24pay-bone-button"></span>
         </div>
     }
 }
