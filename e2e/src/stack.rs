@@ -22,6 +22,8 @@ pub struct StackOptions {
     pub invoices: bool,
     /// Extra `B24PAY_*` variables for the companion.
     pub env: Vec<(String, String)>,
+    /// Serve this build of the widget instead of [`crate::widget::dist_dir`].
+    pub dist: Option<std::path::PathBuf>,
 }
 
 impl StackOptions {
@@ -31,6 +33,7 @@ impl StackOptions {
             widget: false,
             invoices: false,
             env: Vec::new(),
+            dist: None,
         }
     }
 
@@ -41,6 +44,13 @@ impl StackOptions {
 
     pub fn with_invoices(mut self) -> StackOptions {
         self.invoices = true;
+        self
+    }
+
+    /// Serves the widget from `dir` (a build with `index.html`).
+    pub fn with_dist(mut self, dir: std::path::PathBuf) -> StackOptions {
+        self.widget = true;
+        self.dist = Some(dir);
         self
     }
 
@@ -77,7 +87,9 @@ impl Stack {
             .prefix("b24pay-e2e-")
             .tempdir()
             .expect("temp dir");
-        let dist_dir = if options.widget {
+        let dist_dir = if let Some(dir) = &options.dist {
+            dir.clone()
+        } else if options.widget {
             crate::widget::dist_dir()
         } else {
             let empty = dir.path().join("no-widget");

@@ -1,0 +1,304 @@
+//! `b24pay-bench` (run by `scripts/bench.sh`, release build): widget weight, widget speed in
+//! headless Chromium against a plain-JavaScript baseline, and companion throughput, latency and
+//! memory against the sandbox, with SQLite and PostgreSQL. Prints the figures with their
+//! targets and writes them into `BENCHMARKS.md` (replacing the previous ones). Figures, not
+//! assertions: nothing here fails because a target is missed.
+
+mod load;
+mod speed;
+mod weight;
+
+use b24pay_e2e::store::{pg_url, StoreKind};
+use clap::Parser;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "b24pay-bench", about)]
+struct Args {
+    /// The widget's build (default: the repository's dist/).
+    #[arg(long)]
+    dist: Option<PathBuf>,
+    /// Page loads per page and cache state for the speed benchmark (medians are printed).
+    #[arg(long, default_value_t = 30)]
+    runs: usize,
+    /// Only these parts (weight, speed, load); default all.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Where to write the figures (default: the repository's BENCHMARKS.md).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print only; leave BENCHMARKS.md alone.
+    #[arg(long)]
+    no_write: bool,
+}
+
+/// Targets printed next to the figures.
+const TARGET_CONFIRMED_PER_S: f64 = 1000.0;
+const TARGET_P99_MS_AT_8: f64 = 25.0;
+const TARGET_RSS_MB: f64 = 60.0;
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let ram = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or("unknown".into(), |k| {
+            format!("{:.1} GiB", k / 1024.0 / 1024.0)
+        });
+    format!("{cpu}, {cores} cores, {ram} RAM")
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from the system clock.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+fn git_revision() -> String {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(b24pay_e2e::repo_root())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let rev = run(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty =
+        run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{rev} (with uncommitted changes)")
+    } else {
+        rev
+    }
+}
+
+fn weight_section(w: &weight::Weight) -> String {
+    let mut s =
+        String::from("## Widget weight\n\n| file | raw | gzip | brotli |\n|---|---:|---:|---:|\n");
+    for f in &w.files {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} |",
+            f.name,
+            kb(f.raw),
+            kb(f.gzip),
+            kb(f.brotli)
+        );
+    }
+    let t = w.total();
+    let verdict = if t.brotli <= weight::BUDGET_BROTLI {
+        "within"
+    } else {
+        "OVER"
+    };
+    let _ = writeln!(
+        s,
+        "| **total** | **{}** | **{}** | **{}** |\n\nBudget: {} brotli for the whole widget: {} ({:.0} % of it).\n",
+        kb(t.raw),
+        kb(t.gzip),
+        kb(t.brotli),
+        kb(weight::BUDGET_BROTLI),
+        verdict,
+        t.brotli as f64 * 100.0 / weight::BUDGET_BROTLI as f64
+    );
+    s
+}
+
+fn speed_section(sp: &speed::Speed, runs: usize) -> String {
+    let mut s = format!(
+        "## Widget speed (headless Chromium, loopback, median of {runs} runs each)\n\n\
+         From the iframe's navigation start to the first size message the portal receives; from the \
+         portal's message to the first frame painted with the content and theme applied; and the \
+         two together (navigation start to themed paint). Baseline: `e2e/baseline/index.html`, the \
+         reference page's plain-JavaScript example of the protocol around a static form. Cold: a \
+         fresh browser per load; warm: reloads with the HTTP cache.\n\n\
+         | | widget | baseline | widget / baseline |\n|---|---:|---:|---:|\n"
+    );
+    for (label, series) in [("cold", &sp.cold), ("warm", &sp.warm)] {
+        type Pick = fn(&speed::Sample) -> f64;
+        let rows: [(&str, Pick); 3] = [
+            ("navigation → first size", |x| x.first_size_ms),
+            ("portal message → themed paint", |x| x.themed_paint_ms),
+            ("navigation → themed paint", |x| x.total_ms),
+        ];
+        for (name, pick) in rows {
+            let w = speed::median(series.widget.iter().map(pick).collect());
+            let b = speed::median(series.baseline.iter().map(pick).collect());
+            let _ = writeln!(
+                s,
+                "| {label}: {name} | {w:.1} ms | {b:.1} ms | {:.2}× |",
+                w / b
+            );
+        }
+    }
+    s.push('\n');
+    s
+}
+
+fn load_section(loads: &[load::StoreLoad], pg_skipped: bool) -> String {
+    let mut s = String::from(
+        "## Companion (release build) against the sandbox portal, rate limit off\n\n\
+         The full verified flow per payment: `POST /api/v1/payments` with an approved card (the \
+         companion reads the payment from the portal, charges the test acquirer, records the \
+         charge and its outbox row) and the outbox's `sale.paysystem.pay.payment`. Confirmed/s \
+         counts `succeeded` answers per second of wall time; \"all paid\" is when the portal showed \
+         the last payment paid. Load clients, sandbox and companion share this machine.\n\n\
+         | store | clients | payments | confirmed/s | p50 | p99 | all paid after | paid/s | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for l in loads {
+        for r in &l.runs {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} s | {:.0} | {} |",
+                l.store.name(),
+                r.clients,
+                r.payments,
+                r.confirmed_per_s,
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.paid_after.as_secs_f64(),
+                r.paid_per_s,
+                r.errors
+            );
+        }
+    }
+    if pg_skipped {
+        s.push_str("\nPostgreSQL: not measured (B24PAY_TEST_DATABASE_URL was not set; scripts/bench.sh starts one).\n");
+    }
+    s.push_str("\n| target | figure | |\n|---|---|---|\n");
+    if let Some(sqlite) = loads.iter().find(|l| l.store == StoreKind::Sqlite) {
+        let best = sqlite
+            .runs
+            .iter()
+            .map(|r| r.confirmed_per_s)
+            .fold(0.0, f64::max);
+        let _ = writeln!(
+            s,
+            "| ≥ {TARGET_CONFIRMED_PER_S:.0} confirmed payments/s with SQLite | {best:.0}/s (best concurrency) | {} |",
+            if best >= TARGET_CONFIRMED_PER_S { "met" } else { "MISSED" }
+        );
+    }
+    for l in loads {
+        if let Some(r) = l.runs.iter().find(|r| r.clients == 8) {
+            let p99 = r.p99.as_secs_f64() * 1e3;
+            let _ = writeln!(
+                s,
+                "| p99 < {TARGET_P99_MS_AT_8:.0} ms at 8 clients ({}) | {p99:.2} ms | {} |",
+                l.store.name(),
+                if p99 < TARGET_P99_MS_AT_8 {
+                    "met"
+                } else {
+                    "MISSED"
+                }
+            );
+        }
+        if let Some(kib) = l.peak_rss_kib {
+            let mb = kib as f64 * 1024.0 / 1e6;
+            let _ = writeln!(
+                s,
+                "| < {TARGET_RSS_MB:.0} MB resident ({}, peak VmHWM over all runs) | {mb:.1} MB | {} |",
+                l.store.name(),
+                if mb < TARGET_RSS_MB { "met" } else { "MISSED" }
+            );
+        }
+    }
+    s.push('\n');
+    s
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = Args::parse();
+    let wants = |part: &str| args.only.is_empty() || args.only.iter().any(|o| o == part);
+    let dist = args
+        .dist
+        .clone()
+        .unwrap_or_else(|| b24pay_e2e::repo_root().join("dist"));
+    if wants("weight") || wants("speed") {
+        assert!(
+            dist.join("index.html").is_file(),
+            "no widget build in {} (run trunk build --release)",
+            dist.display()
+        );
+    }
+
+    let mut report = format!(
+        "# Benchmarks\n\nWritten by `scripts/bench.sh` on {} — {} — revision {}.\nRelease builds; \
+         figures, not test assertions.\n\n",
+        now_utc(),
+        machine(),
+        git_revision()
+    );
+
+    if wants("weight") {
+        eprintln!("weight: {}", dist.display());
+        let w = weight::measure(&dist);
+        report.push_str(&weight_section(&w));
+    }
+    if wants("speed") {
+        eprintln!(
+            "speed: {} cold and {} warm loads of each page in headless Chromium",
+            args.runs, args.runs
+        );
+        let sp = speed::measure(&dist, args.runs).await;
+        report.push_str(&speed_section(&sp, args.runs));
+    }
+    if wants("load") {
+        let plan = [(1, 1500), (8, 6000), (64, 8000)];
+        let mut loads = Vec::new();
+        eprintln!("load: SQLite");
+        loads.push(load::measure(StoreKind::Sqlite, &plan).await);
+        let pg = pg_url();
+        if pg.is_some() {
+            eprintln!("load: PostgreSQL");
+            loads.push(load::measure(StoreKind::Postgres, &plan).await);
+        }
+        report.push_str(&load_section(&loads, pg.is_none()));
+    }
+
+    println!("{report}");
+    if !args.no_write {
+        let out = args
+            .out
+            .unwrap_or_else(|| b24pay_e2e::repo_root().join("BENCHMARKS.md"));
+        std::fs::write(&out, &report).expect("write BENCHMARKS.md");
+        eprintln!("wrote {}", out.display());
+    }
+}

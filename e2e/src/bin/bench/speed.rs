@@ -1,0 +1,202 @@
+//! Widget speed in headless Chromium on loopback, against a plain-JavaScript baseline page that
+//! implements only the documented protocol (`e2e/baseline/index.html`).
+//!
+//! A host page on its own origin plays the portal (the portal's iframe markup and script, with
+//! timestamps). Per run it measures, in absolute time (timeOrigin + now, comparable across the
+//! two documents):
+//! * **first size**: from the iframe's navigation start (setting `src`) to the first
+//!   `{width, height}` message the host receives;
+//! * **themed paint**: from the portal's message to the first frame painted after the page
+//!   reached `data-state="ready"` (content and theme applied), marked by `e2e/bench/probe.js`
+//!   loaded first in both pages (the widget's copy gets it injected into `index.html`);
+//! * **total**: from navigation start to that paint.
+//!
+//! Cold runs start a fresh browser (empty cache) for every page load; warm runs reload in one
+//! browser (hashed widget assets come from the HTTP cache). Widget and baseline runs alternate.
+
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use b24pay_e2e::browser::{Browser, BrowserKind};
+use b24pay_e2e::stack::{Stack, StackOptions};
+use b24pay_e2e::store::StoreKind;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+const HOST: &str = include_str!("../../../bench/host.html");
+const PROBE: &str = include_str!("../../../bench/probe.js");
+const BASELINE: &str = include_str!("../../../baseline/index.html");
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sample {
+    pub first_size_ms: f64,
+    pub themed_paint_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Default)]
+pub struct Series {
+    pub widget: Vec<Sample>,
+    pub baseline: Vec<Sample>,
+}
+
+pub struct Speed {
+    pub cold: Series,
+    pub warm: Series,
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// A copy of the widget's build with the probe as the first script of `index.html`.
+fn probed_copy(dist: &Path, into: &Path) {
+    std::fs::create_dir_all(into).expect("copy dir");
+    for entry in std::fs::read_dir(dist).expect("dist") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, into.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
+    let (head, rest) = index.split_once("<head>").expect("index.html has a <head>");
+    std::fs::write(
+        into.join("index.html"),
+        format!("{head}<head><script src=/b24pay-bench-probe.js></script>{rest}"),
+    )
+    .expect("write index.html");
+    std::fs::write(into.join("b24pay-bench-probe.js"), PROBE).expect("write probe");
+}
+
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+}
+
+fn js_response(body: &'static str) -> impl IntoResponse {
+    ([("content-type", "text/javascript")], body)
+}
+
+/// One page load in the host; `None` when the page never reported (counted as a failure).
+async fn run_once(browser: &Browser, host: &str, src: &str, payload: &Value) -> Sample {
+    browser.goto(host).await;
+    let t = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             b24run(arguments[0], arguments[1], 'dark', done);",
+            vec![json!(src), payload.clone()],
+        )
+        .await
+        .expect("the host reports the frame's timings");
+    browser.enter_widget().await;
+    let painted = browser
+        .wait_js(
+            "the probe's paint mark",
+            Duration::from_secs(30),
+            "const e = performance.getEntriesByName('b24-painted')[0];
+             return e ? performance.timeOrigin + e.startTime : null;",
+        )
+        .await
+        .as_f64()
+        .expect("a time");
+    browser.leave_widget().await;
+    let f = |k: &str| t[k].as_f64().expect("a timestamp");
+    Sample {
+        first_size_ms: f("size") - f("nav"),
+        themed_paint_ms: painted - f("post"),
+        total_ms: painted - f("nav"),
+    }
+}
+
+pub async fn measure(dist: &Path, runs: usize) -> Speed {
+    let work = tempfile::tempdir().expect("temp dir");
+    let probed = work.path().join("dist");
+    probed_copy(dist, &probed);
+
+    let host_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host_origin = format!("http://{}", host_listener.local_addr().unwrap());
+    let baseline_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let baseline_src = format!(
+        "http://localhost:{}/",
+        baseline_listener.local_addr().unwrap().port()
+    );
+    serve(
+        host_listener,
+        axum::Router::new().route("/host", get(|| async { Html(HOST) })),
+    )
+    .await;
+    serve(
+        baseline_listener,
+        axum::Router::new()
+            .route("/", get(|| async { Html(BASELINE) }))
+            .route("/probe.js", get(|| async { js_response(PROBE) })),
+    )
+    .await;
+
+    // The widget as deployed: the real companion (release), allowed to be framed by the host.
+    let stack = Stack::start(
+        StackOptions::new(StoreKind::Sqlite)
+            .with_dist(probed)
+            .env("B24PAY_ALLOWED_ORIGINS", &host_origin),
+    )
+    .await;
+    let payment = stack.order("1250.50", "EUR");
+    // The FIELDS and BX_SYSTEM_PARAMS the portal would post for it, from the store page.
+    let page = stack
+        .http
+        .get(stack.pay_page(payment, "dark"))
+        .send()
+        .await
+        .expect("store page")
+        .text()
+        .await
+        .expect("store page text");
+    let payload: Value = page
+        .split("id=\"sandbox-iframe-data\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .and_then(|json| serde_json::from_str(json).ok())
+        .expect("the store page embeds the portal's payload");
+    let host = format!("{host_origin}/host");
+    let widget_src = stack.public_url.clone();
+
+    let mut cold = Series::default();
+    for i in 0..runs {
+        for widget in [i % 2 == 0, i % 2 == 1] {
+            let browser = Browser::start(BrowserKind::Chromium).await;
+            let src = if widget { &widget_src } else { &baseline_src };
+            let sample = run_once(&browser, &host, src, &payload).await;
+            browser.quit().await;
+            if widget {
+                cold.widget.push(sample);
+            } else {
+                cold.baseline.push(sample);
+            }
+        }
+    }
+    let mut warm = Series::default();
+    let browser = Browser::start(BrowserKind::Chromium).await;
+    // One load of each first, so that "warm" means cached.
+    run_once(&browser, &host, &widget_src, &payload).await;
+    run_once(&browser, &host, &baseline_src, &payload).await;
+    for i in 0..runs {
+        for widget in [i % 2 == 0, i % 2 == 1] {
+            let src = if widget { &widget_src } else { &baseline_src };
+            let sample = run_once(&browser, &host, src, &payload).await;
+            if widget {
+                warm.widget.push(sample);
+            } else {
+                warm.baseline.push(sample);
+            }
+        }
+    }
+    browser.quit().await;
+    Speed { cold, warm }
+}

@@ -1,0 +1,200 @@
+//! The preview as a new user runs it (`b24pay preview`, what `scripts/preview.sh` ends with), on
+//! free ports: it prints the store's payment pages; one of them, opened in headless Chromium,
+//! hosts the widget themed to the store; paying with 4242 4242 4242 4242 marks the payment paid
+//! on the sandbox's admin page; Ctrl-C stops everything cleanly.
+
+use b24pay_e2e::browser::{Browser, BrowserKind};
+use b24pay_e2e::{free_port, say};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const UI: Duration = Duration::from_secs(30);
+
+/// The preview process; killed if the test ends early.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_pays_a_demo_payment() {
+    let dist = b24pay_e2e::widget::dist_dir();
+    let (companion_port, sandbox_port) = (free_port(), free_port());
+    let mut child = Running(
+        Command::new(b24pay_e2e::binary::b24pay())
+            .args(["preview", "--listen"])
+            .arg(format!("127.0.0.1:{companion_port}"))
+            .arg("--sandbox-listen")
+            .arg(format!("127.0.0.1:{sandbox_port}"))
+            .arg("--dist-dir")
+            .arg(&dist)
+            .env("B24PAY_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("b24pay preview starts"),
+    );
+    let stdout = child.0.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut banner = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(90))
+            .unwrap_or_else(|_| panic!("the preview stopped talking:\n{}", banner.join("\n")));
+        let end = line.contains("Ctrl-C");
+        banner.push(line);
+        if end {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    say(format!("preview banner:\n{banner}"));
+    assert!(!banner.contains("WARNING"), "{banner}");
+    let sandbox = format!("http://127.0.0.1:{sandbox_port}");
+    let pages: Vec<&str> = banner
+        .split_whitespace()
+        .filter(|w| w.starts_with(&sandbox) && w.contains("/pay/"))
+        .collect();
+    assert!(pages.len() >= 3, "store pages printed: {banner}");
+    assert!(
+        pages.iter().any(|p| p.contains("/pay/invoice/")),
+        "a legacy invoice among the demos: {banner}"
+    );
+    let page = pages[0];
+    let payment_id: u64 = page.rsplit('/').next().unwrap().parse().unwrap();
+
+    let browser = Browser::start(BrowserKind::Chromium).await;
+    for theme in ["dark", "light"] {
+        browser.goto(&format!("{page}?theme={theme}")).await;
+        browser.enter_widget().await;
+        browser
+            .wait_js(
+                "the card form in the preview's widget",
+                UI,
+                "const r = document.querySelector('.b24pay');
+                 return !!(r && r.dataset.state === 'ready' && document.getElementById('b24-number'));",
+            )
+            .await;
+        browser
+            .wait_js(
+                "the iframe sized to the content",
+                UI,
+                "return innerHeight !== 350 && document.documentElement.scrollHeight <= innerHeight;",
+            )
+            .await;
+        let scheme = browser
+            .eval(
+                "return document.querySelector('.b24pay').dataset.scheme;",
+                vec![],
+            )
+            .await;
+        assert_eq!(scheme, serde_json::json!(theme), "themed to the store");
+        browser.leave_widget().await;
+        std::fs::write(
+            std::env::temp_dir().join(format!("b24pay-preview-{theme}.png")),
+            browser.screenshot().await,
+        )
+        .ok();
+    }
+    browser.enter_widget().await;
+    for (id, text) in [
+        ("b24-number", "4242 4242 4242 4242"),
+        ("b24-expiry", "1234"),
+        ("b24-cvc", "123"),
+    ] {
+        browser
+            .client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .expect("card field")
+            .send_keys(text)
+            .await
+            .expect("typing");
+    }
+    browser
+        .client
+        .find(fantoccini::Locator::Css(
+            "form.b24-form button[type=submit]",
+        ))
+        .await
+        .expect("Pay")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .wait_js(
+            "the success screen",
+            UI,
+            "return !!document.querySelector('.b24-outcome .b24-ok');",
+        )
+        .await;
+    browser.quit().await;
+
+    // What the seller sees: the sandbox's control API and its admin page.
+    let http = reqwest::Client::new();
+    let payment = b24pay_e2e::wait::until("the demo payment paid", UI, || async {
+        let p: serde_json::Value = http
+            .get(format!("{sandbox}/sandbox/api/payments/{payment_id}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        if p["paid"] == serde_json::json!(true) {
+            Ok(p)
+        } else {
+            Err(p.to_string())
+        }
+    })
+    .await;
+    assert_eq!(payment["pay_calls"], serde_json::json!(1), "{payment}");
+    let admin = http
+        .get(format!("{sandbox}/admin"))
+        .send()
+        .await
+        .expect("admin page")
+        .text()
+        .await
+        .expect("admin text");
+    assert!(
+        admin.contains("tx_test_"),
+        "the admin page shows the acquirer's transaction id"
+    );
+
+    // Ctrl-C stops it cleanly.
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(status) = child.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < UI,
+            "the preview still runs {UI:?} after Ctrl-C"
+        );
+        tokio::time::sleep(b24pay_e2e::wait::POLL).await;
+    };
+    assert!(exit.success(), "clean exit: {exit}");
+    let closed = tokio::net::TcpStream::connect(("127.0.0.1", companion_port))
+        .await
+        .is_err()
+        && tokio::net::TcpStream::connect(("127.0.0.1", sandbox_port))
+            .await
+            .is_err();
+    assert!(closed, "both servers stopped");
+}

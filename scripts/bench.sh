@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's benchmark command: sets up what is missing, builds the widget and the companion
+# in release mode, starts a throwaway PostgreSQL, then measures
+#   - the widget's weight (each file raw, gzip, brotli; the total against the 100 KB budget),
+#   - the widget's speed in headless Chromium against a plain-JavaScript baseline page,
+#   - the companion's throughput, latency and peak memory with SQLite and PostgreSQL,
+# prints the figures with their targets and writes them into BENCHMARKS.md.
+# Extra arguments go to the benchmark (e.g. --runs 10, --only weight,speed, --no-write).
+# Takes about 10 minutes on a 2-core machine after the release builds.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$B24PAY_ROOT"
+
+step "building the widget (trunk, release)"
+trunk build --release
+
+step "building the companion and the benchmark (cargo, release; the first build takes a few minutes)"
+cargo build --release --locked -p b24pay-companion --bin b24pay -p b24pay-e2e --bin b24pay-bench
+release="${CARGO_TARGET_DIR:-$B24PAY_ROOT/target}/release"
+
+step "starting a throwaway PostgreSQL for the store comparison"
+export B24PAY_PG_DIR="${B24PAY_PG_DIR:-/tmp/b24pay-bench-pg}"
+eval "$(bash scripts/pg.sh start)"
+unset DATABASE_URL
+trap 'bash scripts/pg.sh stop' EXIT
+
+step "benchmarks"
+B24PAY_BIN="$release/b24pay" "$release/b24pay-bench" "$@"
