@@ -2,7 +2,7 @@
 //! writes only what differs, so running it twice changes nothing the second time (and says so).
 //!
 //! 1. The IFRAME handler (CODE `b24pay`, ACTION_URI = the widget's public URL). Its FIELDS carry
-//!    only non-secret values (`shopId`, `lang`, `invoiceId`); the secret key stays a server-side
+//!    only non-secret values (`shopId`, `lang`, `paymentNumber`, `invoiceId`); the secret key stays a server-side
 //!    setting.
 //! 2. The pay system bound to it (`ACTIVE=Y`, registry ORDER or CRM_INVOICE, a person type of
 //!    that registry).
@@ -192,6 +192,11 @@ pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
     let mut fields = BTreeMap::new();
     fields.insert("shopId".to_string(), FieldSpec::setting(codes::SHOP_ID));
     fields.insert("lang".to_string(), FieldSpec::setting(codes::LANGUAGE));
+    // The number the customer knows the payment by (ACCOUNT_NUMBER), shown in the summary.
+    fields.insert(
+        "paymentNumber".to_string(),
+        FieldSpec::setting(codes::PAYMENT_NUMBER),
+    );
     // Legacy invoices are read by invoice id; the widget passes it back as `invoice_id`.
     fields.insert("invoiceId".to_string(), FieldSpec::setting(codes::ORDER_ID));
     HandlerSettings::iframe(
