@@ -32,7 +32,11 @@ async fn handler_methods_round_trip() {
         );
         // What the portal stored is what was sent, including defaults.
         // Order matters too: the portal shows ENUM OPTIONS in the order given.
-        assert_eq!(h.settings.clone().unwrap(), sent.settings.clone(), "{style:?}");
+        assert_eq!(
+            h.settings.clone().unwrap(),
+            sent.settings.clone(),
+            "{style:?}"
+        );
 
         let mut settings = sent.settings.clone();
         settings.iframe_data.as_mut().unwrap().action_uri = "https://pay.example/".into();
