@@ -261,8 +261,8 @@ impl Payment {
         }
     }
 
-    pub fn phase(&self) -> Signal<Phase> {
-        self.phase.into()
+    pub fn phase(&self) -> ReadSignal<Phase> {
+        self.phase.read_only()
     }
 
     /// Sends the card for payment, unless a request is already in flight (double clicks and

@@ -1,11 +1,17 @@
-//! Eases a container's height when its content is swapped for content of another size (the
-//! card fields for the challenge, the form for the receipt), so the portal's iframe — which
-//! the resize module sizes from our content every frame — grows or shrinks smoothly instead of
-//! jumping. With `prefers-reduced-motion` the stylesheet drops the transition and the change
-//! is immediate.
+//! Eases the payment UI's height whenever its content changes size (the challenge replacing
+//! the card fields, a notice or an error appearing, the receipt replacing the form), so the
+//! portal's iframe — which the resize module sizes from our content every frame — grows and
+//! shrinks smoothly instead of jumping. With `prefers-reduced-motion` the stylesheet drops the
+//! transition and changes are immediate.
+//!
+//! A `ResizeObserver` watches the content; its callback runs after layout and before paint,
+//! so the outer box can be pinned at the old height and eased to the new one before the new
+//! size is ever shown.
 
 use leptos::html::Div;
 use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
@@ -13,62 +19,65 @@ use web_sys::HtmlElement;
 /// Must match the `transition` of `.b24pay-screens` in `style/form.css`, plus a margin.
 const DURATION_MS: i32 = 300;
 
-#[derive(Clone, Copy)]
-pub struct SmoothHeight {
-    pub node: NodeRef<Div>,
+/// `children` in a box whose height eases to theirs.
+pub fn smooth_height(children: impl IntoView + 'static) -> impl IntoView {
+    let content = NodeRef::<Div>::new();
+    content.on_load(|el| observe(el.unchecked_into()));
+    view! {
+        <div class="b24pay-screens">
+            <div node_ref=content>{children}</div>
+        </div>
+    }
 }
 
-impl SmoothHeight {
-    pub fn new() -> SmoothHeight {
-        SmoothHeight {
-            node: NodeRef::new(),
-        }
-    }
-
-    /// Call just before the content is replaced: eases from the height shown now to the new
-    /// content's, once that is in place (a microtask runs before the browser paints, so the new
-    /// height is never shown abruptly).
-    pub fn swap(&self) {
-        let Some(el) = self.node.get_untracked() else {
+fn observe(content: HtmlElement) {
+    let last = Rc::new(Cell::new(0));
+    let timer = Rc::new(Cell::new(0));
+    let target = content.clone();
+    let resized = Closure::<dyn FnMut()>::new(move || {
+        let Some(outer) = target
+            .parent_element()
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        else {
             return;
         };
-        let old = el.offset_height();
-        let ease = Closure::once_into_js(move || ease(&el, old));
-        if let Some(window) = web_sys::window() {
-            window.queue_microtask(ease.unchecked_ref());
+        let new = target.offset_height();
+        let old = last.replace(new);
+        if old == 0 || new == 0 || old == new {
+            return;
         }
-    }
-}
-
-impl Default for SmoothHeight {
-    fn default() -> Self {
-        SmoothHeight::new()
-    }
-}
-
-fn ease(el: &HtmlElement, old: i32) {
-    let style = el.style();
-    let _ = style.remove_property("height");
-    let new = el.offset_height();
-    if old == 0 || (new - old).abs() < 2 {
-        return;
-    }
-    let _ = style.set_property("height", &format!("{old}px"));
-    let _ = style.set_property("overflow", "hidden");
-    // Reading the layout makes the browser start the transition from the old height.
-    let _ = el.offset_height();
-    let _ = style.set_property("height", &format!("{new}px"));
-    // Then back to the content's own height, which keeps changing (errors come and go).
-    let el = el.clone();
-    let done = Closure::once_into_js(move || {
-        let style = el.style();
-        let _ = style.remove_property("height");
-        let _ = style.remove_property("overflow");
-    });
-    if let Some(window) = web_sys::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            done.unchecked_ref(),
+        let style = outer.style();
+        if style
+            .get_property_value("height")
+            .unwrap_or_default()
+            .is_empty()
+        {
+            // Not easing yet: start from where the eye is, the old height.
+            let _ = style.set_property("height", &format!("{old}px"));
+            let _ = style.set_property("overflow", "hidden");
+            let _ = outer.offset_height();
+        }
+        let _ = style.set_property("height", &format!("{new}px"));
+        // Afterwards the box follows its content again by itself.
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        window.clear_timeout_with_handle(timer.get());
+        let release = Closure::once_into_js(move || {
+            let style = outer.style();
+            let _ = style.remove_property("height");
+            let _ = style.remove_property("overflow");
+        });
+        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            release.unchecked_ref(),
             DURATION_MS,
-        );
+        ) {
+            timer.set(id);
+        }
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(resized.as_ref().unchecked_ref()) {
+        observer.observe(&content);
     }
+    // Lives as long as the page: one payment UI per page.
+    resized.forget();
 }

@@ -49,7 +49,6 @@ pub fn card_number(state: FieldState) -> impl IntoView {
             autocomplete: "cc-number",
             inputmode: Some("numeric"),
             placeholder: "1234 1234 1234 1234",
-            amex_placeholder: "1234 123456 12345",
             maxlength: None,
             value: card::format_number(&digits.get_untracked()),
             on_input: Box::new(on_input),

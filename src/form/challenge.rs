@@ -33,7 +33,6 @@ pub fn challenge_fields(state: FieldState) -> impl IntoView {
             autocomplete: "one-time-code",
             inputmode: Some("numeric"),
             placeholder: "",
-            amex_placeholder: "",
             maxlength: Some(state.length()),
             value: code.get_untracked(),
             on_input: Box::new(move |ev| {

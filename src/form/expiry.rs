@@ -95,7 +95,6 @@ pub fn expiry(state: FieldState) -> impl IntoView {
             autocomplete: "cc-exp",
             inputmode: Some("numeric"),
             placeholder: use_locale().text(Key::ExpiryPlaceholder),
-            amex_placeholder: use_locale().text(Key::ExpiryPlaceholder),
             maxlength: None,
             value: show(&digits.get_untracked(), true),
             on_input: Box::new(on_input),

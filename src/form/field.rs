@@ -10,13 +10,18 @@
 //! the wasm small.
 
 use crate::i18n::{use_locale, Key, Text};
-use b24pay_protocol::card::Brand;
+use b24pay_protocol::card::{self, Brand};
 use leptos::prelude::*;
 use web_sys::Event;
 
 /// A field's rule: the problem with `value`, given the card's brand (the CVC's length
 /// depends on it) and the field's expected `length` (the challenge code's).
 pub type Rule = fn(value: &str, brand: Option<Brand>, length: usize) -> Option<Text>;
+
+/// The brand of the card number in `number`.
+fn brand_of(number: RwSignal<String>) -> Option<Brand> {
+    number.with(|n| card::detect_brand(n))
+}
 
 #[derive(Clone, Copy)]
 pub struct FieldState {
@@ -27,7 +32,8 @@ pub struct FieldState {
     /// What the field holds (digits only for the digit fields).
     pub value: RwSignal<String>,
     rule: Rule,
-    brand: Signal<Option<Brand>>,
+    /// The card number's value, for the brand.
+    number: RwSignal<String>,
     length: usize,
     revealed: RwSignal<bool>,
 }
@@ -37,15 +43,16 @@ impl FieldState {
         id: &'static str,
         error_id: &'static str,
         rule: Rule,
-        brand: Signal<Option<Brand>>,
+        number: Option<RwSignal<String>>,
         length: usize,
     ) -> Self {
+        let value = RwSignal::new(String::new());
         FieldState {
             id,
             error_id,
-            value: RwSignal::new(String::new()),
+            value,
             rule,
-            brand,
+            number: number.unwrap_or(value),
             length,
             revealed: RwSignal::new(false),
         }
@@ -53,13 +60,13 @@ impl FieldState {
 
     /// The value's problem right now, whether shown or not (tracked).
     pub fn problem(&self) -> Option<Text> {
-        let brand = self.brand.get();
+        let brand = brand_of(self.number);
         self.value.with(|v| (self.rule)(v, brand, self.length))
     }
 
     /// The problem, untracked; `None` too once the field's screen is gone.
     pub fn problem_now(&self) -> Option<Text> {
-        let brand = self.brand.try_get_untracked().flatten();
+        let brand = untrack(|| self.number.try_with(|n| card::detect_brand(n)).flatten());
         self.value
             .try_with_untracked(|v| (self.rule)(v, brand, self.length))
             .flatten()
@@ -108,7 +115,7 @@ impl FieldState {
 
     /// The card's brand, untracked.
     pub fn brand(&self) -> Option<Brand> {
-        self.brand.get_untracked()
+        untrack(|| brand_of(self.number))
     }
 
     pub fn focus(&self) {
@@ -123,8 +130,6 @@ pub struct Input {
     /// `numeric` for digits, `None` for text.
     pub inputmode: Option<&'static str>,
     pub placeholder: &'static str,
-    /// The placeholder when the card is an American Express (the CVC's four digits).
-    pub amex_placeholder: &'static str,
     pub maxlength: Option<usize>,
     /// The value shown when the field is (re)drawn, formatted.
     pub value: String,
@@ -136,29 +141,14 @@ pub struct Input {
 /// The id of the brand's name, which describes the card number field.
 pub const BRAND_NAME_ID: &str = "b24pay-brand-name";
 
-/// Short text of the brand badge (the badge's CSS draws Mastercard's and Maestro's circles).
-fn badge(brand: Option<Brand>) -> &'static str {
-    match brand {
-        Some(Brand::Visa) => "VISA",
-        Some(Brand::Mir) => "МИР",
-        Some(Brand::Amex) => "AMEX",
-        Some(Brand::UnionPay) => "UnionPay",
-        Some(Brand::Jcb) => "JCB",
-        Some(Brand::Discover) => "DISCOVER",
-        Some(Brand::DinersClub) => "Diners",
-        Some(Brand::Mastercard | Brand::Maestro) | None => "",
-    }
-}
-
 /// A labelled input with its error message under it.
 pub fn field(state: FieldState, input: Input) -> impl IntoView {
     let locale = use_locale();
     // Every field has the badge's elements (hidden but in the number field), so that all
     // inputs share one element type.
     let has_brand = input.shows_brand;
-    let brand = state.brand;
+    let number = state.number;
     let extra = has_brand.then_some(BRAND_NAME_ID);
-    let (placeholder, amex) = (input.placeholder, input.amex_placeholder);
     let described_by = move || {
         let error = state.shown().map(|_| state.error_id);
         match (error, extra) {
@@ -168,7 +158,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
     };
     let on_input = input.on_input;
     view! {
-        <div class="b24pay-field" class:b24pay-invalid=move || state.shown().is_some()>
+        <div class="b24pay-field">
             <label for=state.id>{locale.text(input.label)}</label>
             <div class="b24pay-control">
                 <input
@@ -177,9 +167,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                     spellcheck="false"
                     autocomplete=input.autocomplete
                     inputmode=input.inputmode
-                    placeholder=move || {
-                        if brand.get() == Some(Brand::Amex) { amex } else { placeholder }
-                    }
+                    placeholder=input.placeholder
                     maxlength=input.maxlength
                     value=input.value
                     aria-invalid=move || state.shown().map(|_| "true")
@@ -187,16 +175,15 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                     on:input=on_input
                     on:blur=move |_| state.left()
                 />
+                // The badge's picture and short text come from the stylesheet, by brand.
                 <span
                     class="b24pay-brand"
                     hidden=!has_brand
-                    data-brand=move || brand.get().map_or("none", Brand::code)
+                    data-brand=move || brand_of(number).map_or("none", Brand::code)
                     aria-hidden="true"
-                >
-                    {move || badge(brand.get())}
-                </span>
+                ></span>
                 <span id=extra class="b24pay-sr">
-                    {move || brand.get().map_or("", Brand::display_name)}
+                    {move || brand_of(number).map_or("", Brand::display_name)}
                 </span>
             </div>
             {move || {

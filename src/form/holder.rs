@@ -29,7 +29,6 @@ pub fn holder(state: FieldState) -> impl IntoView {
             autocomplete: "cc-name",
             inputmode: None,
             placeholder: "",
-            amex_placeholder: "",
             maxlength: Some(MAX_CHARS),
             value: name.get_untracked(),
             on_input: Box::new(move |ev| {

@@ -26,9 +26,8 @@ use crate::announce::use_announcer;
 use crate::i18n::{use_locale, Key};
 use crate::money::format_money;
 use crate::payment::{Payment, Phase};
-use crate::smooth_height::SmoothHeight;
+use crate::smooth_height::smooth_height;
 use b24pay_protocol::api::{CardInput, ConfirmRequest};
-use b24pay_protocol::card;
 use b24pay_protocol::Money;
 use field::FieldState;
 use leptos::either::Either;
@@ -67,13 +66,16 @@ struct Card {
 
 impl Card {
     fn new(ask_holder: bool) -> Card {
-        let number = RwSignal::new(String::new());
-        let brand = Signal::derive(move || card::detect_brand(&number.get()));
-        let field = |id, error_id, rule| FieldState::new(id, error_id, rule, brand, 0);
-        let mut number_field = field(card_number::ID, "b24pay-number-error", card_number::problem);
-        number_field.value = number;
+        let number = FieldState::new(
+            card_number::ID,
+            "b24pay-number-error",
+            card_number::problem,
+            None,
+            0,
+        );
+        let field = |id, error_id, rule| FieldState::new(id, error_id, rule, Some(number.value), 0);
         Card {
-            number: number_field,
+            number,
             expiry: field(expiry::ID, "b24pay-expiry-error", expiry::rule),
             cvc: field(cvc::ID, "b24pay-cvc-error", cvc::problem),
             holder: field(holder::ID, "b24pay-holder-error", holder::problem),
@@ -135,22 +137,14 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let locale = use_locale();
     let payment = Payment::new(checkout.api_base.clone());
     let phase = payment.phase();
-    let done = Memo::new(move |_| matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_)));
+    let done = move || matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_));
     let card = Card::new(checkout.holder);
     let amount = format_money(checkout.amount, locale);
-    let smooth = SmoothHeight::new();
-    let screens = move || {
-        smooth.swap();
-        if !done.get() {
-            return Either::Left(payment_form(
-                checkout.clone(),
-                card,
-                payment,
-                &amount,
-                smooth,
-            ));
-        }
-        let (success, title, text, code) = match phase.get_untracked() {
+    let form = payment_form(checkout.clone(), card, payment, &amount);
+    // Once the payment is over the form stays in the page, hidden, and the final screen is
+    // created.
+    let last = move || {
+        let (success, title, text, code) = match phase.get() {
             Phase::Succeeded(paid) => {
                 let card = outcome::card_label(&paid.card);
                 let text = locale.format(Key::PaidText, &[("amount", &amount), ("card", &card)]);
@@ -161,11 +155,10 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
                 let text = text.map(|k| locale.text(k).to_owned());
                 (false, title, text, Some(code.as_str()))
             }
-            // `done` is only ever one of the two above.
-            _ => (false, Key::ErrorTitle, None, None),
+            _ => return None,
         };
         let title = locale.text(title).to_owned();
-        Either::Right(outcome(
+        Some(outcome(
             success,
             title,
             text,
@@ -173,18 +166,15 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
             checkout.return_url.clone(),
         ))
     };
-    view! { <div class="b24pay-screens" node_ref=smooth.node>{screens}</div> }
+    smooth_height(view! {
+        <div hidden=done>{form}</div>
+        {last}
+    })
 }
 
 /// The form: the card fields, or the challenge step in their place, then how the last
 /// attempt ended and the button.
-fn payment_form(
-    checkout: Checkout,
-    card: Card,
-    payment: Payment,
-    amount: &str,
-    smooth: SmoothHeight,
-) -> impl IntoView {
+fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) -> impl IntoView {
     let locale = use_locale();
     let announcer = use_announcer();
     let phase = payment.phase();
@@ -221,25 +211,21 @@ fn payment_form(
             _ => {}
         }
     };
-    let fields = move || {
-        smooth.swap();
-        match challenge.get() {
-            0 => Either::Left(view! {
-                {card_number::card_number(card.number)}
-                <div class="b24pay-row">
-                    {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
-                </div>
-                {card.ask_holder.then(|| holder::holder(card.holder))}
-            }),
-            length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
-        }
+    let fields = move || match challenge.get() {
+        0 => Either::Left(view! {
+            {card_number::card_number(card.number)}
+            <div class="b24pay-row">
+                {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
+            </div>
+            {card.ask_holder.then(|| holder::holder(card.holder))}
+        }),
+        length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
     };
     view! {
         <form
             class="b24pay-form"
             novalidate
             aria-label=locale.text(Key::CardDetails)
-            aria-busy=move || phase.with(Phase::busy).then_some("true")
             on:submit=on_submit
         >
             {fields}

@@ -10,7 +10,7 @@ use crate::payment::Phase;
 use leptos::prelude::*;
 
 /// `pay` ("Pay 1 250,50 ₽") is the label on the card form.
-pub fn pay_button(phase: Signal<Phase>, pay: String) -> impl IntoView {
+pub fn pay_button(phase: ReadSignal<Phase>, pay: String) -> impl IntoView {
     let locale = use_locale();
     let busy = move || phase.with(Phase::busy);
     let label = move || match phase.get() {
@@ -24,7 +24,8 @@ pub fn pay_button(phase: Signal<Phase>, pay: String) -> impl IntoView {
             class="b24pay-button b24pay-pay"
             aria-disabled=move || busy().then_some("true")
         >
-            <span class="b24pay-spinner" aria-hidden="true" hidden=move || !busy()></span>
+            // Shown by the stylesheet while the button is aria-disabled.
+            <span class="b24pay-spinner" aria-hidden="true"></span>
             {label}
         </button>
     }
