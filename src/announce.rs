@@ -45,7 +45,7 @@ pub fn use_announcer() -> Announcer {
 #[component]
 pub fn LiveRegion(announcer: Announcer) -> impl IntoView {
     view! {
-        <div id="b24pay-live" class="b24pay-sr" role="status" aria-live="polite" aria-atomic="true">
+        <div id="b24-live" class="b24-sr" role="status" aria-live="polite" aria-atomic="true">
             {move || announcer.text()}
         </div>
     }

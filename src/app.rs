@@ -1,15 +1,26 @@
-//! The widget's root: theme and size plumbing around the current view of the payment.
-//! The card form (issue 5) replaces the placeholder summary inside the same root.
+//! The widget's root: theme and size plumbing, the one live region, and the current view of
+//! the payment — a skeleton of the form while the portal's message is on its way, the payment
+//! UI once it has come, or an explanation when the portal's data cannot be used.
 
+use crate::announce::{Announcer, LiveRegion};
 use crate::config::WidgetConfig;
+use crate::form::{skeleton::form_skeleton, Checkout, CheckoutView};
 use crate::i18n::Key;
-use crate::money::format_money;
-use crate::portal::message::{field, PaymentParams};
+use crate::portal::message::{field, Fields, PaymentParams};
 use crate::portal::{Payment, PortalContext, PortalError};
 use crate::resize::use_auto_resize;
+use leptos::either::EitherOf3;
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+/// FIELDS the payment UI reads, besides those of `portal::message::field`.
+pub mod fields {
+    /// `Y` asks the customer for the cardholder's name.
+    pub const HOLDER: &str = "holder";
+    /// A legacy CRM invoice's id (`B24PAY_ORDER_ID` on invoice pay systems).
+    pub const INVOICE_ID: &str = "invoiceId";
+}
 
 /// The widget as deployed: configuration from the page's `<meta>` tags.
 #[component]
@@ -21,6 +32,7 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn Widget(config: WidgetConfig) -> impl IntoView {
     let ctx = PortalContext::provide(config);
+    let announcer = Announcer::provide();
     let root = NodeRef::<Div>::new();
     use_auto_resize(root);
     Effect::new(move |_| {
@@ -43,6 +55,19 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
             Payment::Failed(_) => "error",
         })
     };
+    let view = move || {
+        // The language comes with the portal's message (its `lang` field), like the payment.
+        let locale = ctx.locale.get();
+        provide_context(locale);
+        match ctx.payment.get() {
+            Payment::Waiting => EitherOf3::A(skeleton(ctx)),
+            Payment::Ready(params) => {
+                let checkout = ctx.fields.with(|f| checkout(ctx, params, f));
+                EitherOf3::B(view! { <CheckoutView checkout /> })
+            }
+            Payment::Failed(error) => EitherOf3::C(error_state(ctx, announcer, error)),
+        }
+    };
     view! {
         <div
             class="b24pay"
@@ -52,12 +77,28 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
             data-state=state
             data-ignored-messages=move || ctx.ignored_messages.get().to_string()
         >
-            {move || match ctx.payment.get() {
-                Payment::Waiting => view! { <SummarySkeleton/> }.into_any(),
-                Payment::Ready(params) => view! { <Summary params/> }.into_any(),
-                Payment::Failed(error) => view! { <ErrorState error/> }.into_any(),
-            }}
+            // In the page from the start, before anything it will announce.
+            <LiveRegion announcer />
+            {view}
         </div>
+    }
+}
+
+/// The payment UI's input from the portal's message and the deployment.
+fn checkout(ctx: PortalContext, params: PaymentParams, fields: &Fields) -> Checkout {
+    Checkout {
+        api_base: ctx.config.with_value(|c| c.api_base.clone()),
+        payment_id: params.payment_id.to_string(),
+        paysystem_id: params.paysystem_id.to_string(),
+        amount: params.amount,
+        return_url: params.return_url,
+        holder: fields
+            .non_empty(fields::HOLDER)
+            .is_some_and(|v| v.eq_ignore_ascii_case("y")),
+        invoice_id: fields.non_empty(fields::INVOICE_ID).map(str::to_owned),
+        payment_number: fields
+            .non_empty(field::PAYMENT_NUMBER)
+            .map_or_else(|| params.payment_id.to_string(), str::to_owned),
     }
 }
 
@@ -77,71 +118,51 @@ fn mirror_color_scheme(scheme: Option<&str>) {
     };
 }
 
-/// Amount and payment number: the placeholder until the card form exists.
-#[component]
-fn Summary(params: PaymentParams) -> impl IntoView {
-    let ctx = expect_context::<PortalContext>();
-    let amount = params.amount;
-    let payment_id = params.payment_id;
-    let number = move || {
-        ctx.fields
-            .with(|f| f.non_empty(field::PAYMENT_NUMBER).map(str::to_owned))
-            .unwrap_or_else(|| payment_id.to_string())
-    };
+/// The summary's and the card form's boxes at their final sizes, so the iframe does not jump
+/// when the message arrives. (No `style` attributes anywhere: the companion's CSP,
+/// `style-src 'self'`, blocks them.)
+fn skeleton(ctx: PortalContext) -> impl IntoView {
     view! {
-        <section class="b24pay-summary">
-            <p class="b24pay-label">{move || ctx.text(Key::AmountToPay)}</p>
-            <p class="b24pay-amount">{move || format_money(amount, ctx.locale.get())}</p>
-            <p class="b24pay-number">
-                {move || ctx.locale.get().format(Key::PaymentNumber, &[("number", &number())])}
-            </p>
-        </section>
+        <div class="b24pay-skeleton" aria-busy="true">
+            <span class="b24-sr">{ctx.text(Key::Loading)}</span>
+            <section class="b24pay-summary" aria-hidden="true">
+                <p class="b24pay-label">
+                    <span class="b24pay-bar b24pay-bar-label"></span>
+                    "\u{a0}"
+                </p>
+                <p class="b24pay-amount">
+                    <span class="b24pay-bar b24pay-bar-amount"></span>
+                    "\u{a0}"
+                </p>
+                <p class="b24pay-number">
+                    <span class="b24pay-bar b24pay-bar-number"></span>
+                    "\u{a0}"
+                </p>
+            </section>
+            {form_skeleton()}
+        </div>
     }
 }
 
-/// Same boxes as [`Summary`], so the iframe keeps its size when the data arrives. (No
-/// `style` attributes anywhere: the companion's CSP, `style-src 'self'`, blocks them.)
-#[component]
-fn SummarySkeleton() -> impl IntoView {
-    let ctx = expect_context::<PortalContext>();
-    view! {
-        <section
-            class="b24pay-summary b24pay-skeleton"
-            aria-busy="true"
-            aria-label=move || ctx.text(Key::Loading)
-        >
-            <p class="b24pay-label">
-                <span class="b24pay-bar b24pay-bar-label"></span>
-                "\u{a0}"
-            </p>
-            <p class="b24pay-amount">
-                <span class="b24pay-bar b24pay-bar-amount"></span>
-                "\u{a0}"
-            </p>
-            <p class="b24pay-number">
-                <span class="b24pay-bar b24pay-bar-number"></span>
-                "\u{a0}"
-            </p>
-        </section>
-    }
-}
-
-#[component]
-fn ErrorState(error: PortalError) -> impl IntoView {
-    let ctx = expect_context::<PortalContext>();
+/// The portal's data cannot be used: what happened, the code for the store's support, and a
+/// reload (the portal posts its data again on every load of the frame). Read out through the
+/// live region, like every other message.
+fn error_state(ctx: PortalContext, announcer: Announcer, error: PortalError) -> impl IntoView {
+    let title = ctx.text(Key::ErrorTitle);
+    let message = ctx.text(error.message_key());
+    announcer.say(format!("{title}. {message}"));
     let reload = move |_| {
-        // The portal posts its message again on every load of the iframe.
         let _ = window().location().reload();
     };
     view! {
-        <div class="b24pay-error" role="alert" data-error-code=error.code()>
-            <p class="b24pay-error-title">{move || ctx.text(Key::ErrorTitle)}</p>
-            <p>{move || ctx.text(error.message_key())}</p>
+        <div class="b24pay-error" data-error-code=error.code()>
+            <p class="b24pay-error-title">{title}</p>
+            <p>{message}</p>
             <p class="b24pay-muted">
-                {move || ctx.locale.get().format(Key::ErrorCode, &[("code", error.code())])}
+                {ctx.locale.get_untracked().format(Key::ErrorCode, &[("code", error.code())])}
             </p>
             <button type="button" class="b24pay-button" on:click=reload>
-                {move || ctx.text(Key::Reload)}
+                {ctx.text(Key::Reload)}
             </button>
         </div>
     }

@@ -9,13 +9,24 @@
 //! | `resize.rs` | `{width, height}` messages that size the iframe |
 //! | `money.rs` | amounts through the browser's `Intl.NumberFormat` |
 //! | `i18n/` | the text catalogue in every language |
+//! | `form/` | the payment UI: card fields, challenge step, outcomes, skeleton |
+//! | `payment.rs` | the payment's state machine and idempotency keys |
+//! | `api.rs` | calls to the companion's payment API |
+//! | `announce.rs` | the one live region for screen readers |
+//! | `focus.rs`, `smooth_height.rs` | focus moves; height easing when content changes |
 
+pub mod announce;
+pub mod api;
 pub mod app;
 pub mod config;
+pub mod focus;
+pub mod form;
 pub mod i18n;
 pub mod money;
+pub mod payment;
 pub mod portal;
 pub mod resize;
+pub mod smooth_height;
 pub mod theme;
 
 pub use app::{App, Widget};

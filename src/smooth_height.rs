@@ -16,7 +16,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
-/// Must match the `transition` of `.b24pay-screens` in `style/form.css`, plus a margin.
+/// Must match the `transition` of `.b24-screens` in `style/form.css`, plus a margin.
 const DURATION_MS: i32 = 300;
 
 /// `children` in a box whose height eases to theirs.
@@ -24,7 +24,7 @@ pub fn smooth_height(children: impl IntoView + 'static) -> impl IntoView {
     let content = NodeRef::<Div>::new();
     content.on_load(|el| observe(el.unchecked_into()));
     view! {
-        <div class="b24pay-screens">
+        <div class="b24-screens">
             <div node_ref=content>{children}</div>
         </div>
     }

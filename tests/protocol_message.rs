@@ -392,9 +392,21 @@ async fn malformed_params_show_a_localized_error_and_still_report_size() {
     assert_eq!(widget.state(), "error");
     let error = widget
         .root()
-        .query_selector("[role=alert]")
+        .query_selector("[data-error-code]")
         .unwrap()
-        .expect("an alert");
+        .expect("the error");
+    // Read out by the widget's one live region (no second, `role=alert` region).
+    let live = widget
+        .root()
+        .query_selector("[aria-live]")
+        .unwrap()
+        .expect("the live region")
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        live.contains(Locale::De.text(Key::ErrorInvalidAmount)),
+        "{live}"
+    );
     assert_eq!(
         error.get_attribute("data-error-code").as_deref(),
         Some("invalid_sum")

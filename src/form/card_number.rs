@@ -8,7 +8,7 @@ use crate::i18n::{Key, Text};
 use b24pay_protocol::card::{self, Brand, NumberError};
 use leptos::prelude::*;
 
-pub const ID: &str = "b24pay-number";
+pub const ID: &str = "b24-number";
 
 /// The number's problem, if any (digits only).
 pub fn problem(digits: &str, _: Option<Brand>, _: usize) -> Option<Text> {

@@ -9,8 +9,8 @@ use crate::i18n::{use_locale, Counted, Key, Text};
 use b24pay_protocol::card::Brand;
 use leptos::prelude::*;
 
-pub const ID: &str = "b24pay-code";
-pub const TITLE_ID: &str = "b24pay-challenge-title";
+pub const ID: &str = "b24-code";
+pub const TITLE_ID: &str = "b24-challenge-title";
 
 /// The code's problem: not `length` letters and digits.
 pub fn problem(code: &str, _: Option<Brand>, length: usize) -> Option<Text> {
@@ -48,7 +48,7 @@ pub fn challenge_fields(state: FieldState) -> impl IntoView {
     );
     view! {
         <h2 id=TITLE_ID>{title}</h2>
-        <p class="b24pay-lead">{text}</p>
+        <p class="b24-lead">{text}</p>
         {input}
     }
 }

@@ -7,7 +7,7 @@ use crate::i18n::{Counted, Key, Text};
 use b24pay_protocol::card::{self, Brand, CvcError};
 use leptos::prelude::*;
 
-pub const ID: &str = "b24pay-cvc";
+pub const ID: &str = "b24-cvc";
 
 pub fn problem(cvc: &str, brand: Option<Brand>, _: usize) -> Option<Text> {
     match card::validate_cvc(cvc, brand) {

@@ -8,7 +8,7 @@ use crate::i18n::{use_locale, Key, Text};
 use b24pay_protocol::card::{self, Brand, ExpiryError};
 use leptos::prelude::*;
 
-pub const ID: &str = "b24pay-expiry";
+pub const ID: &str = "b24-expiry";
 
 /// Today's (year, month) on the customer's clock.
 pub fn today() -> (u16, u8) {

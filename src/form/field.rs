@@ -139,7 +139,7 @@ pub struct Input {
 }
 
 /// The id of the brand's name, which describes the card number field.
-pub const BRAND_NAME_ID: &str = "b24pay-brand-name";
+pub const BRAND_NAME_ID: &str = "b24-brand-name";
 
 /// A labelled input with its error message under it.
 pub fn field(state: FieldState, input: Input) -> impl IntoView {
@@ -158,9 +158,9 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
     };
     let on_input = input.on_input;
     view! {
-        <div class="b24pay-field">
+        <div class="b24-field">
             <label for=state.id>{locale.text(input.label)}</label>
-            <div class="b24pay-control">
+            <div class=if has_brand { "b24-control b24-has-brand" } else { "b24-control" }>
                 <input
                     id=state.id
                     type="text"
@@ -177,12 +177,12 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                 />
                 // The badge's picture and short text come from the stylesheet, by brand.
                 <span
-                    class="b24pay-brand"
+                    class="b24-brand"
                     hidden=!has_brand
                     data-brand=move || brand_of(number).map_or("none", Brand::code)
                     aria-hidden="true"
                 ></span>
-                <span id=extra class="b24pay-sr">
+                <span id=extra class="b24-sr">
                     {move || brand_of(number).map_or("", Brand::display_name)}
                 </span>
             </div>
@@ -191,7 +191,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                     .shown()
                     .map(|text| {
                         view! {
-                            <p id=state.error_id class="b24pay-field-error">
+                            <p id=state.error_id class="b24-field-error">
                                 <ErrorIcon />
                                 {locale.say(text)}
                             </p>
@@ -205,5 +205,5 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
 /// The "!" in a circle before every error and warning: errors are never colour alone.
 #[component]
 pub fn ErrorIcon() -> impl IntoView {
-    view! { <span class="b24pay-icon" aria-hidden="true">"!"</span> }
+    view! { <span class="b24-icon" aria-hidden="true">"!"</span> }
 }

@@ -5,7 +5,7 @@ use crate::i18n::{Key, Text};
 use b24pay_protocol::card::Brand;
 use leptos::prelude::*;
 
-pub const ID: &str = "b24pay-holder";
+pub const ID: &str = "b24-holder";
 /// The API's limit (`card.holder`: at most 64 printable characters).
 pub const MAX_CHARS: usize = 64;
 

@@ -39,7 +39,7 @@ use web_sys::SubmitEvent;
 /// Everything the payment UI needs from the portal and the deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkout {
-    /// The payment API's base URL (`<meta name="b24pay-api">`), e.g. `/api/v1`.
+    /// The payment API's base URL (`<meta name="b24-api">`), e.g. `/api/v1`.
     pub api_base: String,
     pub payment_id: String,
     pub paysystem_id: String,
@@ -50,6 +50,8 @@ pub struct Checkout {
     pub holder: bool,
     /// The legacy CRM invoice's id (the FIELD `invoiceId`), for pay systems bound to invoices.
     pub invoice_id: Option<String>,
+    /// The payment's number as the store shows it (the FIELD `paymentNumber`, else its id).
+    pub payment_number: String,
 }
 
 /// The card as typed (and the challenge code), field by field. Lives above the screens, so
@@ -68,7 +70,7 @@ impl Card {
     fn new(ask_holder: bool) -> Card {
         let number = FieldState::new(
             card_number::ID,
-            "b24pay-number-error",
+            "b24-number-error",
             card_number::problem,
             None,
             0,
@@ -76,10 +78,10 @@ impl Card {
         let field = |id, error_id, rule| FieldState::new(id, error_id, rule, Some(number.value), 0);
         Card {
             number,
-            expiry: field(expiry::ID, "b24pay-expiry-error", expiry::rule),
-            cvc: field(cvc::ID, "b24pay-cvc-error", cvc::problem),
-            holder: field(holder::ID, "b24pay-holder-error", holder::problem),
-            code: field(challenge::ID, "b24pay-code-error", challenge::problem),
+            expiry: field(expiry::ID, "b24-expiry-error", expiry::rule),
+            cvc: field(cvc::ID, "b24-cvc-error", cvc::problem),
+            holder: field(holder::ID, "b24-holder-error", holder::problem),
+            code: field(challenge::ID, "b24-code-error", challenge::problem),
             ask_holder,
         }
     }
@@ -140,6 +142,7 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let done = move || matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_));
     let card = Card::new(checkout.holder);
     let amount = format_money(checkout.amount, locale);
+    let summary = summary(&amount, &checkout.payment_number);
     let form = payment_form(checkout.clone(), card, payment, &amount);
     // Once the payment is over the form stays in the page, hidden, and the final screen is
     // created.
@@ -167,9 +170,21 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
         ))
     };
     smooth_height(view! {
-        <div hidden=done>{form}</div>
+        <div hidden=done>{summary} {form}</div>
         {last}
     })
+}
+
+/// What is being paid: the amount, large, and the store's payment number.
+fn summary(amount: &str, number: &str) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <section class="b24pay-summary">
+            <p class="b24pay-label">{locale.text(Key::AmountToPay)}</p>
+            <p class="b24pay-amount">{amount.to_owned()}</p>
+            <p class="b24pay-number">{locale.format(Key::PaymentNumber, &[("number", number)])}</p>
+        </section>
+    }
 }
 
 /// The form: the card fields, or the challenge step in their place, then how the last
@@ -214,7 +229,7 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
     let fields = move || match challenge.get() {
         0 => Either::Left(view! {
             {card_number::card_number(card.number)}
-            <div class="b24pay-row">
+            <div class="b24-row">
                 {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
             </div>
             {card.ask_holder.then(|| holder::holder(card.holder))}
@@ -223,7 +238,8 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
     };
     view! {
         <form
-            class="b24pay-form"
+            class="b24-form"
+            class:b24-challenge=move || challenge.get() != 0
             novalidate
             aria-label=locale.text(Key::CardDetails)
             on:submit=on_submit

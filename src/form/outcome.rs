@@ -74,15 +74,15 @@ pub fn notice_view(notice: Notice) -> impl IntoView {
     use_announcer().say(text.to_owned());
     focus_soon(NOTICE_ID);
     view! {
-        <div id=NOTICE_ID class="b24pay-notice" tabindex="-1">
+        <div id=NOTICE_ID class="b24-notice" tabindex="-1">
             <ErrorIcon />
             <p>{text}</p>
         </div>
     }
 }
 
-const NOTICE_ID: &str = "b24pay-notice";
-const TITLE_ID: &str = "b24pay-outcome-title";
+const NOTICE_ID: &str = "b24-notice";
+const TITLE_ID: &str = "b24-outcome-title";
 
 /// A final screen: a mark, a title, an explanation, the way back to the store; `code` is a
 /// machine-readable code for the store's support when something went wrong.
@@ -101,13 +101,13 @@ pub fn outcome(
     use_announcer().say(spoken);
     focus_soon(TITLE_ID);
     view! {
-        <section class="b24pay-outcome">
-            <div class=if success { "b24pay-mark b24pay-ok" } else { "b24pay-mark" } aria-hidden="true">
+        <section class="b24-outcome">
+            <div class=if success { "b24-mark b24-ok" } else { "b24-mark" } aria-hidden="true">
                 {if success { "✓" } else { "!" }}
             </div>
             <h2 id=TITLE_ID tabindex="-1">{title}</h2>
             {text.map(|text| view! { <p>{text}</p> })}
-            {code.map(|code| view! { <p class="b24pay-code">{locale.format(Key::ErrorCode, &[("code", code)])}</p> })}
+            {code.map(|code| view! { <p class="b24-code">{locale.format(Key::ErrorCode, &[("code", code)])}</p> })}
             {return_url
                 .map(|url| {
                     view! {

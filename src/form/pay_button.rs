@@ -21,11 +21,11 @@ pub fn pay_button(phase: ReadSignal<Phase>, pay: String) -> impl IntoView {
     view! {
         <button
             type="submit"
-            class="b24pay-button b24pay-pay"
+            class="b24pay-button b24-pay"
             aria-disabled=move || busy().then_some("true")
         >
             // Shown by the stylesheet while the button is aria-disabled.
-            <span class="b24pay-spinner" aria-hidden="true"></span>
+            <span class="b24-spinner" aria-hidden="true"></span>
             {label}
         </button>
     }

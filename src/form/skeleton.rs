@@ -1,25 +1,24 @@
 //! The form's shape while the portal's message is on its way: the same boxes at the same
-//! sizes as the real form (same classes), so the iframe does not jump when it arrives.
+//! sizes as the real form (same classes), so the iframe does not jump when it arrives. (The
+//! cardholder field is asked for by a FIELD in that message, so it is not in the skeleton.)
 
-use crate::i18n::{use_locale, Key};
 use leptos::prelude::*;
 
-/// The form's boxes, without text.
+/// The form's boxes, without text (the app shell names the whole skeleton "loading").
 pub fn form_skeleton() -> impl IntoView {
     let bone_field = || {
         view! {
-            <div class="b24pay-field">
-                <span class="b24pay-bone b24pay-bone-label"></span>
-                <span class="b24pay-bone b24pay-bone-input"></span>
+            <div class="b24-field">
+                <span class="b24-bone b24-bone-label"></span>
+                <span class="b24-bone b24-bone-input"></span>
             </div>
         }
     };
     view! {
-        <div class="b24pay-form b24pay-skeleton" aria-busy="true">
-            <span class="b24pay-sr">{use_locale().text(Key::Loading)}</span>
+        <div class="b24-form" aria-hidden="true">
             {bone_field()}
-            <div class="b24pay-row">{bone_field()} {bone_field()}</div>
-            <span class="b24pay-bone b24pay-bone-button"></span>
+            <div class="b24-row">{bone_field()} {bone_field()}</div>
+            <span class="b24-bone b24-bone-button"></span>
         </div>
     }
 }

@@ -44,7 +44,10 @@ pub fn install_stylesheet() {
     }
     let style = document().create_element("style").unwrap();
     style.set_id("b24pay-test-css");
-    style.set_text_content(Some(include_str!("../../style/widget.css")));
+    style.set_text_content(Some(concat!(
+        include_str!("../../style/widget.css"),
+        include_str!("../../style/form.css")
+    )));
     document().head().unwrap().append_child(&style).unwrap();
 }
 
