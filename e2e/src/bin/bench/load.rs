@@ -24,6 +24,26 @@ pub struct Run {
     /// From the first request until the portal showed every payment paid.
     pub paid_after: Duration,
     pub paid_per_s: f64,
+    /// CPU time (user + system) per payment: the companion's, and this process's (the load
+    /// clients and the sandbox portal), which share the machine with it.
+    pub companion_cpu_ms: f64,
+    pub harness_cpu_ms: f64,
+}
+
+/// User + system CPU seconds of a process, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may contain spaces) — utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields
+        .get(11..13)
+        .map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum())
+        .unwrap_or(0.0);
+    ticks / 100.0
 }
 
 pub struct StoreLoad {
@@ -56,6 +76,13 @@ async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
+    let companion_pid = stack
+        .companion
+        .lock()
+        .expect("companion")
+        .pid()
+        .map_or_else(String::new, |p| p.to_string());
+    let cpu_before = (cpu_seconds(&companion_pid), cpu_seconds("self"));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients {
@@ -118,6 +145,7 @@ async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
         }
     }
     let paid_after = started.elapsed();
+    let cpu_after = (cpu_seconds(&companion_pid), cpu_seconds("self"));
     latencies.sort();
     Run {
         clients,
@@ -128,6 +156,8 @@ async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
         p99: percentile(&latencies, 99.0),
         paid_after,
         paid_per_s: payments as f64 / paid_after.as_secs_f64(),
+        companion_cpu_ms: (cpu_after.0 - cpu_before.0) * 1e3 / payments as f64,
+        harness_cpu_ms: (cpu_after.1 - cpu_before.1) * 1e3 / payments as f64,
     }
 }
 
@@ -139,13 +169,15 @@ pub async fn measure(store: StoreKind, plan: &[(usize, usize)]) -> StoreLoad {
     for &(clients, payments) in plan {
         let r = run(&stack, clients, payments).await;
         eprintln!(
-            "  {} c={clients}: {:.0} confirmed/s, p50 {:.2} ms, p99 {:.2} ms, all paid after {:.2} s, {} errors",
+            "  {} c={clients}: {:.0} confirmed/s, p50 {:.2} ms, p99 {:.2} ms, all paid after {:.2} s, {} errors, CPU/payment: companion {:.2} ms, harness {:.2} ms",
             store.name(),
             r.confirmed_per_s,
             r.p50.as_secs_f64() * 1e3,
             r.p99.as_secs_f64() * 1e3,
             r.paid_after.as_secs_f64(),
-            r.errors
+            r.errors,
+            r.companion_cpu_ms,
+            r.harness_cpu_ms
         );
         runs.push(r);
     }

@@ -178,15 +178,17 @@ fn load_section(loads: &[load::StoreLoad], pg_skipped: bool) -> String {
          companion reads the payment from the portal, charges the test acquirer, records the \
          charge and its outbox row) and the outbox's `sale.paysystem.pay.payment`. Confirmed/s \
          counts `succeeded` answers per second of wall time; \"all paid\" is when the portal showed \
-         the last payment paid. Load clients, sandbox and companion share this machine.\n\n\
-         | store | clients | payments | confirmed/s | p50 | p99 | all paid after | paid/s | errors |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         the last payment paid. Load clients, sandbox and companion share this machine; the CPU \
+         columns are CPU time per payment of the companion process and of the benchmark process \
+         (clients and sandbox portal).\n\n\
+         | store | clients | payments | confirmed/s | p50 | p99 | all paid after | paid/s | errors | companion CPU | harness CPU |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for l in loads {
         for r in &l.runs {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} s | {:.0} | {} |",
+                "| {} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} s | {:.0} | {} | {:.2} ms | {:.2} ms |",
                 l.store.name(),
                 r.clients,
                 r.payments,
@@ -195,7 +197,9 @@ fn load_section(loads: &[load::StoreLoad], pg_skipped: bool) -> String {
                 r.p99.as_secs_f64() * 1e3,
                 r.paid_after.as_secs_f64(),
                 r.paid_per_s,
-                r.errors
+                r.errors,
+                r.companion_cpu_ms,
+                r.harness_cpu_ms
             );
         }
     }

@@ -64,10 +64,11 @@ fn probed_copy(dist: &Path, into: &Path) {
         }
     }
     let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
-    let (head, rest) = index.split_once("<head>").expect("index.html has a <head>");
+    // Before the first script (the loader), whatever trunk's minifier left of `<head>`.
+    let (before, after) = index.split_once("<script").expect("index.html has scripts");
     std::fs::write(
         into.join("index.html"),
-        format!("{head}<head><script src=/b24pay-bench-probe.js></script>{rest}"),
+        format!("{before}<script src=/b24pay-bench-probe.js></script><script{after}"),
     )
     .expect("write index.html");
     std::fs::write(into.join("b24pay-bench-probe.js"), PROBE).expect("write probe");
