@@ -32,6 +32,9 @@ pub enum StoreError {
     },
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The SQLite writer task is gone (the runtime is shutting down).
+    #[error("the database writer has stopped")]
+    WriterStopped,
 }
 
 /// Milliseconds since the Unix epoch: every timestamp in the store.
