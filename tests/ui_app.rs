@@ -144,3 +144,22 @@ async fn the_skeleton_has_the_form_s_size_at_every_width() {
         assert_eq!(waiting, ready, "the iframe would jump at {width}");
     }
 }
+
+#[wasm_bindgen_test]
+fn reduced_motion_stops_every_animation_and_transition() {
+    // Headless Chromium cannot switch the media feature from inside a test, so check the rule:
+    // everything under the widget's root, the height easing included, stops moving.
+    let css = include_str!("../style/form.css");
+    let at = css
+        .find("@media (prefers-reduced-motion: reduce)")
+        .expect("a reduced-motion rule");
+    let rule = &css[at..];
+    let rule = &rule[..rule.find("\n}").expect("the rule's end")];
+    assert!(
+        rule.contains(".b24pay *") && rule.contains("animation: none !important"),
+        "{rule}"
+    );
+    assert!(rule.contains("transition: none !important"), "{rule}");
+    // The height easing is a transition on the widget's own box, which `.b24pay *` covers.
+    assert!(css.contains(".b24-screens { transition: height"));
+}

@@ -124,6 +124,9 @@ fn executable(mut cmd: Command, bin: &str) -> Option<PathBuf> {
             m["reason"] == "compiler-artifact"
                 && m["target"]["name"] == bin
                 && m["target"]["kind"][0] == "bin"
+                // Under `cargo test` the bin is also built as its own unit-test harness (same
+                // target name); running that with `serve` runs zero tests and exits 0.
+                && m["profile"]["test"] == false
         })
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
 }
