@@ -12,4 +12,24 @@
     deliver = handler || null;
     while (deliver && queue.length) deliver(queue.shift());
   };
+
+  // Language catalogues (English is in the wasm): one request per language, resolving to
+  // the parsed catalogue or null. The browser's language starts now, in parallel with the
+  // wasm; the app (src/i18n/catalogue.rs) asks again for the language it settles on, which
+  // the portal may force. Keep this map in step with `Locale::from_tag`.
+  var catalogues = {};
+  window.b24payCatalogue = function (tag) {
+    return catalogues[tag] || (catalogues[tag] = fetch("/locales/" + tag + ".json")
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; }));
+  };
+  var ours = { en: "", ru: "ru", de: "de", uk: "uk", kk: "kk", pl: "pl", pt: "pt-BR", es: "es", fr: "fr", tr: "tr" };
+  var preferred = navigator.languages || [navigator.language];
+  for (var i = 0; i < preferred.length; i++) {
+    var tag = ours[String(preferred[i]).split(/[-_]/)[0].toLowerCase()];
+    if (tag !== undefined) {
+      if (tag) window.b24payCatalogue(tag);
+      break;
+    }
+  }
 })();

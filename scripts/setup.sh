@@ -64,10 +64,12 @@ if [ "$(geckodriver --version 2>/dev/null | head -n 1 | awk '{print $2}')" != "$
   cargo install --locked geckodriver --version "$geckodriver_version" --force
 fi
 
-# --- npm tools: wasm-opt from binaryen 132 ----------------------------------------------------
+# --- npm tools: wasm-opt from binaryen 132, terser ---------------------------------------------
 if [ "$(wasm-opt --version 2>/dev/null)" != "wasm-opt version 132 (version_132)" ] \
-  || [ "$(command -v wasm-opt)" != "$B24PAY_ROOT/tools/node_modules/.bin/wasm-opt" ]; then
-  step "installing wasm-opt (npm binaryen@132)"
+  || [ "$(command -v wasm-opt)" != "$B24PAY_ROOT/tools/node_modules/.bin/wasm-opt" ] \
+  || [ ! -f "$B24PAY_ROOT/tools/node_modules/.package-lock.json" ] \
+  || [ "$B24PAY_ROOT/tools/package-lock.json" -nt "$B24PAY_ROOT/tools/node_modules/.package-lock.json" ]; then
+  step "installing npm tools (binaryen@132 for wasm-opt, terser)"
   (cd "$B24PAY_ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -49,6 +49,9 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
     });
 
     let state = move || {
+        if !ctx.locale_ready.get() {
+            return "waiting";
+        }
         ctx.payment.with(|p| match p {
             Payment::Waiting => "waiting",
             Payment::Ready(_) => "ready",
@@ -61,6 +64,8 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
         provide_context(locale);
         match ctx.payment.get() {
             Payment::Waiting => EitherOf3::A(skeleton(ctx)),
+            // Its words are on their way (see `i18n::catalogue`).
+            _ if !ctx.locale_ready.get() => EitherOf3::A(skeleton(ctx)),
             Payment::Ready(params) => {
                 let checkout = ctx.fields.with(|f| checkout(ctx, params, f));
                 EitherOf3::B(view! { <CheckoutView checkout /> })

@@ -32,6 +32,9 @@ pub mod theme;
 pub use app::{App, Widget};
 
 pub fn start() {
+    // Panic messages in the console are for development; in release builds their formatting
+    // code would be downloaded by every customer (a panic still stops with a console error).
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }

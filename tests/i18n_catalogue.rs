@@ -1,20 +1,49 @@
 #![cfg(target_arch = "wasm32")]
 
-use b24pay_widget::i18n::{fill, placeholders, Counted, Key, Locale, PluralCategory, Text};
+mod catalogues;
+
+use b24pay_widget::i18n::{
+    catalogue, fill, placeholders, CatalogueError, Counted, Key, Locale, PluralCategory, Text,
+};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// A catalogue file's entries, straight from its JSON (no English fallback in between).
+fn entries(locale: Locale) -> Vec<(String, JsValue)> {
+    let parsed = js_sys::JSON::parse(catalogues::json(locale))
+        .unwrap_or_else(|e| panic!("{locale:?}: not JSON: {e:?}"));
+    js_sys::Object::entries(parsed.unchecked_ref())
+        .iter()
+        .map(|pair| {
+            let pair: js_sys::Array = pair.unchecked_into();
+            (pair.get(0).as_string().unwrap(), pair.get(1))
+        })
+        .collect()
+}
+
 #[wasm_bindgen_test]
-fn every_locale_has_the_placeholders_of_english() {
-    for &key in Key::ALL {
-        let mut expected = placeholders(Locale::En.text(key));
-        expected.sort_unstable();
-        for locale in Locale::ALL {
-            let text = locale.text(key);
+fn every_catalogue_has_every_key_with_the_placeholders_of_english() {
+    for locale in Locale::ALL.into_iter().filter(|l| *l != Locale::En) {
+        let entries = entries(locale);
+        for (name, _) in &entries {
+            assert!(
+                Key::ALL.iter().any(|k| k.name() == name),
+                "{locale:?} has an unknown key {name}"
+            );
+        }
+        for &key in Key::ALL {
+            let text = entries
+                .iter()
+                .find(|(name, _)| name == key.name())
+                .and_then(|(_, v)| v.as_string())
+                .unwrap_or_else(|| panic!("{locale:?} lacks {}", key.name()));
             assert!(!text.trim().is_empty(), "{locale:?} {key:?} is empty");
-            let mut found = placeholders(text);
+            let mut found = placeholders(&text);
             found.sort_unstable();
+            let mut expected = placeholders(Locale::En.text(key));
+            expected.sort_unstable();
             assert_eq!(found, expected, "{locale:?} {key:?}: {text:?}");
         }
     }
@@ -22,16 +51,40 @@ fn every_locale_has_the_placeholders_of_english() {
 
 #[wasm_bindgen_test]
 fn the_key_list_is_complete_and_unique() {
-    // `Key::ALL` is generated with the enum (see `keys!`), so it cannot miss a key; each
-    // locale's exhaustive `match` then guarantees a text for each. Check there are no repeats.
+    // `Key::ALL` and `Key::name` are generated with the enum (see `keys!`), so they cannot
+    // miss a key; `en.rs`'s exhaustive `match` guarantees an English text for each.
     for (i, key) in Key::ALL.iter().enumerate() {
         assert!(!Key::ALL[..i].contains(key), "{key:?} listed twice");
+        assert_eq!(*key as usize, i, "{key:?} is not at its own index");
     }
     assert!(Key::ALL.contains(&Key::Confirm) && Key::ALL.contains(&Key::Loading));
+    assert_eq!(Key::Confirm.name(), "Confirm");
+}
+
+#[wasm_bindgen_test]
+fn a_broken_catalogue_falls_back_to_english_text_by_text() {
+    // Installed under Turkish, then restored: tests in this file share one page.
+    let partial =
+        js_sys::JSON::parse(r#"{"Confirm": "Onayla", "Pay": 42, "Reload": " "}"#).unwrap();
+    catalogue::install(Locale::Tr, &partial).unwrap();
+    assert_eq!(Locale::Tr.text(Key::Confirm), "Onayla");
+    assert_eq!(Locale::Tr.text(Key::Pay), Locale::En.text(Key::Pay));
+    assert_eq!(Locale::Tr.text(Key::Reload), Locale::En.text(Key::Reload));
+    assert_eq!(
+        catalogue::install(Locale::Tr, &JsValue::from_str("<html>")),
+        Err(CatalogueError::NotACatalogue)
+    );
+    assert_eq!(
+        catalogue::install(Locale::Tr, &js_sys::Array::new()),
+        Err(CatalogueError::NotACatalogue)
+    );
+    catalogues::install(Locale::Tr);
+    assert_eq!(Locale::Tr.text(Key::Pay), "{amount} öde");
 }
 
 #[wasm_bindgen_test]
 fn counted_texts_take_the_plural_form_of_the_language() {
+    catalogues::install_all();
     let cvc = |locale: Locale, n| locale.count(Counted::CvcDigits, n);
     assert_eq!(cvc(Locale::En, 3), "The security code has 3 digits.");
     assert_eq!(cvc(Locale::En, 1), "The security code has 1 digit.");
@@ -64,6 +117,7 @@ fn counted_texts_take_the_plural_form_of_the_language() {
 
 #[wasm_bindgen_test]
 fn every_locale_is_translated_not_copied() {
+    catalogues::install_all();
     // A locale that returns the English text for most keys was pasted, not translated.
     for locale in Locale::ALL.into_iter().filter(|l| *l != Locale::En) {
         let copied = Key::ALL
@@ -76,6 +130,7 @@ fn every_locale_is_translated_not_copied() {
 
 #[wasm_bindgen_test]
 fn placeholders_are_filled() {
+    catalogues::install_all();
     assert_eq!(
         Locale::Ru.format(Key::PaymentNumber, &[("number", "247")]),
         "Платёж №\u{a0}247"

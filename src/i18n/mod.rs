@@ -1,23 +1,19 @@
 //! The one catalogue for every text a customer reads.
 //!
-//! Each locale is a file with one exhaustive `match` over [`Key`]: adding a key without
-//! translating it everywhere fails to compile. Texts are `&'static str` with `{name}`
+//! English is `en.rs`, one exhaustive `match` over [`Key`], compiled in: it is the fallback for
+//! every text. The other languages are `locales/<tag>.json` (`{"KeyName": "text"}`), loaded
+//! on demand by [`catalogue`]; the catalogue test fails if one lacks a key or a placeholder.
+//! Texts are `&'static str` with `{name}`
 //! placeholders filled by [`fill`]; numbers and money inside texts are formatted by the browser's
 //! `Intl` (see `crate::money`) before they are passed in. Plural-dependent texts pick their form
 //! with [`Locale::plural`] (the browser's `Intl.PluralRules`, no tables in the wasm): such a
 //! text has one key per form (`CvcDigitsOne`, `…Few`, `…Many`, `…Other`), grouped by a
 //! [`Counted`] and rendered with [`Locale::count`].
 
-mod de;
+pub mod catalogue;
 mod en;
-mod es;
-mod fr;
-mod kk;
-mod pl;
-mod pt_br;
-mod ru;
-mod tr;
-mod uk;
+
+pub use catalogue::CatalogueError;
 
 /// A language the widget speaks. The portal's largest markets first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,19 +109,12 @@ impl Locale {
         Locale::negotiate(forced, languages.iter().map(String::as_str))
     }
 
-    /// The text for `key` in this language, placeholders unfilled.
+    /// The text for `key` in this language, placeholders unfilled: English until this
+    /// language's catalogue is loaded (see [`catalogue::load`]), and for any text it lacks.
     pub fn text(self, key: Key) -> &'static str {
         match self {
             Locale::En => en::text(key),
-            Locale::Ru => ru::text(key),
-            Locale::De => de::text(key),
-            Locale::Uk => uk::text(key),
-            Locale::Kk => kk::text(key),
-            Locale::Pl => pl::text(key),
-            Locale::PtBr => pt_br::text(key),
-            Locale::Es => es::text(key),
-            Locale::Fr => fr::text(key),
-            Locale::Tr => tr::text(key),
+            _ => catalogue::lookup(self, key).unwrap_or_else(|| en::text(key)),
         }
     }
 
@@ -161,8 +150,8 @@ impl Locale {
 /// completeness test cannot miss a key.
 macro_rules! keys {
     ($( $(#[$doc:meta])* $name:ident, )*) => {
-        /// Every text the widget shows. Add a key here, then to every locale file (the
-        /// compiler lists the ones you missed).
+        /// Every text the widget shows. Add a key here, to `en.rs` (the compiler insists) and
+        /// to every `locales/*.json` (the catalogue test insists).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Key {
             $( $(#[$doc])* $name, )*
@@ -170,6 +159,13 @@ macro_rules! keys {
 
         impl Key {
             pub const ALL: &'static [Key] = &[$(Key::$name,)*];
+
+            /// The key's name in the language catalogues (`locales/*.json`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Key::$name => stringify!($name),)*
+                }
+            }
         }
     };
 }

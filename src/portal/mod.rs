@@ -11,7 +11,7 @@
 pub mod message;
 
 use crate::config::{Origin, WidgetConfig};
-use crate::i18n::{Key, Locale};
+use crate::i18n::{catalogue, Key, Locale};
 use crate::theme::Theme;
 use leptos::prelude::*;
 use message::{field, Fields, ParamError, PaymentParams, PortalMessage};
@@ -71,8 +71,12 @@ pub struct PortalContext {
     pub theme: ReadSignal<Theme>,
     /// The origin of the accepted message; resize messages go only there once known.
     pub origin: ReadSignal<Option<Origin>>,
-    /// The FIELD `lang` if it names a language we have, else the browser's, else English.
+    /// The FIELD `lang` if it names a language we have, else the browser's, else English;
+    /// changes only once that language's catalogue is loaded (or given up on).
     pub locale: ReadSignal<Locale>,
+    /// False while the catalogue of the wanted language is on its way: the UI keeps its
+    /// skeleton rather than show English and switch under the customer's fingers.
+    pub locale_ready: ReadSignal<bool>,
     /// Messages not acted on: from origins not allowed, or not the portal's message.
     pub ignored_messages: ReadSignal<u32>,
     pub config: StoredValue<WidgetConfig>,
@@ -85,6 +89,10 @@ struct Writers {
     theme: WriteSignal<Theme>,
     origin: WriteSignal<Option<Origin>>,
     locale: WriteSignal<Locale>,
+    locale_ready: WriteSignal<bool>,
+    /// The latest language asked for: a catalogue that arrives after another was asked for is
+    /// not switched to.
+    wanted: StoredValue<Locale>,
     ignored: WriteSignal<u32>,
 }
 
@@ -108,7 +116,8 @@ impl PortalContext {
         let (fields, set_fields) = signal(Fields::default());
         let (theme, set_theme) = signal(Theme::default());
         let (origin, set_origin) = signal(None::<Origin>);
-        let (locale, set_locale) = signal(Locale::from_browser(None));
+        let (locale, set_locale) = signal(Locale::En);
+        let (locale_ready, set_locale_ready) = signal(true);
         let (ignored_messages, set_ignored) = signal(0u32);
         let ctx = PortalContext {
             payment,
@@ -116,6 +125,7 @@ impl PortalContext {
             theme,
             origin,
             locale,
+            locale_ready,
             ignored_messages,
             config: StoredValue::new(config),
         };
@@ -125,8 +135,11 @@ impl PortalContext {
             theme: set_theme,
             origin: set_origin,
             locale: set_locale,
+            locale_ready: set_locale_ready,
+            wanted: StoredValue::new(Locale::En),
             ignored: set_ignored,
         };
+        ctx.want_locale(writers, Locale::from_browser(None));
         provide_context(ctx);
         listen(move |event| ctx.receive(writers, &event));
 
@@ -171,7 +184,7 @@ impl PortalContext {
         let origin = Origin::parse(&event_origin).ok();
         set_if_changed(self.origin, w.origin, origin);
         let forced = message.fields.non_empty(field::LANG);
-        set_if_changed(self.locale, w.locale, Locale::from_browser(forced));
+        self.want_locale(w, Locale::from_browser(forced));
         set_if_changed(self.theme, w.theme, message.theme);
         set_if_changed(self.fields, w.fields, message.fields);
         let payment = match message.params {
@@ -179,6 +192,29 @@ impl PortalContext {
             Err(e) => Payment::Failed(PortalError::Params(e)),
         };
         set_if_changed(self.payment, w.payment, payment);
+    }
+
+    /// Switches to `wanted` now if its texts are here, else once its catalogue has loaded;
+    /// if it cannot be loaded, the language stays what it was (English at first).
+    fn want_locale(self, w: Writers, wanted: Locale) {
+        w.wanted.set_value(wanted);
+        if catalogue::is_loaded(wanted) {
+            set_if_changed(self.locale, w.locale, wanted);
+            set_if_changed(self.locale_ready, w.locale_ready, true);
+            return;
+        }
+        set_if_changed(self.locale_ready, w.locale_ready, false);
+        leptos::task::spawn_local(async move {
+            let loaded = catalogue::load(wanted).await.is_ok();
+            // The owner may be gone (unmounted), and a later wish wins over this one.
+            if w.wanted.try_get_value() != Some(wanted) {
+                return;
+            }
+            if loaded {
+                set_if_changed(self.locale, w.locale, wanted);
+            }
+            set_if_changed(self.locale_ready, w.locale_ready, true);
+        });
     }
 
     /// `Some` once the portal's parameters are valid.

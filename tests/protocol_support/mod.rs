@@ -2,6 +2,9 @@
 //! waiting for frames, and catching the widget's own size messages.
 #![allow(dead_code)]
 
+#[path = "../catalogues/mod.rs"]
+pub mod catalogues;
+
 use b24pay_widget::config::{Origin, WidgetConfig};
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -88,8 +91,14 @@ impl Drop for Mounted {
     }
 }
 
-/// Mounts the widget into a fresh 360 px wide host.
+/// Mounts the widget into a fresh 360 px wide host, every language's catalogue installed.
 pub fn mount(config: WidgetConfig) -> Mounted {
+    catalogues::install_all();
+    mount_bare(config)
+}
+
+/// [`mount`] without installing catalogues: languages load as on the page.
+pub fn mount_bare(config: WidgetConfig) -> Mounted {
     install_stylesheet();
     let host: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
     host.style().set_property("width", "360px").unwrap();

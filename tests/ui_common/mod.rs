@@ -2,6 +2,11 @@
 //! browser does, and a stubbed payment API (`window.fetch` replaced by a recorder).
 #![allow(dead_code)]
 
+// ui_app.rs also has it through protocol_support: two copies of a few helpers, one state.
+#[allow(clippy::duplicate_mod)]
+#[path = "../catalogues/mod.rs"]
+pub mod catalogues;
+
 use b24pay_protocol::{Currency, Money};
 use b24pay_widget::announce::{Announcer, LiveRegion};
 use b24pay_widget::form::{Checkout, CheckoutView};
@@ -42,6 +47,7 @@ impl Drop for Mounted {
 }
 
 pub fn mount(checkout: Checkout, locale: Locale) -> Mounted {
+    catalogues::install_all();
     let document = web_sys::window().unwrap().document().unwrap();
     let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();

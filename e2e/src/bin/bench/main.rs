@@ -121,6 +121,16 @@ fn weight_section(w: &weight::Weight) -> String {
             kb(f.brotli)
         );
     }
+    if let Some(c) = w.largest_catalogue() {
+        let _ = writeln!(
+            s,
+            "| `{}` (the heaviest language catalogue) | {} | {} | {} |",
+            c.name,
+            kb(c.raw),
+            kb(c.gzip),
+            kb(c.brotli)
+        );
+    }
     let t = w.total();
     let verdict = if t.brotli <= weight::BUDGET_BROTLI {
         "within"
@@ -129,13 +139,24 @@ fn weight_section(w: &weight::Weight) -> String {
     };
     let _ = writeln!(
         s,
-        "| **total** | **{}** | **{}** | **{}** |\n\nBudget: {} brotli for the whole widget: {} ({:.0} % of it).\n",
+        "| **total** (what one customer downloads at most) | **{}** | **{}** | **{}** |\n\nBudget: {} brotli for the whole widget: {} ({:.0} % of it).\n",
         kb(t.raw),
         kb(t.gzip),
         kb(t.brotli),
         kb(weight::BUDGET_BROTLI),
         verdict,
         t.brotli as f64 * 100.0 / weight::BUDGET_BROTLI as f64
+    );
+    let catalogues: Vec<String> = w
+        .catalogues
+        .iter()
+        .map(|c| format!("`{}` {}", c.name, kb(c.brotli)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "English is compiled into the wasm; each other language is a catalogue fetched only by \
+         customers who read it (brotli): {}.\n",
+        catalogues.join(", ")
     );
     s
 }

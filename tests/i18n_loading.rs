@@ -1,0 +1,136 @@
+//! Languages other than English arrive as catalogues (`locales/*.json`) through `loader.js`'s
+//! `window.b24payCatalogue(tag)`: the form waits for the customer's language rather than
+//! flash English, and shows itself in English when the catalogue cannot be had.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "protocol_support/mod.rs"]
+mod support;
+
+use b24pay_widget::i18n::Locale;
+use js_sys::{Function, Promise, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
+use support::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Replaces `window.b24payCatalogue` with one that records the tags asked for and answers
+/// with `answer(tag)`.
+fn stub_catalogues(answer: impl Fn(&str) -> Promise + 'static) -> Rc<RefCell<Vec<String>>> {
+    let asked = Rc::new(RefCell::new(Vec::new()));
+    let record = asked.clone();
+    let f = Closure::<dyn Fn(String) -> Promise>::new(move |tag: String| {
+        record.borrow_mut().push(tag.clone());
+        answer(&tag)
+    });
+    Reflect::set(&window(), &"b24payCatalogue".into(), f.as_ref()).unwrap();
+    f.forget();
+    asked
+}
+
+async fn frames(n: usize) {
+    for _ in 0..n {
+        let p = Promise::new(&mut |resolve, _| {
+            window()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+                .unwrap();
+        });
+        JsFuture::from(p).await.unwrap();
+        leptos::task::tick().await;
+    }
+}
+
+fn label(widget: &Mounted) -> String {
+    widget
+        .root()
+        .query_selector("label[for=b24-number]")
+        .unwrap()
+        .map(|l| l.text_content().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn the_form_waits_for_the_forced_language_then_speaks_it() {
+    let resolve: Rc<RefCell<Option<Function>>> = Rc::default();
+    let keep = resolve.clone();
+    let asked = stub_catalogues(move |_| {
+        let keep = keep.clone();
+        Promise::new(&mut move |res, _| *keep.borrow_mut() = Some(res))
+    });
+    let widget = mount_bare(config(&[PORTAL]));
+    dispatch(
+        PORTAL,
+        &portal_message(r#""1250.50""#, "RUB", r#""lang":"de","#, FIREFOX_STYLE),
+    );
+    frames(3).await;
+    assert!(asked.borrow().contains(&"de".to_string()), "{asked:?}");
+    // No English form in the meantime: the skeleton stays.
+    assert_eq!(widget.state(), "waiting");
+    assert_eq!(label(&widget), "");
+
+    let catalogue = json(include_str!("../locales/de.json"));
+    let res = resolve.borrow_mut().take().expect("a pending catalogue");
+    res.call1(&JsValue::NULL, &catalogue).unwrap();
+    frames(3).await;
+    assert_eq!(widget.state(), "ready");
+    assert_eq!(widget.attr("lang").as_deref(), Some("de"));
+    assert_eq!(label(&widget), "Kartennummer");
+    assert_eq!(
+        Locale::De.text(b24pay_widget::i18n::Key::Reload),
+        "Neu laden"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_unavailable_language_gives_the_english_form() {
+    // `loader.js` answers null when the file is missing or the network fails.
+    let _asked = stub_catalogues(|_| Promise::resolve(&JsValue::NULL));
+    let widget = mount_bare(config(&[PORTAL]));
+    dispatch(
+        PORTAL,
+        &portal_message(r#""10""#, "EUR", r#""lang":"fr","#, FIREFOX_STYLE),
+    );
+    frames(3).await;
+    assert_eq!(widget.state(), "ready");
+    assert_eq!(widget.attr("lang").as_deref(), Some("en"));
+    assert_eq!(label(&widget), "Card number");
+}
+
+#[wasm_bindgen_test]
+async fn a_catalogue_that_is_not_one_gives_the_english_form() {
+    // A proxy's HTML error page, parsed as whatever it is: not a catalogue.
+    let _asked = stub_catalogues(|_| Promise::resolve(&JsValue::from_str("<html>")));
+    let widget = mount_bare(config(&[PORTAL]));
+    dispatch(
+        PORTAL,
+        &portal_message(r#""10""#, "PLN", r#""lang":"pl","#, FIREFOX_STYLE),
+    );
+    frames(3).await;
+    assert_eq!(widget.state(), "ready");
+    assert_eq!(label(&widget), "Card number");
+}
+
+#[wasm_bindgen_test]
+async fn a_language_that_never_arrives_gives_the_english_form_after_the_timeout() {
+    let _asked = stub_catalogues(|_| Promise::new(&mut |_, _| {}));
+    let widget = mount_bare(config(&[PORTAL]));
+    dispatch(
+        PORTAL,
+        &portal_message(r#""10""#, "TRY", r#""lang":"tr","#, FIREFOX_STYLE),
+    );
+    frames(3).await;
+    assert_eq!(widget.state(), "waiting");
+    let wait = b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS + 200;
+    let p = Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, wait)
+            .unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+    frames(2).await;
+    assert_eq!(widget.state(), "ready");
+    assert_eq!(label(&widget), "Card number");
+}
