@@ -145,6 +145,30 @@ impl Stack {
         format!("{}?theme={theme}", self.sandbox.pay_page_url(payment_id))
     }
 
+    /// Forces the widget's language for the next page loads, as a portal admin does: the pay
+    /// system's `B24PAY_LANGUAGE` setting, which the portal passes as the FIELD `lang`.
+    pub async fn set_language(&self, lang: &str) {
+        let body = json!({
+            "ID": self.paysystem_id,
+            "PERSON_TYPE_ID": 1,
+            "SETTINGS": {"B24PAY_LANGUAGE": {"TYPE": "VALUE", "VALUE": lang}},
+        });
+        let reply: Value = self
+            .http
+            .post(format!(
+                "{}sale.paysystem.settings.update",
+                self.sandbox.webhook_url()
+            ))
+            .json(&body)
+            .send()
+            .await
+            .expect("settings.update")
+            .json()
+            .await
+            .expect("settings.update reply");
+        assert_eq!(reply["result"], json!(true), "settings.update: {reply}");
+    }
+
     pub fn payment(&self, payment_id: u64) -> PaymentSnapshot {
         self.sandbox.payment(payment_id).expect("payment exists")
     }

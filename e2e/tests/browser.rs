@@ -50,6 +50,7 @@ in_both_browsers!(
     challenge_card_pays_after_the_code,
     double_submit_charges_once,
     portal_outage_still_ends_paid,
+    speaks_the_language_the_store_forces,
 );
 
 struct World {
@@ -387,6 +388,28 @@ async fn approved_card_pays(kind: BrowserKind) {
     );
     assert!(ps.status_code.is_some(), "{ps:?}");
     assert_eq!(w.stack.charges(id).await, 1);
+    w.quit().await;
+}
+
+async fn speaks_the_language_the_store_forces(kind: BrowserKind) {
+    // German is not in the wasm: its catalogue comes from the companion (`locales/de.json`)
+    // through the page's CSP, and the form appears in German, not first in English.
+    let w = World::start(kind).await;
+    w.stack.set_language("de").await;
+    let id = w.stack.order("1250.50", "EUR");
+    w.open_form(id, "light").await;
+    let seen = w
+        .browser
+        .eval(
+            "return {lang: document.querySelector('.b24pay').lang,
+                     label: document.querySelector('label[for=b24-number]').innerText,
+                     pay: document.querySelector('button[type=submit]').innerText};",
+            vec![],
+        )
+        .await;
+    assert_eq!(seen["lang"], "de", "{seen}");
+    assert_eq!(seen["label"], "Kartennummer", "{seen}");
+    assert_eq!(seen["pay"], "1.250,50\u{a0}€ bezahlen", "{seen}");
     w.quit().await;
 }
 

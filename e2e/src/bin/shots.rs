@@ -117,30 +117,6 @@ fn snapshot(from: &Path, to: &Path) {
     }
 }
 
-/// Forces the widget's language for the next page loads: the pay system's `B24PAY_LANGUAGE`
-/// setting, mapped into the iframe's FIELD `lang` (as `b24pay register --language` sets it).
-async fn set_language(stack: &Stack, lang: &str) {
-    let body = json!({
-        "ID": stack.paysystem_id,
-        "PERSON_TYPE_ID": 1,
-        "SETTINGS": {"B24PAY_LANGUAGE": {"TYPE": "VALUE", "VALUE": lang}},
-    });
-    let reply: Value = stack
-        .http
-        .post(format!(
-            "{}sale.paysystem.settings.update",
-            stack.sandbox.webhook_url()
-        ))
-        .json(&body)
-        .send()
-        .await
-        .expect("settings.update")
-        .json()
-        .await
-        .expect("settings.update reply");
-    assert_eq!(reply["result"], json!(true), "settings.update: {reply}");
-}
-
 /// Resizes the window so that the page's viewport is `width` CSS pixels wide (measured on a
 /// blank top-level page, whatever frame the driver was in).
 async fn set_width(b: &Browser, width: u32) {
@@ -454,7 +430,7 @@ async fn main() {
         report: String::new(),
     };
     for lang in &args.langs {
-        set_language(&shooter.stack, lang).await;
+        shooter.stack.set_language(lang).await;
         for theme in &args.themes {
             for &width in &args.widths {
                 shooter.combination(lang, theme, width).await;
