@@ -446,7 +446,15 @@ async fn declined_card_shows_the_reason(kind: BrowserKind) {
         number.as_str().unwrap().ends_with("9995"),
         "card kept: {number}"
     );
-    // The notice made the content taller; the frame followed.
+    // The notice made the content taller; the frame followed (once its height easing is over:
+    // at its start the frame still has the old height).
+    w.browser
+        .wait_js(
+            "the frame grown for the notice",
+            UI,
+            &format!("return innerHeight > {before} + 8;"),
+        )
+        .await;
     let after = wait_sized(&w.browser).await;
     assert!(after > before, "{before} -> {after}");
     let p = w.stack.payment(id);
