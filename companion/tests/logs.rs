@@ -4,7 +4,6 @@
 
 mod common;
 
-use b24pay_companion::register::{register, RegisterOptions};
 use b24pay_companion::Server;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
 use common::*;
@@ -66,16 +65,7 @@ async fn no_secrets_in_logs() {
     // Only this thread: the companion runs on it (current-thread runtime), the sandbox does not.
     let guard = tracing::subscriber::set_default(subscriber);
 
-    let client = bitrix24_client::Client::builder(
-        bitrix24_client::Auth::webhook(&sandbox.webhook_url()).unwrap(),
-    )
-    .rate_limit(None)
-    .build()
-    .unwrap();
-    let mut o = RegisterOptions::new(url::Url::parse("http://localhost:8080/").unwrap());
-    o.person_type = Some(1);
-    o.secret_key = Some(SECRET.into());
-    let ps = register(&client, &o).await.unwrap().paysystem_id;
+    let ps = register_order_paysystem(&sandbox, Some(SECRET)).await;
 
     let dir = tempfile::tempdir().unwrap();
     let file = b24pay_companion::config::FileConfig {

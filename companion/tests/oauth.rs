@@ -12,20 +12,7 @@ use common::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshed_tokens_survive_a_restart() {
     let sandbox = Sandbox::builder().start().await.unwrap();
-    let client = bitrix24_client::Client::builder(
-        bitrix24_client::Auth::webhook(&sandbox.webhook_url()).unwrap(),
-    )
-    .rate_limit(None)
-    .build()
-    .unwrap();
-    let mut o = b24pay_companion::register::RegisterOptions::new(
-        url::Url::parse("http://localhost:8080/").unwrap(),
-    );
-    o.person_type = Some(1);
-    let ps = b24pay_companion::register::register(&client, &o)
-        .await
-        .unwrap()
-        .paysystem_id;
+    let ps = register_order_paysystem(&sandbox, None).await;
     let installed = sandbox.issue_oauth_tokens();
     let dir = tempfile::tempdir().unwrap();
     let file = FileConfig {

@@ -16,6 +16,26 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// A webhook client of `sandbox`, without the client-side rate limit.
+pub fn webhook_client(sandbox: &SandboxHandle) -> Client {
+    Client::builder(Auth::webhook(&sandbox.webhook_url()).unwrap())
+        .rate_limit(None)
+        .build()
+        .unwrap()
+}
+
+/// Registers, through the real `register` path, a TEST pay system for orders (person type 1)
+/// with the widget at `http://localhost:8080/`; its id.
+pub async fn register_order_paysystem(sandbox: &SandboxHandle, secret_key: Option<&str>) -> u64 {
+    let mut o = RegisterOptions::new(url::Url::parse("http://localhost:8080/").unwrap());
+    o.person_type = Some(1);
+    o.secret_key = secret_key.map(str::to_owned);
+    register(&webhook_client(sandbox), &o)
+        .await
+        .unwrap()
+        .paysystem_id
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreKind {
     Sqlite,
@@ -220,10 +240,7 @@ impl Env {
             },
             ..FileConfig::default()
         };
-        let client = Client::builder(Auth::webhook(&sandbox.webhook_url()).unwrap())
-            .rate_limit(None)
-            .build()
-            .unwrap();
+        let client = webhook_client(&sandbox);
         let widget_url = url::Url::parse("http://localhost:8080/").unwrap();
         let mut ids = Vec::new();
         for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
