@@ -12,7 +12,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use support::*;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -29,18 +28,6 @@ fn stub_catalogues(answer: impl Fn(&str) -> Promise + 'static) -> Rc<RefCell<Vec
     Reflect::set(&window(), &"b24payCatalogue".into(), f.as_ref()).unwrap();
     f.forget();
     asked
-}
-
-async fn frames(n: usize) {
-    for _ in 0..n {
-        let p = Promise::new(&mut |resolve, _| {
-            window()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
-                .unwrap();
-        });
-        JsFuture::from(p).await.unwrap();
-        leptos::task::tick().await;
-    }
 }
 
 fn label(widget: &Mounted) -> String {
@@ -123,13 +110,7 @@ async fn a_language_that_never_arrives_gives_the_english_form_after_the_timeout(
     );
     frames(3).await;
     assert_eq!(widget.state(), "waiting");
-    let wait = b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS + 200;
-    let p = Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, wait)
-            .unwrap();
-    });
-    JsFuture::from(p).await.unwrap();
+    sleep(b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS + 200).await;
     frames(2).await;
     assert_eq!(widget.state(), "ready");
     assert_eq!(label(&widget), "Card number");

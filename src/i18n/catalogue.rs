@@ -17,10 +17,13 @@ use wasm_bindgen_futures::JsFuture;
 /// on a slow link should still be able to pay.
 pub const LOAD_TIMEOUT_MS: i32 = 3000;
 
+/// One language's texts, indexed like [`Key::ALL`]; `None` where it has none (English shows).
+type Texts = Vec<Option<&'static str>>;
+
 thread_local! {
     // Texts are leaked once per language: at most a couple of catalogues per page, for the
     // page's whole life, and `&'static str` keeps every caller simple.
-    static LOADED: RefCell<Vec<(Locale, Vec<&'static str>)>> = const { RefCell::new(Vec::new()) };
+    static LOADED: RefCell<Vec<(Locale, Texts)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Why a catalogue could not be used.
@@ -43,8 +46,7 @@ pub(super) fn lookup(locale: Locale, key: Key) -> Option<&'static str> {
         l.borrow()
             .iter()
             .find(|(loc, _)| *loc == locale)
-            .and_then(|(_, texts)| texts.get(key as usize).copied())
-            .filter(|t| !t.is_empty())
+            .and_then(|(_, texts)| texts.get(key as usize).copied().flatten())
     })
 }
 
@@ -54,14 +56,14 @@ pub fn install(locale: Locale, catalogue: &JsValue) -> Result<(), CatalogueError
     if !catalogue.is_object() || js_sys::Array::is_array(catalogue) {
         return Err(CatalogueError::NotACatalogue);
     }
-    let texts: Vec<&'static str> = Key::ALL
+    let texts: Texts = Key::ALL
         .iter()
         .map(|key| {
             Reflect::get(catalogue, &JsValue::from_str(key.name()))
                 .ok()
                 .and_then(|v| v.as_string())
                 .filter(|t| !t.trim().is_empty())
-                .map_or("", |t| String::leak(t))
+                .map(|t| &*String::leak(t))
         })
         .collect();
     LOADED.with(|l| {
