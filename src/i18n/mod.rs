@@ -62,6 +62,7 @@ impl Locale {
 
     /// Matches a BCP 47 tag such as `ru-RU`, `pt`, `en-GB` by its primary language subtag.
     /// Any Portuguese gets Brazilian Portuguese, the only Portuguese we have.
+    /// `loader.js` repeats this map to prefetch the browser's catalogue: keep them in step.
     pub fn from_tag(tag: &str) -> Option<Locale> {
         let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
         Some(match primary.to_ascii_lowercase().as_str() {
