@@ -73,6 +73,20 @@ if [ "$(wasm-opt --version 2>/dev/null)" != "wasm-opt version 132 (version_132)"
   (cd "$B24PAY_ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# --- Python tools (localstripe, fast-bitrix24) in a project-local virtual environment -------
+venv="$B24PAY_ROOT/tools/venv"
+if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.installed" ] \
+  || [ "$B24PAY_ROOT/tools/requirements.txt" -nt "$venv/.installed" ]; then
+  step "installing Python tools into tools/venv (localstripe, fast-bitrix24)"
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$B24PAY_ROOT/tools/requirements.txt"
+  touch "$venv/.installed"
+fi
+export B24PAY_VENV="$venv"
+
 # --- crates ---------------------------------------------------------------------------------
 stamp="$B24PAY_ROOT/target/.fetched"
 if [ ! -f "$stamp" ] || [ "$B24PAY_ROOT/Cargo.lock" -nt "$stamp" ]; then

@@ -186,6 +186,7 @@ pub fn parse_view(json: &JsValue) -> Option<PaymentView> {
         decline_code,
         action,
         portal_notified: get(json, "portal_notified").as_bool()?,
+        test_mode: get(json, "test_mode").as_bool().unwrap_or(false),
         amount: get_string(json, "amount")?,
         currency: get_string(json, "currency")?,
         card: CardSummary {

@@ -6,21 +6,14 @@ use crate::announce::{Announcer, LiveRegion};
 use crate::config::WidgetConfig;
 use crate::form::{skeleton::form_skeleton, Checkout, CheckoutView};
 use crate::i18n::Key;
-use crate::portal::message::{field, Fields, PaymentParams};
+use crate::portal::message::{Fields, PaymentParams};
 use crate::portal::{Payment, PortalContext, PortalError};
 use crate::resize::use_auto_resize;
+use b24pay_protocol::fields as field;
 use leptos::either::EitherOf3;
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// FIELDS the payment UI reads, besides those of `portal::message::field`.
-pub mod fields {
-    /// `Y` asks the customer for the cardholder's name.
-    pub const HOLDER: &str = "holder";
-    /// A legacy CRM invoice's id (`B24PAY_ORDER_ID` on invoice pay systems).
-    pub const INVOICE_ID: &str = "invoiceId";
-}
 
 /// The widget as deployed: configuration from the page's `<meta>` tags.
 #[component]
@@ -98,9 +91,9 @@ fn checkout(ctx: PortalContext, params: PaymentParams, fields: &Fields) -> Check
         amount: params.amount,
         return_url: params.return_url,
         holder: fields
-            .non_empty(fields::HOLDER)
+            .non_empty(field::HOLDER)
             .is_some_and(|v| v.eq_ignore_ascii_case("y")),
-        invoice_id: fields.non_empty(fields::INVOICE_ID).map(str::to_owned),
+        invoice_id: fields.non_empty(field::INVOICE_ID).map(str::to_owned),
         payment_number: fields
             .non_empty(field::PAYMENT_NUMBER)
             .map_or_else(|| params.payment_id.to_string(), str::to_owned),

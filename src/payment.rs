@@ -73,11 +73,10 @@ pub fn closes(code: ErrorCode) -> bool {
     matches!(
         code,
         AlreadyPaid
-            | AmountMismatch
-            | CurrencyMismatch
+            | PaymentUnavailable
             | LiveModeUnavailable
+            | TestModeNotAllowed
             | PaysystemNotConfigured
-            | PaymentNotFound
             | NotFound
             | InvalidPaymentId
             | InvalidPaysystemId

@@ -290,10 +290,10 @@ async fn a_failed_challenge_returns_to_the_filled_form() {
 #[wasm_bindgen_test]
 async fn api_errors_in_plain_words() {
     let closing = [
-        ("amount_mismatch", "The amount to pay has changed"),
+        ("payment_unavailable", "This payment can’t be made here"),
         ("already_paid", "This payment has already been made"),
         ("live_mode_unavailable", "Card payments are unavailable"),
-        ("payment_not_found", "Payment not found"),
+        ("not_found", "Payment not found"),
     ];
     for (code, title) in closing {
         let _stub = stub_fetch(&error(409, code));

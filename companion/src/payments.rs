@@ -3,7 +3,10 @@
 //! payment has at most one live attempt) and on the acquirer's idempotency key (the attempt id),
 //! never on process memory, so it holds across crashes and across instances.
 
-use crate::acquirer::{Acquirer, Card, ChallengeAnswer, ChargeOutcome, ChargeRequest};
+use crate::acquirer::{
+    Acquirer, ActionResult, Card, ChargeMetadata, ChargeOutcome, ChargeRequest, ChargeStatus,
+    CustomerAction, ResumeRequest,
+};
 use crate::api::error::ApiError;
 use crate::api::input::ValidConfirm;
 use crate::metrics::SharedMetrics;
@@ -91,10 +94,7 @@ fn ms(d: Duration) -> i64 {
 /// Maps a portal failure during verification to what the widget is told.
 pub fn portal_api_error(e: &PortalError) -> ApiError {
     match e {
-        PortalError::NotFound(_) => ApiError::new(
-            ErrorCode::PaymentNotFound,
-            "the portal knows no such payment for this pay system",
-        ),
+        PortalError::NotFound(_) => payment_unavailable(),
         PortalError::NotConfigured(why) => ApiError::new(
             ErrorCode::PaysystemNotConfigured,
             format!("the pay system is not set up for b24pay: {why}"),
@@ -287,19 +287,13 @@ impl Payments {
                 "the payment is already paid",
             ));
         }
-        if facts.amount.currency != input.amount.currency {
-            return Err(ApiError::field(
-                ErrorCode::CurrencyMismatch,
-                "currency",
-                "the currency differs from the portal's",
-            ));
-        }
-        if facts.amount.minor != input.amount.minor {
-            return Err(ApiError::field(
-                ErrorCode::AmountMismatch,
-                "amount",
-                "the amount differs from the portal's",
-            ));
+        if facts.amount != input.amount {
+            // The same answer as for a payment that does not exist; the detail stays in the log.
+            tracing::info!(
+                payment = %input.payment_id, paysystem = %input.paysystem_id,
+                "refused: the amount or currency differs from the portal's"
+            );
+            return Err(payment_unavailable());
         }
         let acquirer = match facts.mode {
             Mode::Test => "test",
@@ -378,10 +372,12 @@ impl Payments {
             }
         }
         let acquirer = self.acquirer(&a.acquirer)?;
-        let found = tokio::time::timeout(self.config.lease / 2, acquirer.find_charge(&a.id)).await;
+        let found = tokio::time::timeout(self.config.lease / 2, acquirer.status(&a.id)).await;
         let outcome = match found {
-            Ok(Ok(Some(transaction_id))) => ChargeOutcome::Approved { transaction_id },
-            Ok(Ok(None)) => ChargeOutcome::Failed,
+            Ok(Ok(ChargeStatus::Approved { transaction_id })) => {
+                ChargeOutcome::Approved { transaction_id }
+            }
+            Ok(Ok(_)) => ChargeOutcome::Failed,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, attempt = %a.id, "acquirer lookup failed");
                 return Err(ApiError::internal());
@@ -473,29 +469,30 @@ impl Payments {
     /// Charges a `processing` attempt this call owns.
     async fn charge(&self, a: Attempt, card: &Card) -> Result<PaymentView, ApiError> {
         let acquirer = self.acquirer(&a.acquirer)?;
-        let reference = format!("{}/{}", a.paysystem_id, a.payment_id);
         let request = ChargeRequest {
-            idempotency_key: &a.id,
             amount: a.amount,
             card,
-            reference: &reference,
+            metadata: metadata(&a),
         };
         // Bounded well inside the lease, so no one else can take the attempt over while the
         // acquirer might still be moving money for it.
-        let outcome =
-            match tokio::time::timeout(self.config.lease / 2, acquirer.charge(&request)).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, attempt = %a.id, "acquirer failed");
-                    return Err(ApiError::internal());
-                }
-                Err(_) => {
-                    return Err(ApiError::new(
-                        ErrorCode::Timeout,
-                        "the acquirer did not answer in time; retry with the same idempotency key",
-                    ))
-                }
-            };
+        let call = async {
+            let reference = acquirer.open(&request).await?;
+            acquirer.confirm(&reference, &request).await
+        };
+        let outcome = match tokio::time::timeout(self.config.lease / 2, call).await {
+            Ok(Ok(ChargeOutcome::Pending)) | Err(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::Timeout,
+                    "the acquirer did not answer in time; retry with the same idempotency key",
+                ))
+            }
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, attempt = %a.id, "acquirer failed");
+                return Err(ApiError::internal());
+            }
+        };
         self.finish(a, outcome).await
     }
 
@@ -531,13 +528,13 @@ impl Payments {
             }
             ChargeOutcome::Declined(code) => Outcome::Declined(*code),
             ChargeOutcome::Failed => Outcome::Failed,
-            ChargeOutcome::ChallengeRequired {
-                challenge_ref,
-                code_length,
-            } => Outcome::RequiresAction {
-                reference: challenge_ref.clone(),
-                code_length: *code_length,
-            },
+            ChargeOutcome::ActionRequired(CustomerAction::Code { code_length }) => {
+                Outcome::RequiresAction {
+                    reference: a.id.clone(),
+                    code_length: *code_length,
+                }
+            }
+            ChargeOutcome::ActionRequired(_) | ChargeOutcome::Pending => Outcome::Failed,
         };
         if !self.store.record_outcome(&a.id, &record, now).await? {
             // Someone else finished this attempt meanwhile: answer what is stored.
@@ -565,13 +562,14 @@ impl Payments {
                 a.state = PaymentState::Failed;
                 a.decline_code = Some(b24pay_protocol::api::DeclineCode::ProcessingError);
             }
-            ChargeOutcome::ChallengeRequired {
-                challenge_ref,
-                code_length,
-            } => {
+            ChargeOutcome::ActionRequired(CustomerAction::Code { code_length }) => {
                 a.state = PaymentState::RequiresAction;
-                a.challenge_ref = Some(challenge_ref);
+                a.challenge_ref = Some(a.id.clone());
                 a.challenge_code_length = Some(code_length);
+            }
+            ChargeOutcome::ActionRequired(_) | ChargeOutcome::Pending => {
+                a.state = PaymentState::Failed;
+                a.decline_code = Some(b24pay_protocol::api::DeclineCode::ProcessingError);
             }
         }
         Ok(a.view())
@@ -649,20 +647,17 @@ impl Payments {
 
     async fn answer(&self, a: Attempt, code: &str) -> Result<PaymentView, ApiError> {
         let acquirer = self.acquirer(&a.acquirer)?;
-        let reference = format!("{}/{}", a.paysystem_id, a.payment_id);
         let challenge_ref = a.challenge_ref.clone().unwrap_or_default();
-        let answer = ChallengeAnswer {
-            idempotency_key: &a.id,
-            challenge_ref: &challenge_ref,
-            code,
+        let request = ResumeRequest {
+            reference: &challenge_ref,
+            result: ActionResult::Code(code),
             amount: a.amount,
             last4: &a.last4,
-            reference: &reference,
+            metadata: metadata(&a),
+            round: 1,
         };
         let outcome =
-            match tokio::time::timeout(self.config.lease / 2, acquirer.answer_challenge(&answer))
-                .await
-            {
+            match tokio::time::timeout(self.config.lease / 2, acquirer.resume(&request)).await {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, attempt = %a.id, "acquirer failed on a challenge");
@@ -683,6 +678,15 @@ impl Payments {
     /// `GET /payments/{id}`.
     pub async fn status(&self, id: &str) -> Result<PaymentView, ApiError> {
         Ok(self.store.attempt(id).await?.ok_or_else(not_found)?.view())
+    }
+}
+
+fn metadata(a: &Attempt) -> ChargeMetadata<'_> {
+    ChargeMetadata {
+        portal: "",
+        paysystem_id: &a.paysystem_id,
+        payment_id: &a.payment_id,
+        attempt_id: &a.id,
     }
 }
 
@@ -711,6 +715,15 @@ fn attempt_of(n: NewAttempt) -> Attempt {
         updated_at: n.now,
         acquirer: n.acquirer,
     }
+}
+
+/// One refusal for "no such payment" and "not this amount", so that nobody can learn from the
+/// answer which payment ids exist or what they cost.
+fn payment_unavailable() -> ApiError {
+    ApiError::new(
+        ErrorCode::PaymentUnavailable,
+        "this payment cannot be paid with these details",
+    )
 }
 
 fn not_found() -> ApiError {

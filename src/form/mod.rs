@@ -213,6 +213,7 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
                     currency: checkout.amount.currency.code().to_owned(),
                     card: input,
                     invoice_id: checkout.invoice_id.clone(),
+                    session: None,
                 });
             }
             Phase::Challenge(c) if !c.busy => {

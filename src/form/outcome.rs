@@ -51,8 +51,8 @@ pub fn closed_keys(code: ErrorCode) -> (Key, Option<Key>) {
     use ErrorCode::*;
     match code {
         AlreadyPaid => (Key::AlreadyPaidTitle, None),
-        AmountMismatch | CurrencyMismatch => (Key::AmountChangedTitle, Some(Key::ReopenPayment)),
-        LiveModeUnavailable | PaysystemNotConfigured => {
+        PaymentUnavailable => (Key::PaymentUnavailableTitle, Some(Key::ReopenPayment)),
+        LiveModeUnavailable | TestModeNotAllowed | PaysystemNotConfigured => {
             (Key::UnavailableTitle, Some(Key::UnavailableText))
         }
         _ => (Key::NotFoundTitle, Some(Key::ReopenPayment)),

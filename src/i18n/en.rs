@@ -49,7 +49,7 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::PaidText => "{amount} paid with {card}.",
         Key::BackToStore => "Return to the store",
         Key::AlreadyPaidTitle => "This payment has already been made",
-        Key::AmountChangedTitle => "The amount to pay has changed",
+        Key::PaymentUnavailableTitle => "This payment can’t be made here",
         Key::ReopenPayment => "Go back to the store and open the payment again.",
         Key::UnavailableTitle => "Card payments are unavailable",
         Key::UnavailableText => "This store cannot accept card payments right now. Please contact the store.",

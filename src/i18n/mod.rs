@@ -256,7 +256,7 @@ keys! {
     /// Link that takes the whole page back to the store (`RETURN_URL`).
     BackToStore,
     AlreadyPaidTitle,
-    AmountChangedTitle,
+    PaymentUnavailableTitle,
     /// Shown under the amount-changed and not-found titles.
     ReopenPayment,
     UnavailableTitle,

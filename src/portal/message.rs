@@ -14,17 +14,6 @@ use wasm_bindgen::{JsCast, JsValue};
 pub const SYSTEM_PARAMS_KEY: &str = "BX_SYSTEM_PARAMS";
 pub const COMPUTED_STYLE_KEY: &str = "BX_COMPUTED_STYLE";
 
-/// FIELDS the widget itself reads (the handler's IFRAME_DATA maps settings CODES to them).
-pub mod field {
-    /// Forces the widget's language (`B24PAY_LANGUAGE`): a BCP 47 tag or a Bitrix24 id.
-    pub const LANG: &str = "lang";
-    /// The payment's number as the store shows it (`B24PAY_PAYMENT_NUMBER`, the payment's
-    /// ACCOUNT_NUMBER); the summary falls back to `PAYMENT_ID` without it.
-    pub const PAYMENT_NUMBER: &str = "paymentNumber";
-    /// The shop's public id (`B24PAY_SHOP_ID`).
-    pub const SHOP_ID: &str = "shopId";
-}
-
 const MAX_FIELDS: usize = 64;
 const MAX_FIELD_LEN: usize = 2048;
 const MAX_URL_LEN: usize = 2048;

@@ -13,8 +13,9 @@ pub mod message;
 use crate::config::{Origin, WidgetConfig};
 use crate::i18n::{catalogue, Key, Locale};
 use crate::theme::Theme;
+use b24pay_protocol::fields as field;
 use leptos::prelude::*;
-use message::{field, Fields, ParamError, PaymentParams, PortalMessage};
+use message::{Fields, ParamError, PaymentParams, PortalMessage};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

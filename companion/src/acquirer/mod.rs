@@ -1,6 +1,30 @@
-//! Card acquiring behind a trait, so the payment flow never knows which network it talks to.
-//! The only implementation here is [`TestAcquirer`] (DESIGN.md's test card table); a live
-//! acquirer plugs in through the same trait.
+//! Card acquiring behind a trait, so the payment flow never knows which processor it talks to:
+//! [`TestAcquirer`] (DESIGN.md's test card table) and any live processor implement
+//! [`Acquirer`].
+//!
+//! # The rules an implementation keeps
+//!
+//! 1. **Two steps.** [`Acquirer::open`] creates the charge at the acquirer without moving money
+//!    and returns the acquirer's reference for it (Stripe: the PaymentIntent id). The payment
+//!    flow records that reference durably *before* it calls [`Acquirer::confirm`], which is the
+//!    only call that may move money. So an attempt with no recorded reference has provably moved
+//!    no money, and every later question about it is asked by reference, never by creating
+//!    another charge.
+//! 2. **Idempotency.** Every mutating call carries a key derived from the attempt id and the
+//!    step ([`step_key`]); the same call with the same key never moves money twice, whether
+//!    the first one answered or not.
+//! 3. **An error is not a "no".** A timeout or an [`AcquirerError::Unavailable`] from `confirm`,
+//!    `resume` or `cancel` means the money may or may not have moved. The flow then marks the
+//!    attempt `unknown` and asks [`Acquirer::status`] later; it never charges the payment again
+//!    until `status` gives a final answer. Likewise [`ChargeStatus::NotFound`] ("the acquirer
+//!    has no record of this reference") is not [`ChargeStatus::NotCharged`].
+//! 4. **`NotCharged` is a promise.** `status` answers `NotCharged` only when no money moved and
+//!    none can move any more (the charge was cancelled, or failed for good). A charge that is
+//!    still open or waiting for the customer is `Pending` / `ActionRequired`; the flow cancels it
+//!    with [`Acquirer::cancel`] before it treats it as not charged, so a late `confirm` from a
+//!    stalled process cannot move money behind its back.
+//! 5. **Card data in memory only.** The [`Card`] lives for one request; an implementation may
+//!    send it to its processor, and never logs or stores it.
 
 mod test_acquirer;
 
@@ -10,6 +34,21 @@ use async_trait::async_trait;
 use b24pay_protocol::api::DeclineCode;
 use b24pay_protocol::card::Brand;
 use b24pay_protocol::Money;
+
+b24pay_protocol::wire_enum! {
+    /// Which acquirer charges an attempt (stored with it, shown in the admin listings).
+    pub enum AcquirerKind {
+        /// The built-in test acquirer (TEST mode): no money moves.
+        Test = "test",
+        /// Stripe (LIVE mode).
+        Stripe = "stripe",
+    }
+}
+
+/// The idempotency key of one step of one attempt (`pa_…:open`, `pa_…:confirm`, …).
+pub fn step_key(attempt_id: &str, step: &str) -> String {
+    format!("{attempt_id}:{step}")
+}
 
 /// A card that passed the server's own checks. Lives in memory for one request only: the number
 /// and CVC are never stored or logged (`Debug` masks them).
@@ -45,61 +84,174 @@ impl std::fmt::Debug for Card {
     }
 }
 
-/// One charge. `idempotency_key` is the attempt id: charging twice with the same key returns
-/// the first result and never moves money twice.
-#[derive(Debug)]
-pub struct ChargeRequest<'a> {
-    pub idempotency_key: &'a str,
-    pub amount: Money,
-    pub card: &'a Card,
-    /// `paysystem_id/payment_id`, the merchant's reference for this charge.
-    pub reference: &'a str,
+/// Whose payment a charge is for; acquirers attach it to the charge (Stripe: `metadata`) so
+/// every charge can be traced back to its portal payment from the acquirer's side too.
+#[derive(Clone, Copy, Debug)]
+pub struct ChargeMetadata<'a> {
+    /// The portal's origin (or member id), e.g. `https://shop.bitrix24.ru`.
+    pub portal: &'a str,
+    pub paysystem_id: &'a str,
+    pub payment_id: &'a str,
+    pub attempt_id: &'a str,
 }
 
-/// The customer's answer to a challenge started by [`Acquirer::charge`].
-#[derive(Debug)]
-pub struct ChallengeAnswer<'a> {
-    pub idempotency_key: &'a str,
-    /// What [`ChargeOutcome::ChallengeRequired`] returned.
-    pub challenge_ref: &'a str,
-    pub code: &'a str,
+impl ChargeMetadata<'_> {
+    /// `paysystem_id/payment_id`, the merchant's reference for this charge.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.paysystem_id, self.payment_id)
+    }
+}
+
+/// One charge. `attempt_id` (in `metadata`) is what every idempotency key derives from.
+#[derive(Clone, Copy, Debug)]
+pub struct ChargeRequest<'a> {
+    pub amount: Money,
+    pub card: &'a Card,
+    pub metadata: ChargeMetadata<'a>,
+}
+
+/// What the customer did about a [`CustomerAction`].
+#[derive(Clone, Copy, Debug)]
+pub enum ActionResult<'a> {
+    /// The code typed into the inline challenge.
+    Code(&'a str),
+    /// The widget says the customer finished the acquirer's own step (Stripe.js, a 3-D Secure
+    /// page); the acquirer checks what really happened.
+    Completed,
+}
+
+/// The customer's answer to an action, for the charge opened as `reference`.
+#[derive(Clone, Copy, Debug)]
+pub struct ResumeRequest<'a> {
+    pub reference: &'a str,
+    pub result: ActionResult<'a>,
     pub amount: Money,
     pub last4: &'a str,
-    pub reference: &'a str,
+    pub metadata: ChargeMetadata<'a>,
+    /// Which answer this is for the attempt (1, 2, …): part of the step's idempotency key, so a
+    /// second code is a new call and a repeated one is not.
+    pub round: u32,
+}
+
+/// What the customer must do before the acquirer decides. Rendered inside the widget's frame:
+/// the portal's iframe cannot open popups.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CustomerAction {
+    /// Type a code into the widget (the test acquirer's 3-D Secure stand-in).
+    Code { code_length: u8 },
+    /// Let Stripe.js handle the PaymentIntent's next action in the frame.
+    StripeJs {
+        client_secret: String,
+        publishable_key: String,
+        js_url: String,
+    },
+    /// Show this acquirer page (3-D Secure) in a frame inside the widget.
+    Redirect { url: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChargeOutcome {
+    /// Money moved. `transaction_id` goes to the portal as `PS_INVOICE_ID`.
     Approved {
         transaction_id: String,
     },
     Declined(DeclineCode),
-    /// A transient processing error: nothing was charged.
+    /// A transient processing error: provably nothing was charged; trying again is safe.
     Failed,
-    /// The issuer wants a challenge (3-D Secure style) before approving.
-    ChallengeRequired {
-        challenge_ref: String,
-        code_length: u8,
+    /// The customer must act first.
+    ActionRequired(CustomerAction),
+    /// The acquirer has not decided yet (Stripe's `processing`): ask [`Acquirer::status`] later.
+    Pending,
+}
+
+/// What the acquirer's own records say about a charge, by reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChargeStatus {
+    Approved {
+        transaction_id: String,
     },
+    Declined(DeclineCode),
+    /// No money moved and none can move any more (cancelled, or failed for good).
+    NotCharged,
+    /// Waiting for the customer.
+    ActionRequired,
+    /// Opened and not decided yet; a `confirm` may still be on its way.
+    Pending,
+    /// The acquirer has no record of this reference. Not "not charged": keep asking, and let an
+    /// operator decide when it stays so.
+    NotFound,
+}
+
+impl ChargeStatus {
+    /// True when the answer will not change any more.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            ChargeStatus::Approved { .. } | ChargeStatus::Declined(_) | ChargeStatus::NotCharged
+        )
+    }
+}
+
+/// A refund of (part of) an approved charge.
+#[derive(Clone, Copy, Debug)]
+pub struct RefundRequest<'a> {
+    /// The refund's own idempotency key (one per refund the operator asked for).
+    pub idempotency_key: &'a str,
+    pub reference: &'a str,
+    pub transaction_id: &'a str,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Refunded {
+        refund_id: String,
+    },
+    /// Accepted; the acquirer settles it later.
+    Pending {
+        refund_id: String,
+    },
+    /// Refused for good (already refunded, more than was charged, …).
+    Refused(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum AcquirerError {
-    /// The acquirer could not be reached or did not answer: the charge may or may not exist;
-    /// retrying with the same idempotency key finds out without charging twice.
+    /// The acquirer could not be reached or did not answer: the call may or may not have taken
+    /// effect. Retrying with the same idempotency key finds out without charging twice.
     #[error("acquirer unavailable: {0}")]
     Unavailable(String),
+    /// The acquirer refused the request itself (credentials, parameters): it did not act.
+    #[error("acquirer refused the request: {0}")]
+    Refused(String),
 }
 
 #[async_trait]
 pub trait Acquirer: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-    async fn charge(&self, request: &ChargeRequest<'_>) -> Result<ChargeOutcome, AcquirerError>;
-    async fn answer_challenge(
+    fn kind(&self) -> AcquirerKind;
+
+    /// Creates the charge without moving money; returns the acquirer's reference. Idempotent on
+    /// `step_key(attempt, "open")`.
+    async fn open(&self, request: &ChargeRequest<'_>) -> Result<String, AcquirerError>;
+
+    /// Asks the acquirer to move money for an opened charge. Idempotent on
+    /// `step_key(attempt, "confirm")`.
+    async fn confirm(
         &self,
-        answer: &ChallengeAnswer<'_>,
+        reference: &str,
+        request: &ChargeRequest<'_>,
     ) -> Result<ChargeOutcome, AcquirerError>;
-    /// The transaction id of an approved charge made under this idempotency key, if any: how an
-    /// attempt left mid-charge by a crash is resolved.
-    async fn find_charge(&self, idempotency_key: &str) -> Result<Option<String>, AcquirerError>;
+
+    /// Continues a charge after the customer's action.
+    async fn resume(&self, request: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError>;
+
+    /// The acquirer's own answer about the charge opened as `reference`.
+    async fn status(&self, reference: &str) -> Result<ChargeStatus, AcquirerError>;
+
+    /// Makes sure the charge can no longer move money, and answers its status afterwards (which
+    /// is `Approved` when the money moved before the cancel arrived).
+    async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError>;
+
+    async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError>;
 }

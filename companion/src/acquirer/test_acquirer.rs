@@ -69,44 +69,63 @@ impl TestAcquirer {
 
 #[async_trait]
 impl Acquirer for TestAcquirer {
-    fn name(&self) -> &'static str {
-        "test"
+    fn kind(&self) -> AcquirerKind {
+        AcquirerKind::Test
     }
 
-    async fn charge(&self, r: &ChargeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
+    async fn open(&self, r: &ChargeRequest<'_>) -> Result<String, AcquirerError> {
+        Ok(r.metadata.attempt_id.to_string())
+    }
+
+    async fn confirm(
+        &self,
+        reference: &str,
+        r: &ChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, AcquirerError> {
+        let merchant_ref = r.metadata.reference();
         match behaviour(&r.card.number) {
             Behaviour::Approve => {
-                self.approve(r.idempotency_key, r.amount, r.card.last4(), r.reference)
+                self.approve(reference, r.amount, r.card.last4(), &merchant_ref)
                     .await
             }
             Behaviour::Decline(code) => Ok(ChargeOutcome::Declined(code)),
             Behaviour::ProcessingError => Ok(ChargeOutcome::Failed),
-            Behaviour::Challenge => Ok(ChargeOutcome::ChallengeRequired {
-                challenge_ref: format!("ch_{}", r.idempotency_key),
+            Behaviour::Challenge => Ok(ChargeOutcome::ActionRequired(CustomerAction::Code {
                 code_length: CHALLENGE_CODE.len() as u8,
-            }),
+            })),
         }
     }
 
-    async fn answer_challenge(
-        &self,
-        a: &ChallengeAnswer<'_>,
-    ) -> Result<ChargeOutcome, AcquirerError> {
-        if a.challenge_ref != format!("ch_{}", a.idempotency_key) {
-            return Ok(ChargeOutcome::Declined(DeclineCode::ChallengeFailed));
+    async fn resume(&self, r: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
+        match r.result {
+            ActionResult::Code(CHALLENGE_CODE) => {
+                self.approve(r.reference, r.amount, r.last4, &r.metadata.reference())
+                    .await
+            }
+            _ => Ok(ChargeOutcome::Declined(DeclineCode::ChallengeFailed)),
         }
-        if a.code != CHALLENGE_CODE {
-            return Ok(ChargeOutcome::Declined(DeclineCode::ChallengeFailed));
-        }
-        self.approve(a.idempotency_key, a.amount, a.last4, a.reference)
-            .await
     }
 
-    async fn find_charge(&self, key: &str) -> Result<Option<String>, AcquirerError> {
-        self.store
-            .ledger_find(key)
+    async fn status(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
+        let found = self
+            .store
+            .ledger_find(reference)
             .await
-            .map_err(|e| AcquirerError::Unavailable(e.to_string()))
+            .map_err(|e| AcquirerError::Unavailable(e.to_string()))?;
+        Ok(match found {
+            Some(transaction_id) => ChargeStatus::Approved { transaction_id },
+            None => ChargeStatus::NotFound,
+        })
+    }
+
+    async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
+        self.status(reference).await
+    }
+
+    async fn refund(&self, _: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError> {
+        Ok(RefundOutcome::Refused(
+            "the test acquirer does not refund yet".into(),
+        ))
     }
 }
 

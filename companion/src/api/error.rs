@@ -58,10 +58,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         InvalidPaymentId | InvalidPaysystemId | InvalidAmount | UnknownCurrency
         | InvalidCardNumber | InvalidExpiry | CardExpired | InvalidCvc | InvalidHolder
         | InvalidChallengeCode => StatusCode::UNPROCESSABLE_ENTITY,
-        NotFound | PaymentNotFound => StatusCode::NOT_FOUND,
-        AmountMismatch | CurrencyMismatch | LiveModeUnavailable | PaysystemNotConfigured => {
+        NotFound | PaymentUnavailable => StatusCode::NOT_FOUND,
+        LiveModeUnavailable | TestModeNotAllowed | PaysystemNotConfigured => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
+        TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         AlreadyPaid | PaymentInProgress | IdempotencyKeyReused | InvalidState => {
             StatusCode::CONFLICT
         }

@@ -210,6 +210,7 @@ impl Attempt {
                 _ => None,
             },
             portal_notified: self.portal_notified,
+            test_mode: self.acquirer == "test",
             amount: self.amount.to_decimal_string(),
             currency: self.amount.currency.code().to_string(),
             card: CardSummary {

@@ -67,6 +67,11 @@ pub struct ConfirmRequest {
     /// invoice's payment up by invoice, not by payment id. Omitted otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
+    /// A random id the widget draws once per page load (16 to 64 characters like an idempotency
+    /// key). A new attempt from the same page may replace that page's own unanswered challenge at
+    /// once; one from another page waits for the challenge's short hold to run out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// `POST /api/v1/payments/{id}/challenge`: the code the customer entered in the inline
@@ -77,87 +82,31 @@ pub struct ChallengeRequest {
     pub code: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentState {
-    /// Accepted, outcome not known yet.
-    Processing,
-    /// The customer must enter a challenge code (see [`PaymentView::action`]).
-    RequiresAction,
-    /// Charged. The portal is told through the outbox; see `portal_notified`.
-    Succeeded,
-    /// Refused by the issuer; see `decline_code`. Nothing was charged; the customer may retry
-    /// with other card data (a new idempotency key).
-    Declined,
-    /// A transient processing error; nothing was charged. Retrying with the same idempotency
-    /// key and body tries again and can never charge twice.
-    Failed,
-}
-
-impl PaymentState {
-    pub const ALL: [PaymentState; 5] = [
-        PaymentState::Processing,
-        PaymentState::RequiresAction,
-        PaymentState::Succeeded,
-        PaymentState::Declined,
-        PaymentState::Failed,
-    ];
-
-    /// The wire name (equal to the serde name; a test keeps them in step).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentState::Processing => "processing",
-            PaymentState::RequiresAction => "requires_action",
-            PaymentState::Succeeded => "succeeded",
-            PaymentState::Declined => "declined",
-            PaymentState::Failed => "failed",
-        }
-    }
-
-    /// Looks up a wire name; for clients that read JSON without serde (the widget's wasm).
-    pub fn from_code(code: &str) -> Option<PaymentState> {
-        PaymentState::ALL.into_iter().find(|s| s.as_str() == code)
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(self, PaymentState::Succeeded | PaymentState::Declined)
+crate::wire_enum! {
+    pub enum PaymentState {
+        /// Accepted, outcome not known yet.
+        Processing = "processing",
+        /// The customer must act (see [`PaymentView::action`]).
+        RequiresAction = "requires_action",
+        /// Charged. The portal is told through the outbox; see `portal_notified`.
+        Succeeded = "succeeded",
+        /// Refused by the issuer; see `decline_code`. Nothing was charged; the customer may retry
+        /// with other card data (a new idempotency key).
+        Declined = "declined",
+        /// A transient processing error; nothing was charged. Retrying with the same idempotency
+        /// key and body tries again and can never charge twice.
+        Failed = "failed",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclineCode {
-    GenericDecline,
-    InsufficientFunds,
-    ExpiredCard,
-    IncorrectCvc,
-    ProcessingError,
-    ChallengeFailed,
-}
-
-impl DeclineCode {
-    pub const ALL: [DeclineCode; 6] = [
-        DeclineCode::GenericDecline,
-        DeclineCode::InsufficientFunds,
-        DeclineCode::ExpiredCard,
-        DeclineCode::IncorrectCvc,
-        DeclineCode::ProcessingError,
-        DeclineCode::ChallengeFailed,
-    ];
-
-    pub fn from_code(code: &str) -> Option<DeclineCode> {
-        DeclineCode::ALL.into_iter().find(|d| d.as_str() == code)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeclineCode::GenericDecline => "generic_decline",
-            DeclineCode::InsufficientFunds => "insufficient_funds",
-            DeclineCode::ExpiredCard => "expired_card",
-            DeclineCode::IncorrectCvc => "incorrect_cvc",
-            DeclineCode::ProcessingError => "processing_error",
-            DeclineCode::ChallengeFailed => "challenge_failed",
-        }
+crate::wire_enum! {
+    pub enum DeclineCode {
+        GenericDecline = "generic_decline",
+        InsufficientFunds = "insufficient_funds",
+        ExpiredCard = "expired_card",
+        IncorrectCvc = "incorrect_cvc",
+        ProcessingError = "processing_error",
+        ChallengeFailed = "challenge_failed",
     }
 }
 
@@ -191,126 +140,61 @@ pub struct PaymentView {
     pub action: Option<NextAction>,
     /// True once the portal has accepted `sale.paysystem.pay.payment` (or `.pay.invoice`).
     pub portal_notified: bool,
+    /// The pay system is in TEST mode: no real money moves.
+    #[serde(default)]
+    pub test_mode: bool,
     /// Canonical decimal text of the amount charged (or to be charged).
     pub amount: String,
     pub currency: String,
     pub card: CardSummary,
 }
 
-/// Every error code the API answers. The widget has a translated message for each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    // The request itself (400, 413, 415, 422).
-    InvalidJson,
-    BodyTooLarge,
-    UnsupportedMediaType,
-    MissingIdempotencyKey,
-    InvalidIdempotencyKey,
-    InvalidPaymentId,
-    InvalidPaysystemId,
-    InvalidAmount,
-    UnknownCurrency,
-    InvalidCardNumber,
-    InvalidExpiry,
-    CardExpired,
-    InvalidCvc,
-    InvalidHolder,
-    InvalidChallengeCode,
-    // Checked against the portal and the store (404, 409, 422).
-    NotFound,
-    PaymentNotFound,
-    AmountMismatch,
-    CurrencyMismatch,
-    AlreadyPaid,
-    PaymentInProgress,
-    IdempotencyKeyReused,
-    InvalidState,
-    LiveModeUnavailable,
-    PaysystemNotConfigured,
-    // Transient (429, 502, 503, 504): safe to retry with the same idempotency key.
-    RateLimited,
-    PortalUnavailable,
-    Timeout,
-    Overloaded,
-    Internal,
+crate::wire_enum! {
+    /// Every error code the API answers. The widget has a translated message for each.
+    pub enum ErrorCode {
+        // The request itself (400, 413, 415, 422).
+        InvalidJson = "invalid_json",
+        BodyTooLarge = "body_too_large",
+        UnsupportedMediaType = "unsupported_media_type",
+        MissingIdempotencyKey = "missing_idempotency_key",
+        InvalidIdempotencyKey = "invalid_idempotency_key",
+        InvalidPaymentId = "invalid_payment_id",
+        InvalidPaysystemId = "invalid_paysystem_id",
+        InvalidAmount = "invalid_amount",
+        UnknownCurrency = "unknown_currency",
+        InvalidCardNumber = "invalid_card_number",
+        InvalidExpiry = "invalid_expiry",
+        CardExpired = "card_expired",
+        InvalidCvc = "invalid_cvc",
+        InvalidHolder = "invalid_holder",
+        InvalidChallengeCode = "invalid_challenge_code",
+        // Checked against the portal and the store (404, 409, 422, 429).
+        NotFound = "not_found",
+        /// The portal has no such payment for this pay system, or its amount or currency differ
+        /// from the request's: one answer for both, so nobody can probe which payments exist.
+        PaymentUnavailable = "payment_unavailable",
+        AlreadyPaid = "already_paid",
+        PaymentInProgress = "payment_in_progress",
+        IdempotencyKeyReused = "idempotency_key_reused",
+        InvalidState = "invalid_state",
+        LiveModeUnavailable = "live_mode_unavailable",
+        /// The pay system is in TEST mode and this companion does not take test payments
+        /// (`[payments] allow_test_mode`).
+        TestModeNotAllowed = "test_mode_not_allowed",
+        PaysystemNotConfigured = "paysystem_not_configured",
+        /// Too many attempts from this client or for this payment (declines, codes); see
+        /// `Retry-After`.
+        TooManyAttempts = "too_many_attempts",
+        // Transient (429, 502, 503, 504): safe to retry with the same idempotency key.
+        RateLimited = "rate_limited",
+        PortalUnavailable = "portal_unavailable",
+        Timeout = "timeout",
+        Overloaded = "overloaded",
+        Internal = "internal",
+    }
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 30] = [
-        ErrorCode::InvalidJson,
-        ErrorCode::BodyTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::MissingIdempotencyKey,
-        ErrorCode::InvalidIdempotencyKey,
-        ErrorCode::InvalidPaymentId,
-        ErrorCode::InvalidPaysystemId,
-        ErrorCode::InvalidAmount,
-        ErrorCode::UnknownCurrency,
-        ErrorCode::InvalidCardNumber,
-        ErrorCode::InvalidExpiry,
-        ErrorCode::CardExpired,
-        ErrorCode::InvalidCvc,
-        ErrorCode::InvalidHolder,
-        ErrorCode::InvalidChallengeCode,
-        ErrorCode::NotFound,
-        ErrorCode::PaymentNotFound,
-        ErrorCode::AmountMismatch,
-        ErrorCode::CurrencyMismatch,
-        ErrorCode::AlreadyPaid,
-        ErrorCode::PaymentInProgress,
-        ErrorCode::IdempotencyKeyReused,
-        ErrorCode::InvalidState,
-        ErrorCode::LiveModeUnavailable,
-        ErrorCode::PaysystemNotConfigured,
-        ErrorCode::RateLimited,
-        ErrorCode::PortalUnavailable,
-        ErrorCode::Timeout,
-        ErrorCode::Overloaded,
-        ErrorCode::Internal,
-    ];
-
-    /// The wire name (equal to the serde name; a test keeps them in step).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::BodyTooLarge => "body_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::MissingIdempotencyKey => "missing_idempotency_key",
-            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
-            ErrorCode::InvalidPaymentId => "invalid_payment_id",
-            ErrorCode::InvalidPaysystemId => "invalid_paysystem_id",
-            ErrorCode::InvalidAmount => "invalid_amount",
-            ErrorCode::UnknownCurrency => "unknown_currency",
-            ErrorCode::InvalidCardNumber => "invalid_card_number",
-            ErrorCode::InvalidExpiry => "invalid_expiry",
-            ErrorCode::CardExpired => "card_expired",
-            ErrorCode::InvalidCvc => "invalid_cvc",
-            ErrorCode::InvalidHolder => "invalid_holder",
-            ErrorCode::InvalidChallengeCode => "invalid_challenge_code",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::PaymentNotFound => "payment_not_found",
-            ErrorCode::AmountMismatch => "amount_mismatch",
-            ErrorCode::CurrencyMismatch => "currency_mismatch",
-            ErrorCode::AlreadyPaid => "already_paid",
-            ErrorCode::PaymentInProgress => "payment_in_progress",
-            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
-            ErrorCode::InvalidState => "invalid_state",
-            ErrorCode::LiveModeUnavailable => "live_mode_unavailable",
-            ErrorCode::PaysystemNotConfigured => "paysystem_not_configured",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::PortalUnavailable => "portal_unavailable",
-            ErrorCode::Timeout => "timeout",
-            ErrorCode::Overloaded => "overloaded",
-            ErrorCode::Internal => "internal",
-        }
-    }
-
-    /// Looks up a wire name; for clients that read JSON without serde (the widget's wasm).
-    pub fn from_code(code: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-
     /// Errors after which the same request, with the same idempotency key, may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(
@@ -352,6 +236,7 @@ mod tests {
             decline_code: None,
             action: Some(NextAction::Challenge { code_length: 3 }),
             portal_notified: false,
+            test_mode: true,
             amount: "1250.50".into(),
             currency: "RUB".into(),
             card: CardSummary {
@@ -365,14 +250,14 @@ mod tests {
         assert!(json.get("decline_code").is_none());
         let err = ErrorBody {
             error: ErrorDetail {
-                code: ErrorCode::AmountMismatch,
+                code: ErrorCode::PaymentUnavailable,
                 message: "m".into(),
                 field: Some("amount".into()),
             },
         };
         assert_eq!(
             serde_json::to_value(&err).unwrap()["error"]["code"],
-            "amount_mismatch"
+            "payment_unavailable"
         );
     }
 

@@ -6,7 +6,12 @@
 pub mod api;
 pub mod card;
 pub mod currency;
+pub mod fields;
 pub mod money;
+mod wire;
+
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub use currency::Currency;
 pub use money::Money;
