@@ -473,6 +473,7 @@ impl Payments {
             amount: a.amount,
             card,
             metadata: metadata(&a),
+            round: 1,
         };
         // Bounded well inside the lease, so no one else can take the attempt over while the
         // acquirer might still be moving money for it.
