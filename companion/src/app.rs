@@ -1,11 +1,15 @@
-//! Wiring: the store, the portal, the acquirers, the payment flow, the outbox worker and the
-//! HTTP router with its limits, started together and stopped together.
+//! Wiring: the store, the master key, the portal, the acquirers, the payment flow, the outbox
+//! worker and the HTTP router with its limits, served by the edge ([`crate::edge`]) on the
+//! public listener and, when configured, `/readyz` and `/metrics` on an admin listener;
+//! started together and stopped together.
 
 use crate::acquirer::{Acquirer, TestAcquirer};
 use crate::api::error::ApiError;
 use crate::api::routes::{self, SharedPayments};
 use crate::config::Config;
-use crate::health::{self, Health};
+use crate::edge::{self, EdgeSettings};
+use crate::health::{self, Health, Readiness};
+use crate::keys::{MasterKey, Purpose};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
 use crate::payments::Payments;
@@ -37,14 +41,28 @@ pub struct Services {
     pub payments: SharedPayments,
     pub outbox: Arc<Outbox>,
     pub widget: SharedWidget,
+    /// Derives the keys of secrets at rest ([`MasterKey::subkey`]).
+    pub master_key: Arc<MasterKey>,
 }
 
 impl Services {
-    /// Builds the services over an open store and a portal.
+    /// Builds the services over an open store and a portal, with the configured master key
+    /// (or the SQLite store's key file).
     pub async fn new(
         config: &Config,
         store: SharedStore,
         portal: Arc<dyn Portal>,
+    ) -> anyhow::Result<Services> {
+        let master_key = Arc::new(master_key(config)?);
+        Services::with_key(config, store, portal, master_key).await
+    }
+
+    /// Builds the services over an open store, a portal and the master key.
+    pub async fn with_key(
+        config: &Config,
+        store: SharedStore,
+        portal: Arc<dyn Portal>,
+        master_key: Arc<MasterKey>,
     ) -> anyhow::Result<Services> {
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
@@ -88,8 +106,14 @@ impl Services {
             payments,
             outbox,
             widget: Arc::new(widget),
+            master_key,
         })
     }
+}
+
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    MasterKey::resolve(config.security.master_key.as_ref(), &config.store)
+        .map_err(|e| anyhow::anyhow!("master key: {e}"))
 }
 
 /// Errors from the tower layers (timeout, load shedding) as `ErrorBody`.
@@ -145,7 +169,39 @@ async fn fallback(
     serve::serve(state, method, uri, headers).await
 }
 
-/// The whole HTTP surface.
+/// `/readyz` and `/metrics` (and `/healthz`): on the public listener, or on the admin one.
+pub fn ops_router<S: Clone + Send + Sync + 'static>(config: &Config, s: &Services) -> Router<S> {
+    let health = Health {
+        store: s.store.clone(),
+        portal: s.portal.clone(),
+        metrics: s.metrics.clone(),
+        readiness: Readiness::new(config.limits.readyz_interval),
+    };
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .with_state(health)
+}
+
+/// The layers every response goes through.
+fn outer_layers(router: Router, s: &Services) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(
+            s.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// The admin listener's surface.
+pub fn admin_router(config: &Config, s: &Services) -> Router {
+    outer_layers(ops_router(config, s), s)
+}
+
+/// The whole public HTTP surface; `/readyz` and `/metrics` only without an admin listener.
 pub fn router(config: &Config, s: &Services) -> Router {
     let limits = &config.limits;
     let mut api = Router::new()
@@ -161,7 +217,15 @@ pub fn router(config: &Config, s: &Services) -> Router {
                 .load_shed()
                 .concurrency_limit(limits.concurrency)
                 .timeout(limits.request_timeout),
-        );
+        )
+        // Outside the handler's timeout and concurrency: a slow body holds neither.
+        .layer(middleware::from_fn_with_state(
+            edge::body::BodyRead {
+                timeout: limits.body_read_timeout,
+                max_bytes: limits.body_bytes,
+            },
+            edge::body::read_body,
+        ));
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
             .cors_origins
@@ -178,49 +242,51 @@ pub fn router(config: &Config, s: &Services) -> Router {
                 ]),
         );
     }
-    let health = Health {
-        store: s.store.clone(),
-        portal: s.portal.clone(),
-        metrics: s.metrics.clone(),
+    let ops = match config.admin_listen {
+        Some(_) => Router::new().route("/healthz", get(health::healthz)),
+        None => ops_router(config, s),
     };
-    let ops = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .with_state(health);
-    Router::new()
+    let public = Router::new()
         .merge(api)
         .merge(ops)
         .fallback(fallback)
-        .with_state(s.widget.clone())
-        .layer(middleware::from_fn_with_state(
-            s.metrics.clone(),
-            metrics::track,
-        ))
-        .layer(middleware::from_fn(security_headers))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .with_state(s.widget.clone());
+    outer_layers(public, s)
 }
 
-/// A running companion: the HTTP server and the outbox worker.
+/// A running companion: the HTTP listeners and the outbox worker.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The admin listener (`/readyz`, `/metrics`), when configured.
+    pub admin_addr: Option<SocketAddr>,
     /// Where the widget is served (the handler's ACTION_URI).
     pub public_url: url::Url,
     pub services: Services,
     shutdown: watch::Sender<bool>,
-    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    listeners: Vec<tokio::task::JoinHandle<()>>,
     worker: tokio::task::JoinHandle<()>,
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({what}): {e}"))
 }
 
 impl Server {
     /// Opens the configured store and portal, then starts.
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let store = store::open(&config.store).await?;
-        let portal = Bitrix24Portal::connect(&config.portal, store.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
-        Server::start_with(config, store, Arc::new(portal)).await
+        let key = Arc::new(master_key(&config)?);
+        let portal = Bitrix24Portal::connect(
+            &config.portal,
+            store.clone(),
+            key.subkey(Purpose::TokenEncryption),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
+        let services = Services::with_key(&config, store, Arc::new(portal), key).await?;
+        Server::serve(config, services).await
     }
 
     /// Starts over the given store and portal (tests, the preview).
@@ -230,29 +296,45 @@ impl Server {
         portal: Arc<dyn Portal>,
     ) -> anyhow::Result<Server> {
         let services = Services::new(&config, store, portal).await?;
+        Server::serve(config, services).await
+    }
+
+    async fn serve(config: Config, services: Services) -> anyhow::Result<Server> {
         let public_url = config.public_url.clone();
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let listener = bind(config.listen, "listen").await?;
         let addr = listener.local_addr()?;
-        let app = router(&config, &services);
+        let admin = match config.admin_listen {
+            Some(a) => Some(bind(a, "admin_listen").await?),
+            None => None,
+        };
+        let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose()?;
+        let settings = EdgeSettings::from_limits(&config.limits);
         let (shutdown, rx) = watch::channel(false);
-        let mut http_rx = rx.clone();
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        let mut listeners = vec![tokio::spawn(edge::serve(
+            listener,
+            router(&config, &services),
+            settings.clone(),
+            services.metrics.clone(),
+            rx.clone(),
+        ))];
+        if let Some(admin) = admin {
+            listeners.push(tokio::spawn(edge::serve(
+                admin,
+                admin_router(&config, &services),
+                settings,
+                services.metrics.clone(),
+                rx.clone(),
+            )));
+        }
         let worker = tokio::spawn(services.outbox.clone().run(rx));
-        tracing::info!(%addr, store = services.store.kind(), "b24pay companion listening");
+        tracing::info!(%addr, admin = ?admin_addr, store = services.store.kind(), "b24pay companion listening");
         Ok(Server {
             addr,
+            admin_addr,
             public_url,
             services,
             shutdown,
-            http,
+            listeners,
             worker,
         })
     }
@@ -261,11 +343,18 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// `http://` + the admin listener's address, when there is one.
+    pub fn admin_url(&self) -> Option<String> {
+        self.admin_addr.map(|a| format!("http://{a}"))
+    }
+
     /// Graceful stop: no new connections, requests in flight finish, the worker finishes its
     /// batch.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.http.await;
+        for listener in self.listeners {
+            let _ = listener.await;
+        }
         let _ = self.worker.await;
     }
 }

@@ -4,14 +4,17 @@
 //! Where things are: [`config`] (file + environment), [`serve`] and [`csp`] (the widget page),
 //! [`api`] (the payment API), [`payments`] (the flow), [`acquirer`], [`portal`], [`store`],
 //! [`outbox`], [`register`] (the `register` command), [`metrics`] and [`health`],
-//! [`preview`] (the embedded sandbox), [`app`] (wiring).
+//! [`edge`] (the HTTP listeners: connection limits and timeouts), [`keys`] (the master key
+//! and secrets at rest), [`preview`] (the embedded sandbox), [`app`] (wiring).
 
 pub mod acquirer;
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod csp;
+pub mod edge;
 pub mod health;
+pub mod keys;
 pub mod metrics;
 pub mod outbox;
 pub mod payments;

@@ -91,6 +91,10 @@ impl Store for PgStore {
             .await?)
     }
 
+    async fn meta_lock(&self, name: &str) -> Result<MetaLock, StoreError> {
+        lock::pg_advisory(&self.pool, name).await
+    }
+
     async fn attempt(&self, id: &str) -> Result<Option<Attempt>, StoreError> {
         self.attempt_where("id = $1", id).await
     }

@@ -200,6 +200,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn meta_lock(&self, _name: &str) -> Result<MetaLock, StoreError> {
+        // One process per SQLite database: the client's own lock already serialises its
+        // refreshes.
+        Ok(MetaLock::none())
+    }
+
     async fn attempt(&self, id: &str) -> Result<Option<Attempt>, StoreError> {
         self.attempt_where("id = ?1", id).await
     }

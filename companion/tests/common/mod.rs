@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use b24pay_companion::config::{
-    FileConfig, FileLimits, FileOutbox, FilePayments, FilePortal, Secret,
+    FileConfig, FileLimits, FileOutbox, FilePayments, FilePortal, FileSecurity, Secret,
 };
 use b24pay_companion::portal::Mode;
 use b24pay_companion::register::{register, RegisterOptions};
@@ -101,6 +101,10 @@ pub async fn fresh_pg_database() -> String {
     url.set_path(&format!("/{name}"));
     url.to_string()
 }
+
+/// The master key of companions on PostgreSQL (required there; SQLite ones generate theirs).
+pub const TEST_MASTER_KEY: &str =
+    "6b3a0f1e9c2d4b5a8e7f60718293a4b5c6d7e8f90112233445566778899aabbc";
 
 pub const APPROVED: &str = "4242424242424242";
 pub const DECLINED: &str = "4000000000000002";
@@ -237,6 +241,12 @@ impl Env {
             payments: FilePayments {
                 charge_lease_ms: Some(o.charge_lease_ms),
                 duplicate_wait_ms: Some(8000),
+            },
+            security: FileSecurity {
+                master_key: match &store_location {
+                    StoreLocation::Url(_) => Some(Secret::new(TEST_MASTER_KEY)),
+                    StoreLocation::DataDir(_) => None,
+                },
             },
             ..FileConfig::default()
         };
