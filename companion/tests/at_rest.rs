@@ -102,9 +102,11 @@ async fn confirm(server: &Server, id: u64, ps: u64) -> (u16, serde_json::Value) 
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/payments", server.url()))
         .header("Idempotency-Key", key())
-        .json(&serde_json::json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(),
+        .json(
+            &serde_json::json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(),
             "amount": "10", "currency": "USD",
-            "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}))
+            "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
+        )
         .send()
         .await
         .unwrap();
@@ -113,9 +115,10 @@ async fn confirm(server: &Server, id: u64, ps: u64) -> (u16, serde_json::Value) 
 
 fn check_config(env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_b24pay"));
-    cmd.arg("check-config")
-        .env_clear()
-        .env("B24PAY_WEBHOOK_URL", "https://shop.bitrix24.ru/rest/1/s3cr3tc0de/");
+    cmd.arg("check-config").env_clear().env(
+        "B24PAY_WEBHOOK_URL",
+        "https://shop.bitrix24.ru/rest/1/s3cr3tc0de/",
+    );
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -129,14 +132,18 @@ fn check_config(env: &[(&str, &str)]) -> (bool, String, String) {
 
 #[test]
 fn check_config_never_prints_the_database_password_or_the_master_key() {
-    let url = "postgres://b24pay:hunter2pw@db.internal:5432/b24pay?sslmode=require&password=hunter3pw";
+    let url =
+        "postgres://b24pay:hunter2pw@db.internal:5432/b24pay?sslmode=require&password=hunter3pw";
     let (ok, out, err) = check_config(&[
         ("DATABASE_URL", url),
         ("B24PAY_MASTER_KEY", TEST_MASTER_KEY),
     ]);
     assert!(ok, "{err}");
     for secret in ["hunter2pw", "hunter3pw", TEST_MASTER_KEY, "s3cr3tc0de"] {
-        assert!(!out.contains(secret) && !err.contains(secret), "{secret} in {out}{err}");
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} in {out}{err}"
+        );
     }
     assert!(out.contains("db.internal"), "{out}");
 

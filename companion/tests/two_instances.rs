@@ -37,7 +37,10 @@ fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> Ins
         .env("B24PAY_OAUTH_CLIENT_SECRET", sandbox.oauth_client_secret())
         .env("B24PAY_OAUTH_ACCESS_TOKEN", &installed.0)
         .env("B24PAY_OAUTH_REFRESH_TOKEN", &installed.1)
-        .env("B24PAY_OAUTH_TOKEN_ENDPOINT", sandbox.oauth_token_endpoint())
+        .env(
+            "B24PAY_OAUTH_TOKEN_ENDPOINT",
+            sandbox.oauth_token_endpoint(),
+        )
         .env("B24PAY_ALLOWED_ORIGINS", sandbox.base_url())
         .env("B24PAY_DIST_DIR", dist)
         .env("DATABASE_URL", database)
@@ -98,7 +101,10 @@ async fn pay(http: &reqwest::Client, instance: &str, sandbox: &SandboxHandle, ps
     let status = r.status().as_u16();
     let v: Value = r.json().await.unwrap_or(Value::Null);
     assert_eq!(status, 200, "payment {id} through {instance}: {v}");
-    assert_eq!(v["state"], "succeeded", "payment {id} through {instance}: {v}");
+    assert_eq!(
+        v["state"], "succeeded",
+        "payment {id} through {instance}: {v}"
+    );
     id
 }
 
@@ -144,7 +150,11 @@ async fn two_instances_share_one_refresh_per_expiry() {
         let payments: Vec<_> = (0..8)
             .map(|i| {
                 let (http, sandbox) = (http.clone(), sandbox.clone());
-                let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+                let base = if i % 2 == 0 {
+                    a.base.clone()
+                } else {
+                    b.base.clone()
+                };
                 tokio::spawn(async move { pay(&http, &base, &sandbox, ps).await })
             })
             .collect();
@@ -158,7 +168,10 @@ async fn two_instances_share_one_refresh_per_expiry() {
             "round {round}: {} refreshes in all, {} refused",
             stats.refreshes, stats.rejected_refreshes
         );
-        assert_eq!(stats.refreshes, round, "one refresh per expiry, for both instances");
+        assert_eq!(
+            stats.refreshes, round,
+            "one refresh per expiry, for both instances"
+        );
         assert_eq!(stats.rejected_refreshes, 0, "no spent refresh token reused");
     }
 
