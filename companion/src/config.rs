@@ -180,7 +180,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(10),
-            connections_per_ip: 64,
+            connections_per_ip: 128,
             readyz_interval: Duration::from_secs(5),
         }
     }

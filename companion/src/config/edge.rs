@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(c.limits.header_read_timeout, Duration::from_secs(10));
         assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.limits.body_read_timeout, Duration::from_secs(10));
-        assert_eq!(c.limits.connections_per_ip, 64);
+        assert_eq!(c.limits.connections_per_ip, 128);
         assert_eq!(c.limits.readyz_interval, Duration::from_secs(5));
         assert_eq!(c.portal.customer_share, DEFAULT_CUSTOMER_SHARE);
         assert_eq!(c.admin_listen, None);

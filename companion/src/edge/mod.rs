@@ -90,9 +90,9 @@ pub async fn serve(
                         connections.spawn(refuse(stream));
                     }
                 },
+                Err(e) if client_gone(&e) => {}
                 Err(e) => {
-                    // Out of file descriptors, or a connection reset before it was accepted:
-                    // pause rather than spin.
+                    // Out of file descriptors or memory: pause rather than spin.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -113,6 +113,15 @@ pub async fn serve(
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
+}
+
+/// An accept error that concerns one client only (it hung up before we took it).
+fn client_gone(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    )
 }
 
 /// Resolves once `shutdown` is true (or its sender is gone).
