@@ -88,7 +88,7 @@ fn render(state: &AppState, error: Option<&str>) -> String {
             let ps = &p.ps;
             format!(
                 "<tr><td>{id}</td><td>{registry} #{order}</td><td>{account}</td><td class=num>{sum} {cur}</td>\
-                 <td>{paid}</td><td>{date_paid}</td><td>{pay_system}</td><td class=num>{calls}</td><td class=num>{rejected}</td>\
+                 <td>{paid}</td><td>{date_paid}</td><td>{pay_system}</td><td class=num>{calls}</td><td class=num>{rejected}</td><td class=num>{unsaved}</td>\
                  <td>{invoice}</td><td>{status}</td><td>{code}</td><td>{descr}</td><td>{message}</td><td>{ps_sum}</td><td>{ps_cur}</td>\
                  <td>{card}</td><td>{token}</td><td><a href=\"{page}\">page</a></td></tr>",
                 id = p.id,
@@ -102,6 +102,7 @@ fn render(state: &AppState, error: Option<&str>) -> String {
                 pay_system = p.pay_system_id.map(|id| id.to_string()).unwrap_or_default(),
                 calls = p.pay_calls,
                 rejected = p.rejected_pay_calls,
+                unsaved = p.unsaved_pay_calls,
                 invoice = opt(&ps.invoice_id),
                 status = opt(&ps.status),
                 code = opt(&ps.status_code),
@@ -226,7 +227,7 @@ label{{display:flex;flex-direction:column;font-size:12px}}
 {error}
 <h2>Payments</h2>
 <table>
-<thead><tr><th>ID</th><th>Of</th><th>Account no.</th><th>Sum</th><th>Paid</th><th>Date paid</th><th>Pay system</th><th>Pay calls</th><th>Refused pay calls</th><th>PS_INVOICE_ID</th><th>PS_STATUS</th><th>PS_STATUS_CODE</th><th>PS_STATUS_DESCRIPTION</th><th>PS_STATUS_MESSAGE</th><th>PS_SUM</th><th>PS_CURRENCY</th><th>PS_CARD_NUMBER</th><th>PS_RECURRING_TOKEN</th><th></th></tr></thead>
+<thead><tr><th>ID</th><th>Of</th><th>Account no.</th><th>Sum</th><th>Paid</th><th>Date paid</th><th>Pay system</th><th>Pay calls</th><th>Refused pay calls</th><th>Unsaved pay calls</th><th>PS_INVOICE_ID</th><th>PS_STATUS</th><th>PS_STATUS_CODE</th><th>PS_STATUS_DESCRIPTION</th><th>PS_STATUS_MESSAGE</th><th>PS_SUM</th><th>PS_CURRENCY</th><th>PS_CARD_NUMBER</th><th>PS_RECURRING_TOKEN</th><th></th></tr></thead>
 <tbody>{payments}</tbody>
 </table>
 <h2>New payment</h2>

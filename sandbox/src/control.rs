@@ -17,7 +17,7 @@
 //! | `POST /sandbox/api/oauth/tokens` | | a token reply (`access_token`, `refresh_token`, …) |
 //! | `POST /sandbox/api/oauth/expire` | | `{"expired": true}` |
 //! | `GET /sandbox/api/oauth` | | `{"refreshes", "rejected_refreshes"}` |
-//! | `GET /sandbox/api/stats` | | `{"method_calls": {method: n}, "rate_limited_calls"}` |
+//! | `GET /sandbox/api/stats` | | `{"method_calls": {method: n}, "rate_limited_calls", "delayed_calls_pending"}` |
 //!
 //! Errors are `{"error": CODE, "error_description": TEXT}` with 400 or 404.
 
@@ -313,5 +313,6 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({
         "method_calls": stats.method_calls,
         "rate_limited_calls": stats.rejected_by_rate_limit,
+        "delayed_calls_pending": stats.delayed_pending,
     }))
 }

@@ -32,6 +32,20 @@ pub enum Fault {
     DropConnection,
     /// The method runs, then the connection is closed without a reply (a lost reply).
     DropAfterExecution,
+    /// The call gets no reply, and the method takes effect only `delay` after the call
+    /// arrived: a portal whose front end cuts a request at 60 s while PHP keeps running. The
+    /// connection is held for `cut_after` (zero: closed at once), then closed without a reply;
+    /// the method runs at `delay` whether or not the client is still there. A client that
+    /// re-reads the payment before `delay` sees it unpaid, and a repeated call lands too.
+    DelayedExecution {
+        delay: Duration,
+        cut_after: Duration,
+    },
+    /// `sale.paysystem.pay.payment` / `pay.invoice` only: the method checks its parameters as
+    /// usual and answers `true`, but the payment is not saved (it stays unpaid, without the
+    /// new `PS_*` values), as the portal does when saving fails on its side. Counted in the
+    /// payment's `unsaved_pay_calls`, not in `pay_calls`. Other methods never draw this fault.
+    TrueWithoutSaving,
 }
 
 impl Fault {
@@ -45,16 +59,31 @@ impl Fault {
             Fault::SlowReply(_) => "slow_reply",
             Fault::DropConnection => "drop_connection",
             Fault::DropAfterExecution => "drop_after_execution",
+            Fault::DelayedExecution { .. } => "delayed_execution",
+            Fault::TrueWithoutSaving => "true_without_saving",
+        }
+    }
+
+    /// Whether a call of `method` (lower-case) can draw this fault.
+    pub(crate) fn applies_to(&self, method: &str) -> bool {
+        match self {
+            Fault::TrueWithoutSaving => PAY_METHODS.contains(&method),
+            _ => true,
         }
     }
 }
 
+/// The methods that mark a payment paid.
+const PAY_METHODS: [&str; 2] = ["sale.paysystem.pay.payment", "sale.paysystem.pay.invoice"];
+
 /// The wire form of a fault for `POST /sandbox/api/faults`:
-/// `{"kind": "hang", "count": 1, "methods": ["sale.paysystem.pay.payment"], "duration_ms": 5000}`.
+/// `{"kind": "hang", "count": 1, "methods": ["sale.paysystem.pay.payment"], "duration_ms": 5000}`,
+/// `{"kind": "delayed_execution", "duration_ms": 3000, "cut_after_ms": 0}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FaultRequest {
     /// `query_limit_exceeded`, `internal_server_error`, `operation_time_limit`,
-    /// `expired_token`, `hang`, `slow_reply`, `drop_connection` or `drop_after_execution`.
+    /// `expired_token`, `hang`, `slow_reply`, `drop_connection`, `drop_after_execution`,
+    /// `delayed_execution` or `true_without_saving`.
     pub kind: String,
     /// How many matching calls fail (default 1).
     #[serde(default = "one")]
@@ -62,9 +91,13 @@ pub struct FaultRequest {
     /// Only calls of these methods (default: any method).
     #[serde(default)]
     pub methods: Option<Vec<String>>,
-    /// For `hang` and `slow_reply` (default 30000).
+    /// For `hang`, `slow_reply` and `delayed_execution` (default 30000).
     #[serde(default)]
     pub duration_ms: Option<u64>,
+    /// For `delayed_execution`: how long the connection is held before it is closed without
+    /// a reply (default 0: at once).
+    #[serde(default)]
+    pub cut_after_ms: Option<u64>,
     /// For `operation_time_limit` (default 10).
     #[serde(default)]
     pub reset_after_secs: Option<u64>,
@@ -88,6 +121,11 @@ impl FaultRequest {
             "slow_reply" => Fault::SlowReply(duration),
             "drop_connection" => Fault::DropConnection,
             "drop_after_execution" => Fault::DropAfterExecution,
+            "delayed_execution" => Fault::DelayedExecution {
+                delay: duration,
+                cut_after: Duration::from_millis(self.cut_after_ms.unwrap_or(0)),
+            },
+            "true_without_saving" => Fault::TrueWithoutSaving,
             other => return Err(format!("unknown fault kind {other:?}")),
         })
     }
@@ -144,9 +182,10 @@ impl FaultQueue {
 
     pub(crate) fn take(&mut self, method: &str) -> Option<DrawnFault> {
         let index = self.pending.iter().position(|p| {
-            p.methods
-                .as_ref()
-                .is_none_or(|methods| methods.iter().any(|m| m == method))
+            p.fault.applies_to(method)
+                && p.methods
+                    .as_ref()
+                    .is_none_or(|methods| methods.iter().any(|m| m == method))
         })?;
         let pending = &mut self.pending[index];
         pending.remaining -= 1;
@@ -193,6 +232,19 @@ mod tests {
             Fault::InternalServerError
         );
         assert!(queue.take("sale.paysystem.pay.payment").is_some());
+        assert!(queue.take("sale.paysystem.pay.payment").is_none());
+    }
+
+    #[test]
+    fn true_without_saving_waits_for_a_pay_call() {
+        let mut queue = FaultQueue::default();
+        queue.inject(Fault::TrueWithoutSaving, 1, None, 0.0);
+        assert!(queue.take("sale.paysystem.list").is_none());
+        assert!(queue.take("sale.paysystem.settings.payment.get").is_none());
+        assert_eq!(
+            queue.take("sale.paysystem.pay.invoice").unwrap().fault,
+            Fault::TrueWithoutSaving
+        );
         assert!(queue.take("sale.paysystem.pay.payment").is_none());
     }
 

@@ -403,6 +403,21 @@ impl SandboxHandle {
             .unwrap_or(0)
     }
 
+    /// Calls that drew [`Fault::DelayedExecution`] and have not taken effect yet.
+    pub fn delayed_calls_pending(&self) -> u64 {
+        self.state()
+            .stats
+            .lock()
+            .expect("stats lock")
+            .delayed_pending
+    }
+
+    /// `pay.payment`/`pay.invoice` calls for a payment answered `true` without saving
+    /// ([`Fault::TrueWithoutSaving`]); 0 for an unknown payment.
+    pub fn unsaved_pay_calls(&self, payment_id: u64) -> u64 {
+        self.payment(payment_id).map_or(0, |p| p.unsaved_pay_calls)
+    }
+
     /// Calls refused by the rate limit so far.
     pub fn rate_limited_calls(&self) -> u64 {
         self.state()

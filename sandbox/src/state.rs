@@ -40,6 +40,8 @@ pub(crate) struct AppState {
 pub(crate) struct Stats {
     pub method_calls: BTreeMap<String, u64>,
     pub rejected_by_rate_limit: u64,
+    /// Calls drawn by [`crate::Fault::DelayedExecution`] that have not run yet.
+    pub delayed_pending: u64,
 }
 
 /// The portal's per-method "operating" time: method time summed over a 10-minute window.

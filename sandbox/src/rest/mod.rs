@@ -38,9 +38,12 @@ pub(crate) struct Call<'w> {
     pub now: i64,
     /// Set by methods that changed the world (so it is written to the data file).
     pub changed: bool,
+    /// An injected [`Fault::TrueWithoutSaving`]: the pay methods answer `true` unsaved.
+    pub unsaved: bool,
 }
 
 type MethodFn = fn(&mut Call, &Params) -> Result<Value, RestError>;
+type Outcome = Result<Value, RestError>;
 
 /// How a method's parameter names are normalised (see [`crate::params`]).
 #[derive(Clone, Copy)]
@@ -126,6 +129,7 @@ pub(crate) async fn entry(
     body: Bytes,
 ) -> Response {
     let start = SystemTime::now();
+    let arrived = tokio::time::Instant::now();
     let plain_timing = |state: &AppState, method: &str| {
         let now = now_unix();
         let (operating, reset_at) = state
@@ -146,6 +150,7 @@ pub(crate) async fn entry(
 
     let fault = state.faults.lock().expect("faults lock").take(&method_name);
     let mut after = After::Reply;
+    let mut unsaved = false;
     if let Some(drawn) = fault {
         tracing::info!(method = %method_name, fault = drawn.fault.kind(), "injected fault");
         match drawn.fault {
@@ -165,6 +170,10 @@ pub(crate) async fn entry(
             Fault::DropConnection => return drop_connection(conn).await,
             Fault::SlowReply(duration) => after = After::Delay(duration),
             Fault::DropAfterExecution => after = After::Drop,
+            Fault::DelayedExecution { delay, cut_after } => {
+                after = After::Deferred { delay, cut_after }
+            }
+            Fault::TrueWithoutSaving => unsaved = true,
         }
     }
 
@@ -204,28 +213,12 @@ pub(crate) async fn entry(
     };
     let params = normalize(raw, names);
 
-    let began = Instant::now();
-    let (outcome, changed) = {
-        let mut world = state.world.lock().expect("world lock");
-        let mut call = Call {
-            world: &mut world,
-            now: now_unix(),
-            changed: false,
-        };
-        let outcome = run(&mut call, &params);
-        (outcome, call.changed)
-    };
-    let processing = began.elapsed();
-    if changed {
-        state.persist();
+    if let After::Deferred { delay, cut_after } = after {
+        defer(state.clone(), method_name, run, params, arrived + delay);
+        tokio::time::sleep_until(arrived + cut_after).await;
+        return drop_connection(conn).await;
     }
-    *state
-        .stats
-        .lock()
-        .expect("stats lock")
-        .method_calls
-        .entry(method_name.clone())
-        .or_default() += 1;
+    let (outcome, processing) = execute(&state, &method_name, run, &params, unsaved);
     let (operating, operating_reset_at) = state.operating.lock().expect("operating lock").record(
         &method_name,
         now_unix(),
@@ -242,7 +235,7 @@ pub(crate) async fn entry(
         Err(error) => envelope::error(&error, None),
     };
     match after {
-        After::Reply => response,
+        After::Reply | After::Deferred { .. } => response,
         After::Delay(duration) => {
             tokio::time::sleep(duration).await;
             response
@@ -251,10 +244,70 @@ pub(crate) async fn entry(
     }
 }
 
+/// Runs a method against the world, persists what changed and counts the call.
+fn execute(
+    state: &AppState,
+    method_name: &str,
+    run: MethodFn,
+    params: &Params,
+    unsaved: bool,
+) -> (Outcome, std::time::Duration) {
+    let began = Instant::now();
+    let (outcome, changed) = {
+        let mut world = state.world.lock().expect("world lock");
+        let mut call = Call {
+            world: &mut world,
+            now: now_unix(),
+            changed: false,
+            unsaved,
+        };
+        let outcome = run(&mut call, params);
+        (outcome, call.changed)
+    };
+    let processing = began.elapsed();
+    if changed {
+        state.persist();
+    }
+    *state
+        .stats
+        .lock()
+        .expect("stats lock")
+        .method_calls
+        .entry(method_name.to_string())
+        .or_default() += 1;
+    (outcome, processing)
+}
+
+/// Runs the method at `at`, with nobody waiting for its answer ([`Fault::DelayedExecution`]).
+fn defer(
+    state: Arc<AppState>,
+    method_name: String,
+    run: MethodFn,
+    params: Params,
+    at: tokio::time::Instant,
+) {
+    state.stats.lock().expect("stats lock").delayed_pending += 1;
+    tokio::spawn(async move {
+        tokio::time::sleep_until(at).await;
+        let (outcome, processing) = execute(&state, &method_name, run, &params, false);
+        state.operating.lock().expect("operating lock").record(
+            &method_name,
+            now_unix(),
+            processing.as_secs_f64(),
+        );
+        state.stats.lock().expect("stats lock").delayed_pending -= 1;
+        tracing::info!(method = %method_name, ok = outcome.is_ok(), "delayed call executed");
+    });
+}
+
 enum After {
     Reply,
     Delay(std::time::Duration),
     Drop,
+    Deferred {
+        delay: std::time::Duration,
+        cut_after: std::time::Duration,
+    },
 }
 
 /// Closes the client's connection without an answer. The connection task drops the

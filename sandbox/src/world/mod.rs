@@ -150,10 +150,15 @@ pub struct PaymentSnapshot {
     pub person_type_id: u64,
     /// The `PS_*` fields stored by `pay.payment`/`pay.invoice`.
     pub ps: PsFields,
-    /// Accepted `sale.paysystem.pay.payment`/`pay.invoice` calls for this payment.
+    /// Accepted `sale.paysystem.pay.payment`/`pay.invoice` calls for this payment that were
+    /// saved.
     pub pay_calls: u64,
     /// Refused `sale.paysystem.pay.payment` calls that named this payment.
     pub rejected_pay_calls: u64,
+    /// `pay.payment`/`pay.invoice` calls answered `true` although nothing was saved
+    /// ([`Fault::TrueWithoutSaving`](crate::Fault::TrueWithoutSaving)).
+    #[serde(default)]
+    pub unsaved_pay_calls: u64,
 }
 
 /// Why a control operation on the world was refused.
@@ -262,6 +267,7 @@ impl World {
             ps: payment.ps.clone(),
             pay_calls: payment.pay_calls,
             rejected_pay_calls: payment.rejected_pay_calls,
+            unsaved_pay_calls: payment.unsaved_pay_calls,
         }
     }
 
@@ -348,6 +354,7 @@ impl World {
             ps: PsFields::default(),
             pay_calls: 0,
             rejected_pay_calls: 0,
+            unsaved_pay_calls: 0,
         };
         let created = CreatedPayment {
             payment_id,

@@ -228,6 +228,9 @@ pub(crate) struct Payment {
     pub pay_calls: u64,
     /// Refused `pay.payment` calls that named this payment.
     pub rejected_pay_calls: u64,
+    /// `pay.payment`/`pay.invoice` calls answered `true` without saving (an injected fault).
+    #[serde(default)]
+    pub unsaved_pay_calls: u64,
 }
 
 /// The `PS_*` fields the portal keeps on a payment.

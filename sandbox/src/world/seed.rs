@@ -188,6 +188,7 @@ pub(super) fn initial_world() -> World {
                 ps: PsFields::default(),
                 pay_calls: 0,
                 rejected_pay_calls: 0,
+                unsaved_pay_calls: 0,
             },
         );
         world.next.order = id + 1;
