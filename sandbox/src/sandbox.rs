@@ -223,11 +223,7 @@ impl SandboxHandle {
 
     /// The incoming webhook URL, ending with `/`: `{base}/rest/1/{code}/`.
     pub fn webhook_url(&self) -> String {
-        let config = &self.state().config;
-        format!(
-            "{}/rest/{}/{}/",
-            config.public_url, config.webhook_user_id, config.webhook_code
-        )
+        self.state().config.webhook_url()
     }
 
     /// The OAuth REST endpoint (`client_endpoint`), ending with `/`: `{base}/rest/`.
@@ -253,25 +249,14 @@ impl SandboxHandle {
     /// Issues a fresh access token (valid for an hour) and refresh token, as an app
     /// installation would receive them.
     pub fn issue_oauth_tokens(&self) -> OAuthTokens {
-        let tokens = self
-            .state()
-            .oauth
-            .lock()
-            .expect("oauth lock")
-            .issue(now_unix());
-        self.state().persist();
-        tokens
+        self.state().mutate_oauth(|oauth| oauth.issue(now_unix()))
     }
 
     /// Makes every access token issued so far expire now; the next OAuth call with one of them
     /// gets 401 `expired_token`. Refresh tokens stay valid.
     pub fn expire_access_tokens(&self) {
         self.state()
-            .oauth
-            .lock()
-            .expect("oauth lock")
-            .expire_all(now_unix());
-        self.state().persist();
+            .mutate_oauth(|oauth| oauth.expire_all(now_unix()));
     }
 
     /// Successful refreshes at the token endpoint so far.
@@ -281,7 +266,7 @@ impl SandboxHandle {
 
     /// Successful and refused refreshes at the token endpoint.
     pub fn oauth_stats(&self) -> OAuthStats {
-        self.state().oauth.lock().expect("oauth lock").stats()
+        self.state().read_oauth(OAuthState::stats)
     }
 
     /// The next `count` REST calls (of any method) fail with `fault`.
@@ -331,9 +316,7 @@ impl SandboxHandle {
 
     /// Creates an order (or legacy invoice) with one payment.
     pub fn create_payment(&self, new: NewPayment) -> Result<CreatedPayment, WorldError> {
-        let created = create_payment(self.state(), &new)?;
-        self.state().persist();
-        Ok(created)
+        create_payment(self.state(), &new)
     }
 
     /// Binds a payment to a pay system, as a customer choosing how to pay does. The pay system
@@ -344,12 +327,7 @@ impl SandboxHandle {
         pay_system_id: u64,
     ) -> Result<(), WorldError> {
         self.state()
-            .world
-            .lock()
-            .expect("world lock")
-            .set_payment_pay_system(payment_id, pay_system_id)?;
-        self.state().persist();
-        Ok(())
+            .mutate(|world| world.set_payment_pay_system(payment_id, pay_system_id))
     }
 
     /// Sets (or clears) a payment's `PS_INVOICE_ID` without paying it, as an earlier checkout
@@ -360,25 +338,20 @@ impl SandboxHandle {
         payment_id: u64,
         external_id: Option<&str>,
     ) -> Result<(), WorldError> {
+        let external_id = external_id.map(str::to_string);
         self.state()
-            .world
-            .lock()
-            .expect("world lock")
-            .set_external_payment_id(payment_id, external_id.map(str::to_string))?;
-        self.state().persist();
-        Ok(())
+            .mutate(|world| world.set_external_payment_id(payment_id, external_id))
     }
 
     /// A payment's current state.
     pub fn payment(&self, payment_id: u64) -> Option<PaymentSnapshot> {
-        let world = self.state().world.lock().expect("world lock");
-        world.payments.get(&payment_id).map(|p| world.snapshot(p))
+        self.state()
+            .read(|world| world.payment_snapshot(payment_id))
     }
 
     /// Every payment, by id.
     pub fn payments(&self) -> Vec<PaymentSnapshot> {
-        let world = self.state().world.lock().expect("world lock");
-        world.payments.values().map(|p| world.snapshot(p)).collect()
+        self.state().read(World::snapshots)
     }
 
     /// Accepted `pay.payment`/`pay.invoice` calls for a payment (0 for an unknown payment).
@@ -388,8 +361,8 @@ impl SandboxHandle {
 
     /// The payment id of a legacy invoice.
     pub fn invoice_payment_id(&self, invoice_id: u64) -> Option<u64> {
-        let world = self.state().world.lock().expect("world lock");
-        world.invoice_payment(invoice_id).map(|p| p.id)
+        self.state()
+            .read(|world| world.invoice_payment(invoice_id).map(|p| p.id))
     }
 
     /// How many calls of a REST method reached the method (after auth, faults and the rate
@@ -465,11 +438,7 @@ pub(crate) fn create_payment(
     state: &AppState,
     new: &NewPayment,
 ) -> Result<CreatedPayment, WorldError> {
-    let mut created = state
-        .world
-        .lock()
-        .expect("world lock")
-        .create_payment(new, now_unix())?;
+    let mut created = state.mutate(|world| world.create_payment(new, now_unix()))?;
     created.pay_url = match created.registry {
         Registry::Order => format!("{}/pay/{}", state.config.public_url, created.payment_id),
         Registry::CrmInvoice => format!(

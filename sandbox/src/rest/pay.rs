@@ -14,8 +14,8 @@
 use serde_json::{json, Value};
 
 use super::error::{ErrorCode, RestError};
+use super::methods::Call;
 use super::settings::{pay_system_by_arg, payment_of_pay_system};
-use super::Call;
 use crate::params::{php_empty, php_string, Params};
 use crate::portal_format::rfc3339;
 use crate::world::Registry;
@@ -30,7 +30,6 @@ pub(super) fn payment(call: &mut Call, p: &Params) -> Result<Value, RestError> {
                 .and_then(|id| call.world.payments.get_mut(&id))
             {
                 payment.rejected_pay_calls += 1;
-                call.changed = true;
             }
             return Err(error);
         }
@@ -100,7 +99,6 @@ fn mark_paid(call: &mut Call, payment_id: u64, p: &Params) {
         .payments
         .get_mut(&payment_id)
         .expect("found by the caller");
-    call.changed = true;
     if call.unsaved {
         // The portal's save failed after its checks passed: it still answers `true`.
         payment.unsaved_pay_calls += 1;
