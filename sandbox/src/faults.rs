@@ -64,6 +64,13 @@ impl Fault {
         }
     }
 
+    /// Whether a command inside a `batch` draws this fault without being named: only the
+    /// faults that are about one method's effect (the others, untargeted, hit the batch
+    /// request itself).
+    fn is_command_level(&self) -> bool {
+        matches!(self, Fault::TrueWithoutSaving)
+    }
+
     /// Whether a call of `method` (lower-case) can draw this fault.
     pub(crate) fn applies_to(&self, method: &str) -> bool {
         match self {
@@ -187,6 +194,23 @@ impl FaultQueue {
                     .as_ref()
                     .is_none_or(|methods| methods.iter().any(|m| m == method))
         })?;
+        Some(self.draw(index))
+    }
+
+    /// The fault a command of a `batch` draws: the first pending one that names its method,
+    /// or an untargeted one about the method's effect ([`Fault::TrueWithoutSaving`]).
+    pub(crate) fn take_for_command(&mut self, method: &str) -> Option<DrawnFault> {
+        let index = self.pending.iter().position(|p| {
+            p.fault.applies_to(method)
+                && match &p.methods {
+                    Some(methods) => methods.iter().any(|m| m == method),
+                    None => p.fault.is_command_level(),
+                }
+        })?;
+        Some(self.draw(index))
+    }
+
+    fn draw(&mut self, index: usize) -> DrawnFault {
         let pending = &mut self.pending[index];
         pending.remaining -= 1;
         let drawn = DrawnFault {
@@ -196,7 +220,7 @@ impl FaultQueue {
         if pending.remaining == 0 {
             self.pending.remove(index);
         }
-        Some(drawn)
+        drawn
     }
 
     pub(crate) fn clear(&mut self) {
@@ -246,6 +270,41 @@ mod tests {
             Fault::TrueWithoutSaving
         );
         assert!(queue.take("sale.paysystem.pay.payment").is_none());
+    }
+
+    #[test]
+    fn batch_commands_draw_only_faults_about_them() {
+        let mut queue = FaultQueue::default();
+        queue.inject(Fault::InternalServerError, 1, None, 0.0);
+        queue.inject(Fault::TrueWithoutSaving, 1, None, 0.0);
+        queue.inject(
+            Fault::DropAfterExecution,
+            1,
+            Some(vec!["sale.paysystem.pay.payment".into()]),
+            0.0,
+        );
+        // An untargeted transport or error fault is the batch request's, not a command's.
+        assert_eq!(
+            queue
+                .take_for_command("sale.paysystem.pay.payment")
+                .unwrap()
+                .fault,
+            Fault::TrueWithoutSaving
+        );
+        assert_eq!(
+            queue
+                .take_for_command("sale.paysystem.pay.payment")
+                .unwrap()
+                .fault,
+            Fault::DropAfterExecution
+        );
+        assert!(queue
+            .take_for_command("sale.paysystem.pay.payment")
+            .is_none());
+        assert_eq!(
+            queue.take("batch").unwrap().fault,
+            Fault::InternalServerError
+        );
     }
 
     #[test]

@@ -96,6 +96,7 @@ mod rest;
 mod sandbox;
 mod server;
 mod state;
+mod tls;
 mod world;
 
 pub use faults::{Fault, FaultRequest};
@@ -107,4 +108,5 @@ pub use sandbox::{
     Sandbox, SandboxBuilder, SandboxHandle, StartError, DEFAULT_OAUTH_CLIENT_ID,
     DEFAULT_OAUTH_CLIENT_SECRET, DEFAULT_WEBHOOK_CODE, WEBHOOK_USER_ID,
 };
+pub use tls::TlsError;
 pub use world::{CreatedPayment, NewPayment, PaymentSnapshot, PsFields, Registry, WorldError};

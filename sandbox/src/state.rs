@@ -27,6 +27,8 @@ pub(crate) struct Config {
     pub oauth_client_id: String,
     pub oauth_client_secret: String,
     pub store_name: String,
+    /// The local CA's certificate when serving HTTPS.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Config {

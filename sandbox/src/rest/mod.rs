@@ -7,12 +7,14 @@
 //! | `route.rs` | call form and method name from the path |
 //! | `auth.rs` | webhook code or OAuth token |
 //! | `methods.rs` | the method table (one listing of every implemented method) |
+//! | `batch/` | `batch`: commands, `$result[…]` references, the answer |
 //! | `invoke.rs` | running one method: persistence, call counts, operating time |
 //! | `delivery.rs` | the reply: now, later, or the connection closed without one |
 //! | `envelope.rs`, `error.rs` | the portal's reply and error shapes |
 //! | `handlers.rs` (+ `handler_settings.rs`), `paysystems.rs` (+ `paysystem_list.rs`), `settings.rs`, `pay.rs` | the methods |
 
 mod auth;
+mod batch;
 mod delivery;
 mod envelope;
 pub(crate) mod error;

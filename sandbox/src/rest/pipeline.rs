@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use serde_json::{Map, Value};
 
 use super::auth::authenticate;
+use super::batch;
 use super::delivery::Delivery;
 use super::envelope::{self, Timing};
 use super::error::{ErrorCode, RestError};
@@ -101,6 +102,9 @@ fn stages(state: &Arc<AppState>, incoming: &Incoming) -> Result<Delivery, Stop> 
     admit(state)?;
     let mut raw = parameters(incoming)?;
     authenticate(state, &caller, raw.remove("auth").as_ref())?;
+    if name == batch::METHOD {
+        return Ok(batch::run(state, raw, plan, incoming));
+    }
     let method = methods::lookup(&name).ok_or_else(RestError::method_not_found)?;
     let params = method.params(raw);
     Ok(reply(state, method, params, plan, incoming))

@@ -1,181 +1,18 @@
-//! Starting a sandbox and driving it from Rust.
+//! [`SandboxHandle`]: a running sandbox, driven from Rust.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::faults::Fault;
-use crate::limits::{LeakyBucket, RateLimit};
+use crate::limits::RateLimit;
 use crate::oauth::{OAuthState, OAuthStats, OAuthTokens};
-use crate::persist::{DataFile, DataFileError};
 use crate::portal_format::now_unix;
-use crate::state::{AppState, Config};
-use crate::world::{CreatedPayment, NewPayment, PaymentSnapshot, Registry, World, WorldError};
-
-/// The webhook code the preview and the examples use.
-pub const DEFAULT_WEBHOOK_CODE: &str = "sandboxwebhookcode0000";
-/// The portal user the incoming webhook belongs to.
-pub const WEBHOOK_USER_ID: u64 = 1;
-/// The OAuth application the token endpoint accepts by default.
-pub const DEFAULT_OAUTH_CLIENT_ID: &str = "local.b24paysandbox.000001";
-pub const DEFAULT_OAUTH_CLIENT_SECRET: &str = "sandboxclientsecret0000000000000000000000000000";
-
-/// Entry point: `Sandbox::builder()…start().await`.
-pub struct Sandbox;
-
-impl Sandbox {
-    pub fn builder() -> SandboxBuilder {
-        SandboxBuilder::default()
-    }
-}
-
-/// Configures a sandbox before it starts. Every setting has a default suitable for tests:
-/// bind `127.0.0.1:0`, webhook code [`DEFAULT_WEBHOOK_CODE`], no rate limit, in memory.
-#[derive(Clone, Debug)]
-pub struct SandboxBuilder {
-    bind: String,
-    webhook_code: String,
-    rate_limit: Option<RateLimit>,
-    data_file: Option<PathBuf>,
-    public_url: Option<String>,
-    oauth_client_id: String,
-    oauth_client_secret: String,
-    store_name: String,
-}
-
-impl Default for SandboxBuilder {
-    fn default() -> SandboxBuilder {
-        SandboxBuilder {
-            bind: "127.0.0.1:0".to_string(),
-            webhook_code: DEFAULT_WEBHOOK_CODE.to_string(),
-            rate_limit: None,
-            data_file: None,
-            public_url: None,
-            oauth_client_id: DEFAULT_OAUTH_CLIENT_ID.to_string(),
-            oauth_client_secret: DEFAULT_OAUTH_CLIENT_SECRET.to_string(),
-            store_name: "Linden Street Goods".to_string(),
-        }
-    }
-}
-
-impl SandboxBuilder {
-    /// Address to listen on, e.g. `"127.0.0.1:8081"`; port 0 picks a free port.
-    pub fn bind(mut self, addr: impl Into<String>) -> Self {
-        self.bind = addr.into();
-        self
-    }
-
-    /// The secret part of the incoming webhook URL `/rest/1/{code}/`.
-    pub fn webhook_code(mut self, code: impl Into<String>) -> Self {
-        self.webhook_code = code.into();
-        self
-    }
-
-    /// The portal's leaky bucket; `None` (the default) admits every call.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.rate_limit = limit;
-        self
-    }
-
-    /// Keep the state in this JSON file: loaded at start if it exists, rewritten atomically
-    /// after every change. Without it the sandbox lives in memory.
-    pub fn data_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.data_file = Some(path.into());
-        self
-    }
-
-    /// The URL the sandbox is reached at, for links, `RETURN_URL` and `client_endpoint`
-    /// (default: `http://{bound address}`).
-    pub fn public_url(mut self, url: impl Into<String>) -> Self {
-        self.public_url = Some(url.into());
-        self
-    }
-
-    /// The OAuth application (`client_id`, `client_secret`) the token endpoint accepts.
-    pub fn oauth_client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
-        self.oauth_client_id = id.into();
-        self.oauth_client_secret = secret.into();
-        self
-    }
-
-    /// The seller's name shown on the payment page.
-    pub fn store_name(mut self, name: impl Into<String>) -> Self {
-        self.store_name = name.into();
-        self
-    }
-
-    /// Binds, loads the data file (if any) and starts serving in the current Tokio runtime.
-    pub async fn start(self) -> Result<SandboxHandle, StartError> {
-        let listener = TcpListener::bind(&self.bind)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: self.bind.clone(),
-                source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: self.bind.clone(),
-            source,
-        })?;
-        let data_file = self.data_file.map(DataFile::new);
-        let loaded = match &data_file {
-            Some(file) => file.load()?,
-            None => None,
-        };
-        let fresh = loaded.is_none();
-        let (world, oauth) = loaded.unwrap_or_else(|| (World::initial(), OAuthState::default()));
-        let public_url = self
-            .public_url
-            .unwrap_or_else(|| format!("http://{local_addr}"))
-            .trim_end_matches('/')
-            .to_string();
-        let config = Config {
-            webhook_user_id: WEBHOOK_USER_ID,
-            webhook_code: self.webhook_code,
-            public_url,
-            oauth_client_id: self.oauth_client_id,
-            oauth_client_secret: self.oauth_client_secret,
-            store_name: self.store_name,
-        };
-        let state = Arc::new(AppState::new(
-            config,
-            world,
-            oauth,
-            LeakyBucket::new(self.rate_limit),
-            data_file,
-        ));
-        if fresh {
-            state.persist();
-        }
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let router = crate::server::router(state.clone());
-        let task = tokio::spawn(crate::server::serve(listener, router, shutdown_rx));
-        tracing::info!(%local_addr, "sandbox portal listening");
-        Ok(SandboxHandle {
-            inner: Arc::new(Inner {
-                state,
-                local_addr,
-                shutdown: shutdown_tx,
-                task: std::sync::Mutex::new(Some(task)),
-            }),
-        })
-    }
-}
-
-/// Why a sandbox did not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    DataFile(#[from] DataFileError),
-}
+use crate::state::AppState;
+use crate::world::{CreatedPayment, NewPayment, PaymentSnapshot, World, WorldError};
 
 /// A running sandbox. Cheap to clone; the server stops at [`shutdown`](Self::shutdown) or
 /// when the last clone is dropped.
@@ -207,6 +44,22 @@ impl std::fmt::Debug for SandboxHandle {
 }
 
 impl SandboxHandle {
+    pub(super) fn new(
+        state: Arc<AppState>,
+        local_addr: SocketAddr,
+        shutdown: watch::Sender<bool>,
+        task: JoinHandle<()>,
+    ) -> SandboxHandle {
+        SandboxHandle {
+            inner: Arc::new(Inner {
+                state,
+                local_addr,
+                shutdown,
+                task: std::sync::Mutex::new(Some(task)),
+            }),
+        }
+    }
+
     fn state(&self) -> &AppState {
         &self.inner.state
     }
@@ -216,7 +69,14 @@ impl SandboxHandle {
         self.inner.local_addr
     }
 
-    /// `http://127.0.0.1:PORT`, no trailing slash: where the sandbox is reached.
+    /// The local CA's certificate file when the sandbox serves HTTPS
+    /// ([`SandboxBuilder::https`](crate::SandboxBuilder::https)): what clients trust.
+    pub fn ca_certificate(&self) -> Option<PathBuf> {
+        self.state().config.ca_file.clone()
+    }
+
+    /// `http://127.0.0.1:PORT` (or `https://…`), no trailing slash: where the sandbox is
+    /// reached.
     pub fn base_url(&self) -> String {
         self.state().config.public_url.clone()
     }
@@ -316,7 +176,7 @@ impl SandboxHandle {
 
     /// Creates an order (or legacy invoice) with one payment.
     pub fn create_payment(&self, new: NewPayment) -> Result<CreatedPayment, WorldError> {
-        create_payment(self.state(), &new)
+        super::create_payment(self.state(), &new)
     }
 
     /// Binds a payment to a pay system, as a customer choosing how to pay does. The pay system
@@ -431,20 +291,4 @@ impl SandboxHandle {
             let _ = task.await;
         }
     }
-}
-
-/// Creates a payment and fills in its page URL.
-pub(crate) fn create_payment(
-    state: &AppState,
-    new: &NewPayment,
-) -> Result<CreatedPayment, WorldError> {
-    let mut created = state.mutate(|world| world.create_payment(new, now_unix()))?;
-    created.pay_url = match created.registry {
-        Registry::Order => format!("{}/pay/{}", state.config.public_url, created.payment_id),
-        Registry::CrmInvoice => format!(
-            "{}/pay/invoice/{}",
-            state.config.public_url, created.order_id
-        ),
-    };
-    Ok(created)
 }
