@@ -1,9 +1,10 @@
 //! Wiring: the store, the master key, the portal, the acquirers, the payment flow, the outbox
-//! worker and the HTTP router with its limits, served by the edge ([`crate::edge`]) on the
-//! public listener and, when configured, `/readyz` and `/metrics` on an admin listener;
-//! started together and stopped together.
+//! and reconciler workers and the HTTP router with its limits, served by the edge
+//! ([`crate::edge`]) on the public listener and, when configured, `/readyz` and `/metrics` on an
+//! admin listener; started together and stopped together.
 
 use crate::acquirer::{Acquirer, TestAcquirer};
+use crate::api::client::ClientIpSource;
 use crate::api::error::ApiError;
 use crate::api::routes::{self, SharedPayments};
 use crate::config::Config;
@@ -12,7 +13,8 @@ use crate::health::{self, Health, Readiness};
 use crate::keys::{MasterKey, Purpose};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
-use crate::payments::Payments;
+use crate::payments::reconcile::Reconciler;
+use crate::payments::{Acquirers, Payments};
 use crate::portal::{Bitrix24Portal, Portal};
 use crate::serve::{self, PageSettings, SharedWidget, Widget};
 use crate::store::{self, SharedStore};
@@ -40,30 +42,53 @@ pub struct Services {
     pub metrics: SharedMetrics,
     pub payments: SharedPayments,
     pub outbox: Arc<Outbox>,
+    pub reconciler: Arc<Reconciler>,
     pub widget: SharedWidget,
     /// Derives the keys of secrets at rest ([`MasterKey::subkey`]).
     pub master_key: Arc<MasterKey>,
 }
 
+/// What a companion is started over: its store, its portal, and (for tests that need an
+/// acquirer that misbehaves) its acquirers.
+pub struct Parts {
+    pub store: SharedStore,
+    pub portal: Arc<dyn Portal>,
+    /// `None`: the built-in test acquirer over `store`.
+    pub test_acquirer: Option<Arc<dyn Acquirer>>,
+    pub live_acquirer: Option<Arc<dyn Acquirer>>,
+}
+
+impl Parts {
+    pub fn new(store: SharedStore, portal: Arc<dyn Portal>) -> Parts {
+        Parts {
+            store,
+            portal,
+            test_acquirer: None,
+            live_acquirer: None,
+        }
+    }
+}
+
 impl Services {
     /// Builds the services over an open store and a portal, with the configured master key
     /// (or the SQLite store's key file).
-    pub async fn new(
-        config: &Config,
-        store: SharedStore,
-        portal: Arc<dyn Portal>,
-    ) -> anyhow::Result<Services> {
+    pub async fn new(config: &Config, parts: Parts) -> anyhow::Result<Services> {
         let master_key = Arc::new(master_key(config)?);
-        Services::with_key(config, store, portal, master_key).await
+        Services::with_key(config, parts, master_key).await
     }
 
     /// Builds the services over an open store, a portal and the master key.
     pub async fn with_key(
         config: &Config,
-        store: SharedStore,
-        portal: Arc<dyn Portal>,
+        parts: Parts,
         master_key: Arc<MasterKey>,
     ) -> anyhow::Result<Services> {
+        let Parts {
+            store,
+            portal,
+            test_acquirer,
+            live_acquirer,
+        } = parts;
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
         let key = store
@@ -72,17 +97,21 @@ impl Services {
                 &format!("{:064x}", rand::random::<u128>()),
             )
             .await?;
-        let test_acquirer: Arc<dyn Acquirer> = Arc::new(TestAcquirer::new(store.clone()));
+        let acquirers = Acquirers {
+            test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
+            live: live_acquirer,
+        };
         let payments = Arc::new(Payments::new(
             store.clone(),
             portal.clone(),
-            test_acquirer,
-            None,
+            acquirers,
+            config.portal.origin.clone(),
             key.into_bytes(),
             metrics.clone(),
             wake.clone(),
             config.payments.clone(),
         ));
+        let reconciler = Arc::new(Reconciler::new(payments.clone(), config.reconcile.clone()));
         let outbox = Arc::new(Outbox::new(
             store.clone(),
             portal.clone(),
@@ -90,21 +119,14 @@ impl Services {
             config.outbox.clone(),
             wake,
         ));
-        let settings = PageSettings {
-            allowed_origins: config.allowed_origins.clone(),
-            api_base: config.api_base.clone(),
-        };
-        let dist = config.dist_dir.clone();
-        let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
-        if !widget.is_built() {
-            tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
-        }
+        let widget = load_widget(config).await?;
         Ok(Services {
             store,
             portal,
             metrics,
             payments,
             outbox,
+            reconciler,
             widget: Arc::new(widget),
             master_key,
         })
@@ -114,6 +136,19 @@ impl Services {
 fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
     MasterKey::resolve(config.security.master_key.as_ref(), &config.store)
         .map_err(|e| anyhow::anyhow!("master key: {e}"))
+}
+
+async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
+    let settings = PageSettings {
+        allowed_origins: config.allowed_origins.clone(),
+        api_base: config.api_base.clone(),
+    };
+    let dist = config.dist_dir.clone();
+    let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
+    if !widget.is_built() {
+        tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
+    }
+    Ok(widget)
 }
 
 /// Errors from the tower layers (timeout, load shedding) as `ErrorBody`.
@@ -250,11 +285,14 @@ pub fn router(config: &Config, s: &Services) -> Router {
         .merge(api)
         .merge(ops)
         .fallback(fallback)
-        .with_state(s.widget.clone());
+        .with_state(s.widget.clone())
+        .layer(axum::Extension(ClientIpSource {
+            header: config.limits.client_ip_header.clone(),
+        }));
     outer_layers(public, s)
 }
 
-/// A running companion: the HTTP listeners and the outbox worker.
+/// A running companion: the HTTP listeners and the workers.
 pub struct Server {
     pub addr: SocketAddr,
     /// The admin listener (`/readyz`, `/metrics`), when configured.
@@ -264,7 +302,7 @@ pub struct Server {
     pub services: Services,
     shutdown: watch::Sender<bool>,
     listeners: Vec<tokio::task::JoinHandle<()>>,
-    worker: tokio::task::JoinHandle<()>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -285,17 +323,14 @@ impl Server {
         )
         .await
         .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
-        let services = Services::with_key(&config, store, Arc::new(portal), key).await?;
+        let parts = Parts::new(store, Arc::new(portal));
+        let services = Services::with_key(&config, parts, key).await?;
         Server::serve(config, services).await
     }
 
-    /// Starts over the given store and portal (tests, the preview).
-    pub async fn start_with(
-        config: Config,
-        store: SharedStore,
-        portal: Arc<dyn Portal>,
-    ) -> anyhow::Result<Server> {
-        let services = Services::new(&config, store, portal).await?;
+    /// Starts over the given parts (tests, the preview).
+    pub async fn start_with(config: Config, parts: Parts) -> anyhow::Result<Server> {
+        let services = Services::new(&config, parts).await?;
         Server::serve(config, services).await
     }
 
@@ -326,7 +361,10 @@ impl Server {
                 rx.clone(),
             )));
         }
-        let worker = tokio::spawn(services.outbox.clone().run(rx));
+        let workers = vec![
+            tokio::spawn(services.outbox.clone().run(rx.clone())),
+            tokio::spawn(services.reconciler.clone().run(rx)),
+        ];
         tracing::info!(%addr, admin = ?admin_addr, store = services.store.kind(), "b24pay companion listening");
         Ok(Server {
             addr,
@@ -335,7 +373,7 @@ impl Server {
             services,
             shutdown,
             listeners,
-            worker,
+            workers,
         })
     }
 
@@ -348,13 +386,15 @@ impl Server {
         self.admin_addr.map(|a| format!("http://{a}"))
     }
 
-    /// Graceful stop: no new connections, requests in flight finish, the worker finishes its
+    /// Graceful stop: no new connections, requests in flight finish, the workers finish their
     /// batch.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for listener in self.listeners {
             let _ = listener.await;
         }
-        let _ = self.worker.await;
+        for worker in self.workers {
+            let _ = worker.await;
+        }
     }
 }

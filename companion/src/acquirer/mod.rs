@@ -33,6 +33,7 @@ pub use test_acquirer::TestAcquirer;
 use async_trait::async_trait;
 use b24pay_protocol::api::DeclineCode;
 use b24pay_protocol::card::Brand;
+use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
 use b24pay_protocol::Money;
 
 b24pay_protocol::wire_enum! {
@@ -90,9 +91,9 @@ impl std::fmt::Debug for Card {
 pub struct ChargeMetadata<'a> {
     /// The portal's origin (or member id), e.g. `https://shop.bitrix24.ru`.
     pub portal: &'a str,
-    pub paysystem_id: &'a str,
-    pub payment_id: &'a str,
-    pub attempt_id: &'a str,
+    pub paysystem_id: PaySystemId,
+    pub payment_id: PaymentId,
+    pub attempt_id: &'a AttemptId,
 }
 
 impl ChargeMetadata<'_> {
