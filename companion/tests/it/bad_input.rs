@@ -2,7 +2,6 @@
 //! oversized bodies 413, wrong content types 415, unknown endpoints and methods JSON errors —
 //! never a 500, never axum's plain-text rejections, nothing charged.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod abuse;
 mod bad_input;
 mod config;
 mod crash;
@@ -13,5 +14,6 @@ mod oauth;
 mod openapi;
 mod outbox;
 mod payments;
+mod reconcile;
 mod register;
 mod serving;
