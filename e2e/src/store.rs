@@ -106,4 +106,15 @@ impl Ledger {
     pub async fn outbox_depth(&self) -> i64 {
         self.store.outbox_depth().await.expect("outbox readable")
     }
+
+    /// Attempts not settled yet (processing, requires_action, unknown), with their states.
+    pub async fn unsettled(&self) -> Vec<String> {
+        self.store
+            .list_attempts(b24pay_companion::store::AttemptFilter::Unsettled, 1000)
+            .await
+            .expect("attempts readable")
+            .into_iter()
+            .map(|a| format!("{} {}", a.id, a.state))
+            .collect()
+    }
 }
