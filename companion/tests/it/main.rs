@@ -2,7 +2,6 @@
 //! a module per concern, all sharing [`common`] (a real sandbox portal over HTTP, the companion
 //! on an OS-assigned port, SQLite or PostgreSQL).
 
-#[macro_use]
 mod common;
 
 mod abuse;

@@ -46,70 +46,11 @@ pub async fn register_order_paysystem(sandbox: &SandboxHandle, secret_key: Optio
         .paysystem_id
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreKind {
-    Sqlite,
-    Postgres,
-}
-
-/// Defines one test per store for each scenario `async fn name(kind: StoreKind)`.
-#[macro_export]
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name($crate::common::StoreKind::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    if $crate::common::pg_url().is_none() {
-                        return;
-                    }
-                    super::$name($crate::common::StoreKind::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-/// `B24PAY_TEST_DATABASE_URL`, or `None` after saying loudly that PostgreSQL tests are skipped.
-pub fn pg_url() -> Option<String> {
-    match std::env::var("B24PAY_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            // Straight to stderr: the test harness captures eprintln! of passing tests, and a
-            // skip must be seen.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED (PostgreSQL): B24PAY_TEST_DATABASE_URL is not set; `eval \"$(scripts/pg.sh start)\"` provides one"
-            );
-            None
-        }
-    }
-}
+pub use b24pay_testkit::{both_stores, pg_url, StoreKind};
 
 /// A fresh database on the test server, so tests never see each other's rows.
 pub async fn fresh_pg_database() -> String {
-    use sqlx::Connection;
-    let base = pg_url().expect("checked by the caller");
-    let name = format!("b24pay_test_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to B24PAY_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
-    let mut url = url::Url::parse(&base).expect("a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+    b24pay_testkit::fresh_pg_database(&pg_url().expect("checked by the caller")).await
 }
 
 pub use b24pay_protocol::test_cards::{
