@@ -83,14 +83,17 @@
 //! | `portal_format` | how the portal prints numbers and dates |
 
 mod admin;
+mod app;
 mod control;
 mod faults;
 mod html;
 mod limits;
+mod moved;
 mod oauth;
 mod params;
 mod pay_page;
 mod persist;
+mod platform;
 mod portal_format;
 mod rest;
 mod sandbox;
@@ -99,10 +102,12 @@ mod state;
 mod tls;
 mod world;
 
+pub use app::{App, AppError, AppEvent, AppInstalled, AppStatus};
 pub use faults::{Fault, FaultRequest};
 pub use limits::RateLimit;
-pub use oauth::{OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
+pub use oauth::{Installation, OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
 pub use persist::DataFileError;
+pub use platform::{Platform, PlatformBuilder, PlatformHandle};
 pub use rest::METHODS;
 pub use sandbox::{
     Sandbox, SandboxBuilder, SandboxHandle, StartError, DEFAULT_OAUTH_CLIENT_ID,
