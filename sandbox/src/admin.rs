@@ -185,9 +185,11 @@ fn app_section(state: &AppState) -> String {
         .collect();
     format!(
         r#"<p>Application <code>{client}</code>: {installed}. Handler <code>{handler}</code>, install page <code>{page}</code>.</p>
+<div class="actions">
 <form method="post" action="/admin/app/install"><button type="submit">Install application (ONAPPINSTALL)</button></form>
 <form method="get" action="/admin/app"><button type="submit">Open the install page</button></form>
-<form method="post" action="/admin/app/uninstall"><label><input type="checkbox" name="clean" value="1"> delete the application's data (CLEAN)</label><button type="submit">Uninstall (ONAPPUNINSTALL)</button></form>
+<form method="post" action="/admin/app/uninstall"><button type="submit">Uninstall (ONAPPUNINSTALL)</button><label><input type="checkbox" name="clean" value="1"> and delete the application's data (CLEAN)</label></form>
+</div>
 <ul>{events}</ul>"#,
         client = esc(&status.client_id),
         handler = esc(&status.handler_url),
