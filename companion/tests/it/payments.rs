@@ -2,9 +2,8 @@
 //! path, every decline, the challenge, tampering, already-paid, idempotency and concurrency.
 //! Each scenario runs with SQLite and with PostgreSQL.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;

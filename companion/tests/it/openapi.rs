@@ -2,10 +2,9 @@
 //! its schemas (with the `jsonschema` crate), each status is one the spec lists for the
 //! operation, and its enums are exactly the protocol crate's.
 
-mod common;
 
 use b24pay_protocol::api::{DeclineCode, ErrorCode, PaymentState};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn spec() -> Value {

@@ -2,11 +2,10 @@
 //! writes at TRACE level during payments, declines, a challenge and bad input is captured and
 //! searched for the card number, the CVC, the webhook code and the pay system's secret key.
 
-mod common;
 
 use b24pay_companion::Server;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -2,10 +2,9 @@
 //! past the client's timeout, dropped connections before and after the portal acted. Every
 //! charged payment ends paid, and `pay.payment` takes effect exactly once. SQLite and PostgreSQL.
 
-mod common;
 
 use b24pay_sandbox::Fault;
-use common::*;
+use crate::common::*;
 use std::time::{Duration, Instant};
 
 const PAY: &str = "sale.paysystem.pay.payment";

@@ -3,11 +3,10 @@
 //! after the portal call; restarted, it ends with the payment paid exactly once and charged
 //! exactly once. SQLite and PostgreSQL.
 
-mod common;
 
 use b24pay_companion::store::{self, StoreLocation};
 use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
