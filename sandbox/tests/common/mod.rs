@@ -1,6 +1,7 @@
 //! Shared fixtures: a started sandbox and a plain HTTP client speaking the portal's wire.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod seeds;
 
 use b24pay_sandbox::{Sandbox, SandboxHandle};

@@ -1,19 +1,18 @@
 //! OAuth 2.0 as Bitrix24 does it: access tokens valid for an hour, refresh tokens that work
 //! once (each refresh returns a new one), and the token endpoint of `oauth.bitrix.info`:
-//! `GET /oauth/token/?grant_type=refresh_token&client_id=…&client_secret=…&refresh_token=…`.
+//! `GET /oauth/token/?grant_type=refresh_token&client_id=…&client_secret=…&refresh_token=…`
+//! (`endpoint.rs`). This file holds one portal's issued tokens and its app installation.
+
+mod endpoint;
+
+pub(crate) use endpoint::{
+    token, token_for, token_reply, unknown_refresh_token, TokenQuery, MEMBER_ID,
+};
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-
-use crate::portal_format::now_unix;
-use crate::state::AppState;
 
 /// An access token's lifetime, as on the portal.
 pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 3600;
@@ -54,6 +53,18 @@ pub(crate) enum TokenProblem {
 /// Why a refresh was refused: `(status, error, error_description)`.
 pub(crate) type RefreshRefusal = (StatusCode, &'static str, &'static str);
 
+/// The Market app installed on the portal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installation {
+    /// The proof on every event the portal sends the app.
+    pub application_token: String,
+    /// The install completed: the event was sent, or the install page called
+    /// `BX24.installFinish()`.
+    pub finished: bool,
+    /// Unix seconds.
+    pub installed_at: i64,
+}
+
 /// Issued tokens (persisted with the world, so tokens survive a restart with a data file).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct OAuthState {
@@ -61,9 +72,72 @@ pub(crate) struct OAuthState {
     refresh: BTreeMap<String, RefreshToken>,
     counter: u64,
     stats: OAuthStats,
+    /// Makes this portal's tokens differ from other portals' (0: the single sandbox's, so its
+    /// tokens stay what they always were).
+    #[serde(default)]
+    salt: u64,
+    #[serde(default)]
+    installation: Option<Installation>,
 }
 
 impl OAuthState {
+    /// A fresh portal's tokens, `salt` apart from other portals'.
+    pub(crate) fn with_salt(salt: u64) -> OAuthState {
+        OAuthState {
+            salt,
+            ..OAuthState::default()
+        }
+    }
+
+    /// Whether this portal issued `refresh_token` (used or not).
+    pub(crate) fn issued_refresh(&self, refresh_token: &str) -> bool {
+        self.refresh.contains_key(refresh_token)
+    }
+
+    /// Every token issued so far stops working (the app was uninstalled).
+    pub(crate) fn revoke_all(&mut self) {
+        self.access.clear();
+        for token in self.refresh.values_mut() {
+            token.used = true;
+        }
+    }
+
+    /// Installs the app: a fresh `application_token`.
+    pub(crate) fn install(&mut self, finished: bool, now: i64) -> Installation {
+        let installation = Installation {
+            application_token: self.fresh_token(),
+            finished,
+            installed_at: now,
+        };
+        self.installation = Some(installation.clone());
+        installation
+    }
+
+    /// The install page's `BX24.installFinish()`.
+    pub(crate) fn finish_install(&mut self) -> bool {
+        match &mut self.installation {
+            Some(installation) => {
+                installation.finished = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn uninstall(&mut self) -> Option<Installation> {
+        self.revoke_all();
+        self.installation.take()
+    }
+
+    /// A fresh id that is no token (an install page's `APP_SID`).
+    pub(crate) fn fresh_id(&mut self) -> String {
+        self.fresh_token()
+    }
+
+    pub(crate) fn installation(&self) -> Option<&Installation> {
+        self.installation.as_ref()
+    }
+
     pub(crate) fn issue(&mut self, now: i64) -> OAuthTokens {
         let access_token = self.fresh_token();
         let refresh_token = self.fresh_token();
@@ -130,8 +204,9 @@ impl OAuthState {
     /// through SplitMix64) so a fresh sandbox always issues the same sequence.
     fn fresh_token(&mut self) -> String {
         self.counter += 1;
-        let a = splitmix64(self.counter.wrapping_mul(2));
-        let b = splitmix64(self.counter.wrapping_mul(2) + 1);
+        let seed = self.counter.wrapping_mul(2) ^ self.salt.rotate_left(40);
+        let a = splitmix64(seed);
+        let b = splitmix64(seed + 1);
         format!("{a:016x}{b:016x}")
     }
 }
@@ -141,70 +216,6 @@ fn splitmix64(seed: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-/// The portal's `member_id`: fixed for the sandbox.
-pub(crate) const MEMBER_ID: &str = "5a4d62b9c0de4f3a8e1b24a7d5c0ffee";
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenQuery {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    refresh_token: Option<String>,
-}
-
-/// `GET|POST /oauth/token/`.
-pub(crate) async fn token(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<TokenQuery>,
-) -> Response {
-    let refusal = |status: StatusCode, error: &str, description: &str| {
-        (
-            status,
-            Json(json!({"error": error, "error_description": description})),
-        )
-            .into_response()
-    };
-    if query.grant_type.as_deref() != Some("refresh_token") {
-        state.mutate_oauth(OAuthState::reject);
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Only grant_type=refresh_token is supported",
-        );
-    }
-    let config = &state.config;
-    if query.client_id.as_deref() != Some(config.oauth_client_id.as_str())
-        || query.client_secret.as_deref() != Some(config.oauth_client_secret.as_str())
-    {
-        state.mutate_oauth(OAuthState::reject);
-        return refusal(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client");
-    }
-    let now = now_unix();
-    let refresh_token = query.refresh_token.as_deref().unwrap_or("");
-    let refreshed = state.mutate_oauth(|oauth| oauth.refresh(refresh_token, now));
-    match refreshed {
-        Ok(tokens) => Json(token_reply(&state, &tokens, now)).into_response(),
-        Err((status, error, description)) => refusal(status, error, description),
-    }
-}
-
-/// The token endpoint's reply, in the shape `oauth.bitrix.info` sends.
-pub(crate) fn token_reply(state: &AppState, tokens: &OAuthTokens, now: i64) -> serde_json::Value {
-    json!({
-        "access_token": tokens.access_token,
-        "expires": now + ACCESS_TOKEN_LIFETIME_SECS,
-        "expires_in": ACCESS_TOKEN_LIFETIME_SECS,
-        "scope": "pay_system",
-        "domain": "oauth.bitrix.info",
-        "server_endpoint": format!("{}/oauth/rest/", state.config.public_url),
-        "status": "L",
-        "client_endpoint": format!("{}/rest/", state.config.public_url),
-        "member_id": MEMBER_ID,
-        "user_id": state.config.webhook_user_id,
-        "refresh_token": tokens.refresh_token,
-    })
 }
 
 #[cfg(test)]
@@ -226,6 +237,26 @@ mod tests {
                 rejected_refreshes: 1
             }
         );
+    }
+
+    #[test]
+    fn portals_issue_different_tokens_and_uninstall_revokes_them() {
+        let (mut a, mut b) = (OAuthState::default(), OAuthState::with_salt(2));
+        let (ta, tb) = (a.issue(0), b.issue(0));
+        assert_ne!(ta, tb);
+        assert_eq!(
+            ta.access_token, "975835de1c9756ce1d0b14e4db018fed",
+            "the single sandbox's first token is unchanged"
+        );
+        let installed = a.install(true, 0);
+        assert_ne!(installed.application_token, ta.access_token);
+        assert_eq!(a.uninstall(), Some(installed));
+        assert_eq!(
+            a.check_access(&ta.access_token, 1),
+            Err(TokenProblem::Unknown)
+        );
+        assert!(a.refresh(&ta.refresh_token, 1).is_err());
+        assert!(a.installation().is_none());
     }
 
     #[test]
