@@ -1,6 +1,6 @@
 //! The seller's payment page as served (its behaviour in a browser: `browser.rs`).
 
-mod common;
+use crate::common;
 
 use common::Portal;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! The only change ever made is the one a reader makes: the access-token placeholder of the
 //! OAuth examples is replaced by a real token.
 
-mod common;
+use crate::common;
 
 use common::{repaired, seeds, Portal};
 use serde_json::{json, Value};

@@ -1,7 +1,5 @@
 //! HTTPS: a local CA and server certificate made on first start, trusted through the CA file.
 
-mod common;
-
 use b24pay_sandbox::Sandbox;
 use serde_json::{json, Value};
 

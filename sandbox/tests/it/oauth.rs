@@ -1,6 +1,6 @@
 //! The emulated `oauth.bitrix.info/oauth/token/`: rotation, single use, expiry, counting.
 
-mod common;
+use crate::common;
 
 use common::Portal;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Secrets (webhook code, access and refresh tokens, client secret) never appear in `Debug`
 //! output, error messages, or this crate's logs, on success or failure paths.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -2,8 +2,6 @@
 //! `tools/venv` by `scripts/setup.sh`) drives the sandbox over HTTPS through the seed pages'
 //! calls. Every `call()` of fast-bitrix24 is a `batch`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -33,8 +31,8 @@ async fn fast_bitrix24_runs_the_seed_calls_over_https() {
         .start()
         .await
         .unwrap();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/fast_bitrix24_seeds.py");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/conformance/fast_bitrix24_seeds.py");
     let mut command = Command::new(python());
     command
         .arg(&script)

@@ -1,6 +1,6 @@
 //! Both URL forms, every body encoding, case-insensitive names, auth errors and the envelope.
 
-mod common;
+use crate::common;
 
 use common::Portal;
 use serde_json::{json, Value};

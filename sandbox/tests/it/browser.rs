@@ -6,7 +6,7 @@
 //! the two are different origins, as in the preview). Its page records what it receives by
 //! POSTing to `/record`, and answers with a size.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

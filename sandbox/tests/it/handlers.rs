@@ -1,6 +1,6 @@
 //! `sale.paysystem.handler.*`: required fields, modes, duplicates, update and delete rules.
 
-mod common;
+use crate::common;
 
 use common::{b24pay_handler, Portal};
 use serde_json::json;

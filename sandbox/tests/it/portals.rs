@@ -3,7 +3,7 @@
 //! `ONAPPUNINSTALL` with and without `CLEAN`), the shared OAuth server whose refresh tokens
 //! rotate, and a portal that moved to another address.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! The leaky bucket and every injected fault, from Rust and over HTTP.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! to the same request (up to the portal's numbers-as-strings), and is accepted by the sandbox
 //! with the documented result.
 
-mod common;
+use crate::common;
 
 use b24pay_sandbox::Registry;
 use bitrix24_client::{

@@ -1,6 +1,6 @@
 //! With a data file, the state survives a restart.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

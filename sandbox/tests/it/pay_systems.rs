@@ -1,6 +1,6 @@
 //! `sale.paysystem.add/update/list/delete` and `settings.get/update`.
 
-mod common;
+use crate::common;
 
 use common::{b24pay_settings, Portal};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Retries, backoff and timeouts under the sandbox's injected faults: calls recover within
 //! explicit bounds, and calls not marked retry-safe never reach the portal twice.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

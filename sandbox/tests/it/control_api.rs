@@ -1,6 +1,6 @@
 //! The sandbox-only control API and the admin page.
 
-mod common;
+use crate::common;
 
 use b24pay_sandbox::{NewPayment, Registry, WorldError};
 use common::Portal;

@@ -1,7 +1,7 @@
 //! OAuth token refresh: one refresh for any number of concurrent calls (refresh tokens are
 //! single use), rotated tokens handed to the store, and stored tokens usable after a restart.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

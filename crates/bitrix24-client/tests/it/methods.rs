@@ -1,6 +1,6 @@
 //! Every typed method against the sandbox portal, over both auth styles.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

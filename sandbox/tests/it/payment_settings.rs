@@ -1,6 +1,6 @@
 //! `settings.payment.get` / `settings.invoice.get`: flat values resolved for one payment.
 
-mod common;
+use crate::common;
 
 use b24pay_sandbox::NewPayment;
 use common::{b24pay_settings, Portal};

@@ -2,7 +2,7 @@
 //! not a failed batch), halting, references, commands kept in order, and the normal request
 //! path (rate limit, retries, OAuth refresh) for the batch as a whole.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

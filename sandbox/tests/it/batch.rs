@@ -3,7 +3,7 @@
 //! leaky bucket, each command's time against its method's operating time, every body
 //! encoding, and faults inside a batch.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! `sale.paysystem.pay.payment` and `sale.paysystem.pay.invoice`.
 
-mod common;
+use crate::common;
 
 use b24pay_sandbox::{NewPayment, PsFields};
 use common::Portal;

@@ -1,7 +1,7 @@
 //! Every error code the portal documents for these methods, as the client reports it:
 //! the right variant, code, HTTP status and retry classification.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
