@@ -55,6 +55,15 @@ pub struct FileConfig {
     pub outbox: FileOutbox,
     #[serde(default)]
     pub payments: FilePayments,
+    #[serde(default)]
+    pub acquirer: FileAcquirer,
+}
+
+/// `[acquirer.*]`: live acquirers (each validates its own table).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAcquirer {
+    pub stripe: Option<crate::acquirer::stripe::settings::FileStripe>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -191,6 +200,8 @@ pub struct Config {
     pub limits: Limits,
     pub outbox: OutboxSettings,
     pub payments: crate::payments::PaymentsConfig,
+    /// `[acquirer.stripe]`, when configured.
+    pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,7 +245,11 @@ pub const ENV_VARS: &[&str] = &[
 /// The process environment, restricted to what configuration reads.
 pub fn process_env() -> HashMap<String, String> {
     std::env::vars()
-        .filter(|(k, _)| k == "DATABASE_URL" || ENV_VARS.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            k == "DATABASE_URL"
+                || ENV_VARS.contains(&k.as_str())
+                || crate::acquirer::stripe::settings::ENV_VARS.contains(&k.as_str())
+        })
         .collect()
 }
 
@@ -366,6 +381,7 @@ impl FileConfig {
                 }
             }
         }
+        crate::acquirer::stripe::settings::apply_env(&mut self.acquirer.stripe, get, &mut problems);
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -536,8 +552,18 @@ impl FileConfig {
             payments.wait_for_original = Duration::from_millis(ms);
         }
 
+        let stripe = match self.acquirer.stripe.as_ref().map(|s| s.validate()) {
+            Some(Ok(s)) => Some(s),
+            Some(Err(p)) => {
+                problems.extend(p);
+                None
+            }
+            None => None,
+        };
+
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
+                stripe,
                 payments,
                 listen,
                 public_url,

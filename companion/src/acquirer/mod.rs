@@ -26,8 +26,10 @@
 //! 5. **Card data in memory only.** The [`Card`] lives for one request; an implementation may
 //!    send it to its processor, and never logs or stores it.
 
+pub mod stripe;
 mod test_acquirer;
 
+pub use stripe::StripeAcquirer;
 pub use test_acquirer::TestAcquirer;
 
 use async_trait::async_trait;
@@ -225,6 +227,11 @@ pub enum AcquirerError {
     /// The acquirer refused the request itself (credentials, parameters): it did not act.
     #[error("acquirer refused the request: {0}")]
     Refused(String),
+    /// The acquirer refused the card itself before any charge existed (from [`Acquirer::open`]:
+    /// Stripe checks number and expiry when it creates the PaymentMethod). Nothing was charged
+    /// and nothing can be; the customer sees this decline.
+    #[error("card declined before a charge was opened: {0}")]
+    Declined(DeclineCode),
 }
 
 #[async_trait]
