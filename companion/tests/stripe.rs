@@ -104,7 +104,10 @@ fn client_secret(outcome: &ChargeOutcome, ls: &LocalStripe) -> String {
 /// and the client secret.
 async fn authenticate(ls: &LocalStripe, client_secret: &str, success: bool) -> u16 {
     let pi = client_secret.split("_secret_").next().unwrap();
-    let url = format!("{}/v1/payment_intents/{pi}/_authenticate?success={success}", ls.base);
+    let url = format!(
+        "{}/v1/payment_intents/{pi}/_authenticate?success={success}",
+        ls.base
+    );
     let body = serde_json::json!({"key": PUBLISHABLE_KEY, "client_secret": client_secret});
     reqwest::Client::new()
         .post(url)
@@ -194,8 +197,12 @@ async fn amounts_use_the_currency_exponent() {
     let ls = LocalStripe::start();
     let acq = acquirer(&ls);
     for (text, code, stripe_amount) in [("3000", "JPY", 3000), ("1.250", "KWD", 1250)] {
-        let (reference, outcome) = pay(&acq, APPROVED, &format!("pa_{code}"), money(text, code)).await;
-        assert!(matches!(outcome, ChargeOutcome::Approved { .. }), "{outcome:?}");
+        let (reference, outcome) =
+            pay(&acq, APPROVED, &format!("pa_{code}"), money(text, code)).await;
+        assert!(
+            matches!(outcome, ChargeOutcome::Approved { .. }),
+            "{outcome:?}"
+        );
         let pi = stripe_get(&ls, &format!("payment_intents/{reference}")).await;
         assert_eq!(pi["amount"], stripe_amount, "{code}");
         assert_eq!(pi["currency"], code.to_ascii_lowercase());
@@ -208,7 +215,10 @@ async fn card_declined_at_charge_time() {
     let acq = acquirer(&ls);
     let (reference, outcome) = pay(&acq, DECLINED_ON_CHARGE, "pa_dec", money("10.00", "EUR")).await;
     // localstripe answers the confirm with HTTP 402 `card_declined` (no issuer decline code).
-    assert_eq!(outcome, ChargeOutcome::Declined(DeclineCode::GenericDecline));
+    assert_eq!(
+        outcome,
+        ChargeOutcome::Declined(DeclineCode::GenericDecline)
+    );
     // The declined intent was cancelled, so the decline is final.
     let pi = stripe_get(&ls, &format!("payment_intents/{reference}")).await;
     assert_eq!(pi["status"], "canceled");
@@ -221,7 +231,10 @@ async fn card_declined_at_charge_time() {
         transaction_id: &reference,
         amount: money("10.00", "EUR"),
     };
-    assert!(matches!(acq.refund(&refund).await.unwrap(), RefundOutcome::Refused(_)));
+    assert!(matches!(
+        acq.refund(&refund).await.unwrap(),
+        RefundOutcome::Refused(_)
+    ));
 
     let requests = ls.requests_at_least(6).await;
     let confirm = adapter_posts(&requests)
@@ -235,7 +248,10 @@ async fn card_declined_at_charge_time() {
         .filter(|r| r.path.ends_with("/cancel"))
         .map(|r| r.key.clone())
         .collect();
-    assert_eq!(cancels, [Some("pa_dec:cancel:requires_payment_method".to_string())]);
+    assert_eq!(
+        cancels,
+        [Some("pa_dec:cancel:requires_payment_method".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -245,7 +261,10 @@ async fn three_d_secure_completed_then_approved() {
     let (reference, outcome) = pay(&acq, THREE_DS, "pa_3ds", money("10.00", "EUR")).await;
     let secret = client_secret(&outcome, &ls);
     assert!(secret.starts_with(&format!("{reference}_secret_")));
-    assert_eq!(acq.status(&reference).await.unwrap(), ChargeStatus::ActionRequired);
+    assert_eq!(
+        acq.status(&reference).await.unwrap(),
+        ChargeStatus::ActionRequired
+    );
     // The widget says "done" before the customer finished: still waiting, nothing decided.
     let early = resume(&acq, &reference, "pa_3ds").await;
     assert_eq!(client_secret(&early, &ls), secret);
@@ -255,7 +274,10 @@ async fn three_d_secure_completed_then_approved() {
         transaction_id: reference.clone(),
     };
     assert_eq!(resume(&acq, &reference, "pa_3ds").await, approved);
-    assert!(matches!(acq.status(&reference).await.unwrap(), ChargeStatus::Approved { .. }));
+    assert!(matches!(
+        acq.status(&reference).await.unwrap(),
+        ChargeStatus::Approved { .. }
+    ));
     // An inline code is not how Stripe authenticates.
     let code = ResumeRequest {
         reference: &reference,
@@ -265,7 +287,10 @@ async fn three_d_secure_completed_then_approved() {
         metadata: metadata("pa_3ds"),
         round: 2,
     };
-    assert!(matches!(acq.resume(&code).await, Err(AcquirerError::Refused(_))));
+    assert!(matches!(
+        acq.resume(&code).await,
+        Err(AcquirerError::Refused(_))
+    ));
 }
 
 #[tokio::test]
@@ -292,15 +317,23 @@ async fn three_d_secure_failed_is_declined_for_good() {
 async fn three_d_secure_then_declined() {
     let ls = LocalStripe::start();
     let acq = acquirer(&ls);
-    let (reference, outcome) =
-        pay(&acq, THREE_DS_THEN_DECLINED, "pa_3dsd", money("10.00", "EUR")).await;
+    let (reference, outcome) = pay(
+        &acq,
+        THREE_DS_THEN_DECLINED,
+        "pa_3dsd",
+        money("10.00", "EUR"),
+    )
+    .await;
     let secret = client_secret(&outcome, &ls);
     // localstripe charges on authentication and answers the stand-in's call with the decline.
     assert_eq!(authenticate(&ls, &secret, true).await, 402);
     // Stripe reports `insufficient_funds` for this card; localstripe only `card_declined`, so
     // the generic decline here (the insufficient-funds mapping is in the unit tests).
     let outcome = resume(&acq, &reference, "pa_3dsd").await;
-    assert_eq!(outcome, ChargeOutcome::Declined(DeclineCode::GenericDecline));
+    assert_eq!(
+        outcome,
+        ChargeOutcome::Declined(DeclineCode::GenericDecline)
+    );
     assert_eq!(
         acq.status(&reference).await.unwrap(),
         ChargeStatus::Declined(DeclineCode::GenericDecline)
@@ -319,18 +352,33 @@ async fn cancel_before_confirm_and_during_action_moves_no_money() {
         metadata: metadata("pa_open"),
     };
     let reference = acq.open(&request).await.unwrap();
-    assert_eq!(acq.cancel(&reference).await.unwrap(), ChargeStatus::NotCharged);
-    assert_eq!(acq.status(&reference).await.unwrap(), ChargeStatus::NotCharged);
+    assert_eq!(
+        acq.cancel(&reference).await.unwrap(),
+        ChargeStatus::NotCharged
+    );
+    assert_eq!(
+        acq.status(&reference).await.unwrap(),
+        ChargeStatus::NotCharged
+    );
     let late = acq.confirm(&reference, &request).await.unwrap();
     assert_eq!(late, ChargeOutcome::Failed);
-    assert_eq!(acq.status(&reference).await.unwrap(), ChargeStatus::NotCharged);
+    assert_eq!(
+        acq.status(&reference).await.unwrap(),
+        ChargeStatus::NotCharged
+    );
 
     // Waiting for 3-D Secure: cancelled, and the customer's late authentication is refused.
     let (reference, outcome) = pay(&acq, THREE_DS, "pa_wait", money("10.00", "EUR")).await;
     let secret = client_secret(&outcome, &ls);
-    assert_eq!(acq.cancel(&reference).await.unwrap(), ChargeStatus::NotCharged);
+    assert_eq!(
+        acq.cancel(&reference).await.unwrap(),
+        ChargeStatus::NotCharged
+    );
     assert_eq!(authenticate(&ls, &secret, true).await, 400);
-    assert_eq!(acq.status(&reference).await.unwrap(), ChargeStatus::NotCharged);
+    assert_eq!(
+        acq.status(&reference).await.unwrap(),
+        ChargeStatus::NotCharged
+    );
 
     let requests = ls.requests_at_least(10).await;
     let keys: Vec<_> = adapter_posts(&requests)
@@ -340,7 +388,10 @@ async fn cancel_before_confirm_and_during_action_moves_no_money() {
         .collect();
     assert_eq!(
         keys,
-        ["pa_open:cancel:requires_confirmation", "pa_wait:cancel:requires_action"]
+        [
+            "pa_open:cancel:requires_confirmation",
+            "pa_wait:cancel:requires_action"
+        ]
     );
 }
 
@@ -374,7 +425,10 @@ async fn refunds_full_partial_idempotent_and_bounded() {
         panic!("{first:?}")
     };
     // The same refund asked again (a lost answer): the same refund, no new one.
-    assert_eq!(acq.refund(&refund("rf_1", "4.00", "EUR")).await.unwrap(), first);
+    assert_eq!(
+        acq.refund(&refund("rf_1", "4.00", "EUR")).await.unwrap(),
+        first
+    );
     // More than is left (6.00), or another currency: refused, nothing refunded.
     match acq.refund(&refund("rf_2", "7.00", "EUR")).await.unwrap() {
         RefundOutcome::Refused(why) => assert!(why.contains("more than is left"), "{why}"),
@@ -411,7 +465,10 @@ async fn refunds_full_partial_idempotent_and_bounded() {
         transaction_id: &other,
         amount: money("25.00", "EUR"),
     };
-    assert!(matches!(acq.refund(&full).await.unwrap(), RefundOutcome::Refunded { .. }));
+    assert!(matches!(
+        acq.refund(&full).await.unwrap(),
+        RefundOutcome::Refunded { .. }
+    ));
 
     let requests = ls.requests_at_least(20).await;
     let refund_keys: Vec<_> = adapter_posts(&requests)
@@ -430,14 +487,21 @@ async fn every_mutating_call_carries_its_own_key() {
     assert!(matches!(outcome, ChargeOutcome::Approved { .. }));
     let _ = pay(&acq, DECLINED_ON_CHARGE, "pa_k2", money("1.00", "EUR")).await;
     let (pi, outcome) = pay(&acq, THREE_DS, "pa_k3", money("1.00", "EUR")).await;
-    assert_eq!(authenticate(&ls, &client_secret(&outcome, &ls), false).await, 200);
+    assert_eq!(
+        authenticate(&ls, &client_secret(&outcome, &ls), false).await,
+        200
+    );
     let _ = resume(&acq, &pi, "pa_k3").await;
     let requests = ls.requests_at_least(12).await;
     let posts = adapter_posts(&requests);
     assert!(posts.len() >= 9, "{posts:?}");
     let mut keys: Vec<&str> = posts
         .iter()
-        .map(|r| r.key.as_deref().unwrap_or_else(|| panic!("no key on {r:?}")))
+        .map(|r| {
+            r.key
+                .as_deref()
+                .unwrap_or_else(|| panic!("no key on {r:?}"))
+        })
         .collect();
     let n = keys.len();
     keys.sort();
@@ -448,7 +512,12 @@ async fn every_mutating_call_carries_its_own_key() {
 #[tokio::test]
 async fn stripe_js_stand_in_is_served_at_js_url() {
     let ls = LocalStripe::start();
-    let js = reqwest::get(ls.settings().js_url).await.unwrap().text().await.unwrap();
+    let js = reqwest::get(ls.settings().js_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(js.contains("confirmCardPayment") && js.contains("_authenticate"));
 }
 
@@ -477,14 +546,19 @@ async fn signed_webhooks_from_localstripe_verify_and_parse() {
     let forged = WebhookVerifier::new(Secret::new("whsec_someone_else"));
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        let (signature, body) = tokio::time::timeout(std::time::Duration::from_secs(30), deliveries.recv())
-            .await
-            .expect("localstripe delivers its webhooks within seconds")
-            .unwrap();
+        let (signature, body) =
+            tokio::time::timeout(std::time::Duration::from_secs(30), deliveries.recv())
+                .await
+                .expect("localstripe delivers its webhooks within seconds")
+                .unwrap();
         assert!(forged.event(signature.as_deref(), &body).is_err());
-        let event = verifier.event(signature.as_deref(), &body).expect("verifies");
+        let event = verifier
+            .event(signature.as_deref(), &body)
+            .expect("verifies");
         seen.push(match event.kind {
-            EventKind::PaymentSucceeded(pi) => ("succeeded", pi.attempt_id().map(String::from), pi.id),
+            EventKind::PaymentSucceeded(pi) => {
+                ("succeeded", pi.attempt_id().map(String::from), pi.id)
+            }
             EventKind::PaymentFailed(pi) => ("failed", pi.attempt_id().map(String::from), pi.id),
             other => panic!("not subscribed: {other:?}"),
         });
@@ -514,9 +588,105 @@ async fn webhook_receiver() -> (
             .map(str::to_string);
         let _ = tx.send((signature, body.to_vec()));
     }
-    let app = Router::new().route("/webhooks/stripe", post(receive)).with_state(tx);
+    let app = Router::new()
+        .route("/webhooks/stripe", post(receive))
+        .with_state(tx);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhooks/stripe", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, rx)
+}
+
+/// A stand-in for Stripe that answers every request with one status and error body.
+async fn failing_stripe(status: u16) -> String {
+    let error = serde_json::json!({"type": "api_error", "message": "Invalid API Key provided: sk_test_****gone"});
+    stripe_answering(status, error).await
+}
+
+async fn stripe_answering(status: u16, error: Value) -> String {
+    use axum::{http::StatusCode, response::IntoResponse, Router};
+    let app = Router::new().fallback(move || {
+        let body = serde_json::json!({ "error": error });
+        async move { (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response() }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+fn acquirer_at(ls: &LocalStripe, api_base: String) -> StripeAcquirer {
+    let mut settings = ls.file_settings();
+    settings.api_base = Some(api_base);
+    settings.timeout_ms = Some(2_000);
+    StripeAcquirer::new(&settings.validate().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn errors_are_not_a_no() {
+    let ls = LocalStripe::start();
+    let card = card(APPROVED);
+    let request = ChargeRequest {
+        amount: money("10.00", "EUR"),
+        card: &card,
+        metadata: metadata("pa_err"),
+    };
+    // Nothing listening, 5xx, 429, 409: may or may not have acted — never "not charged".
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let mut bases = vec![closed];
+    for status in [500, 503, 429, 409] {
+        bases.push(failing_stripe(status).await);
+    }
+    for base in bases {
+        let acq = acquirer_at(&ls, base.clone());
+        let unavailable =
+            |r: Result<_, AcquirerError>| matches!(r, Err(AcquirerError::Unavailable(_)));
+        assert!(unavailable(acq.open(&request).await.map(|_| ())), "{base}");
+        assert!(
+            unavailable(acq.confirm("pi_x", &request).await.map(|_| ())),
+            "{base}"
+        );
+        assert!(unavailable(acq.status("pi_x").await.map(|_| ())), "{base}");
+        assert!(unavailable(acq.cancel("pi_x").await.map(|_| ())), "{base}");
+    }
+    // A refusal of the request itself (credentials): did not act, and no key in the message.
+    for status in [401, 403] {
+        let acq = acquirer_at(&ls, failing_stripe(status).await);
+        match acq.open(&request).await {
+            Err(AcquirerError::Refused(m)) => assert!(!m.contains("sk_test"), "{m}"),
+            other => panic!("{status}: {other:?}"),
+        }
+        assert!(matches!(
+            acq.status("pi_x").await,
+            Err(AcquirerError::Refused(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn card_refused_when_stripe_checks_it_is_a_decline() {
+    // Stripe checks number and expiry when it creates the PaymentMethod (HTTP 402 card_error);
+    // localstripe answers 400 there, so this is Stripe's documented shape from a stand-in.
+    let ls = LocalStripe::start();
+    let card = card(APPROVED);
+    let request = ChargeRequest {
+        amount: money("10.00", "EUR"),
+        card: &card,
+        metadata: metadata("pa_pm"),
+    };
+    for (code, want) in [
+        ("expired_card", DeclineCode::ExpiredCard),
+        ("incorrect_number", DeclineCode::GenericDecline),
+        ("invalid_cvc", DeclineCode::IncorrectCvc),
+    ] {
+        let error = serde_json::json!({"type": "card_error", "code": code, "message": "Your card was refused."});
+        let acq = acquirer_at(&ls, stripe_answering(402, error).await);
+        match acq.open(&request).await {
+            Err(AcquirerError::Declined(got)) => assert_eq!(got, want, "{code}"),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
 }

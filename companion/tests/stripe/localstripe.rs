@@ -107,7 +107,10 @@ impl LocalStripe {
             if blocking_get(&url) {
                 return;
             }
-            assert!(Instant::now() < deadline, "localstripe never answered at {url}");
+            assert!(
+                Instant::now() < deadline,
+                "localstripe never answered at {url}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -145,7 +145,10 @@ impl StripeClient {
         let form: Form = vec![
             ("payment_intent".into(), intent.to_string()),
             ("amount".into(), amount.to_string()),
-            (format!("metadata[{}]", super::objects::meta::REFUND_KEY), key.into()),
+            (
+                format!("metadata[{}]", super::objects::meta::REFUND_KEY),
+                key.into(),
+            ),
         ];
         self.post("refunds", form, key).await
     }

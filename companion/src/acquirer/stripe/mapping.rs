@@ -66,7 +66,11 @@ impl Stage {
 /// error code). Stripe asks integrations to show lost/stolen/fraud declines as generic ones, and
 /// unknown codes are generic too.
 pub fn failure(e: &PaymentError) -> Failure {
-    let code = e.decline_code.as_deref().or(e.code.as_deref()).unwrap_or("");
+    let code = e
+        .decline_code
+        .as_deref()
+        .or(e.code.as_deref())
+        .unwrap_or("");
     match code {
         "processing_error" | "try_again_later" | "reenter_transaction" => Failure::Transient,
         "insufficient_funds" => Failure::Declined(DeclineCode::InsufficientFunds),
@@ -110,7 +114,12 @@ pub fn to_stripe_amount(money: Money) -> Result<u64, String> {
     };
     // Three-decimal currencies: Stripe requires the last digit to be 0.
     let amount = amount.filter(|a| stripe != 3 || a % 10 == 0);
-    amount.ok_or_else(|| format!("{money} cannot be expressed in Stripe's units of {}", money.currency))
+    amount.ok_or_else(|| {
+        format!(
+            "{money} cannot be expressed in Stripe's units of {}",
+            money.currency
+        )
+    })
 }
 
 /// Stripe's amount back into ours, when it is a whole number of our minor units.
@@ -133,7 +142,9 @@ pub fn acquirer_error(e: &StripeError) -> AcquirerError {
     match e {
         StripeError::NoAnswer(m) => AcquirerError::Unavailable(format!("Stripe: {m}")),
         StripeError::InvalidId(m) => AcquirerError::Refused(m.clone()),
-        StripeError::Api { status, error } if *status == 409 || *status == 429 || *status >= 500 => {
+        StripeError::Api { status, error }
+            if *status == 409 || *status == 429 || *status >= 500 =>
+        {
             AcquirerError::Unavailable(describe(*status, error))
         }
         StripeError::Api { status, error } => AcquirerError::Refused(describe(*status, error)),
@@ -153,7 +164,10 @@ pub fn describe(status: u16, e: &PaymentError) -> String {
 pub fn redact(text: &str) -> String {
     let secretish = |w: &str| {
         let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
-        ["sk_", "rk_", "pk_", "whsec_"].iter().any(|p| w.starts_with(p)) || w.contains("_secret_")
+        ["sk_", "rk_", "pk_", "whsec_"]
+            .iter()
+            .any(|p| w.starts_with(p))
+            || w.contains("_secret_")
     };
     let short: String = text.chars().take(300).collect();
     short
@@ -180,24 +194,50 @@ mod tests {
     fn decline_codes() {
         use DeclineCode::*;
         let cases = [
-            (Some("card_declined"), Some("insufficient_funds"), InsufficientFunds),
-            (Some("card_declined"), Some("generic_decline"), GenericDecline),
+            (
+                Some("card_declined"),
+                Some("insufficient_funds"),
+                InsufficientFunds,
+            ),
+            (
+                Some("card_declined"),
+                Some("generic_decline"),
+                GenericDecline,
+            ),
             (Some("card_declined"), Some("stolen_card"), GenericDecline),
             (Some("card_declined"), Some("something_new"), GenericDecline),
             (Some("card_declined"), None, GenericDecline),
             (Some("expired_card"), None, ExpiredCard),
             (Some("incorrect_cvc"), None, IncorrectCvc),
             (Some("card_declined"), Some("invalid_cvc"), IncorrectCvc),
-            (Some("payment_intent_authentication_failure"), None, ChallengeFailed),
-            (Some("card_declined"), Some("authentication_required"), ChallengeFailed),
+            (
+                Some("payment_intent_authentication_failure"),
+                None,
+                ChallengeFailed,
+            ),
+            (
+                Some("card_declined"),
+                Some("authentication_required"),
+                ChallengeFailed,
+            ),
             (Some("incorrect_number"), None, GenericDecline),
             (None, None, GenericDecline),
         ];
         for (code, decline, want) in cases {
-            assert_eq!(failure(&err(code, decline)), Failure::Declined(want), "{code:?} {decline:?}");
+            assert_eq!(
+                failure(&err(code, decline)),
+                Failure::Declined(want),
+                "{code:?} {decline:?}"
+            );
         }
-        assert_eq!(failure(&err(Some("processing_error"), None)), Failure::Transient);
-        assert_eq!(decline_code(&err(Some("processing_error"), None)), ProcessingError);
+        assert_eq!(
+            failure(&err(Some("processing_error"), None)),
+            Failure::Transient
+        );
+        assert_eq!(
+            decline_code(&err(Some("processing_error"), None)),
+            ProcessingError
+        );
     }
 
     fn intent(status: &str, error: Option<PaymentError>) -> PaymentIntent {
@@ -215,9 +255,18 @@ mod tests {
         let declined = || Some(err(Some("card_declined"), Some("insufficient_funds")));
         assert_eq!(Stage::of(&intent("succeeded", None)), Stage::Succeeded);
         assert_eq!(Stage::of(&intent("processing", None)), Stage::Processing);
-        assert_eq!(Stage::of(&intent("some_future_status", None)), Stage::Processing);
-        assert_eq!(Stage::of(&intent("requires_action", None)), Stage::NeedsAction);
-        assert_eq!(Stage::of(&intent("requires_confirmation", None)), Stage::Unconfirmed);
+        assert_eq!(
+            Stage::of(&intent("some_future_status", None)),
+            Stage::Processing
+        );
+        assert_eq!(
+            Stage::of(&intent("requires_action", None)),
+            Stage::NeedsAction
+        );
+        assert_eq!(
+            Stage::of(&intent("requires_confirmation", None)),
+            Stage::Unconfirmed
+        );
         assert_eq!(
             Stage::of(&intent("requires_payment_method", declined())),
             Stage::Failed(Failure::Declined(InsufficientFunds))
@@ -267,7 +316,10 @@ mod tests {
             },
         };
         for status in [409, 429, 500, 502, 503] {
-            assert!(matches!(acquirer_error(&api(status)), AcquirerError::Unavailable(_)), "{status}");
+            assert!(
+                matches!(acquirer_error(&api(status)), AcquirerError::Unavailable(_)),
+                "{status}"
+            );
         }
         for status in [400, 401, 403, 404] {
             match acquirer_error(&api(status)) {

@@ -35,7 +35,10 @@ pub async fn refund(
         return Ok(outcome(earlier));
     }
     if Stage::of(&pi) != Stage::Succeeded {
-        return refused(format!("the payment was not charged ({})", pi.status.as_str()));
+        return refused(format!(
+            "the payment was not charged ({})",
+            pi.status.as_str()
+        ));
     }
     if !pi.currency.eq_ignore_ascii_case(r.amount.currency.code()) {
         return refused(format!(
@@ -48,14 +51,25 @@ pub async fn refund(
     if refunds.has_more {
         return refused("the charge has more refunds than can be checked".into());
     }
-    let refunded: u64 = refunds.data.iter().filter(|f| counts(f)).map(|f| f.amount).sum();
+    let refunded: u64 = refunds
+        .data
+        .iter()
+        .filter(|f| counts(f))
+        .map(|f| f.amount)
+        .sum();
     let left = pi.amount.saturating_sub(refunded);
     if amount > left {
         let left = mapping::from_stripe_amount(left, &pi.currency)
             .map_or_else(|| left.to_string(), |m| m.to_string());
-        return refused(format!("{} is more than is left to refund ({left})", r.amount));
+        return refused(format!(
+            "{} is more than is left to refund ({left})",
+            r.amount
+        ));
     }
-    match client.create_refund(&pi.id, amount, r.idempotency_key).await {
+    match client
+        .create_refund(&pi.id, amount, r.idempotency_key)
+        .await
+    {
         Ok(created) => Ok(outcome(&created)),
         Err(StripeError::Api { status, error }) if status == 400 || status == 402 => {
             refused(describe(status, &error))
@@ -66,7 +80,10 @@ pub async fn refund(
 
 /// Whether a refund takes money back (or still may).
 fn counts(f: &Refund) -> bool {
-    !matches!(f.status, Some(RefundStatus::Failed | RefundStatus::Canceled))
+    !matches!(
+        f.status,
+        Some(RefundStatus::Failed | RefundStatus::Canceled)
+    )
 }
 
 fn outcome(f: &Refund) -> RefundOutcome {

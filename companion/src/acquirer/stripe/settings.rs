@@ -104,7 +104,8 @@ impl FileStripe {
         let mut problems = Vec::new();
         let secret_mode = match &self.secret_key {
             None => {
-                problems.push("acquirer.stripe.secret_key (B24PAY_STRIPE_SECRET_KEY): missing".into());
+                problems
+                    .push("acquirer.stripe.secret_key (B24PAY_STRIPE_SECRET_KEY): missing".into());
                 None
             }
             Some(k) => {
@@ -140,8 +141,18 @@ impl FileStripe {
             ),
             Some(_) => {}
         }
-        let api_base = endpoint("api_base", self.api_base.as_deref(), DEFAULT_API_BASE, &mut problems);
-        let js_url = endpoint("js_url", self.js_url.as_deref(), DEFAULT_JS_URL, &mut problems);
+        let api_base = endpoint(
+            "api_base",
+            self.api_base.as_deref(),
+            DEFAULT_API_BASE,
+            &mut problems,
+        );
+        let js_url = endpoint(
+            "js_url",
+            self.js_url.as_deref(),
+            DEFAULT_JS_URL,
+            &mut problems,
+        );
         let timeout_ms = self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
         if !(100..=60_000).contains(&timeout_ms) {
             problems.push(format!(
@@ -154,7 +165,12 @@ impl FileStripe {
         Ok(StripeSettings {
             secret_key: Secret::new(self.secret_key.as_ref().map_or("", |s| s.expose()).trim()),
             publishable_key: publishable_key.to_string(),
-            webhook_secret: Secret::new(self.webhook_secret.as_ref().map_or("", |s| s.expose()).trim()),
+            webhook_secret: Secret::new(
+                self.webhook_secret
+                    .as_ref()
+                    .map_or("", |s| s.expose())
+                    .trim(),
+            ),
             api_base: api_base.expect("checked"),
             js_url: js_url.expect("checked"),
             timeout: Duration::from_millis(timeout_ms),
@@ -164,12 +180,19 @@ impl FileStripe {
 
 /// An https URL, or http on a loopback host (localstripe in tests): the secret key and card
 /// numbers never travel in clear text over a network.
-fn endpoint(key: &str, text: Option<&str>, default: &str, problems: &mut Vec<String>) -> Option<Url> {
+fn endpoint(
+    key: &str,
+    text: Option<&str>,
+    default: &str,
+    problems: &mut Vec<String>,
+) -> Option<Url> {
     let text = text.unwrap_or(default).trim();
     let url = match Url::parse(text) {
         Ok(u) if u.host_str().is_some() => u,
         _ => {
-            problems.push(format!("acquirer.stripe.{key}: {text:?} is not an absolute URL"));
+            problems.push(format!(
+                "acquirer.stripe.{key}: {text:?} is not an absolute URL"
+            ));
             return None;
         }
     };
@@ -271,7 +294,11 @@ mod tests {
         let mut none = None;
         apply_env(&mut none, |_| None, &mut problems);
         assert!(none.is_none() && problems.is_empty());
-        apply_env(&mut none, |k| (k == "B24PAY_STRIPE_TIMEOUT_MS").then(|| "soon".into()), &mut problems);
+        apply_env(
+            &mut none,
+            |k| (k == "B24PAY_STRIPE_TIMEOUT_MS").then(|| "soon".into()),
+            &mut problems,
+        );
         assert_eq!(problems.len(), 1);
     }
 }

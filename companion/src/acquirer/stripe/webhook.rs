@@ -115,7 +115,9 @@ impl WebhookVerifier {
     ) -> Result<(), WebhookError> {
         let header = signature.ok_or(WebhookError::MissingSignature)?;
         let (timestamp, signatures) = parse_header(header)?;
-        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         let age_s = now.abs_diff(timestamp);
         if age_s > self.tolerance.as_secs() {
             return Err(WebhookError::OutsideTolerance { age_s });

@@ -30,7 +30,9 @@ fn succeeded_body() -> Vec<u8> {
 fn valid_signature_and_event() {
     let body = succeeded_body();
     let header = signature_header(SECRET, NOW, &body);
-    verifier().verify_at(Some(&header), &body, at(NOW + 5)).unwrap();
+    verifier()
+        .verify_at(Some(&header), &body, at(NOW + 5))
+        .unwrap();
     let event = parse_event(&body).unwrap();
     assert_eq!(event.id, "evt_1");
     assert_eq!(event.payment_intent(), Some("pi_123"));
@@ -63,7 +65,9 @@ fn stale_and_future_timestamps() {
         Err(WebhookError::OutsideTolerance { age_s: 400 })
     );
     let strict = verifier().with_tolerance(Duration::from_secs(10));
-    assert!(strict.verify_at(Some(&header), &body, at(NOW + 11)).is_err());
+    assert!(strict
+        .verify_at(Some(&header), &body, at(NOW + 11))
+        .is_err());
     assert!(strict.verify_at(Some(&header), &body, at(NOW + 10)).is_ok());
 }
 
@@ -110,7 +114,13 @@ fn malformed_headers() {
         v.verify_at(None, &body, at(NOW)),
         Err(WebhookError::MissingSignature)
     );
-    for header in ["", "t=abc,v1=00", "v1=00", &format!("t={NOW}"), &format!("t={NOW},v1=zz")] {
+    for header in [
+        "",
+        "t=abc,v1=00",
+        "v1=00",
+        &format!("t={NOW}"),
+        &format!("t={NOW},v1=zz"),
+    ] {
         assert_eq!(
             v.verify_at(Some(header), &body, at(NOW)),
             Err(WebhookError::MalformedSignature),
