@@ -130,14 +130,15 @@ impl LocalStripe {
         self.file_settings().validate().expect("valid settings")
     }
 
-    /// Every request localstripe has logged so far (lines are written after each answer, so
-    /// this waits briefly for the count the caller expects).
-    pub async fn requests_at_least(&self, n: usize) -> Vec<Request> {
+    /// Every request localstripe has logged, once `done` holds for them. Lines are written just
+    /// after each answer, so the last ones may lag; after 10 s it answers what it has, and the
+    /// caller's assertion says what is missing.
+    pub async fn requests_until(&self, done: impl Fn(&[Request]) -> bool) -> Vec<Request> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let text = std::fs::read_to_string(&self.log).unwrap_or_default();
             let requests: Vec<Request> = text.lines().filter_map(parse_line).collect();
-            if requests.len() >= n || Instant::now() > deadline {
+            if done(&requests) || Instant::now() > deadline {
                 return requests;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
