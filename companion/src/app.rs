@@ -2,13 +2,15 @@
 //! HTTP router with its limits, started together and stopped together.
 
 use crate::acquirer::{Acquirer, TestAcquirer};
+use crate::api::client::ClientIpSource;
 use crate::api::error::ApiError;
 use crate::api::routes::{self, SharedPayments};
 use crate::config::Config;
 use crate::health::{self, Health};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
-use crate::payments::Payments;
+use crate::payments::reconcile::Reconciler;
+use crate::payments::{Acquirers, Payments};
 use crate::portal::{Bitrix24Portal, Portal};
 use crate::serve::{self, PageSettings, SharedWidget, Widget};
 use crate::store::{self, SharedStore};
@@ -36,16 +38,40 @@ pub struct Services {
     pub metrics: SharedMetrics,
     pub payments: SharedPayments,
     pub outbox: Arc<Outbox>,
+    pub reconciler: Arc<Reconciler>,
     pub widget: SharedWidget,
+}
+
+/// What a companion is started over: its store, its portal, and (for tests that need an
+/// acquirer that misbehaves) its acquirers.
+pub struct Parts {
+    pub store: SharedStore,
+    pub portal: Arc<dyn Portal>,
+    /// `None`: the built-in test acquirer over `store`.
+    pub test_acquirer: Option<Arc<dyn Acquirer>>,
+    pub live_acquirer: Option<Arc<dyn Acquirer>>,
+}
+
+impl Parts {
+    pub fn new(store: SharedStore, portal: Arc<dyn Portal>) -> Parts {
+        Parts {
+            store,
+            portal,
+            test_acquirer: None,
+            live_acquirer: None,
+        }
+    }
 }
 
 impl Services {
     /// Builds the services over an open store and a portal.
-    pub async fn new(
-        config: &Config,
-        store: SharedStore,
-        portal: Arc<dyn Portal>,
-    ) -> anyhow::Result<Services> {
+    pub async fn new(config: &Config, parts: Parts) -> anyhow::Result<Services> {
+        let Parts {
+            store,
+            portal,
+            test_acquirer,
+            live_acquirer,
+        } = parts;
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
         let key = store
@@ -54,17 +80,21 @@ impl Services {
                 &format!("{:064x}", rand::random::<u128>()),
             )
             .await?;
-        let test_acquirer: Arc<dyn Acquirer> = Arc::new(TestAcquirer::new(store.clone()));
+        let acquirers = Acquirers {
+            test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
+            live: live_acquirer,
+        };
         let payments = Arc::new(Payments::new(
             store.clone(),
             portal.clone(),
-            test_acquirer,
-            None,
+            acquirers,
+            config.portal.origin.clone(),
             key.into_bytes(),
             metrics.clone(),
             wake.clone(),
             config.payments.clone(),
         ));
+        let reconciler = Arc::new(Reconciler::new(payments.clone(), config.reconcile.clone()));
         let outbox = Arc::new(Outbox::new(
             store.clone(),
             portal.clone(),
@@ -72,24 +102,30 @@ impl Services {
             config.outbox.clone(),
             wake,
         ));
-        let settings = PageSettings {
-            allowed_origins: config.allowed_origins.clone(),
-            api_base: config.api_base.clone(),
-        };
-        let dist = config.dist_dir.clone();
-        let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
-        if !widget.is_built() {
-            tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
-        }
+        let widget = load_widget(config).await?;
         Ok(Services {
             store,
             portal,
             metrics,
             payments,
             outbox,
+            reconciler,
             widget: Arc::new(widget),
         })
     }
+}
+
+async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
+    let settings = PageSettings {
+        allowed_origins: config.allowed_origins.clone(),
+        api_base: config.api_base.clone(),
+    };
+    let dist = config.dist_dir.clone();
+    let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
+    if !widget.is_built() {
+        tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
+    }
+    Ok(widget)
 }
 
 /// Errors from the tower layers (timeout, load shedding) as `ErrorBody`.
@@ -198,6 +234,9 @@ pub fn router(config: &Config, s: &Services) -> Router {
             metrics::track,
         ))
         .layer(middleware::from_fn(security_headers))
+        .layer(axum::Extension(ClientIpSource {
+            header: config.limits.client_ip_header.clone(),
+        }))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
 }
@@ -210,7 +249,7 @@ pub struct Server {
     pub services: Services,
     shutdown: watch::Sender<bool>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
-    worker: tokio::task::JoinHandle<()>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -220,16 +259,12 @@ impl Server {
         let portal = Bitrix24Portal::connect(&config.portal, store.clone())
             .await
             .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
-        Server::start_with(config, store, Arc::new(portal)).await
+        Server::start_with(config, Parts::new(store, Arc::new(portal))).await
     }
 
-    /// Starts over the given store and portal (tests, the preview).
-    pub async fn start_with(
-        config: Config,
-        store: SharedStore,
-        portal: Arc<dyn Portal>,
-    ) -> anyhow::Result<Server> {
-        let services = Services::new(&config, store, portal).await?;
+    /// Starts over the given parts (tests, the preview).
+    pub async fn start_with(config: Config, parts: Parts) -> anyhow::Result<Server> {
+        let services = Services::new(&config, parts).await?;
         let public_url = config.public_url.clone();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -239,13 +274,19 @@ impl Server {
         let (shutdown, rx) = watch::channel(false);
         let mut http_rx = rx.clone();
         let http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_rx.wait_for(|stop| *stop).await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = http_rx.wait_for(|stop| *stop).await;
+            })
+            .await
         });
-        let worker = tokio::spawn(services.outbox.clone().run(rx));
+        let workers = vec![
+            tokio::spawn(services.outbox.clone().run(rx.clone())),
+            tokio::spawn(services.reconciler.clone().run(rx)),
+        ];
         tracing::info!(%addr, store = services.store.kind(), "b24pay companion listening");
         Ok(Server {
             addr,
@@ -253,7 +294,7 @@ impl Server {
             services,
             shutdown,
             http,
-            worker,
+            workers,
         })
     }
 
@@ -261,11 +302,13 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// Graceful stop: no new connections, requests in flight finish, the worker finishes its
+    /// Graceful stop: no new connections, requests in flight finish, the workers finish their
     /// batch.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.http.await;
-        let _ = self.worker.await;
+        for worker in self.workers {
+            let _ = worker.await;
+        }
     }
 }

@@ -64,6 +64,9 @@ pub async fn metrics(State(h): State<Health>) -> impl IntoResponse {
     if let Ok(depth) = h.store.outbox_depth().await {
         h.metrics.outbox_depth.set(depth);
     }
+    if let Ok(dead) = h.store.outbox_dead_count().await {
+        h.metrics.outbox_dead.set(dead);
+    }
     (
         [(
             header::CONTENT_TYPE,

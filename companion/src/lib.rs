@@ -2,8 +2,8 @@
 //! Bitrix24 exactly once.
 //!
 //! Where things are: [`config`] (file + environment), [`serve`] and [`csp`] (the widget page),
-//! [`api`] (the payment API), [`payments`] (the flow), [`acquirer`], [`portal`], [`store`],
-//! [`outbox`], [`register`] (the `register` command), [`metrics`] and [`health`],
+//! [`api`] (the payment API), [`payments`] (the flow, its state machine and the reconciler),
+//! [`acquirer`], [`portal`], [`store`], [`outbox`], [`register`] (the `register` command), [`metrics`] and [`health`],
 //! [`preview`] (the embedded sandbox), [`app`] (wiring).
 
 pub mod acquirer;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod csp;
 pub mod health;
 pub mod metrics;
+pub mod operator;
 pub mod outbox;
 pub mod payments;
 pub mod portal;
@@ -22,5 +23,5 @@ pub mod register;
 pub mod serve;
 pub mod store;
 
-pub use app::{Server, Services};
+pub use app::{Parts, Server, Services};
 pub use config::Config;

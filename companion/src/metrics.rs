@@ -45,7 +45,17 @@ pub struct Metrics {
     pub outbox_depth: Gauge,
     pub outbox_delivered: Counter,
     pub outbox_retries: Family<CodeLabels, Counter>,
+    /// The portal answered `true` and did not save the payment as paid.
+    pub outbox_unsaved: Counter,
+    /// Portal calls given up after permanent refusals.
+    pub outbox_dead_letters: Counter,
+    /// Rows in the `dead` state now (set when `/metrics` is read).
+    pub outbox_dead: Gauge,
     pub portal_errors: Family<CodeLabels, Counter>,
+    /// Attempts settled by someone other than their request, by the state they ended in.
+    pub reconciled: Family<OutcomeLabels, Counter>,
+    /// Attempts listed for manual review (unknown for longer than `review_after`).
+    pub attempts_review: Counter,
 }
 
 pub type SharedMetrics = Arc<Metrics>;
@@ -95,6 +105,36 @@ impl Default for Metrics {
             "Outbox deliveries postponed for a retry, by error code",
             outbox_retries.clone(),
         );
+        let outbox_unsaved = Counter::default();
+        registry.register(
+            "outbox_unsaved",
+            "Portal calls answered true without the payment being saved as paid",
+            outbox_unsaved.clone(),
+        );
+        let outbox_dead_letters = Counter::default();
+        registry.register(
+            "outbox_dead_letters",
+            "Portal calls given up after permanent refusals (charged, not marked paid)",
+            outbox_dead_letters.clone(),
+        );
+        let outbox_dead = Gauge::default();
+        registry.register(
+            "outbox_dead",
+            "Portal calls in the dead state now, waiting for an operator",
+            outbox_dead.clone(),
+        );
+        let reconciled = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "reconciled",
+            "Attempts settled after their request was gone, by resulting state",
+            reconciled.clone(),
+        );
+        let attempts_review = Counter::default();
+        registry.register(
+            "attempts_review",
+            "Attempts listed for manual review: the acquirer gave no final answer",
+            attempts_review.clone(),
+        );
         let portal_errors = Family::<CodeLabels, Counter>::default();
         registry.register(
             "portal_errors",
@@ -109,7 +149,12 @@ impl Default for Metrics {
             outbox_depth,
             outbox_delivered,
             outbox_retries,
+            outbox_unsaved,
+            outbox_dead_letters,
+            outbox_dead,
             portal_errors,
+            reconciled,
+            attempts_review,
         }
     }
 }
@@ -121,6 +166,18 @@ impl Metrics {
                 outcome: outcome.to_string(),
             })
             .inc();
+    }
+
+    pub fn reconciled(&self, state: &str) {
+        self.reconciled
+            .get_or_create(&OutcomeLabels {
+                outcome: state.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn attempt_review(&self) {
+        self.attempts_review.inc();
     }
 
     pub fn portal_error(&self, code: &str) {

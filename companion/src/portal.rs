@@ -8,15 +8,18 @@ pub use bitrix24::Bitrix24Portal;
 
 use crate::store::Registry;
 use async_trait::async_trait;
+use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::Money;
 use serde::{Deserialize, Serialize};
 
-/// Settings CODES the `register` command sets up (TEAM.md) and `settings.payment.get` resolves.
+/// Settings CODES the `register` command sets up and `settings.payment.get` resolves.
 pub mod codes {
     pub const SHOP_ID: &str = "B24PAY_SHOP_ID";
     pub const SECRET_KEY: &str = "B24PAY_SECRET_KEY";
     pub const MODE: &str = "B24PAY_MODE";
     pub const LANGUAGE: &str = "B24PAY_LANGUAGE";
+    /// `Y`: the widget asks for the name on the card.
+    pub const ASK_HOLDER: &str = "B24PAY_ASK_HOLDER";
     pub const PAYMENT_SUM: &str = "B24PAY_PAYMENT_SUM";
     pub const PAYMENT_CURRENCY: &str = "B24PAY_PAYMENT_CURRENCY";
     pub const PAYMENT_PAID: &str = "B24PAY_PAYMENT_PAID";
@@ -45,18 +48,18 @@ pub struct PaymentFacts {
     /// For a live acquirer; never logged.
     pub secret_key: Option<String>,
     /// `ORDER.ID`; for legacy invoices the invoice id `pay.invoice` needs.
-    pub order_id: Option<String>,
+    pub order_id: Option<InvoiceId>,
     /// `PAYMENT.ID`, when the pay system maps it.
-    pub payment_id: Option<String>,
+    pub payment_id: Option<PaymentId>,
 }
 
 /// Which payment to read: legacy invoices are read by invoice id.
 #[derive(Clone, Copy, Debug)]
-pub struct PaymentRef<'a> {
-    pub paysystem_id: &'a str,
-    pub payment_id: &'a str,
+pub struct PaymentRef {
+    pub paysystem_id: PaySystemId,
+    pub payment_id: PaymentId,
     pub registry: Registry,
-    pub invoice_id: Option<&'a str>,
+    pub invoice_id: Option<InvoiceId>,
 }
 
 impl std::fmt::Debug for PaymentFacts {
@@ -84,12 +87,12 @@ pub struct PaySystem {
 /// The portal call the outbox owes for one charge (stored as the outbox row's JSON payload).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarkPaid {
-    pub registry: String,
-    pub payment_id: String,
-    pub paysystem_id: String,
+    pub registry: Registry,
+    pub payment_id: PaymentId,
+    pub paysystem_id: PaySystemId,
     /// `pay.invoice`'s INVOICE_ID for legacy invoices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_id: Option<String>,
+    pub invoice_id: Option<InvoiceId>,
     /// The acquirer's transaction id.
     pub ps_invoice_id: String,
     pub ps_sum: String,
@@ -98,11 +101,21 @@ pub struct MarkPaid {
     pub ps_card_number: String,
     pub ps_status_code: String,
     pub ps_status_message: String,
+    /// Says plainly when no money was taken (TEST mode). Rows written before it existed have
+    /// none.
+    #[serde(default)]
+    pub ps_status_description: String,
 }
 
 impl MarkPaid {
-    pub fn registry(&self) -> Registry {
-        Registry::parse(&self.registry).unwrap_or(Registry::Order)
+    /// Which payment to re-read to see whether the call took effect.
+    pub fn payment(&self) -> PaymentRef {
+        PaymentRef {
+            paysystem_id: self.paysystem_id,
+            payment_id: self.payment_id,
+            registry: self.registry,
+            invoice_id: self.invoice_id,
+        }
     }
 }
 
@@ -146,6 +159,15 @@ impl PortalError {
         !matches!(self, PortalError::Ambiguous { .. })
     }
 
+    /// True when trying again will not help: the payment or pay system is gone, access is
+    /// denied, the settings are wrong. (Rate limits and outages heal; these need a person.)
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            PortalError::NotFound(_) | PortalError::NotConfigured(_) | PortalError::Refused { .. }
+        )
+    }
+
     pub fn is_timeout(&self) -> bool {
         matches!(self, PortalError::Ambiguous { code, .. } if code == "TIMEOUT")
     }
@@ -155,20 +177,14 @@ impl PortalError {
 pub trait Portal: Send + Sync + 'static {
     /// `sale.paysystem.settings.payment.get` (`.invoice.get` for legacy invoices) resolved into
     /// typed facts.
-    async fn payment_facts(&self, payment: &PaymentRef<'_>) -> Result<PaymentFacts, PortalError>;
+    async fn payment_facts(&self, payment: &PaymentRef) -> Result<PaymentFacts, PortalError>;
     /// The pay system's registry and whether it is bound to our handler (cached).
-    async fn pay_system(&self, paysystem_id: &str) -> Result<PaySystem, PortalError>;
+    async fn pay_system(&self, paysystem_id: PaySystemId) -> Result<PaySystem, PortalError>;
     /// `sale.paysystem.pay.payment` or `sale.paysystem.pay.invoice`.
     async fn mark_paid(&self, call: &MarkPaid) -> Result<(), PortalError>;
     /// Re-reads PAID, after an ambiguous failure, before calling again.
     async fn is_paid(&self, call: &MarkPaid) -> Result<bool, PortalError> {
-        let payment = PaymentRef {
-            paysystem_id: &call.paysystem_id,
-            payment_id: &call.payment_id,
-            registry: call.registry(),
-            invoice_id: call.invoice_id.as_deref(),
-        };
-        Ok(self.payment_facts(&payment).await?.paid)
+        Ok(self.payment_facts(&call.payment()).await?.paid)
     }
     /// For `/readyz`: the portal answers authenticated calls.
     async fn ping(&self) -> Result<(), PortalError>;

@@ -56,6 +56,8 @@ impl Setup {
             .env("B24PAY_ALLOWED_ORIGINS", self.sandbox.base_url())
             .env("B24PAY_DIST_DIR", self.dir.path().join("dist"))
             .env("B24PAY_PORTAL_RATE_LIMIT", "off")
+            .env("B24PAY_ALLOW_TEST_MODE", "true")
+            .env("B24PAY_RECONCILE_POLL_MS", "100")
             .env("B24PAY_PORTAL_TIMEOUT_MS", "1500")
             .env("B24PAY_OUTBOX_LEASE_MS", "2500")
             .env("B24PAY_CHARGE_LEASE_MS", "1500")

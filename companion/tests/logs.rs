@@ -83,6 +83,10 @@ async fn no_secrets_in_logs() {
             max_backoff_ms: Some(100),
             ..Default::default()
         },
+        payments: b24pay_companion::config::FilePayments {
+            allow_test_mode: Some(true),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let server = Server::start(file.validate().unwrap()).await.unwrap();

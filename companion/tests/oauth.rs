@@ -32,6 +32,10 @@ async fn refreshed_tokens_survive_a_restart() {
             timeout_ms: Some(2000),
             ..FilePortal::default()
         },
+        payments: b24pay_companion::config::FilePayments {
+            allow_test_mode: Some(true),
+            ..Default::default()
+        },
         ..FileConfig::default()
     };
     let pay = |server: &Server| {

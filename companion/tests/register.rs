@@ -19,7 +19,10 @@ fn client(webhook: &str) -> Client {
 async fn idempotent_and_updating() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     let c = client(&sandbox.webhook_url());
-    let mut o = RegisterOptions::new(url::Url::parse("https://pay.example.com/").unwrap());
+    let mut o = RegisterOptions::new(
+        url::Url::parse("https://pay.example.com/").unwrap(),
+        Mode::Test,
+    );
     o.person_type = Some(1);
     o.shop_id = Some("shop-1".into());
     o.secret_key = Some("very-secret".into());
@@ -123,7 +126,10 @@ async fn idempotent_and_updating() {
 async fn person_type_must_be_chosen_when_it_cannot_be_listed() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     let c = client(&sandbox.webhook_url());
-    let o = RegisterOptions::new(url::Url::parse("https://pay.example.com/").unwrap());
+    let o = RegisterOptions::new(
+        url::Url::parse("https://pay.example.com/").unwrap(),
+        Mode::Test,
+    );
     let err = register(&c, &o).await.unwrap_err().to_string();
     assert!(err.contains("--person-type"), "{err}");
     sandbox.shutdown().await;
@@ -145,6 +151,8 @@ async fn the_binary_registers_twice() {
                     "1",
                     "--shop-id",
                     "demo",
+                    "--mode",
+                    "TEST",
                 ])
                 .env_clear()
                 .env("B24PAY_WEBHOOK_URL", &webhook)
@@ -170,4 +178,23 @@ async fn the_binary_registers_twice() {
         assert!(!text.contains("k-123"));
     }
     sandbox.shutdown().await;
+}
+
+/// Whether a pay system takes real money is never a default: `--mode` must be given.
+#[test]
+fn the_binary_wants_a_mode() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_b24pay"))
+        .args([
+            "register",
+            "--webhook",
+            "http://127.0.0.1:9/rest/1/abcdefgh/",
+            "--widget-url",
+            "http://localhost:8080/",
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--mode"), "{err}");
 }

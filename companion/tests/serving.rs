@@ -312,7 +312,8 @@ async fn health_ready_metrics() {
     )
     .await;
     env.wait_paid(id, std::time::Duration::from_secs(10)).await;
-    env.confirm(&key(), &env.body(id, env.ps_order, "1", "RUB", APPROVED))
+    // Already paid (said only to a request with the payment's own amount).
+    env.confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
         .await;
     let r = reqwest::get(format!("{}/metrics", env.base)).await.unwrap();
     assert!(r.headers()["content-type"]

@@ -34,6 +34,10 @@ impl CompanionConfig {
             ("B24PAY_CHARGE_LEASE_MS", "2000"),
             ("B24PAY_OUTBOX_BASE_BACKOFF_MS", "50"),
             ("B24PAY_OUTBOX_MAX_BACKOFF_MS", "500"),
+            // The sandbox's pay systems are TEST ones.
+            ("B24PAY_ALLOW_TEST_MODE", "true"),
+            ("B24PAY_RECONCILE_POLL_MS", "100"),
+            ("B24PAY_OUTBOX_AMBIGUOUS_WAIT_MS", "1000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -64,6 +64,23 @@
 //! From Rust through [`SandboxHandle`], over HTTP under `/sandbox/api` (the table is in the
 //! README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
 //! `/pay/invoice/{invoice_id}`, with `?theme=light|dark&font=sans|serif|mono`.
+//!
+//! # Where things are
+//!
+//! | module | what |
+//! |---|---|
+//! | `sandbox` | [`Sandbox::builder`], [`SandboxHandle`]: starting a sandbox and driving it from Rust |
+//! | `server` | the router and the accept loop (a fault can close a connection without a reply) |
+//! | `state` | everything a running sandbox holds; the world changes only through `mutate`, which persists |
+//! | `rest` | the REST API as stages (fault, admission, parameters, authentication, method, reply) and the methods |
+//! | `params` | query strings, JSON and PHP-style form bodies as one object; the portal's name rules |
+//! | `world` | the portal's data (person types, users, orders, payments, handlers, pay systems) and the seed |
+//! | `faults`, `limits` | injected faults; the leaky bucket |
+//! | `oauth` | tokens and the token endpoint |
+//! | `control` | `/sandbox/api` (one JSON extractor and one error type in `control/error.rs`) |
+//! | `admin`, `pay_page`, `html` | the server-rendered pages, filled from `sandbox/templates/` |
+//! | `persist` | the data file |
+//! | `portal_format` | how the portal prints numbers and dates |
 
 mod admin;
 mod control;
@@ -79,6 +96,7 @@ mod rest;
 mod sandbox;
 mod server;
 mod state;
+mod tls;
 mod world;
 
 pub use faults::{Fault, FaultRequest};
@@ -90,4 +108,5 @@ pub use sandbox::{
     Sandbox, SandboxBuilder, SandboxHandle, StartError, DEFAULT_OAUTH_CLIENT_ID,
     DEFAULT_OAUTH_CLIENT_SECRET, DEFAULT_WEBHOOK_CODE, WEBHOOK_USER_ID,
 };
+pub use tls::TlsError;
 pub use world::{CreatedPayment, NewPayment, PaymentSnapshot, PsFields, Registry, WorldError};

@@ -25,6 +25,13 @@ struct Cli {
     /// The URL the sandbox is reached at, for links and RETURN_URL (default: http://<listen>).
     #[arg(long, env = "SANDBOX_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Serve HTTPS (plain HTTP otherwise), with a certificate signed by a local CA made on
+    /// first start and kept in `--tls-dir`.
+    #[arg(long, env = "SANDBOX_HTTPS")]
+    https: bool,
+    /// Where the local CA and the server certificate are kept (with `--https`).
+    #[arg(long, env = "SANDBOX_TLS_DIR", default_value = "sandbox-tls")]
+    tls_dir: PathBuf,
     /// Create a payment at start: `SUM:CURRENCY`, optionally `:invoice` and/or `:ps=ID`
     /// (e.g. `1250.50:EUR` or `990:USD:invoice`). Repeatable.
     #[arg(long = "create-payment", value_name = "SUM:CURRENCY[:invoice][:ps=ID]")]
@@ -86,6 +93,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(url) = cli.public_url {
         builder = builder.public_url(url);
     }
+    if cli.https {
+        builder = builder.https(cli.tls_dir);
+    }
     let sandbox = builder.start().await?;
     for new in new_payments {
         let created = sandbox.create_payment(new)?;
@@ -114,6 +124,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  control API:    {}/sandbox/api", sandbox.base_url());
     if let Some(path) = sandbox.data_file() {
         println!("  data file:      {}", path.display());
+    }
+    if let Some(ca) = sandbox.ca_certificate() {
+        let ca = std::fs::canonicalize(&ca).unwrap_or(ca);
+        println!("  CA certificate: {}", ca.display());
+        println!(
+            "                  trust it: curl --cacert FILE, SSL_CERT_FILE=FILE (Python), NODE_EXTRA_CA_CERTS=FILE (Node)"
+        );
     }
 
     tokio::signal::ctrl_c().await?;

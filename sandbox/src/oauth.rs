@@ -167,7 +167,7 @@ pub(crate) async fn token(
             .into_response()
     };
     if query.grant_type.as_deref() != Some("refresh_token") {
-        state.oauth.lock().expect("oauth lock").reject();
+        state.mutate_oauth(OAuthState::reject);
         return refusal(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -178,16 +178,12 @@ pub(crate) async fn token(
     if query.client_id.as_deref() != Some(config.oauth_client_id.as_str())
         || query.client_secret.as_deref() != Some(config.oauth_client_secret.as_str())
     {
-        state.oauth.lock().expect("oauth lock").reject();
+        state.mutate_oauth(OAuthState::reject);
         return refusal(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client");
     }
     let now = now_unix();
-    let refreshed = state
-        .oauth
-        .lock()
-        .expect("oauth lock")
-        .refresh(query.refresh_token.as_deref().unwrap_or(""), now);
-    state.persist();
+    let refresh_token = query.refresh_token.as_deref().unwrap_or("");
+    let refreshed = state.mutate_oauth(|oauth| oauth.refresh(refresh_token, now));
     match refreshed {
         Ok(tokens) => Json(token_reply(&state, &tokens, now)).into_response(),
         Err((status, error, description)) => refusal(status, error, description),

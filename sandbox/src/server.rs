@@ -1,7 +1,9 @@
 //! Serving: the router, and an accept loop of our own so a fault can close a client's
-//! connection without a reply (axum's `serve` offers no way to do that).
+//! connection without a reply (axum's `serve` offers no way to do that), over plain HTTP or
+//! TLS.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::routing::{any, get, post};
@@ -10,6 +12,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -73,11 +76,16 @@ impl ConnControl {
     }
 }
 
-/// Accepts connections until `shutdown` turns true; each connection is served by hyper and
-/// dropped (closing the socket) when its handler asks or the sandbox shuts down.
+/// How long a client may take for the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until `shutdown` turns true; each connection (over TLS when `tls` is
+/// given) is served by hyper and dropped (closing the socket) when its handler asks or the
+/// sandbox shuts down.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
+    tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -93,27 +101,42 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn_control = ConnControl::default();
-        let router = router.clone();
-        let control = conn_control.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(control.clone());
-            router.clone().oneshot(request)
-        });
-        let mut shutdown = shutdown.clone();
+        let (router, shutdown, tls) = (router.clone(), shutdown.clone(), tls.clone());
         tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                result = connection => {
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, router, shutdown).await,
+                Some(tls) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, router, shutdown).await,
+                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-                _ = conn_control.dropped() => tracing::debug!("connection dropped on purpose"),
-                _ = shutdown.wait_for(|stop| *stop) => {}
             }
         });
+    }
+}
+
+async fn serve_connection<IO>(io: IO, router: Router, mut shutdown: watch::Receiver<bool>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn_control = ConnControl::default();
+    let control = conn_control.clone();
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(control.clone());
+        router.clone().oneshot(request)
+    });
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    tokio::select! {
+        result = connection => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        }
+        _ = conn_control.dropped() => tracing::debug!("connection dropped on purpose"),
+        _ = shutdown.wait_for(|stop| *stop) => {}
     }
 }
 

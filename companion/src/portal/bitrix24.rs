@@ -4,6 +4,7 @@
 use super::*;
 use crate::config::{PortalAuth, PortalSettings};
 use crate::store::{now_ms, SharedStore};
+use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::Currency;
 use bitrix24_client::{
     Auth, BoxError, BoxFuture, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens,
@@ -22,7 +23,7 @@ const TOKENS_KEY: &str = "oauth_tokens";
 
 pub struct Bitrix24Portal {
     client: Client,
-    pay_systems: Mutex<Option<(Instant, HashMap<String, PaySystem>)>>,
+    pay_systems: Mutex<Option<(Instant, HashMap<PaySystemId, PaySystem>)>>,
     /// One list call at a time: concurrent cold lookups wait for the same refresh.
     refresh: tokio::sync::Mutex<()>,
     last_ping: Mutex<Option<Instant>>,
@@ -54,6 +55,37 @@ impl TokenStore for StoreTokens {
 }
 
 impl Bitrix24Portal {
+    /// A legacy invoice's payment, read by invoice id and checked to be this very payment.
+    async fn invoice_facts(&self, r: &PaymentRef) -> Result<PaymentFacts, PortalError> {
+        let invoice_id = r.invoice_id.ok_or_else(|| {
+            PortalError::NotFound("a legacy invoice's payment needs its invoice id".into())
+        })?;
+        let map = self
+            .client
+            .settings_invoice_get(invoice_id.get(), &PaySystemRef::Id(r.paysystem_id.get()))
+            .await
+            .map_err(|e| map_error(&e))?;
+        let facts = facts_from_settings(&map)?;
+        match facts.payment_id {
+            Some(p) if p == r.payment_id => {}
+            Some(_) => {
+                return Err(PortalError::NotFound(
+                    "the payment does not belong to this invoice".into(),
+                ))
+            }
+            None => {
+                return Err(PortalError::NotConfigured(format!(
+                    "{} has no value (run `b24pay register` again)",
+                    codes::PAYMENT_ID
+                )))
+            }
+        }
+        if facts.order_id.is_some_and(|o| o != invoice_id) {
+            return Err(PortalError::NotFound("invoice id mismatch".into()));
+        }
+        Ok(facts)
+    }
+
     pub fn new(client: Client) -> Bitrix24Portal {
         Bitrix24Portal {
             client,
@@ -133,7 +165,7 @@ impl Bitrix24Portal {
         &self.client
     }
 
-    async fn load_pay_systems(&self) -> Result<HashMap<String, PaySystem>, PortalError> {
+    async fn load_pay_systems(&self) -> Result<HashMap<PaySystemId, PaySystem>, PortalError> {
         let list = self
             .client
             .paysystem_list(&ListQuery::all())
@@ -142,29 +174,24 @@ impl Bitrix24Portal {
         Ok(list
             .into_iter()
             .filter_map(|p| {
-                let id = p.id?;
+                let id = PaySystemId::from_u64(p.id?).ok()?;
                 let registry = match p.registry() {
                     Some(bitrix24_client::EntityRegistryType::CrmInvoice) => Registry::CrmInvoice,
                     _ => Registry::Order,
                 };
                 let ours = p.handler_code() == Some(HANDLER_CODE) && p.active != Some(false);
-                Some((id.to_string(), PaySystem { registry, ours }))
+                Some((id, PaySystem { registry, ours }))
             })
             .collect())
     }
 
-    fn cached(&self, id: &str) -> Option<Option<PaySystem>> {
+    fn cached(&self, id: PaySystemId) -> Option<Option<PaySystem>> {
         let guard = self.pay_systems.lock().expect("not poisoned");
         match &*guard {
-            Some((at, map)) if at.elapsed() < PAY_SYSTEM_TTL => Some(map.get(id).cloned()),
+            Some((at, map)) if at.elapsed() < PAY_SYSTEM_TTL => Some(map.get(&id).cloned()),
             _ => None,
         }
     }
-}
-
-fn parse_id(text: &str) -> Result<u64, PortalError> {
-    text.parse()
-        .map_err(|_| PortalError::NotFound(format!("id {text:?} is not a number")))
 }
 
 /// Maps the client's errors onto what the flow decides by.
@@ -255,58 +282,28 @@ pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFact
         mode,
         shop_id: non_empty(map, codes::SHOP_ID),
         secret_key: non_empty(map, codes::SECRET_KEY),
-        order_id: non_empty(map, codes::ORDER_ID),
-        payment_id: non_empty(map, codes::PAYMENT_ID),
+        order_id: non_empty(map, codes::ORDER_ID).and_then(|o| InvoiceId::parse(&o).ok()),
+        payment_id: non_empty(map, codes::PAYMENT_ID).and_then(|p| PaymentId::parse(&p).ok()),
     })
 }
 
 #[async_trait]
 impl Portal for Bitrix24Portal {
-    async fn payment_facts(&self, r: &PaymentRef<'_>) -> Result<PaymentFacts, PortalError> {
-        let paysystem_id = parse_id(r.paysystem_id)?;
+    async fn payment_facts(&self, r: &PaymentRef) -> Result<PaymentFacts, PortalError> {
         match r.registry {
             Registry::Order => {
                 let map = self
                     .client
-                    .settings_payment_get(parse_id(r.payment_id)?, paysystem_id)
+                    .settings_payment_get(r.payment_id.get(), r.paysystem_id.get())
                     .await
                     .map_err(|e| map_error(&e))?;
                 facts_from_settings(&map)
             }
-            Registry::CrmInvoice => {
-                let invoice_id = r.invoice_id.ok_or_else(|| {
-                    PortalError::NotFound("a legacy invoice's payment needs its invoice id".into())
-                })?;
-                let map = self
-                    .client
-                    .settings_invoice_get(parse_id(invoice_id)?, &PaySystemRef::Id(paysystem_id))
-                    .await
-                    .map_err(|e| map_error(&e))?;
-                let facts = facts_from_settings(&map)?;
-                // The invoice must be the one this payment belongs to.
-                match facts.payment_id.as_deref() {
-                    Some(p) if p == r.payment_id => {}
-                    Some(_) => {
-                        return Err(PortalError::NotFound(
-                            "the payment does not belong to this invoice".into(),
-                        ))
-                    }
-                    None => {
-                        return Err(PortalError::NotConfigured(format!(
-                            "{} has no value (run `b24pay register` again)",
-                            codes::PAYMENT_ID
-                        )))
-                    }
-                }
-                if facts.order_id.as_deref().is_some_and(|o| o != invoice_id) {
-                    return Err(PortalError::NotFound("invoice id mismatch".into()));
-                }
-                Ok(facts)
-            }
+            Registry::CrmInvoice => self.invoice_facts(r).await,
         }
     }
 
-    async fn pay_system(&self, paysystem_id: &str) -> Result<PaySystem, PortalError> {
+    async fn pay_system(&self, paysystem_id: PaySystemId) -> Result<PaySystem, PortalError> {
         if let Some(found) = self.cached(paysystem_id) {
             return found
                 .ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
@@ -317,7 +314,7 @@ impl Portal for Bitrix24Portal {
                 .ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
         }
         let map = self.load_pay_systems().await?;
-        let found = map.get(paysystem_id).cloned();
+        let found = map.get(&paysystem_id).cloned();
         *self.pay_systems.lock().expect("not poisoned") = Some((Instant::now(), map));
         found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")))
     }
@@ -327,18 +324,20 @@ impl Portal for Bitrix24Portal {
             ps_invoice_id: Some(call.ps_invoice_id.clone()),
             ps_status_code: Some(call.ps_status_code.clone()),
             ps_status_message: Some(call.ps_status_message.clone()),
+            ps_status_description: Some(call.ps_status_description.clone())
+                .filter(|d| !d.is_empty()),
             ps_sum: Some(call.ps_sum.clone()),
             ps_currency: Some(call.ps_currency.clone()),
             ps_card_number: Some(call.ps_card_number.clone()),
             ..PsExtras::default()
         };
-        let paysystem_id = parse_id(&call.paysystem_id)?;
+        let paysystem_id = call.paysystem_id.get();
         // Only provably unexecuted failures are retried inside the client; anything ambiguous
         // comes back here so the outbox re-reads PAID before calling again.
-        let accepted = match call.registry() {
+        let accepted = match call.registry {
             Registry::Order => {
                 let pay = PayPayment {
-                    payment_id: parse_id(&call.payment_id)?,
+                    payment_id: call.payment_id.get(),
                     paysystem_id,
                     extras,
                 };
@@ -347,10 +346,9 @@ impl Portal for Bitrix24Portal {
             Registry::CrmInvoice => {
                 let invoice_id = call
                     .invoice_id
-                    .as_deref()
                     .ok_or_else(|| PortalError::NotConfigured("no invoice id".into()))?;
                 let pay = PayInvoice {
-                    invoice_id: parse_id(invoice_id)?,
+                    invoice_id: invoice_id.get(),
                     pay_system: PaySystemRef::Id(paysystem_id),
                 };
                 self.client.pay_invoice(&pay, Retry::IfNotExecuted).await
@@ -408,7 +406,7 @@ mod tests {
         assert_eq!(f.amount.minor, 125_050);
         assert!(!f.paid);
         assert_eq!(f.mode, Mode::Test);
-        assert_eq!(f.order_id.as_deref(), Some("17"));
+        assert_eq!(f.order_id.map(|o| o.get()), Some(17));
         assert!(!format!("{f:?}").contains("s3cr3t"));
     }
 

@@ -1,7 +1,7 @@
 //! Test harness: a real sandbox portal over HTTP, the handler and pay systems registered through
 //! the real `register` path and client, and a companion server on an OS-assigned port, with
 //! SQLite or PostgreSQL (`B24PAY_TEST_DATABASE_URL`; skipped loudly when unset).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use b24pay_companion::config::{
     FileConfig, FileLimits, FileOutbox, FilePayments, FilePortal, Secret,
@@ -27,7 +27,10 @@ pub fn webhook_client(sandbox: &SandboxHandle) -> Client {
 /// Registers, through the real `register` path, a TEST pay system for orders (person type 1)
 /// with the widget at `http://localhost:8080/`; its id.
 pub async fn register_order_paysystem(sandbox: &SandboxHandle, secret_key: Option<&str>) -> u64 {
-    let mut o = RegisterOptions::new(url::Url::parse("http://localhost:8080/").unwrap());
+    let mut o = RegisterOptions::new(
+        url::Url::parse("http://localhost:8080/").unwrap(),
+        Mode::Test,
+    );
     o.person_type = Some(1);
     o.secret_key = secret_key.map(str::to_owned);
     register(&webhook_client(sandbox), &o)
@@ -102,13 +105,10 @@ pub async fn fresh_pg_database() -> String {
     url.to_string()
 }
 
-pub const APPROVED: &str = "4242424242424242";
-pub const DECLINED: &str = "4000000000000002";
-pub const INSUFFICIENT: &str = "4000000000009995";
-pub const EXPIRED: &str = "4000000000000069";
-pub const INCORRECT_CVC: &str = "4000000000000127";
-pub const PROCESSING_ERROR: &str = "4000000000000119";
-pub const CHALLENGE: &str = "4000002760003184";
+pub use b24pay_protocol::test_cards::{
+    APPROVED, CHALLENGE, DECLINED, EXPIRED_CARD as EXPIRED, INCORRECT_CVC,
+    INSUFFICIENT_FUNDS as INSUFFICIENT, PROCESSING_ERROR,
+};
 
 /// A tiny stand-in for trunk's `dist/`: an index with the meta tags and one inline module
 /// loader, and hashed assets.
@@ -232,11 +232,18 @@ impl Env {
                 base_backoff_ms: Some(50),
                 max_backoff_ms: Some(400),
                 poll_ms: Some(100),
+                ambiguous_wait_ms: Some(500),
                 ..FileOutbox::default()
             },
             payments: FilePayments {
                 charge_lease_ms: Some(o.charge_lease_ms),
                 duplicate_wait_ms: Some(8000),
+                allow_test_mode: Some(true),
+                reconcile_poll_ms: Some(100),
+                // Every test request comes from 127.0.0.1: the limits have tests of their own.
+                client_per_minute: Some(0),
+                payment_per_minute: Some(0),
+                ..FilePayments::default()
             },
             ..FileConfig::default()
         };
@@ -244,10 +251,9 @@ impl Env {
         let widget_url = url::Url::parse("http://localhost:8080/").unwrap();
         let mut ids = Vec::new();
         for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
-            let mut opts = RegisterOptions::new(widget_url.clone());
+            let mut opts = RegisterOptions::new(widget_url.clone(), Mode::Test);
             opts.registry = registry;
             opts.person_type = Some(person_type);
-            opts.mode = Mode::Test;
             opts.secret_key = Some("topsecretkey".into());
             ids.push(
                 register(&client, &opts)

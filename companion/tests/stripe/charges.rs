@@ -10,10 +10,12 @@ async fn approved_card_opens_without_charging_then_confirms() {
     let ls = LocalStripe::start();
     let acq = acquirer(&ls);
     let card = card(APPROVED);
+    let id = attempt("pa_ok");
     let request = ChargeRequest {
         amount: money("12.50", "EUR"),
         card: &card,
-        metadata: metadata("pa_ok"),
+        metadata: metadata(&id),
+        round: 1,
     };
     let reference = acq.open(&request).await.unwrap();
     assert!(reference.starts_with("pi_"), "{reference}");
@@ -22,7 +24,8 @@ async fn approved_card_opens_without_charging_then_confirms() {
     assert_eq!(pi["status"], "requires_confirmation");
     assert_eq!(pi["amount"], 1250);
     assert_eq!(pi["currency"], "eur");
-    assert_eq!(pi["metadata"]["attempt_id"], "pa_ok");
+    assert_eq!(pi["metadata"]["attempt_id"], id.as_str());
+    assert_eq!(pi["metadata"]["round"], "1");
     assert_eq!(pi["metadata"]["payment_id"], "41");
     assert_eq!(pi["metadata"]["paysystem_id"], "3");
     assert_eq!(pi["metadata"]["portal"], "https://shop.example.bitrix24.ru");
@@ -41,20 +44,22 @@ async fn approved_card_opens_without_charging_then_confirms() {
     assert_eq!(acq.cancel(&reference).await.unwrap(), status);
 
     let requests = ls.requests_until(|r| posts_to(r, "/confirm") == 1).await;
-    let posts: Vec<(&str, Option<&str>)> = adapter_posts(&requests)
+    let posts: Vec<(String, Option<String>)> = adapter_posts(&requests)
         .iter()
-        .map(|r| (r.path.as_str(), r.key.as_deref()))
+        .map(|r| (r.path.clone(), r.key.clone()))
         .collect();
     let confirm_path = format!("/v1/payment_intents/{reference}/confirm");
     assert_eq!(
         posts,
         [
-            ("/v1/payment_methods", Some("pa_ok:payment_method")),
-            ("/v1/payment_intents", Some("pa_ok:open")),
-            (confirm_path.as_str(), Some("pa_ok:confirm")),
+            (
+                "/v1/payment_methods".into(),
+                Some(key("pa_ok", "payment_method-1"))
+            ),
+            ("/v1/payment_intents".into(), Some(key("pa_ok", "open-1"))),
+            (confirm_path, Some(key("pa_ok", "confirm-1"))),
         ]
     );
-    assert_eq!(step_key("pa_ok", "open"), "pa_ok:open");
 }
 
 #[tokio::test]
@@ -115,7 +120,7 @@ async fn card_declined_at_charge_time() {
         .collect();
     assert_eq!(
         cancels,
-        [Some("pa_dec:cancel:requires_payment_method".to_string())]
+        [Some(key("pa_dec", "cancel-1:requires_payment_method"))]
     );
 }
 
@@ -144,12 +149,13 @@ async fn three_d_secure_completed_then_approved() {
         ChargeStatus::Approved { .. }
     ));
     // An inline code is not how Stripe authenticates.
+    let id = attempt("pa_3ds");
     let code = ResumeRequest {
         reference: &reference,
         result: ActionResult::Code("123"),
         amount: money("10.00", "EUR"),
         last4: "3184",
-        metadata: metadata("pa_3ds"),
+        metadata: metadata(&id),
         round: 2,
     };
     assert!(matches!(
@@ -211,10 +217,12 @@ async fn cancel_before_confirm_and_during_action_moves_no_money() {
     let acq = acquirer(&ls);
     // Opened, never confirmed (the process died between): cancelled, then a stalled confirm.
     let card = card(APPROVED);
+    let id = attempt("pa_open");
     let request = ChargeRequest {
         amount: money("10.00", "EUR"),
         card: &card,
-        metadata: metadata("pa_open"),
+        metadata: metadata(&id),
+        round: 1,
     };
     let reference = acq.open(&request).await.unwrap();
     assert_eq!(
@@ -254,8 +262,8 @@ async fn cancel_before_confirm_and_during_action_moves_no_money() {
     assert_eq!(
         keys,
         [
-            "pa_open:cancel:requires_confirmation",
-            "pa_wait:cancel:requires_action"
+            key("pa_open", "cancel-1:requires_confirmation"),
+            key("pa_wait", "cancel-1:requires_action"),
         ]
     );
 }
@@ -291,19 +299,22 @@ async fn every_mutating_call_carries_its_own_key() {
         .iter()
         .map(|r| r.key.clone().unwrap_or_else(|| panic!("no key on {r:?}")))
         .collect();
-    let want = [
-        "pa_k1:payment_method",
-        "pa_k1:open",
-        "pa_k1:confirm",
-        "pa_k2:payment_method",
-        "pa_k2:open",
-        "pa_k2:confirm",
-        "pa_k2:cancel:requires_payment_method",
-        "pa_k3:payment_method",
-        "pa_k3:open",
-        "pa_k3:confirm",
-        "pa_k3:cancel:requires_payment_method",
-    ];
+    let want: Vec<String> = [
+        ("pa_k1", "payment_method-1"),
+        ("pa_k1", "open-1"),
+        ("pa_k1", "confirm-1"),
+        ("pa_k2", "payment_method-1"),
+        ("pa_k2", "open-1"),
+        ("pa_k2", "confirm-1"),
+        ("pa_k2", "cancel-1:requires_payment_method"),
+        ("pa_k3", "payment_method-1"),
+        ("pa_k3", "open-1"),
+        ("pa_k3", "confirm-1"),
+        ("pa_k3", "cancel-1:requires_payment_method"),
+    ]
+    .iter()
+    .map(|(name, step)| key(name, step))
+    .collect();
     assert_eq!(keys, want);
 }
 

@@ -34,10 +34,12 @@ fn acquirer_at(ls: &LocalStripe, api_base: String) -> StripeAcquirer {
 async fn errors_are_not_a_no() {
     let ls = LocalStripe::start();
     let card = card(APPROVED);
+    let id = attempt("pa_err");
     let request = ChargeRequest {
         amount: money("10.00", "EUR"),
         card: &card,
-        metadata: metadata("pa_err"),
+        metadata: metadata(&id),
+        round: 1,
     };
     // Nothing listening, 5xx, 429, 409: may or may not have acted — never "not charged".
     let closed = {
@@ -75,15 +77,18 @@ async fn errors_are_not_a_no() {
 }
 
 #[tokio::test]
-async fn card_refused_when_stripe_checks_it_is_a_decline() {
+async fn card_refused_when_stripe_checks_it_names_the_decline() {
     // Stripe checks number and expiry when it creates the PaymentMethod (HTTP 402 card_error);
-    // localstripe answers 400 there, so this is Stripe's documented shape from a stand-in.
+    // localstripe answers 400 there, so this is Stripe's documented shape from a stand-in. The
+    // trait has no "declined at open" answer: a refusal (nothing charged) naming the decline.
     let ls = LocalStripe::start();
     let card = card(APPROVED);
+    let id = attempt("pa_pm");
     let request = ChargeRequest {
         amount: money("10.00", "EUR"),
         card: &card,
-        metadata: metadata("pa_pm"),
+        metadata: metadata(&id),
+        round: 1,
     };
     for (code, want) in [
         ("expired_card", DeclineCode::ExpiredCard),
@@ -93,7 +98,9 @@ async fn card_refused_when_stripe_checks_it_is_a_decline() {
         let error = serde_json::json!({"type": "card_error", "code": code, "message": "Your card was refused."});
         let acq = acquirer_at(&ls, stripe_answering(402, error).await);
         match acq.open(&request).await {
-            Err(AcquirerError::Declined(got)) => assert_eq!(got, want, "{code}"),
+            Err(AcquirerError::Refused(why)) => {
+                assert!(why.ends_with(want.as_str()), "{code}: {why}")
+            }
             other => panic!("{code}: {other:?}"),
         }
     }

@@ -5,6 +5,7 @@ use b24pay_companion::acquirer::{
     Acquirer, ActionResult, Card, ChargeMetadata, ChargeOutcome, ChargeRequest, CustomerAction,
     ResumeRequest, StripeAcquirer,
 };
+use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
 use b24pay_protocol::{Currency, Money};
 use serde_json::Value;
 
@@ -31,11 +32,25 @@ pub fn money(text: &str, currency: &str) -> Money {
     Money::parse(text, Currency::parse(currency).unwrap()).unwrap()
 }
 
-pub fn metadata(attempt: &str) -> ChargeMetadata<'_> {
+/// A well-formed attempt id derived from a readable test name (`pa_ok` → `pa_…`), stable within
+/// a run, so keys and metadata can be predicted.
+pub fn attempt(name: &str) -> AttemptId {
+    let bits = name.bytes().fold(0xcbf2_9ce4_8422_2325u128, |h, b| {
+        (h ^ b as u128).wrapping_mul(0x1000_0000_01b3)
+    });
+    AttemptId::from_random(bits)
+}
+
+/// The idempotency key the adapter must send for a step of the named attempt.
+pub fn key(name: &str, step: &str) -> String {
+    format!("{}:{step}", attempt(name))
+}
+
+pub fn metadata(attempt: &AttemptId) -> ChargeMetadata<'_> {
     ChargeMetadata {
         portal: "https://shop.example.bitrix24.ru",
-        paysystem_id: "3",
-        payment_id: "41",
+        paysystem_id: PaySystemId::parse("3").unwrap(),
+        payment_id: PaymentId::parse("41").unwrap(),
         attempt_id: attempt,
     }
 }
@@ -48,27 +63,30 @@ pub fn acquirer(ls: &LocalStripe) -> StripeAcquirer {
 pub async fn pay(
     acq: &dyn Acquirer,
     number: &str,
-    attempt: &str,
+    name: &str,
     amount: Money,
 ) -> (String, ChargeOutcome) {
     let card = card(number);
+    let id = attempt(name);
     let request = ChargeRequest {
         amount,
         card: &card,
-        metadata: metadata(attempt),
+        metadata: metadata(&id),
+        round: 1,
     };
     let reference = acq.open(&request).await.expect("open");
     let outcome = acq.confirm(&reference, &request).await.expect("confirm");
     (reference, outcome)
 }
 
-pub async fn resume(acq: &dyn Acquirer, reference: &str, attempt: &str) -> ChargeOutcome {
+pub async fn resume(acq: &dyn Acquirer, reference: &str, name: &str) -> ChargeOutcome {
+    let id = attempt(name);
     let request = ResumeRequest {
         reference,
         result: ActionResult::Completed,
         amount: money("10.00", "EUR"),
         last4: "3184",
-        metadata: metadata(attempt),
+        metadata: metadata(&id),
         round: 1,
     };
     acq.resume(&request).await.expect("resume")

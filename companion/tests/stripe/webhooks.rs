@@ -51,8 +51,8 @@ async fn signed_webhooks_from_localstripe_verify_and_parse() {
     assert_eq!(
         seen,
         [
-            ("failed", Some("pa_wh2".to_string()), declined),
-            ("succeeded", Some("pa_wh1".to_string()), approved),
+            ("failed", Some(attempt("pa_wh2").to_string()), declined),
+            ("succeeded", Some(attempt("pa_wh1").to_string()), approved),
         ]
     );
 }

@@ -241,3 +241,42 @@ pub fn b24pay_settings() -> Value {
 pub fn repaired(body: &str) -> String {
     format!("{body}}}")
 }
+
+/// A JSON object as a PHP `http_build_query` string (`SETTINGS[CODES][X][NAME]=…`,
+/// lists as `[0]`, `[1]`, …), for `batch` commands.
+pub fn php_query(params: &Value) -> String {
+    fn walk(prefix: &str, value: &Value, out: &mut url::form_urlencoded::Serializer<'_, String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let name = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}[{k}]")
+                    };
+                    walk(&name, v, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(&format!("{prefix}[{i}]"), v, out);
+                }
+            }
+            Value::Null => {}
+            Value::String(s) => {
+                out.append_pair(prefix, s);
+            }
+            other => {
+                out.append_pair(prefix, &other.to_string());
+            }
+        }
+    }
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    walk("", params, &mut out);
+    out.finish()
+}
+
+/// `method?query` for a `batch` command.
+pub fn command(method: &str, params: Value) -> String {
+    format!("{method}?{}", php_query(&params))
+}

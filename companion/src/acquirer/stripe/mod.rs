@@ -20,9 +20,11 @@
 //! `requires_payment_method`, anyone holding its client secret (the customer's browser after a
 //! 3-D Secure step) could confirm it with another card, so "declined" would not be final.
 //!
-//! Idempotency keys ([`step_key`]): `payment_method`, `open`, `confirm`, and
-//! `cancel:<status seen>` (a cancel refused because the state moved on is not replayed later
-//! under the same key); refunds use the operator's key.
+//! Idempotency keys ([`step_key`], per attempt and round): `payment_method-N`, `open-N`,
+//! `confirm-N`, and `cancel-N:<status seen>` (a cancel refused because the state moved on is not
+//! replayed later under the same key); refunds use the operator's key. A card Stripe refuses
+//! while creating the PaymentMethod (HTTP 402) is `Err(Refused)` naming the decline: nothing was
+//! charged, and the trait has no "declined at open" answer.
 
 mod client;
 mod mapping;
@@ -95,8 +97,12 @@ impl StripeAcquirer {
         if !stage.cancelable() {
             return Ok(pi);
         }
-        let attempt = pi.attempt_id().unwrap_or(&pi.id).to_string();
-        let key = step_key(&attempt, &format!("cancel:{}", pi.status.as_str()));
+        let key = match (pi.attempt_id(), pi.metadata.get(meta::ROUND)) {
+            (Some(attempt), Some(round)) => {
+                step_key(attempt, &format!("cancel-{round}:{}", pi.status.as_str()))
+            }
+            _ => step_key(&pi.id, &format!("cancel:{}", pi.status.as_str())),
+        };
         match self.client.cancel_payment_intent(&pi.id, &key).await {
             Ok(after) => Ok(after),
             Err(StripeError::Api { status: 400, .. }) => self.retrieve(&pi.id).await,
@@ -145,21 +151,33 @@ impl Acquirer for StripeAcquirer {
     async fn open(&self, r: &ChargeRequest<'_>) -> Result<String, AcquirerError> {
         let amount = mapping::to_stripe_amount(r.amount).map_err(AcquirerError::Refused)?;
         let m = &r.metadata;
-        let pm_key = step_key(m.attempt_id, "payment_method");
+        let attempt = m.attempt_id.as_str();
+        let pm_key = step_key(attempt, &format!("payment_method-{}", r.round));
         let pm = match self.client.create_payment_method(r.card, &pm_key).await {
             Ok(pm) => pm,
-            // Stripe checks the card itself here (number, expiry): a card error, no charge.
+            // Stripe checks the card itself here (number, expiry): a card error before any
+            // charge exists. The trait has no "declined at open" answer, so it is a refusal
+            // (nothing charged) that names the decline.
             Err(StripeError::Api { status: 402, error }) => {
-                return Err(AcquirerError::Declined(mapping::decline_code(&error)))
+                return Err(AcquirerError::Refused(format!(
+                    "card declined when Stripe checked it: {}",
+                    mapping::decline_code(&error)
+                )))
             }
             Err(e) => return Err(acquirer_error(&e)),
         };
         let currency = r.amount.currency.code().to_ascii_lowercase();
+        let (paysystem, payment, round) = (
+            m.paysystem_id.to_string(),
+            m.payment_id.to_string(),
+            r.round.to_string(),
+        );
         let metadata = [
             (meta::PORTAL, m.portal),
-            (meta::PAYSYSTEM, m.paysystem_id),
-            (meta::PAYMENT, m.payment_id),
-            (meta::ATTEMPT, m.attempt_id),
+            (meta::PAYSYSTEM, paysystem.as_str()),
+            (meta::PAYMENT, payment.as_str()),
+            (meta::ATTEMPT, attempt),
+            (meta::ROUND, round.as_str()),
         ];
         let intent = NewIntent {
             amount,
@@ -167,9 +185,10 @@ impl Acquirer for StripeAcquirer {
             payment_method: &pm.id,
             metadata: &metadata,
         };
+        let key = step_key(attempt, &format!("open-{}", r.round));
         let pi = self
             .client
-            .create_payment_intent(&intent, &step_key(m.attempt_id, "open"))
+            .create_payment_intent(&intent, &key)
             .await
             .map_err(|e| acquirer_error(&e))?;
         Ok(pi.id)
@@ -180,7 +199,10 @@ impl Acquirer for StripeAcquirer {
         reference: &str,
         r: &ChargeRequest<'_>,
     ) -> Result<ChargeOutcome, AcquirerError> {
-        let key = step_key(r.metadata.attempt_id, "confirm");
+        let key = step_key(
+            r.metadata.attempt_id.as_str(),
+            &format!("confirm-{}", r.round),
+        );
         match self.client.confirm_payment_intent(reference, &key).await {
             Ok(pi) => self.outcome(pi).await,
             // A card error (402), or a confirm that found the intent past confirmation (400, e.g.

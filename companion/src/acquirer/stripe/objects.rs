@@ -11,6 +11,8 @@ pub mod meta {
     pub const PAYSYSTEM: &str = "paysystem_id";
     pub const PAYMENT: &str = "payment_id";
     pub const ATTEMPT: &str = "attempt_id";
+    /// Which try of the attempt (a round is a new PaymentIntent).
+    pub const ROUND: &str = "round";
     /// On refunds: the idempotency key the operator's refund was made with.
     pub const REFUND_KEY: &str = "refund_key";
 }
