@@ -107,7 +107,10 @@ impl Acquirer for MyProcessor {
         reference: &str,
         r: &ChargeRequest<'_>,
     ) -> Result<ChargeOutcome, AcquirerError> {
-        let key = step_key(r.metadata.attempt_id.as_str(), &format!("confirm-{}", r.round));
+        let key = step_key(
+            r.metadata.attempt_id.as_str(),
+            &format!("confirm-{}", r.round),
+        );
         let charge = self
             .post(&format!("/charges/{reference}/capture"), &key, json!({}))
             .await?;
