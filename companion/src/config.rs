@@ -287,6 +287,8 @@ pub const ENV_VARS: &[&str] = &[
     "B24PAY_CANCEL_AFTER_MS",
     "B24PAY_REVIEW_AFTER_MS",
     "B24PAY_RECONCILE_POLL_MS",
+    "B24PAY_CLIENT_RATE",
+    "B24PAY_PAYMENT_RATE",
 ];
 
 /// The process environment, restricted to what configuration reads.
@@ -433,6 +435,37 @@ impl FileConfig {
                 "0" | "false" | "no" | "off" => self.payments.allow_test_mode = Some(false),
                 _ => problems.push(format!(
                     "B24PAY_ALLOW_TEST_MODE: {v:?} is neither true nor false"
+                )),
+            }
+        }
+        for (key, per_minute, burst) in [
+            (
+                "B24PAY_CLIENT_RATE",
+                &mut self.payments.client_per_minute,
+                &mut self.payments.client_burst,
+            ),
+            (
+                "B24PAY_PAYMENT_RATE",
+                &mut self.payments.payment_per_minute,
+                &mut self.payments.payment_burst,
+            ),
+        ] {
+            let Some(v) = get(key) else { continue };
+            // "off", or "PER_MINUTE/BURST" such as "30/10".
+            if v.eq_ignore_ascii_case("off") {
+                *per_minute = Some(0);
+                continue;
+            }
+            match v
+                .split_once('/')
+                .map(|(a, b)| (a.parse::<u32>(), b.parse::<u32>()))
+            {
+                Some((Ok(r), Ok(b))) => {
+                    *per_minute = Some(r);
+                    *burst = Some(b);
+                }
+                _ => problems.push(format!(
+                    "{key}: {v:?} is neither \"off\" nor PER_MINUTE/BURST (e.g. \"30/10\")"
                 )),
             }
         }

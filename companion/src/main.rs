@@ -211,7 +211,8 @@ async fn preview(
 #[cfg(not(feature = "preview"))]
 async fn preview(_: String, _: String, _: Option<PathBuf>) -> anyhow::Result<()> {
     anyhow::bail!(
-        "this build has no preview (built without the `preview` feature); configure a portal"
+        "this build has no preview (a production build; scripts/preview.sh builds one with the \
+         `preview` feature): configure a portal and run `b24pay serve`"
     )
 }
 

@@ -36,6 +36,9 @@ impl CompanionConfig {
             ("B24PAY_OUTBOX_MAX_BACKOFF_MS", "500"),
             // The sandbox's pay systems are TEST ones.
             ("B24PAY_ALLOW_TEST_MODE", "true"),
+            // Every request of a test comes from 127.0.0.1; the limits have tests of their own.
+            ("B24PAY_CLIENT_RATE", "off"),
+            ("B24PAY_PAYMENT_RATE", "off"),
             ("B24PAY_RECONCILE_POLL_MS", "100"),
             ("B24PAY_OUTBOX_AMBIGUOUS_WAIT_MS", "1000"),
         ]

@@ -1,6 +1,6 @@
 //! Card acquiring behind a trait, so the payment flow never knows which processor it talks to:
-//! [`TestAcquirer`] (DESIGN.md's test card table) and any live processor implement
-//! [`Acquirer`].
+//! [`TestAcquirer`] (the README's test cards, `b24pay_protocol::test_cards`) and any live
+//! processor implement [`Acquirer`].
 //!
 //! # The rules an implementation keeps
 //!

@@ -1,5 +1,5 @@
-//! The built-in test acquirer: DESIGN.md's card table, the numbers people already know from the
-//! industry's test modes. It keeps the records a real acquirer keeps on its side (each charge by
+//! The built-in test acquirer: the README's test cards (`b24pay_protocol::test_cards`), the
+//! numbers people already know from the industry's test modes. It keeps the records a real acquirer keeps on its side (each charge by
 //! reference: opened, approved, declined, waiting for the customer, cancelled; refunds) in the
 //! store's `test_acquirer_ledger`, and follows every rule of [`Acquirer`]: `open` moves no money,
 //! a cancelled charge can never be approved afterwards, `status` answers from the records.

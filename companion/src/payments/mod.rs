@@ -69,7 +69,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Named points where the process can be made to die (`B24PAY_CRASH_POINT`), so tests can prove
-/// that a crash there loses nothing and repeats nothing. Unset in production.
+/// that a crash there loses nothing and repeats nothing. Only builds with the `crash-points`
+/// feature (the tests') read the variable; a production build never dies on purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrashPoint {
     /// The acquirer's reference is recorded; the acquirer has not been asked to move money.
@@ -83,6 +84,12 @@ pub enum CrashPoint {
 }
 
 impl CrashPoint {
+    #[cfg(not(feature = "crash-points"))]
+    pub fn from_env() -> Option<CrashPoint> {
+        None
+    }
+
+    #[cfg(feature = "crash-points")]
     pub fn from_env() -> Option<CrashPoint> {
         match std::env::var("B24PAY_CRASH_POINT").ok()?.as_str() {
             "after_open" => Some(CrashPoint::AfterOpen),

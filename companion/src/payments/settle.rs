@@ -185,10 +185,17 @@ impl Payments {
     }
 
     /// A charge the acquirer still calls open is cancelled when nobody can finish it any more:
-    /// its action was abandoned, or it has waited longer than `cancel_after`.
+    /// its action was abandoned, or its holder's lease ran out (the holder died or stalled: a
+    /// confirm it may still send races the cancel at the acquirer, which decides one way). One
+    /// whose holder merely gave up waiting (`unknown`) gets `cancel_after` to finish first.
     fn should_cancel(&self, a: &Attempt, why: Why) -> bool {
-        let since = a.unknown_since.unwrap_or(a.updated_at);
-        why == Why::Abandoned || now_ms() - since >= ms(self.config.cancel_after)
+        match why {
+            Why::Abandoned | Why::Expired => true,
+            Why::Unknown => {
+                let since = a.unknown_since.unwrap_or(a.updated_at);
+                now_ms() - since >= ms(self.config.cancel_after)
+            }
+        }
     }
 
     fn settlement_of_status(&self, a: &Attempt, s: ChargeStatus, why: Why) -> (Settlement, String) {

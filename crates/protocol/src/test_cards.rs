@@ -1,4 +1,4 @@
-//! The test acquirer's cards (DESIGN.md's table): the numbers people already know from the
+//! The test acquirer's cards (README's table): the numbers people already know from the
 //! industry's test modes, any future expiry, any CVC. One table for the test acquirer, the
 //! companion's tests, the end-to-end tests and the README. (The widget never uses it, so none
 //! of it reaches the wasm.)

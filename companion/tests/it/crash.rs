@@ -3,11 +3,9 @@
 //! after the portal call; restarted, it ends with the payment paid exactly once and charged
 //! exactly once. SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::*;
 use b24pay_companion::store::{self, StoreLocation};
 use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
-use common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -58,6 +56,7 @@ impl Setup {
             .env("B24PAY_PORTAL_RATE_LIMIT", "off")
             .env("B24PAY_ALLOW_TEST_MODE", "true")
             .env("B24PAY_RECONCILE_POLL_MS", "100")
+            .env("B24PAY_CANCEL_AFTER_MS", "1000")
             .env("B24PAY_PORTAL_TIMEOUT_MS", "1500")
             .env("B24PAY_OUTBOX_LEASE_MS", "2500")
             .env("B24PAY_CHARGE_LEASE_MS", "1500")
@@ -282,7 +281,65 @@ async fn sigkill_during_portal_call(kind: StoreKind) {
     s.sandbox.shutdown().await;
 }
 
+/// Dies right after the acquirer approved; nobody retries. Restarted, the reconciler finds the
+/// charge at the acquirer and the payment is paid, exactly once, with no customer action.
+async fn crash_after_charge_nobody_retries(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let mut c = s.spawn(Some("after_charge"));
+    assert!(s.confirm(&c, &key(), &s.body(id)).await.is_err());
+    Setup::wait_dead(&mut c);
+    assert_eq!(s.charges(id).await, 1);
+    assert!(!s.sandbox.payment(id).unwrap().paid);
+
+    let c = s.spawn(None);
+    s.wait_paid(id).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+/// Dies after the charge was opened at the acquirer and its reference recorded, before the
+/// acquirer was asked to move money; nobody retries. The reconciler cancels the open charge
+/// (so a late confirm could not move money) and frees the payment: nothing charged, payable.
+async fn crash_after_open_nobody_retries(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let mut c = s.spawn(Some("after_open"));
+    assert!(s.confirm(&c, &key(), &s.body(id)).await.is_err());
+    Setup::wait_dead(&mut c);
+    let c = s.spawn(None);
+    let store = store::open(&s.location).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let unsettled = store
+            .list_attempts(b24pay_companion::store::AttemptFilter::Unsettled, 10)
+            .await
+            .unwrap();
+        if unsettled.is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{unsettled:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.charges(id).await, 0);
+    let (status, view) = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
+    assert_eq!(
+        (status, view["state"].as_str()),
+        (200, Some("succeeded")),
+        "{view}"
+    );
+    s.wait_paid(id).await;
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
 both_stores!(
+    crash_after_charge_nobody_retries,
+    crash_after_open_nobody_retries,
     crash_after_record,
     crash_after_charge,
     crash_after_portal_call,

@@ -2,9 +2,7 @@
 //! oversized bodies 413, wrong content types 415, unknown endpoints and methods JSON errors —
 //! never a 500, never axum's plain-text rejections, nothing charged.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn valid(env: &Env, id: u64) -> Value {

@@ -2,12 +2,10 @@
 //! the new (single-use) refresh token is persisted in the companion's store, and a restarted
 //! companion uses the stored tokens rather than the configured, already-spent ones.
 
-mod common;
-
+use crate::common::*;
 use b24pay_companion::config::{FileConfig, FileOAuth, FilePortal, Secret};
 use b24pay_companion::Server;
 use b24pay_sandbox::{NewPayment, Sandbox};
-use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshed_tokens_survive_a_restart() {

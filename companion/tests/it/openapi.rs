@@ -2,10 +2,8 @@
 //! its schemas (with the `jsonschema` crate), each status is one the spec lists for the
 //! operation, and its enums are exactly the protocol crate's.
 
-mod common;
-
+use crate::common::*;
 use b24pay_protocol::api::{DeclineCode, ErrorCode, PaymentState};
-use common::*;
 use serde_json::{json, Value};
 
 fn spec() -> Value {

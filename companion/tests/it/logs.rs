@@ -2,11 +2,9 @@
 //! writes at TRACE level during payments, declines, a challenge and bad input is captured and
 //! searched for the card number, the CVC, the webhook code and the pay system's secret key.
 
-mod common;
-
+use crate::common::*;
 use b24pay_companion::Server;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
-use common::*;
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

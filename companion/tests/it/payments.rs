@@ -2,9 +2,7 @@
 //! path, every decline, the challenge, tampering, already-paid, idempotency and concurrency.
 //! Each scenario runs with SQLite and with PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -435,7 +433,33 @@ async fn status_of_unknown_attempt(kind: StoreKind) {
     env.stop().await;
 }
 
+/// The stored fingerprint of a request covers neither the CVC nor the card number: a retry
+/// that differs only in the CVC is the same request; another card with the same last four digits
+/// is not (a keyed hash of the number tells them apart).
+async fn fingerprints_hold_no_card_data(kind: StoreKind) {
+    let env = Env::start(kind).await;
+    let id = env.order("3000", "RUB");
+    let k = key();
+    let body = env.body(id, env.ps_order, "3000", "RUB", APPROVED);
+    let (_, first) = env.confirm(&k, &body).await;
+    assert_eq!(first["state"], "succeeded");
+    let mut other_cvc = body.clone();
+    other_cvc["card"]["cvc"] = json!("987");
+    let (status, again) = env.confirm(&k, &other_cvc).await;
+    assert_eq!((status, &again["id"]), (200, &first["id"]), "{again}");
+    let mut same_last4 = body.clone();
+    same_last4["card"]["number"] = json!("4111111111174242");
+    let (status, err) = env.confirm(&k, &same_last4).await;
+    assert_eq!(
+        (status, err["error"]["code"].clone()),
+        (409, json!("idempotency_key_reused"))
+    );
+    assert_eq!(env.charges(env.ps_order, id).await, 1);
+    env.stop().await;
+}
+
 both_stores!(
+    fingerprints_hold_no_card_data,
     happy_path,
     legacy_invoice,
     every_decline,

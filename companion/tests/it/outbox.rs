@@ -1,11 +1,15 @@
 //! The outbox under injected portal faults: 503 bursts, 429 with `operating_reset_at`, a hang
 //! past the client's timeout, dropped connections before and after the portal acted. Every
-//! charged payment ends paid, and `pay.payment` takes effect exactly once. SQLite and PostgreSQL.
+//! charged payment ends paid, and `pay.payment` takes effect exactly once. `true` is not
+//! believed without re-reading PAID; a call the portal runs late is never repeated; a permanent
+//! refusal ends in the dead state until an operator re-queues it. SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::stubs::RefusingPortal;
+use crate::common::*;
+use b24pay_companion::operator::{self, OutboxListing};
 use b24pay_sandbox::Fault;
-use common::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PAY: &str = "sale.paysystem.pay.payment";
@@ -147,7 +151,100 @@ async fn outage_then_restart(kind: StoreKind) {
     env.stop().await;
 }
 
+/// The portal answers `true` without saving: the worker re-reads PAID, sees it unpaid, calls
+/// again (the portal provably did not act), and counts it.
+async fn true_but_not_saved(kind: StoreKind) {
+    let env = Env::start(kind).await;
+    let (paid, _) = pay_through(&env, Fault::TrueWithoutSaving, 1).await;
+    assert_eq!(paid.unsaved_pay_calls, 1);
+    assert_eq!(metric(&env, "b24pay_outbox_unsaved_total").await, 1.0);
+    // The portal is told it was a test payment.
+    let description = paid.ps.status_description.unwrap_or_default();
+    assert!(description.contains("TEST payment"), "{description}");
+    env.stop().await;
+}
+
+/// The portal cuts the request (no reply) but runs `pay.payment` a second later: the worker
+/// waits the portal's execution limit (here 2 s) before re-reading PAID, finds it paid, and never
+/// asks the portal a second time.
+async fn a_late_execution_is_not_repeated(kind: StoreKind) {
+    let o = EnvOptions::new(kind).configure(|f| f.outbox.ambiguous_wait_ms = Some(2_000));
+    let env = Env::start_with(o).await;
+    let before = env.sandbox.method_calls(PAY);
+    let fault = Fault::DelayedExecution {
+        delay: Duration::from_millis(1_000),
+        cut_after: Duration::ZERO,
+    };
+    let started = Instant::now();
+    pay_through(&env, fault, 1).await;
+    // Delivered (notified) only after the wait and the re-read.
+    let notified = started.elapsed();
+    assert_eq!(
+        env.sandbox.method_calls(PAY) - before,
+        1,
+        "no second pay.payment"
+    );
+    assert!(notified >= Duration::from_millis(2_000), "{notified:?}");
+    env.stop().await;
+}
+
+/// The portal refuses `pay.payment` for good: retried for `dead_after`, then given up, counted,
+/// listed; re-queued by an operator once the portal is fixed, it is delivered.
+async fn a_permanent_refusal_ends_dead_until_requeued(kind: StoreKind) {
+    let refusing = Arc::new(AtomicBool::new(true));
+    let flag = refusing.clone();
+    let o = EnvOptions::new(kind)
+        .portal(move |inner| {
+            Arc::new(RefusingPortal {
+                inner,
+                refusing: flag.clone(),
+            })
+        })
+        .configure(|f| f.outbox.dead_after_ms = Some(1_000));
+    let env = Env::start_with(o).await;
+    let id = env.order("3000", "RUB");
+    let (_, view) = env
+        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
+        .await;
+    assert_eq!(view["state"], "succeeded");
+    let store = env.store();
+    let started = Instant::now();
+    while store.outbox_dead_count().await.unwrap() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "never given up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&env, "b24pay_outbox_dead ").await, 1.0);
+    assert_eq!(metric(&env, "b24pay_outbox_dead_letters_total").await, 1.0);
+    let listing = operator::list_outbox(&store, OutboxListing::Dead, 10)
+        .await
+        .unwrap();
+    assert!(
+        listing.contains("dead") && listing.contains("ACCESS_DENIED"),
+        "{listing}"
+    );
+    // Dead means no more tries.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!env.payment(id).paid);
+
+    refusing.store(false, Ordering::SeqCst);
+    let row = store
+        .outbox_list(Some(b24pay_companion::store::OutboxState::Dead), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    operator::requeue(&store, row.id).await.unwrap();
+    let paid = env.wait_paid(id, Duration::from_secs(10)).await;
+    assert_eq!(paid.pay_calls, 1);
+    env.stop().await;
+}
+
 both_stores!(
+    true_but_not_saved,
+    a_late_execution_is_not_repeated,
+    a_permanent_refusal_ends_dead_until_requeued,
     query_limit_burst,
     operation_time_limit,
     internal_errors,

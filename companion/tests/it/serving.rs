@@ -3,13 +3,11 @@
 //! script's hash matching the page actually served, the deployment meta tags. Plus `/healthz`,
 //! `/readyz` and `/metrics`, and one test against the real `dist/` when it has been built.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use b24pay_companion::csp;
 use b24pay_companion::serve::{PageSettings, Widget};
-use common::*;
 use http_body_util::BodyExt;
 use std::io::Read;
 use tower::ServiceExt;

@@ -3,17 +3,24 @@
 //! SQLite or PostgreSQL (`B24PAY_TEST_DATABASE_URL`; skipped loudly when unset).
 #![allow(dead_code, unused_imports)]
 
+pub mod stubs;
+
+use b24pay_companion::acquirer::{Acquirer, TestAcquirer};
 use b24pay_companion::config::{
     FileConfig, FileLimits, FileOutbox, FilePayments, FilePortal, Secret,
 };
 use b24pay_companion::portal::Mode;
+use b24pay_companion::portal::{Bitrix24Portal, Portal};
 use b24pay_companion::register::{register, RegisterOptions};
+use b24pay_companion::store::Attempt;
 use b24pay_companion::store::{self, Registry, SharedStore, StoreLocation};
-use b24pay_companion::Server;
+use b24pay_companion::{Parts, Server};
+use b24pay_protocol::ids::AttemptId;
 use b24pay_sandbox::{NewPayment, PaymentSnapshot, Sandbox, SandboxHandle};
 use bitrix24_client::{Auth, Client};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A webhook client of `sandbox`, without the client-side rate limit.
@@ -39,70 +46,11 @@ pub async fn register_order_paysystem(sandbox: &SandboxHandle, secret_key: Optio
         .paysystem_id
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreKind {
-    Sqlite,
-    Postgres,
-}
-
-/// Defines one test per store for each scenario `async fn name(kind: StoreKind)`.
-#[macro_export]
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name($crate::common::StoreKind::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    if $crate::common::pg_url().is_none() {
-                        return;
-                    }
-                    super::$name($crate::common::StoreKind::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-/// `B24PAY_TEST_DATABASE_URL`, or `None` after saying loudly that PostgreSQL tests are skipped.
-pub fn pg_url() -> Option<String> {
-    match std::env::var("B24PAY_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            // Straight to stderr: the test harness captures eprintln! of passing tests, and a
-            // skip must be seen.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED (PostgreSQL): B24PAY_TEST_DATABASE_URL is not set; `eval \"$(scripts/pg.sh start)\"` provides one"
-            );
-            None
-        }
-    }
-}
+pub use b24pay_testkit::{both_stores, pg_url, StoreKind};
 
 /// A fresh database on the test server, so tests never see each other's rows.
 pub async fn fresh_pg_database() -> String {
-    use sqlx::Connection;
-    let base = pg_url().expect("checked by the caller");
-    let name = format!("b24pay_test_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to B24PAY_TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
-    let mut url = url::Url::parse(&base).expect("a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+    b24pay_testkit::fresh_pg_database(&pg_url().expect("checked by the caller")).await
 }
 
 pub use b24pay_protocol::test_cards::{
@@ -153,8 +101,15 @@ window.wasmBindings = bindings;</script>
     dist
 }
 
+/// Wraps the companion's test acquirer (for acquirers that misbehave on purpose).
+pub type WrapAcquirer = Arc<dyn Fn(Arc<dyn Acquirer>) -> Arc<dyn Acquirer> + Send + Sync>;
+/// Wraps the companion's portal (for portals that refuse on purpose).
+pub type WrapPortal = Arc<dyn Fn(Arc<dyn Portal>) -> Arc<dyn Portal> + Send + Sync>;
+
 pub struct Env {
     pub sandbox: SandboxHandle,
+    pub wrap_acquirer: Option<WrapAcquirer>,
+    pub wrap_portal: Option<WrapPortal>,
     pub server: Option<Server>,
     pub http: reqwest::Client,
     pub base: String,
@@ -171,6 +126,10 @@ pub struct EnvOptions {
     pub outbox_lease_ms: u64,
     pub charge_lease_ms: u64,
     pub body_bytes: Option<usize>,
+    /// Changes to the test configuration, applied last.
+    pub configure: fn(&mut FileConfig),
+    pub wrap_acquirer: Option<WrapAcquirer>,
+    pub wrap_portal: Option<WrapPortal>,
 }
 
 impl EnvOptions {
@@ -181,7 +140,31 @@ impl EnvOptions {
             outbox_lease_ms: 4000,
             charge_lease_ms: 3000,
             body_bytes: None,
+            configure: |_| {},
+            wrap_acquirer: None,
+            wrap_portal: None,
         }
+    }
+
+    pub fn configure(mut self, f: fn(&mut FileConfig)) -> EnvOptions {
+        self.configure = f;
+        self
+    }
+
+    pub fn acquirer(
+        mut self,
+        wrap: impl Fn(Arc<dyn Acquirer>) -> Arc<dyn Acquirer> + Send + Sync + 'static,
+    ) -> EnvOptions {
+        self.wrap_acquirer = Some(Arc::new(wrap));
+        self
+    }
+
+    pub fn portal(
+        mut self,
+        wrap: impl Fn(Arc<dyn Portal>) -> Arc<dyn Portal> + Send + Sync + 'static,
+    ) -> EnvOptions {
+        self.wrap_portal = Some(Arc::new(wrap));
+        self
     }
 }
 
@@ -247,6 +230,8 @@ impl Env {
             },
             ..FileConfig::default()
         };
+        let mut file_config = file_config;
+        (o.configure)(&mut file_config);
         let client = webhook_client(&sandbox);
         let widget_url = url::Url::parse("http://localhost:8080/").unwrap();
         let mut ids = Vec::new();
@@ -264,6 +249,8 @@ impl Env {
         }
         let mut env = Env {
             sandbox,
+            wrap_acquirer: o.wrap_acquirer,
+            wrap_portal: o.wrap_portal,
             server: None,
             http: reqwest::Client::new(),
             base: String::new(),
@@ -279,9 +266,71 @@ impl Env {
 
     pub async fn start_server(&mut self) {
         let config = self.file_config.clone().validate().expect("valid config");
-        let server = Server::start(config).await.expect("server starts");
+        let server = if self.wrap_acquirer.is_none() && self.wrap_portal.is_none() {
+            Server::start(config).await.expect("server starts")
+        } else {
+            let store = store::open(&config.store).await.expect("store opens");
+            let real: Arc<dyn Portal> = Arc::new(
+                Bitrix24Portal::connect(&config.portal, store.clone())
+                    .await
+                    .expect("portal client"),
+            );
+            let portal = match &self.wrap_portal {
+                Some(wrap) => wrap(real),
+                None => real,
+            };
+            let mut parts = Parts::new(store.clone(), portal);
+            if let Some(wrap) = &self.wrap_acquirer {
+                parts.test_acquirer = Some(wrap(Arc::new(TestAcquirer::new(store))));
+            }
+            Server::start_with(config, parts)
+                .await
+                .expect("server starts")
+        };
         self.base = server.url();
         self.server = Some(server);
+    }
+
+    /// The companion's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The stored attempt.
+    pub async fn attempt(&self, id: &str) -> Attempt {
+        self.store()
+            .attempt(&AttemptId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .expect("attempt exists")
+    }
+
+    /// Waits until the stored attempt satisfies `done`.
+    pub async fn wait_attempt(
+        &self,
+        id: &str,
+        within: Duration,
+        done: impl Fn(&Attempt) -> bool,
+    ) -> Attempt {
+        let started = Instant::now();
+        loop {
+            let a = self.attempt(id).await;
+            if done(&a) {
+                return a;
+            }
+            assert!(
+                started.elapsed() < within,
+                "attempt {id} not there within {within:?}: {:?} ({:?})",
+                a.state,
+                a.note
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     pub async fn stop_server(&mut self) {
