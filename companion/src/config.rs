@@ -55,6 +55,15 @@ pub struct FileConfig {
     pub outbox: FileOutbox,
     #[serde(default)]
     pub payments: FilePayments,
+    #[serde(default)]
+    pub acquirer: FileAcquirer,
+}
+
+/// `[acquirer.*]`: live acquirers (each validates its own table).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAcquirer {
+    pub stripe: Option<crate::acquirer::stripe::settings::FileStripe>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -231,6 +240,8 @@ pub struct Config {
     pub outbox: OutboxSettings,
     pub payments: crate::payments::PaymentsConfig,
     pub reconcile: crate::payments::reconcile::ReconcileSettings,
+    /// `[acquirer.stripe]`, when configured.
+    pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -283,7 +294,11 @@ pub const ENV_VARS: &[&str] = &[
 /// The process environment, restricted to what configuration reads.
 pub fn process_env() -> HashMap<String, String> {
     std::env::vars()
-        .filter(|(k, _)| k == "DATABASE_URL" || ENV_VARS.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            k == "DATABASE_URL"
+                || ENV_VARS.contains(&k.as_str())
+                || crate::acquirer::stripe::settings::ENV_VARS.contains(&k.as_str())
+        })
         .collect()
 }
 
@@ -470,6 +485,7 @@ impl FileConfig {
                 }
             }
         }
+        crate::acquirer::stripe::settings::apply_env(&mut self.acquirer.stripe, get, &mut problems);
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -632,8 +648,18 @@ impl FileConfig {
             poll: Duration::from_millis(self.payments.reconcile_poll_ms.unwrap_or(1000).max(10)),
         };
 
+        let stripe = match self.acquirer.stripe.as_ref().map(|s| s.validate()) {
+            Some(Ok(s)) => Some(s),
+            Some(Err(p)) => {
+                problems.extend(p);
+                None
+            }
+            None => None,
+        };
+
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
+                stripe,
                 payments,
                 reconcile,
                 listen,

@@ -26,8 +26,10 @@
 //! 5. **Card data in memory only.** The [`Card`] lives for one request; an implementation may
 //!    send it to its processor, and never logs or stores it.
 
+pub mod stripe;
 mod test_acquirer;
 
+pub use stripe::StripeAcquirer;
 pub use test_acquirer::TestAcquirer;
 
 use async_trait::async_trait;
