@@ -232,6 +232,10 @@ pub enum AcquirerError {
     /// The acquirer refused the request itself (credentials, parameters): it did not act.
     #[error("acquirer refused the request: {0}")]
     Refused(String),
+    /// The acquirer refused the card before any charge existed (Stripe checks the card when
+    /// `open` creates its PaymentMethod): nothing charged, and the customer hears why.
+    #[error("the card was declined before a charge existed: {0}")]
+    Declined(DeclineCode),
 }
 
 #[async_trait]

@@ -156,13 +156,9 @@ impl Acquirer for StripeAcquirer {
         let pm = match self.client.create_payment_method(r.card, &pm_key).await {
             Ok(pm) => pm,
             // Stripe checks the card itself here (number, expiry): a card error before any
-            // charge exists. The trait has no "declined at open" answer, so it is a refusal
-            // (nothing charged) that names the decline.
+            // charge exists.
             Err(StripeError::Api { status: 402, error }) => {
-                return Err(AcquirerError::Refused(format!(
-                    "card declined when Stripe checked it: {}",
-                    mapping::decline_code(&error)
-                )))
+                return Err(AcquirerError::Declined(mapping::decline_code(&error)))
             }
             Err(e) => return Err(acquirer_error(&e)),
         };
