@@ -65,6 +65,15 @@ pub struct FileConfig {
     pub payments: FilePayments,
     #[serde(default)]
     pub security: FileSecurity,
+    #[serde(default)]
+    pub acquirer: FileAcquirer,
+}
+
+/// `[acquirer.*]`: live acquirers (each validates its own table).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAcquirer {
+    pub stripe: Option<crate::acquirer::stripe::settings::FileStripe>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -270,6 +279,8 @@ pub struct Config {
     pub payments: crate::payments::PaymentsConfig,
     pub security: SecuritySettings,
     pub reconcile: crate::payments::reconcile::ReconcileSettings,
+    /// `[acquirer.stripe]`, when configured.
+    pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +338,7 @@ pub fn process_env() -> HashMap<String, String> {
                 || ENV_VARS.contains(&k.as_str())
                 || edge::ENV_VARS.contains(&k.as_str())
                 || security::ENV_VARS.contains(&k.as_str())
+                || crate::acquirer::stripe::settings::ENV_VARS.contains(&k.as_str())
         })
         .collect()
 }
@@ -516,6 +528,7 @@ impl FileConfig {
         }
         edge::apply_env(&mut self, &get, &mut problems);
         security::apply_env(&mut self, &get);
+        crate::acquirer::stripe::settings::apply_env(&mut self.acquirer.stripe, get, &mut problems);
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -681,8 +694,18 @@ impl FileConfig {
             poll: Duration::from_millis(self.payments.reconcile_poll_ms.unwrap_or(1000).max(10)),
         };
 
+        let stripe = match self.acquirer.stripe.as_ref().map(|s| s.validate()) {
+            Some(Ok(s)) => Some(s),
+            Some(Err(p)) => {
+                problems.extend(p);
+                None
+            }
+            None => None,
+        };
+
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
+                stripe,
                 payments,
                 reconcile,
                 listen,

@@ -71,6 +71,40 @@ pub(crate) async fn create_payment(
 
 const TEMPLATE: &str = include_str!("../templates/admin.html");
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct UninstallForm {
+    #[serde(default)]
+    clean: Option<String>,
+}
+
+/// "Install application" (`POST /admin/app/install`): the `ONAPPINSTALL` event, then back.
+pub(crate) async fn install_app(State(state): State<Arc<AppState>>) -> Response {
+    match crate::app::install(&state).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(render(&state, Some(&e.to_string()))),
+        )
+            .into_response(),
+    }
+}
+
+/// "Uninstall" (`POST /admin/app/uninstall`, `clean=1` to delete the app's data).
+pub(crate) async fn uninstall_app(
+    State(state): State<Arc<AppState>>,
+    Form(form): Form<UninstallForm>,
+) -> Response {
+    let clean = form.clean.is_some_and(|c| !c.is_empty() && c != "0");
+    match crate::app::uninstall(&state, clean).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(render(&state, Some(&e.to_string()))),
+        )
+            .into_response(),
+    }
+}
+
 fn render(state: &AppState, error: Option<&str>) -> String {
     let world = state.read(World::clone);
     let config = &state.config;
@@ -95,10 +129,10 @@ fn render(state: &AppState, error: Option<&str>) -> String {
     html::render(
         TEMPLATE,
         &[
-            ("webhook", &esc(&config.webhook_url())),
+            ("webhook", &esc(&state.webhook_url())),
             (
                 "token",
-                &esc(&format!("{}/oauth/token/", config.public_url)),
+                &esc(&format!("{}/oauth/token/", state.public_url())),
             ),
             ("client", &esc(&config.oauth_client_id)),
             ("limit", &limit),
@@ -112,7 +146,54 @@ fn render(state: &AppState, error: Option<&str>) -> String {
             ("handlers", &handler_rows(&world)),
             ("pay_systems", &pay_system_rows(&world)),
             ("person_types", &person_type_items(&world)),
+            ("member_id", &esc(&config.member_id)),
+            ("app", &app_section(state)),
         ],
+    )
+}
+
+/// The app's status, events and the install/uninstall actions.
+fn app_section(state: &AppState) -> String {
+    let Ok(status) = crate::app::status(state) else {
+        return "<p>No application is configured (<code>SandboxBuilder::app</code>, \
+                <code>--app-handler</code>).</p>"
+            .to_string();
+    };
+    let installed = match &status.installation {
+        Some(i) if i.finished => format!(
+            "installed, <code>application_token</code> {}",
+            esc(&i.application_token)
+        ),
+        Some(_) => "installing (waiting for <code>BX24.installFinish()</code>)".to_string(),
+        None => "not installed".to_string(),
+    };
+    let events: String = status
+        .events
+        .iter()
+        .map(|e| {
+            let outcome = match (&e.status, &e.error) {
+                (Some(code), _) => format!("HTTP {code}"),
+                (None, Some(error)) => esc(error),
+                (None, None) => String::new(),
+            };
+            format!(
+                "<li>{} {} → {outcome}</li>",
+                site_datetime(e.at),
+                esc(&e.event)
+            )
+        })
+        .collect();
+    format!(
+        r#"<p>Application <code>{client}</code>: {installed}. Handler <code>{handler}</code>, install page <code>{page}</code>.</p>
+<div class="actions">
+<form method="post" action="/admin/app/install"><button type="submit">Install application (ONAPPINSTALL)</button></form>
+<form method="get" action="/admin/app"><button type="submit">Open the install page</button></form>
+<form method="post" action="/admin/app/uninstall"><button type="submit">Uninstall (ONAPPUNINSTALL)</button><label><input type="checkbox" name="clean" value="1"> and delete the application's data (CLEAN)</label></form>
+</div>
+<ul>{events}</ul>"#,
+        client = esc(&status.client_id),
+        handler = esc(&status.handler_url),
+        page = esc(&status.install_url),
     )
 }
 

@@ -40,6 +40,10 @@
 //! `sale.paysystem.pay.invoice`, with the portal's checks, error codes and messages (mirrored
 //! from the portal's `Bitrix\Sale\PaySystem\RestService`).
 //!
+//! `batch` runs up to 50 of them in one request (`cmd`, `halt`, `$result[key][FIELD]`
+//! references; one request for the leaky bucket). With [`SandboxBuilder::https`] the sandbox
+//! serves HTTPS with a certificate from a local CA made on first start.
+//!
 //! # The initial world
 //!
 //! Person types: `ORDER` 1 "Individual", 2 "Legal entity"; `CRM_INVOICE` 3 "Contact",
@@ -61,8 +65,8 @@
 //!
 //! # Control
 //!
-//! From Rust through [`SandboxHandle`], over HTTP under `/sandbox/api` (the table is in the
-//! README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
+//! From Rust through [`SandboxHandle`] (and [`Platform`] for several portals), over HTTP
+//! under `/sandbox/api` (the table is in the README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
 //! `/pay/invoice/{invoice_id}`, with `?theme=light|dark&font=sans|serif|mono`.
 //!
 //! # Where things are
@@ -79,18 +83,25 @@
 //! | `oauth` | tokens and the token endpoint |
 //! | `control` | `/sandbox/api` (one JSON extractor and one error type in `control/error.rs`) |
 //! | `admin`, `pay_page`, `html` | the server-rendered pages, filled from `sandbox/templates/` |
+//! | `app` | a Market application: `ONAPPINSTALL`/`ONAPPUNINSTALL`, the install page, the BX24 stand-in |
+//! | `platform` | several portals and the OAuth server they share ([`Platform`]) |
+//! | `moved` | a portal at a new address: redirects from the old one |
+//! | `tls` | HTTPS with a local CA |
 //! | `persist` | the data file |
 //! | `portal_format` | how the portal prints numbers and dates |
 
 mod admin;
+mod app;
 mod control;
 mod faults;
 mod html;
 mod limits;
+mod moved;
 mod oauth;
 mod params;
 mod pay_page;
 mod persist;
+mod platform;
 mod portal_format;
 mod rest;
 mod sandbox;
@@ -99,10 +110,12 @@ mod state;
 mod tls;
 mod world;
 
+pub use app::{App, AppError, AppEvent, AppInstalled, AppStatus};
 pub use faults::{Fault, FaultRequest};
 pub use limits::RateLimit;
-pub use oauth::{OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
+pub use oauth::{Installation, OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
 pub use persist::DataFileError;
+pub use platform::{Platform, PlatformBuilder, PlatformHandle};
 pub use rest::METHODS;
 pub use sandbox::{
     Sandbox, SandboxBuilder, SandboxHandle, StartError, DEFAULT_OAUTH_CLIENT_ID,

@@ -7,42 +7,47 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
+use crate::app::{App, AppEvent};
 use crate::faults::FaultQueue;
 use crate::limits::LeakyBucket;
 use crate::oauth::OAuthState;
 use crate::persist::DataFile;
 use crate::portal_format::now_unix;
+use crate::server::Listeners;
 use crate::world::World;
 
-/// Settings fixed at start.
+/// Settings fixed at start. (Where the portal is reached can change: [`AppState::public_url`].)
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub webhook_user_id: u64,
     pub webhook_code: String,
-    /// Where the sandbox is reachable, without a trailing slash (`http://127.0.0.1:8081`).
-    pub public_url: String,
     pub oauth_client_id: String,
     pub oauth_client_secret: String,
     pub store_name: String,
+    /// The portal's identity for good (the domain may change).
+    pub member_id: String,
     /// The local CA's certificate when serving HTTPS.
     pub ca_file: Option<PathBuf>,
-}
-
-impl Config {
-    /// The incoming webhook URL, ending with `/`: `{public_url}/rest/{user}/{code}/`.
-    pub(crate) fn webhook_url(&self) -> String {
-        format!(
-            "{}/rest/{}/{}/",
-            self.public_url, self.webhook_user_id, self.webhook_code
-        )
-    }
+    /// The OAuth server the token replies name (`server_endpoint`); this portal's own
+    /// `/oauth/` when `None`.
+    pub oauth_server: Option<String>,
+    /// The Market application this portal can install.
+    pub app: Option<App>,
 }
 
 pub(crate) struct AppState {
     pub config: Config,
+    /// Where the portal is reached now, without a trailing slash (`http://127.0.0.1:8081`).
+    origin: RwLock<String>,
+    /// The app's events sent so far, newest last.
+    pub app_events: Mutex<Vec<AppEvent>>,
+    /// The `APP_SID` of the install page opened last.
+    pub app_sid: Mutex<Option<String>>,
+    /// The portal's listeners, to move it (weak: they hold the router, which holds this).
+    listeners: OnceLock<Weak<Listeners>>,
     world: Mutex<World>,
     oauth: Mutex<OAuthState>,
     pub faults: Mutex<FaultQueue>,
@@ -87,6 +92,7 @@ impl OperatingClock {
 impl AppState {
     pub(crate) fn new(
         config: Config,
+        public_url: String,
         world: World,
         oauth: OAuthState,
         limiter: LeakyBucket,
@@ -94,6 +100,10 @@ impl AppState {
     ) -> AppState {
         AppState {
             config,
+            origin: RwLock::new(public_url),
+            app_events: Mutex::new(Vec::new()),
+            app_sid: Mutex::new(None),
+            listeners: OnceLock::new(),
             world: Mutex::new(world),
             oauth: Mutex::new(oauth),
             faults: Mutex::new(FaultQueue::default()),
@@ -103,6 +113,41 @@ impl AppState {
             data_file,
             persist_lock: Mutex::new(()),
         }
+    }
+
+    pub(crate) fn set_listeners(&self, listeners: &Arc<Listeners>) {
+        let _ = self.listeners.set(Arc::downgrade(listeners));
+    }
+
+    pub(crate) fn listeners(&self) -> Option<Arc<Listeners>> {
+        self.listeners.get().and_then(Weak::upgrade)
+    }
+
+    /// Where the portal is reached now, without a trailing slash.
+    pub(crate) fn public_url(&self) -> String {
+        self.origin.read().expect("origin lock").clone()
+    }
+
+    /// The portal moved (a new domain): links, endpoints and token replies name `url` now.
+    pub(crate) fn set_public_url(&self, url: String) {
+        *self.origin.write().expect("origin lock") = url;
+    }
+
+    /// The incoming webhook URL, ending with `/`: `{public_url}/rest/{user}/{code}/`.
+    pub(crate) fn webhook_url(&self) -> String {
+        format!(
+            "{}/rest/{}/{}/",
+            self.public_url(),
+            self.config.webhook_user_id,
+            self.config.webhook_code
+        )
+    }
+
+    /// The portal's domain as the platform names it (`auth[domain]`, `DOMAIN`): host and port.
+    pub(crate) fn domain(&self) -> String {
+        let url = self.public_url();
+        url.split_once("://")
+            .map_or(url.clone(), |(_, rest)| rest.to_string())
     }
 
     /// Reads the world.

@@ -26,8 +26,10 @@
 //! 5. **Card data in memory only.** The [`Card`] lives for one request; an implementation may
 //!    send it to its processor, and never logs or stores it.
 
+pub mod stripe;
 mod test_acquirer;
 
+pub use stripe::StripeAcquirer;
 pub use test_acquirer::TestAcquirer;
 
 use async_trait::async_trait;
@@ -230,6 +232,10 @@ pub enum AcquirerError {
     /// The acquirer refused the request itself (credentials, parameters): it did not act.
     #[error("acquirer refused the request: {0}")]
     Refused(String),
+    /// The acquirer refused the card before any charge existed (Stripe checks the card when
+    /// `open` creates its PaymentMethod): nothing charged, and the customer hears why.
+    #[error("the card was declined before a charge existed: {0}")]
+    Declined(DeclineCode),
 }
 
 #[async_trait]

@@ -4,7 +4,7 @@
 use super::settle::Why;
 use super::verify::Verified;
 use super::{ms, ConfirmInput, CrashPoint, PaymentError, Payments};
-use crate::acquirer::{Card, ChargeRequest};
+use crate::acquirer::{AcquirerError, Card, ChargeRequest};
 use crate::store::{now_ms, Attempt, AttemptState, InsertOutcome, NewAttempt, Settlement};
 use b24pay_protocol::api::PaymentView;
 use b24pay_protocol::ids::AttemptId;
@@ -148,6 +148,11 @@ impl Payments {
         };
         let reference = match tokio::time::timeout_at(deadline, acquirer.open(&request)).await {
             Ok(Ok(reference)) => reference,
+            Ok(Err(AcquirerError::Declined(code))) => {
+                let note = format!("the acquirer declined the card before charging: {code}");
+                let settled = self.commit(a, Settlement::Declined(code), &note).await?;
+                return Ok(settled.view());
+            }
             // `open` moves no money: whatever happened, nothing was charged.
             failed => {
                 let why = match failed {

@@ -51,6 +51,10 @@ impl Payments {
                 self.unknown(a, now),
                 "the acquirer has not decided yet".into(),
             ),
+            Ok(Err(AcquirerError::Declined(code))) => (
+                Settlement::Declined(code),
+                format!("the acquirer declined the card before charging: {code}"),
+            ),
             Ok(Err(AcquirerError::Refused(why))) => (
                 Settlement::Failed,
                 format!("the acquirer refused the request (nothing charged): {why}"),

@@ -225,3 +225,59 @@ fn the_binary_refuses_a_bad_config_with_the_message() {
     assert!(ok.status.success());
     assert!(!String::from_utf8_lossy(&ok.stdout).contains("s3cr3tc0de"));
 }
+
+#[test]
+fn stripe_from_the_file_and_the_environment() {
+    let toml = format!(
+        "[portal]\nwebhook_url = \"{WEBHOOK}\"\n[acquirer.stripe]\nsecret_key = \"sk_test_fileKEY\"\npublishable_key = \"pk_test_fileKEY\"\nwebhook_secret = \"whsec_fileSECRET\"\n"
+    );
+    let file: FileConfig = toml::from_str(&toml).unwrap();
+    let c = file.clone().validate().unwrap();
+    let s = c.stripe.as_ref().expect("configured");
+    assert_eq!(s.api_base.as_str(), "https://api.stripe.com/");
+    assert_eq!(s.js_url.as_str(), "https://js.stripe.com/v3/");
+    let shown = format!("{c:#?}");
+    assert!(!shown.contains("sk_test_fileKEY") && !shown.contains("whsec_fileSECRET"));
+    assert!(
+        shown.contains("pk_test_fileKEY"),
+        "the publishable key is public"
+    );
+
+    let c = file
+        .with_env(&env(&[
+            ("B24PAY_STRIPE_SECRET_KEY", "sk_test_envKEY"),
+            ("B24PAY_STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        ]))
+        .and_then(FileConfig::validate)
+        .unwrap();
+    let s = c.stripe.unwrap();
+    assert_eq!(s.secret_key.expose(), "sk_test_envKEY");
+    assert_eq!(s.api_base.as_str(), "http://127.0.0.1:8420/");
+
+    let none: FileConfig =
+        toml::from_str(&format!("[portal]\nwebhook_url = \"{WEBHOOK}\"\n")).unwrap();
+    assert!(none.validate().unwrap().stripe.is_none());
+}
+
+#[test]
+fn stripe_problems_are_listed_without_secrets() {
+    let toml = format!("[portal]\nwebhook_url = \"{WEBHOOK}\"\n");
+    let message = problems(
+        &toml,
+        &[
+            ("B24PAY_STRIPE_SECRET_KEY", "sk_live_TOPSECRET"),
+            ("B24PAY_STRIPE_PUBLISHABLE_KEY", "pk_test_abc"),
+            ("B24PAY_STRIPE_API_BASE", "http://api.stripe.com"),
+        ],
+    );
+    assert!(
+        message.contains("publishable key is a test key"),
+        "{message}"
+    );
+    assert!(message.contains("webhook_secret"), "{message}");
+    assert!(message.contains("must be https"), "{message}");
+    assert!(!message.contains("TOPSECRET"), "{message}");
+    let unknown: Result<FileConfig, _> =
+        toml::from_str("[acquirer.stripe]\nsecret_key = \"sk_test_x\"\nsecret = \"x\"\n");
+    assert!(unknown.is_err(), "unknown keys are errors");
+}

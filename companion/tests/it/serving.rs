@@ -296,7 +296,8 @@ async fn health_ready_metrics() {
     );
 
     let id = env.order("3000", "RUB");
-    env.confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
+    let (_, paid_view) = env
+        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
         .await;
     env.confirm(
         &key(),
@@ -310,6 +311,12 @@ async fn health_ready_metrics() {
     )
     .await;
     env.wait_paid(id, std::time::Duration::from_secs(10)).await;
+    // Delivered: paid, re-read and marked done.
+    env.wait_notified(
+        paid_view["id"].as_str().unwrap(),
+        std::time::Duration::from_secs(10),
+    )
+    .await;
     // Already paid (said only to a request with the payment's own amount).
     env.confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
         .await;

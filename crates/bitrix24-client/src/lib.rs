@@ -16,6 +16,10 @@
 //! | reads (`*_list`, `settings_get`, `settings_*_get`) and updates | every retryable error |
 //! | `handler_add`, `paysystem_add`, `*_delete`, `pay_payment`, `pay_invoice`, `call` | per call: [`Retry::Safe`] every retryable error; [`Retry::IfNotExecuted`] only 503 `QUERY_LIMIT_EXCEEDED`, 429 `OPERATION_TIME_LIMIT`, refused connections; [`Retry::Never`] nothing |
 //!
+//! [`Client::batch`] sends up to 50 commands ([`Batch`]) in one request, which the portal's
+//! leaky bucket counts once; each command has its own outcome ([`CommandResult`]), and a
+//! failed command is not a failed batch.
+//!
 //! An expired OAuth token is refreshed and the call sent again once in every case (the portal
 //! refused it before executing it). Every call is bounded by [`RetryConfig::max_attempts`]
 //! and [`RetryConfig::max_total`], which also caps rate-limit waits and the per-request timeout.
@@ -32,6 +36,7 @@
 //! ```
 
 mod auth;
+mod batch;
 mod client;
 mod envelope;
 mod error;
@@ -49,6 +54,9 @@ mod transport;
 pub use auth::{
     Auth, BoxError, BoxFuture, MemoryTokenStore, OAuth, OAuthConfig, OAuthTokens, TokenLock,
     TokenLockGuard, TokenStore, Webhook, DEFAULT_TOKEN_ENDPOINT,
+};
+pub use batch::{
+    Batch, BatchResults, CommandOutcome, CommandResult, CommandTime, MAX_BATCH_COMMANDS,
 };
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use error::{Call, Error, MethodError, ProtocolKind, RetryClass, SystemError, TransportKind};

@@ -9,6 +9,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use crate::app::AppError;
 use crate::world::WorldError;
 
 /// Why a control request was refused.
@@ -22,6 +23,10 @@ pub(crate) enum ControlError {
     UnknownFault(String),
     /// `POST /rate-limit` with a non-positive rate or burst (400 `INVALID_RATE_LIMIT`).
     InvalidRateLimit,
+    /// An app action refused (404 `NO_APP`, 409 `NOT_INSTALLED`).
+    App(AppError),
+    /// `POST /move` could not listen there (400 `CANNOT_MOVE`).
+    Move(String),
 }
 
 impl ControlError {
@@ -35,6 +40,11 @@ impl ControlError {
             ControlError::UnknownFault(text) => {
                 (StatusCode::BAD_REQUEST, "UNKNOWN_FAULT", text.clone())
             }
+            ControlError::App(e @ AppError::NoApp) => {
+                (StatusCode::NOT_FOUND, e.code(), e.to_string())
+            }
+            ControlError::App(e) => (StatusCode::CONFLICT, e.code(), e.to_string()),
+            ControlError::Move(text) => (StatusCode::BAD_REQUEST, "CANNOT_MOVE", text.clone()),
             ControlError::InvalidRateLimit => (
                 StatusCode::BAD_REQUEST,
                 "INVALID_RATE_LIMIT",
@@ -52,6 +62,12 @@ impl IntoResponse for ControlError {
             Json(json!({"error": code, "error_description": description})),
         )
             .into_response()
+    }
+}
+
+impl From<AppError> for ControlError {
+    fn from(e: AppError) -> ControlError {
+        ControlError::App(e)
     }
 }
 

@@ -17,10 +17,15 @@
 //! | `POST /sandbox/api/oauth/tokens` | | a token reply (`access_token`, `refresh_token`, …) |
 //! | `POST /sandbox/api/oauth/expire` | | `{"expired": true}` |
 //! | `GET /sandbox/api/oauth` | | `{"refreshes", "rejected_refreshes"}` |
+//! | `GET /sandbox/api/app` | | the app, its installation, the events sent (404 `NO_APP`) |
+//! | `POST /sandbox/api/app/install` | | `{"access_token", "refresh_token", "application_token", "event"}` (`ONAPPINSTALL` sent) |
+//! | `POST /sandbox/api/app/uninstall` | `{"clean"?: bool}` | the `ONAPPUNINSTALL` event (409 `NOT_INSTALLED`) |
+//! | `POST /sandbox/api/move` | `{"listen": "127.0.0.1:0"}` | `{"base_url"}`: the portal moved there |
 //! | `GET /sandbox/api/stats` | | `{"method_calls": {method: n}, "rate_limited_calls", "delayed_calls_pending"}` |
 //!
 //! Errors are `{"error": CODE, "error_description": TEXT}` with 400 or 404 (`error.rs`).
 
+mod app;
 mod error;
 mod payments;
 mod switches;
@@ -60,17 +65,22 @@ pub(crate) fn router() -> AppRouter {
         .route("/oauth/tokens", post(switches::issue_tokens))
         .route("/oauth/expire", post(switches::expire_tokens))
         .route("/stats", get(stats))
+        .route("/app", get(app::status))
+        .route("/app/install", post(app::install))
+        .route("/app/uninstall", post(app::uninstall))
+        .route("/move", post(app::move_to))
 }
 
 async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let c = &state.config;
+    let base = state.public_url();
     Json(json!({
-        "base_url": c.public_url,
-        "webhook_url": c.webhook_url(),
-        "rest_url": format!("{}/rest/", c.public_url),
-        "oauth_token_endpoint": format!("{}/oauth/token/", c.public_url),
-        "oauth_client_id": c.oauth_client_id,
-        "admin_url": format!("{}/admin", c.public_url),
+        "base_url": base,
+        "webhook_url": state.webhook_url(),
+        "rest_url": format!("{base}/rest/"),
+        "oauth_token_endpoint": format!("{base}/oauth/token/"),
+        "oauth_client_id": state.config.oauth_client_id,
+        "admin_url": format!("{base}/admin"),
+        "member_id": state.config.member_id,
         "methods": crate::rest::METHODS,
     }))
 }

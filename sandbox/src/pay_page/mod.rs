@@ -90,7 +90,7 @@ fn render(
             .into_response();
     };
     let order = world.order_of(payment);
-    let return_url = format!("{}{}", state.config.public_url, uri);
+    let return_url = format!("{}{}", state.public_url(), uri);
     let payment_section = payment_section(world, payment, &return_url);
     let body = format!(
         "{summary}\n{payment_section}",

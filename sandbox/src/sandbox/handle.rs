@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
+use super::StartError;
+use crate::app::{AppError, AppEvent, AppInstalled, AppStatus};
 use crate::faults::Fault;
 use crate::limits::RateLimit;
 use crate::oauth::{OAuthState, OAuthStats, OAuthTokens};
 use crate::portal_format::now_unix;
+use crate::server::Listeners;
 use crate::state::AppState;
 use crate::world::{CreatedPayment, NewPayment, PaymentSnapshot, World, WorldError};
 
@@ -23,14 +23,12 @@ pub struct SandboxHandle {
 
 struct Inner {
     state: Arc<AppState>,
-    local_addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    task: std::sync::Mutex<Option<JoinHandle<()>>>,
+    listeners: Arc<Listeners>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
+        self.listeners.stop();
     }
 }
 
@@ -38,35 +36,41 @@ impl std::fmt::Debug for SandboxHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The webhook code is a secret: not printed.
         f.debug_struct("SandboxHandle")
-            .field("local_addr", &self.inner.local_addr)
+            .field("local_addr", &self.local_addr())
             .finish_non_exhaustive()
     }
 }
 
 impl SandboxHandle {
-    pub(super) fn new(
-        state: Arc<AppState>,
-        local_addr: SocketAddr,
-        shutdown: watch::Sender<bool>,
-        task: JoinHandle<()>,
-    ) -> SandboxHandle {
+    pub(super) fn new(state: Arc<AppState>, listeners: Arc<Listeners>) -> SandboxHandle {
         SandboxHandle {
-            inner: Arc::new(Inner {
-                state,
-                local_addr,
-                shutdown,
-                task: std::sync::Mutex::new(Some(task)),
-            }),
+            inner: Arc::new(Inner { state, listeners }),
         }
     }
 
-    fn state(&self) -> &AppState {
+    pub(crate) fn state(&self) -> &Arc<AppState> {
         &self.inner.state
     }
 
-    /// The address the sandbox listens on.
+    /// The address the sandbox listens on (the newest one after [`move_to`](Self::move_to)).
     pub fn local_addr(&self) -> SocketAddr {
-        self.inner.local_addr
+        self.inner
+            .listeners
+            .local_addr()
+            .expect("a started portal listens")
+    }
+
+    /// The portal's `member_id`.
+    pub fn member_id(&self) -> String {
+        self.state().config.member_id.clone()
+    }
+
+    /// Moves the portal to a new address (as a portal renamed or moved to another domain):
+    /// it listens on `bind` too, everything names the new address from now on (links, the
+    /// token endpoint's `client_endpoint`), and REST calls, pages and the admin at the old
+    /// address get `301` with `Location` at the new one. Returns the new base URL.
+    pub async fn move_to(&self, bind: &str) -> Result<String, StartError> {
+        crate::moved::move_portal(self.state(), bind).await
     }
 
     /// The local CA's certificate file when the sandbox serves HTTPS
@@ -78,22 +82,22 @@ impl SandboxHandle {
     /// `http://127.0.0.1:PORT` (or `https://…`), no trailing slash: where the sandbox is
     /// reached.
     pub fn base_url(&self) -> String {
-        self.state().config.public_url.clone()
+        self.state().public_url()
     }
 
     /// The incoming webhook URL, ending with `/`: `{base}/rest/1/{code}/`.
     pub fn webhook_url(&self) -> String {
-        self.state().config.webhook_url()
+        self.state().webhook_url()
     }
 
     /// The OAuth REST endpoint (`client_endpoint`), ending with `/`: `{base}/rest/`.
     pub fn rest_url(&self) -> String {
-        format!("{}/rest/", self.state().config.public_url)
+        format!("{}/rest/", self.state().public_url())
     }
 
     /// The emulated `https://oauth.bitrix.info/oauth/token/`: `{base}/oauth/token/`.
     pub fn oauth_token_endpoint(&self) -> String {
-        format!("{}/oauth/token/", self.state().config.public_url)
+        format!("{}/oauth/token/", self.state().public_url())
     }
 
     /// The OAuth application's `client_id`.
@@ -262,20 +266,17 @@ impl SandboxHandle {
 
     /// The seller's payment page for a payment: `{base}/pay/{id}`.
     pub fn pay_page_url(&self, payment_id: u64) -> String {
-        format!("{}/pay/{payment_id}", self.state().config.public_url)
+        format!("{}/pay/{payment_id}", self.state().public_url())
     }
 
     /// The payment page of a legacy invoice: `{base}/pay/invoice/{id}`.
     pub fn invoice_page_url(&self, invoice_id: u64) -> String {
-        format!(
-            "{}/pay/invoice/{invoice_id}",
-            self.state().config.public_url
-        )
+        format!("{}/pay/invoice/{invoice_id}", self.state().public_url())
     }
 
     /// The admin page listing payments, handlers and pay systems: `{base}/admin`.
     pub fn admin_url(&self) -> String {
-        format!("{}/admin", self.state().config.public_url)
+        format!("{}/admin", self.state().public_url())
     }
 
     /// The data file, if the sandbox keeps one.
@@ -285,10 +286,33 @@ impl SandboxHandle {
 
     /// Stops accepting connections, closes open ones and waits for the server to stop.
     pub async fn shutdown(self) {
-        let _ = self.inner.shutdown.send(true);
-        let task = self.inner.task.lock().expect("task lock").take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.inner.listeners.shutdown().await;
+    }
+
+    /// Installs the configured app ([`SandboxBuilder::app`](crate::SandboxBuilder::app)):
+    /// fresh tokens and `application_token`, and `ONAPPINSTALL` POSTed to its handler.
+    pub async fn install_app(&self) -> Result<AppInstalled, AppError> {
+        crate::app::install(self.state()).await
+    }
+
+    /// Uninstalls the app: every token stops working and `ONAPPUNINSTALL` is POSTed, with
+    /// `data[CLEAN]=1` when `clean` (the admin asked to delete the app's data).
+    pub async fn uninstall_app(&self, clean: bool) -> Result<AppEvent, AppError> {
+        crate::app::uninstall(self.state(), clean).await
+    }
+
+    /// The app, its installation and the events sent to it.
+    pub fn app_status(&self) -> Result<AppStatus, AppError> {
+        crate::app::status(self.state())
+    }
+
+    /// The portal page that opens the app's install page: `{base}/admin/app`.
+    pub fn app_install_page_url(&self) -> String {
+        format!("{}/admin/app", self.state().public_url())
+    }
+
+    /// The stand-in for the BX24 JS library (`api.bitrix24.com/api/v1/`): `{base}/api/v1/`.
+    pub fn bx24_script_url(&self) -> String {
+        format!("{}/api/v1/", self.state().public_url())
     }
 }

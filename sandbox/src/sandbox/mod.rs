@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 pub use handle::SandboxHandle;
 
+use crate::app::App;
 use crate::limits::{LeakyBucket, RateLimit};
-use crate::oauth::OAuthState;
+use crate::oauth::{OAuthState, MEMBER_ID};
 use crate::persist::{DataFile, DataFileError};
 use crate::portal_format::now_unix;
+use crate::server::Listeners;
 use crate::state::{AppState, Config};
 use crate::tls::TlsError;
 use crate::world::{CreatedPayment, NewPayment, Registry, World, WorldError};
@@ -48,6 +49,11 @@ pub struct SandboxBuilder {
     oauth_client_secret: String,
     store_name: String,
     tls_dir: Option<PathBuf>,
+    member_id: String,
+    app: Option<App>,
+    /// Set by a [`Platform`](crate::Platform): its OAuth server and this portal's token salt.
+    pub(crate) oauth_server: Option<String>,
+    pub(crate) token_salt: u64,
 }
 
 impl Default for SandboxBuilder {
@@ -62,6 +68,10 @@ impl Default for SandboxBuilder {
             oauth_client_secret: DEFAULT_OAUTH_CLIENT_SECRET.to_string(),
             store_name: "Linden Street Goods".to_string(),
             tls_dir: None,
+            member_id: MEMBER_ID.to_string(),
+            app: None,
+            oauth_server: None,
+            token_salt: 0,
         }
     }
 }
@@ -112,6 +122,25 @@ impl SandboxBuilder {
         self
     }
 
+    /// The portal's `member_id` (its identity for good; default: a fixed id).
+    pub fn member_id(mut self, member_id: impl Into<String>) -> Self {
+        self.member_id = member_id.into();
+        self
+    }
+
+    /// A Market application the portal can install ([`SandboxHandle::install_app`], the
+    /// install page at `/admin/app`). Its client becomes the portal's OAuth client.
+    pub fn app(mut self, app: App) -> Self {
+        self.oauth_client_id = app.client_id.clone();
+        self.oauth_client_secret = app.client_secret.clone();
+        self.app = Some(app);
+        self
+    }
+
+    pub(crate) fn member_id_value(&self) -> &str {
+        &self.member_id
+    }
+
     /// Serve HTTPS instead of plain HTTP, with a server certificate signed by a local CA
     /// kept in `dir` (both made on first start; see [`SandboxHandle::ca_certificate`]).
     pub fn https(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -150,18 +179,13 @@ impl SandboxBuilder {
             }
             None => None,
         };
-        let state = self.state(public_url, tls.as_ref().map(|t| t.ca_file.clone()))?;
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let state = self.state(public_url.clone(), tls.as_ref().map(|t| t.ca_file.clone()))?;
         let router = crate::server::router(state.clone());
-        let acceptor = tls.map(|t| t.acceptor);
-        let task = tokio::spawn(crate::server::serve(
-            listener,
-            router,
-            acceptor,
-            shutdown_rx,
-        ));
+        let listeners = Arc::new(Listeners::new(router, tls.map(|t| t.acceptor)));
+        state.set_listeners(&listeners);
+        listeners.listen(listener, &public_url);
         tracing::info!(%local_addr, "sandbox portal listening");
-        Ok(SandboxHandle::new(state, local_addr, shutdown_tx, task))
+        Ok(SandboxHandle::new(state, listeners))
     }
 
     /// The state: loaded from the data file, or the initial world (then written at once).
@@ -176,18 +200,22 @@ impl SandboxBuilder {
             None => None,
         };
         let fresh = loaded.is_none();
-        let (world, oauth) = loaded.unwrap_or_else(|| (World::initial(), OAuthState::default()));
+        let (world, oauth) =
+            loaded.unwrap_or_else(|| (World::initial(), OAuthState::with_salt(self.token_salt)));
         let config = Config {
             webhook_user_id: WEBHOOK_USER_ID,
             webhook_code: self.webhook_code,
-            public_url,
             oauth_client_id: self.oauth_client_id,
             oauth_client_secret: self.oauth_client_secret,
             store_name: self.store_name,
+            member_id: self.member_id,
             ca_file,
+            oauth_server: self.oauth_server,
+            app: self.app,
         };
         let state = Arc::new(AppState::new(
             config,
+            public_url,
             world,
             oauth,
             LeakyBucket::new(self.rate_limit),
@@ -220,12 +248,10 @@ pub(crate) fn create_payment(
     new: &NewPayment,
 ) -> Result<CreatedPayment, WorldError> {
     let mut created = state.mutate(|world| world.create_payment(new, now_unix()))?;
+    let base = state.public_url();
     created.pay_url = match created.registry {
-        Registry::Order => format!("{}/pay/{}", state.config.public_url, created.payment_id),
-        Registry::CrmInvoice => format!(
-            "{}/pay/invoice/{}",
-            state.config.public_url, created.order_id
-        ),
+        Registry::Order => format!("{base}/pay/{}", created.payment_id),
+        Registry::CrmInvoice => format!("{base}/pay/invoice/{}", created.order_id),
     };
     Ok(created)
 }
