@@ -15,7 +15,8 @@ use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
 use crate::payments::reconcile::Reconciler;
 use crate::payments::{Acquirers, Payments};
-use crate::portal::{Bitrix24Portal, Portal};
+use crate::portal::installed::TokenSeal;
+use crate::portal::{AppClients, Bitrix24Portal, Portal, Portals, SharedPortals, Unconfigured};
 use crate::serve::{self, PageSettings, SharedWidget, Widget};
 use crate::store::{self, SharedStore};
 use axum::error_handling::HandleErrorLayer;
@@ -38,7 +39,10 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct Services {
     pub store: SharedStore,
+    /// The portal configured in the file ([`Unconfigured`] in app-only mode).
     pub portal: Arc<dyn Portal>,
+    /// Every portal served: the configured one and the app's installs.
+    pub portals: SharedPortals,
     pub metrics: SharedMetrics,
     pub payments: SharedPayments,
     pub outbox: Arc<Outbox>,
@@ -56,6 +60,8 @@ pub struct Parts {
     /// `None`: the built-in test acquirer over `store`.
     pub test_acquirer: Option<Arc<dyn Acquirer>>,
     pub live_acquirer: Option<Arc<dyn Acquirer>>,
+    /// Already bound (a test that must know the address before the companion starts).
+    pub listener: Option<std::net::TcpListener>,
 }
 
 impl Parts {
@@ -65,6 +71,7 @@ impl Parts {
             portal,
             test_acquirer: None,
             live_acquirer: None,
+            listener: None,
         }
     }
 }
@@ -88,6 +95,7 @@ impl Services {
             portal,
             test_acquirer,
             live_acquirer,
+            listener: _,
         } = parts;
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
@@ -98,9 +106,10 @@ impl Services {
             test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
             live: live_acquirer,
         };
+        let portals = Arc::new(portals(config, &portal, &store, &master_key));
         let payments = Arc::new(Payments::new(
             store.clone(),
-            portal.clone(),
+            portals.clone(),
             acquirers,
             config.portal.origin.clone(),
             fingerprint_key,
@@ -111,7 +120,7 @@ impl Services {
         let reconciler = Arc::new(Reconciler::new(payments.clone(), config.reconcile.clone()));
         let outbox = Arc::new(Outbox::new(
             store.clone(),
-            portal.clone(),
+            portals.clone(),
             metrics.clone(),
             config.outbox.clone(),
             wake,
@@ -120,6 +129,7 @@ impl Services {
         Ok(Services {
             store,
             portal,
+            portals,
             metrics,
             payments,
             outbox,
@@ -127,6 +137,27 @@ impl Services {
             widget: Arc::new(widget),
             master_key,
         })
+    }
+}
+
+/// The configured portal, and in app mode the installs' client factory.
+fn portals(
+    config: &Config,
+    portal: &Arc<dyn Portal>,
+    store: &SharedStore,
+    key: &MasterKey,
+) -> Portals {
+    match &config.app {
+        Some(app) => Portals::with_app(
+            portal.clone(),
+            store.clone(),
+            AppClients {
+                app: app.clone(),
+                settings: config.portal.clone(),
+                seal: TokenSeal::new(key.subkey(Purpose::TokenEncryption)),
+            },
+        ),
+        None => Portals::single(portal.clone(), store.clone()),
     }
 }
 
@@ -313,27 +344,47 @@ impl Server {
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let store = store::open(&config.store).await?;
         let key = Arc::new(master_key(&config)?);
-        let portal = Bitrix24Portal::connect(
-            &config.portal,
-            store.clone(),
-            key.subkey(Purpose::TokenEncryption),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
-        let parts = Parts::new(store, Arc::new(portal));
+        let portal: Arc<dyn Portal> = match config.portal.auth {
+            crate::config::PortalAuth::AppOnly => Arc::new(Unconfigured),
+            _ => Arc::new(
+                Bitrix24Portal::connect(
+                    &config.portal,
+                    store.clone(),
+                    key.subkey(Purpose::TokenEncryption),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("portal: {e}"))?,
+            ),
+        };
+        let parts = Parts::new(store, portal);
         let services = Services::with_key(&config, parts, key).await?;
         Server::serve(config, services).await
     }
 
     /// Starts over the given parts (tests, the preview).
-    pub async fn start_with(config: Config, parts: Parts) -> anyhow::Result<Server> {
+    pub async fn start_with(config: Config, mut parts: Parts) -> anyhow::Result<Server> {
+        let listener = parts.listener.take();
         let services = Services::new(&config, parts).await?;
-        Server::serve(config, services).await
+        Server::serve_on(config, services, listener).await
     }
 
     async fn serve(config: Config, services: Services) -> anyhow::Result<Server> {
+        Server::serve_on(config, services, None).await
+    }
+
+    async fn serve_on(
+        config: Config,
+        services: Services,
+        bound: Option<std::net::TcpListener>,
+    ) -> anyhow::Result<Server> {
         let public_url = config.public_url.clone();
-        let listener = bind(config.listen, "listen").await?;
+        let listener = match bound {
+            Some(l) => {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)?
+            }
+            None => bind(config.listen, "listen").await?,
+        };
         let addr = listener.local_addr()?;
         let admin = match config.admin_listen {
             Some(a) => Some(bind(a, "admin_listen").await?),

@@ -1,9 +1,11 @@
 //! Configuration: one TOML file (`--config`) and/or `B24PAY_*` environment variables (which win),
 //! validated once at start into [`Config`], with every problem listed in one clear message.
 
+pub mod app;
 mod edge;
 mod security;
 
+pub use app::AppSettings;
 pub use edge::DEFAULT_CUSTOMER_SHARE;
 pub use security::{FileSecurity, SecuritySettings};
 
@@ -67,6 +69,8 @@ pub struct FileConfig {
     pub security: FileSecurity,
     #[serde(default)]
     pub acquirer: FileAcquirer,
+    #[serde(default)]
+    pub app: app::FileApp,
 }
 
 /// `[acquirer.*]`: live acquirers (each validates its own table).
@@ -173,6 +177,8 @@ pub struct FileOutbox {
 pub enum PortalAuth {
     Webhook(Secret),
     OAuth(Box<OAuthSettings>),
+    /// No portal of its own: `[app]` is set and portals install the application.
+    AppOnly,
 }
 
 #[derive(Clone, Debug)]
@@ -281,6 +287,8 @@ pub struct Config {
     pub reconcile: crate::payments::reconcile::ReconcileSettings,
     /// `[acquirer.stripe]`, when configured.
     pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
+    /// `[app]`: a Market application that portals install.
+    pub app: Option<app::AppSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -339,6 +347,7 @@ pub fn process_env() -> HashMap<String, String> {
                 || edge::ENV_VARS.contains(&k.as_str())
                 || security::ENV_VARS.contains(&k.as_str())
                 || crate::acquirer::stripe::settings::ENV_VARS.contains(&k.as_str())
+                || app::ENV_VARS.contains(&k.as_str())
         })
         .collect()
 }
@@ -528,6 +537,7 @@ impl FileConfig {
         }
         edge::apply_env(&mut self, &get, &mut problems);
         security::apply_env(&mut self, &get);
+        app::apply_env(&mut self, &get);
         crate::acquirer::stripe::settings::apply_env(&mut self.acquirer.stripe, get, &mut problems);
         if problems.is_empty() {
             Ok(self)
@@ -538,7 +548,7 @@ impl FileConfig {
 
     /// True when nothing says which portal to use: `b24pay` then runs the preview.
     pub fn has_portal(&self) -> bool {
-        self.portal.webhook_url.is_some() || self.portal.oauth.is_some()
+        self.portal.webhook_url.is_some() || self.portal.oauth.is_some() || self.app.is_set()
     }
 
     /// Validates everything, reporting every problem at once.
@@ -572,7 +582,8 @@ impl FileConfig {
             None => default_public_url(listen),
         };
 
-        let portal = self.portal_settings(&mut problems);
+        let app = app::validate(&self, &mut problems);
+        let portal = self.portal_settings(app.is_some(), &mut problems);
 
         let allowed_origins = match &self.allowed_origins {
             Some(list) if !list.is_empty() => list
@@ -588,6 +599,7 @@ impl FileConfig {
             // The portal that embeds the widget is, by default, the one we talk to.
             _ => portal
                 .as_ref()
+                .filter(|p| !p.origin.is_empty())
                 .map(|p| vec![p.origin.clone()])
                 .unwrap_or_default(),
         };
@@ -706,6 +718,7 @@ impl FileConfig {
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
                 stripe,
+                app,
                 payments,
                 reconcile,
                 listen,
@@ -756,7 +769,7 @@ impl FileConfig {
         }
     }
 
-    fn portal_settings(&self, problems: &mut Vec<String>) -> Option<PortalSettings> {
+    fn portal_settings(&self, app: bool, problems: &mut Vec<String>) -> Option<PortalSettings> {
         let timeout = Duration::from_millis(self.portal.timeout_ms.unwrap_or(20_000));
         if timeout < Duration::from_millis(50) || timeout >= Duration::from_secs(60) {
             problems.push(format!(
@@ -777,6 +790,7 @@ impl FileConfig {
                 );
                 return None;
             }
+            (None, None) if app => (PortalAuth::AppOnly, String::new()),
             (None, None) => {
                 problems.push(
                     "portal: no portal configured; set portal.webhook_url (B24PAY_WEBHOOK_URL) or [portal.oauth] (B24PAY_OAUTH_*), or run `b24pay preview`"

@@ -17,7 +17,7 @@
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
 use crate::payments::CrashPoint;
-use crate::portal::{MarkPaid, Portal, PortalError};
+use crate::portal::{MarkPaid, PortalError, SharedPortals};
 use crate::store::{now_ms, OutboxItem, OutboxRetry, SharedStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +29,7 @@ const BATCH_WINDOW: Duration = Duration::from_millis(5);
 
 pub struct Outbox {
     store: SharedStore,
-    portal: Arc<dyn Portal>,
+    portals: SharedPortals,
     metrics: SharedMetrics,
     settings: OutboxSettings,
     wake: Arc<Notify>,
@@ -46,14 +46,14 @@ enum Delivery {
 impl Outbox {
     pub fn new(
         store: SharedStore,
-        portal: Arc<dyn Portal>,
+        portals: SharedPortals,
         metrics: SharedMetrics,
         settings: OutboxSettings,
         wake: Arc<Notify>,
     ) -> Outbox {
         Outbox {
             store,
-            portal,
+            portals,
             metrics,
             settings,
             wake,
@@ -113,11 +113,13 @@ impl Outbox {
         let n = items.len();
         let mut tasks = JoinSet::new();
         for item in items {
-            let portal = self.portal.clone();
+            let portals = self.portals.clone();
             let metrics = self.metrics.clone();
             let settings = self.settings.clone();
+            // Each row on its own task and its own portal's client: a portal that is down or
+            // rate limited holds only its own rows.
             tasks.spawn(async move {
-                let d = deliver(portal.as_ref(), &metrics, &settings, &item).await;
+                let d = deliver(&portals, &metrics, &settings, &item).await;
                 (item, d)
             });
         }
@@ -179,7 +181,7 @@ impl Outbox {
 }
 
 async fn deliver(
-    portal: &dyn Portal,
+    portals: &crate::portal::Portals,
     metrics: &crate::metrics::Metrics,
     settings: &OutboxSettings,
     item: &OutboxItem,
@@ -195,6 +197,12 @@ async fn deliver(
                 "CORRUPT".into(),
             );
         }
+    };
+    let portal = match portals.get(&call.portal_key()).await {
+        Ok(p) => p,
+        // An uninstalled portal: the money was taken, the portal cannot be told; the row
+        // waits (and is listed) like any refused call.
+        Err(e) => return failed(metrics, settings, item, &e, true),
     };
     if item.in_doubt() {
         match portal.is_paid(&call).await {

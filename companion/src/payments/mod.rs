@@ -55,7 +55,7 @@ pub use guard::GuardSettings;
 
 use crate::acquirer::{Acquirer, AcquirerKind, Card, ChargeMetadata};
 use crate::metrics::SharedMetrics;
-use crate::portal::Portal;
+use crate::portal::{PortalKey, SharedPortals};
 use crate::store::{Attempt, SharedStore};
 use b24pay_protocol::api::PaymentView;
 use b24pay_protocol::ids::{AttemptId, InvoiceId, PaySystemId, PaymentId};
@@ -159,6 +159,8 @@ pub struct ConfirmInput {
     pub invoice_id: Option<InvoiceId>,
     /// The widget's page session (see `ConfirmRequest::session`).
     pub session: Option<String>,
+    /// Which portal the payment is on: the one whose widget URL the request came through.
+    pub portal: PortalKey,
 }
 
 /// The acquirers by kind.
@@ -171,7 +173,7 @@ pub struct Acquirers {
 
 pub struct Payments {
     store: SharedStore,
-    portal: Arc<dyn Portal>,
+    portals: SharedPortals,
     acquirers: Acquirers,
     /// Who the portal is, for the acquirer's metadata.
     portal_name: String,
@@ -191,7 +193,7 @@ impl Payments {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: SharedStore,
-        portal: Arc<dyn Portal>,
+        portals: SharedPortals,
         acquirers: Acquirers,
         portal_name: String,
         fingerprint_key: Vec<u8>,
@@ -201,7 +203,7 @@ impl Payments {
     ) -> Payments {
         Payments {
             store,
-            portal,
+            portals,
             acquirers,
             portal_name,
             fingerprint_key,
@@ -247,7 +249,11 @@ impl Payments {
 
     fn metadata<'a>(&'a self, a: &'a Attempt) -> ChargeMetadata<'a> {
         ChargeMetadata {
-            portal: &self.portal_name,
+            portal: if a.portal.is_configured() {
+                &self.portal_name
+            } else {
+                a.portal.as_str()
+            },
             paysystem_id: a.paysystem_id,
             payment_id: a.payment_id,
             attempt_id: &a.id,
@@ -277,23 +283,36 @@ impl Payments {
     /// `POST /payments/{id}/challenge`.
     pub async fn answer(
         &self,
+        portal: &PortalKey,
         id: &AttemptId,
         key: &str,
         code: &str,
     ) -> Result<PaymentView, PaymentError> {
-        let result = self.answer_inner(id, key, code).await;
+        let result = self.answer_inner(portal, id, key, code).await;
         self.count(&result);
         result
     }
 
     /// `GET /payments/{id}`.
-    pub async fn status(&self, id: &AttemptId) -> Result<PaymentView, PaymentError> {
-        Ok(self
-            .store
+    pub async fn status(
+        &self,
+        portal: &PortalKey,
+        id: &AttemptId,
+    ) -> Result<PaymentView, PaymentError> {
+        Ok(self.attempt_of(portal, id).await?.view())
+    }
+
+    /// The attempt, when it belongs to `portal`: another portal's attempt does not exist here.
+    async fn attempt_of(
+        &self,
+        portal: &PortalKey,
+        id: &AttemptId,
+    ) -> Result<Attempt, PaymentError> {
+        self.store
             .attempt(id)
             .await?
-            .ok_or(PaymentError::NotFound)?
-            .view())
+            .filter(|a| &a.portal == portal)
+            .ok_or(PaymentError::NotFound)
     }
 
     /// Forgets what the limits remember about clients that went quiet (called periodically).

@@ -81,6 +81,7 @@ impl Payments {
                 Registry::CrmInvoice => a.order_id,
                 Registry::Order => None,
             },
+            portal: a.portal.as_str().to_string(),
             ps_invoice_id: transaction_id.clone(),
             ps_sum: a.amount.to_decimal_string(),
             ps_currency: a.amount.currency.code().to_string(),

@@ -27,8 +27,12 @@ impl Payments {
     }
 
     async fn verify_with_portal(&self, input: &ConfirmInput) -> Result<Verified, PaymentError> {
-        let pay_system = self
-            .portal
+        let portal = self
+            .portals
+            .get(&input.portal)
+            .await
+            .map_err(|e| self.portal_failure(&e))?;
+        let pay_system = portal
             .pay_system(input.paysystem_id)
             .await
             .map_err(|e| self.portal_failure(&e))?;
@@ -36,8 +40,7 @@ impl Payments {
             // Not ours, or inactive: for the customer the same as no such payment.
             return Err(PaymentError::Unavailable);
         }
-        let facts = self
-            .portal
+        let facts = portal
             .payment_facts(&PaymentRef {
                 paysystem_id: input.paysystem_id,
                 payment_id: input.payment_id,

@@ -6,7 +6,7 @@
 
 use super::tokens::StoreTokens;
 use super::*;
-use crate::config::{PortalAuth, PortalSettings};
+use crate::config::{AppSettings, PortalAuth, PortalSettings};
 use crate::keys::Subkey;
 use crate::store::{now_ms, SharedStore};
 use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
@@ -14,6 +14,7 @@ use b24pay_protocol::Currency;
 use bitrix24_client::{
     Auth, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens, PayInvoice, PayPayment,
     PaySystemRef, Priority, PsExtras, RateLimit, Retry, RetryClass, RetryConfig, SystemError,
+    TokenStore,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -76,8 +77,7 @@ impl Bitrix24Portal {
         }
     }
 
-    /// The client as configured: retries bounded so a customer's request fails in seconds,
-    /// not minutes (the outbox retries on its own schedule).
+    /// The portal configured in the file (webhook or OAuth).
     pub async fn connect(
         settings: &PortalSettings,
         store: SharedStore,
@@ -118,7 +118,34 @@ impl Bitrix24Portal {
                 };
                 Auth::oauth(config, tokens, Arc::new(store_tokens))
             }
+            PortalAuth::AppOnly => {
+                return Err("no portal configured: portals install the app ([app])".into())
+            }
         };
+        Bitrix24Portal::over(auth, settings)
+    }
+
+    /// A portal that installed the app: its own client, budget and token refreshes.
+    pub fn installed(
+        settings: &PortalSettings,
+        app: &AppSettings,
+        client_endpoint: &str,
+        tokens: OAuthTokens,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Bitrix24Portal, String> {
+        let config = OAuthConfig::new(
+            client_endpoint,
+            app.client_id.clone(),
+            app.client_secret.expose(),
+        )
+        .and_then(|c| c.with_token_endpoint(app.token_endpoint.as_str()))
+        .map_err(|e| e.to_string())?;
+        Bitrix24Portal::over(Auth::oauth(config, tokens, store), settings)
+    }
+
+    /// The client as configured: retries bounded so a customer's request fails in seconds,
+    /// not minutes (the outbox retries on its own schedule).
+    fn over(auth: Auth, settings: &PortalSettings) -> Result<Bitrix24Portal, String> {
         let client = Client::builder(auth)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))

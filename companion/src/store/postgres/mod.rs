@@ -5,6 +5,7 @@
 mod attempts;
 mod ledger;
 mod outbox;
+mod portals;
 
 use super::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
