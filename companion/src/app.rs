@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::edge::{self, EdgeSettings};
 use crate::health::{self, Health, Readiness};
 use crate::keys::{MasterKey, Purpose};
+use crate::market::{self, Market};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
 use crate::payments::reconcile::Reconciler;
@@ -50,6 +51,8 @@ pub struct Services {
     pub widget: SharedWidget,
     /// Derives the keys of secrets at rest ([`MasterKey::subkey`]).
     pub master_key: Arc<MasterKey>,
+    /// Installs and uninstalls, when `[app]` is configured.
+    pub market: Option<Arc<Market>>,
 }
 
 /// What a companion is started over: its store, its portal, and (for tests that need an
@@ -126,7 +129,18 @@ impl Services {
             wake,
         ));
         let widget = load_widget(config).await?;
+        let market = config.app.as_ref().map(|app| {
+            Arc::new(Market {
+                store: store.clone(),
+                portals: portals.clone(),
+                app: app.clone(),
+                public_url: config.public_url.clone(),
+                app_token_key: master_key.subkey(Purpose::AppToken),
+                http: reqwest::Client::new(),
+            })
+        });
         Ok(Services {
+            market,
             store,
             portal,
             portals,
@@ -172,7 +186,9 @@ async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
         api_base: config.api_base.clone(),
     };
     let dist = config.dist_dir.clone();
-    let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
+    let prefix = config.public_url.path().to_string();
+    let widget =
+        tokio::task::spawn_blocking(move || Widget::load_at(&dist, &settings, &prefix)).await??;
     if !widget.is_built() {
         tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
     }
@@ -202,7 +218,9 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// Headers every response carries. No `X-Frame-Options`: the portal frames the widget, and
 /// CSP `frame-ancestors` says by whom.
 async fn security_headers(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    // `/api/v1/…`, and installed portals' `/p/{pid}/api/v1/…`.
+    let api = path.starts_with("/api/") || path.contains("/api/v1/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -267,10 +285,23 @@ pub fn admin_router(config: &Config, s: &Services) -> Router {
 /// The whole public HTTP surface; `/readyz` and `/metrics` only without an admin listener.
 pub fn router(config: &Config, s: &Services) -> Router {
     let limits = &config.limits;
+    let prefix = s.widget.prefix().to_string();
     let mut api = Router::new()
         .route("/api/v1/payments", post(routes::confirm))
         .route("/api/v1/payments/{id}", get(routes::status))
         .route("/api/v1/payments/{id}/challenge", post(routes::challenge))
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments"),
+            post(routes::confirm),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}"),
+            get(routes::status),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/challenge"),
+            post(routes::challenge),
+        )
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(s.payments.clone())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
@@ -312,12 +343,44 @@ pub fn router(config: &Config, s: &Services) -> Router {
     let public = Router::new()
         .merge(api)
         .merge(ops)
+        .merge(market_router(&prefix, s))
         .fallback(fallback)
         .with_state(s.widget.clone())
         .layer(axum::Extension(ClientIpSource {
             header: config.limits.client_ip_header.clone(),
         }));
     outer_layers(public, s)
+}
+
+/// The app's handler and install page, and installed portals' widget pages.
+fn market_router(prefix: &str, s: &Services) -> Router<SharedWidget> {
+    let Some(market) = &s.market else {
+        return Router::new();
+    };
+    let page = market::routes::PageState {
+        market: market.clone(),
+        widget: s.widget.clone(),
+    };
+    Router::new()
+        .route(
+            &format!("{prefix}p/{{pid}}/"),
+            get(market::routes::widget_page),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/index.html"),
+            get(market::routes::widget_page),
+        )
+        .with_state(page)
+        .merge(
+            Router::new()
+                .route(&format!("{prefix}app/events"), post(market::routes::events))
+                .route(
+                    &format!("{prefix}app/install"),
+                    post(market::routes::install_page),
+                )
+                .layer(DefaultBodyLimit::max(64 * 1024))
+                .with_state(market.clone()),
+        )
 }
 
 /// A running companion: the HTTP listeners and the workers.

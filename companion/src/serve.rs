@@ -37,6 +37,11 @@ pub struct Widget {
     files: HashMap<String, Asset>,
     /// Why there is no widget to serve, when there is none.
     missing: Option<String>,
+    /// `public_url`'s path, `/`-terminated: every file is served under it.
+    prefix: String,
+    /// `index.html` with its asset URLs under `prefix`, before this deployment's settings:
+    /// each installed portal's page is made from it.
+    template: Option<String>,
 }
 
 pub type SharedWidget = Arc<Widget>;
@@ -128,6 +133,26 @@ pub fn set_meta(html: &str, name: &str, content: &str) -> String {
     html.to_string()
 }
 
+/// Points the page's absolute asset URLs (`/name-hash.js`, as trunk writes them) under `prefix`.
+fn under_prefix(html: &str, names: &[String], prefix: &str) -> String {
+    if prefix == "/" {
+        return html.to_string();
+    }
+    let mut out = html.to_string();
+    for name in names
+        .iter()
+        .filter(|n| !n.contains('/') && n.as_str() != "index.html")
+    {
+        for quote in ["=", "\"", "'"] {
+            out = out.replace(
+                &format!("{quote}/{name}"),
+                &format!("{quote}{prefix}{name}"),
+            );
+        }
+    }
+    out
+}
+
 fn escape_attr(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
@@ -145,8 +170,16 @@ impl Widget {
     /// Reads and prepares every file under `dist`. A missing `dist` is not fatal: the API still
     /// works, and the page explains how to build the widget.
     pub fn load(dist: &Path, settings: &PageSettings) -> std::io::Result<Widget> {
+        Widget::load_at(dist, settings, "/")
+    }
+
+    /// As [`Widget::load`], served under `prefix` (`public_url`'s path, e.g. `/pay/`).
+    pub fn load_at(dist: &Path, settings: &PageSettings, prefix: &str) -> std::io::Result<Widget> {
+        let prefix = format!("/{}/", prefix.trim_matches('/')).replace("//", "/");
         if !dist.join("index.html").is_file() {
             return Ok(Widget {
+                prefix,
+                template: None,
                 files: HashMap::new(),
                 missing: Some(format!(
                     "The widget is not built: no index.html in {}. Run `trunk build --release` in the repository, or set dist_dir.",
@@ -156,6 +189,15 @@ impl Widget {
         }
         let mut raw = Vec::new();
         collect(dist, dist, &mut raw)?;
+        let names: Vec<String> = raw.iter().map(|(p, _)| p.clone()).collect();
+        let mut template = None;
+        for (path, data) in raw.iter_mut() {
+            if path == "index.html" {
+                let html = under_prefix(&String::from_utf8_lossy(data), &names, &prefix);
+                *data = html.clone().into_bytes();
+                template = Some(html);
+            }
+        }
         // Compress on all cores: brotli at its best level takes a moment for the wasm.
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let chunk = raw.len().div_ceil(threads).max(1);
@@ -180,7 +222,43 @@ impl Widget {
         Ok(Widget {
             files,
             missing: None,
+            prefix,
+            template,
         })
+    }
+
+    /// `public_url`'s path (`/` or e.g. `/pay/`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// An installed portal's page: messages from `origin` only, framed by `origin` only, its
+    /// API at `api_base`. `None` when the widget is not built.
+    pub fn portal_page(&self, origin: &str, api_base: &str) -> Option<Response> {
+        let template = self.template.as_ref()?;
+        let origins = [origin.to_string()];
+        let html = set_meta(template, "b24pay-allowed-origins", origin);
+        let html = set_meta(&html, "b24pay-api", api_base);
+        let policy = csp::Policy {
+            frame_ancestors: &origins,
+            api_origin: None,
+            script_hashes: &csp::inline_hashes(&html, "script"),
+            style_hashes: &csp::inline_hashes(&html, "style"),
+        };
+        let mut response = (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, NO_CACHE),
+            ],
+            html,
+        )
+            .into_response();
+        if let Ok(v) = HeaderValue::from_str(&policy.header_value()) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        Some(response)
     }
 
     pub fn is_built(&self) -> bool {
@@ -309,7 +387,25 @@ pub async fn serve(
         )
             .into_response();
     }
-    let path = uri.path().trim_start_matches('/');
+    let Some(path) = uri.path().strip_prefix(widget.prefix.as_str()).or_else(|| {
+        // `/pay` for `/pay/`.
+        (uri.path() == widget.prefix.trim_end_matches('/')).then_some("")
+    }) else {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "not found",
+        )
+            .into_response();
+    };
+    // An installed portal's page fetches its files (`locales/…`) relative to `p/{id}/`.
+    let path = match path
+        .strip_prefix("p/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((_, file)) => file,
+        None => path,
+    };
     let path = if path.is_empty() { "index.html" } else { path };
     let Some(asset) = widget.files.get(path) else {
         return (

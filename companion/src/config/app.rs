@@ -11,7 +11,11 @@ pub(super) const ENV_VARS: &[&str] = &[
     "B24PAY_APP_CLIENT_ID",
     "B24PAY_APP_CLIENT_SECRET",
     "B24PAY_APP_TOKEN_ENDPOINT",
+    "B24PAY_APP_BX24_SCRIPT",
 ];
+
+/// The BX24 library real install pages load.
+pub const DEFAULT_BX24_SCRIPT: &str = "https://api.bitrix24.com/api/v1/";
 
 /// Where cloud portals' tokens are issued and refreshed.
 pub const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth.bitrix.info/oauth/token/";
@@ -25,6 +29,9 @@ pub struct FileApp {
     /// The OAuth server (default [`DEFAULT_TOKEN_ENDPOINT`]); every install's tokens are
     /// checked there, so an event's own URLs are never trusted with the client secret.
     pub token_endpoint: Option<String>,
+    /// The BX24 library the install page loads (default [`DEFAULT_BX24_SCRIPT`]; the
+    /// sandbox serves a stand-in at `<portal>/api/v1/`).
+    pub bx24_script: Option<String>,
 }
 
 /// Validated `[app]`.
@@ -33,6 +40,7 @@ pub struct AppSettings {
     pub client_id: String,
     pub client_secret: Secret,
     pub token_endpoint: Url,
+    pub bx24_script: Url,
 }
 
 pub(super) fn apply_env(file: &mut FileConfig, get: &dyn Fn(&str) -> Option<String>) {
@@ -44,6 +52,9 @@ pub(super) fn apply_env(file: &mut FileConfig, get: &dyn Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("B24PAY_APP_TOKEN_ENDPOINT") {
         file.app.token_endpoint = Some(v);
+    }
+    if let Some(v) = get("B24PAY_APP_BX24_SCRIPT") {
+        file.app.bx24_script = Some(v);
     }
 }
 
@@ -78,10 +89,19 @@ pub(super) fn validate(file: &FileConfig, problems: &mut Vec<String>) -> Option<
             return None;
         }
     };
+    let script = app.bx24_script.as_deref().unwrap_or(DEFAULT_BX24_SCRIPT);
+    let bx24_script = match parse_http_url("app.bx24_script", script) {
+        Ok(u) => u,
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
     Some(AppSettings {
         client_id: client_id.trim().to_string(),
         client_secret,
         token_endpoint,
+        bx24_script,
     })
 }
 

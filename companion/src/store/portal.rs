@@ -88,12 +88,15 @@ pub trait PortalStore: Send + Sync {
     /// Inserts a new portal, or replaces a known one's tokens and place when it is uninstalled,
     /// or installed without a known token, or installed with this very token.
     async fn portal_install(&self, install: &PortalInstall) -> Result<InstallOutcome, StoreError>;
-    /// Forgets the tokens of an installed portal whose `application_token` hash matches.
-    /// False when nothing matched (a wrong or missing token changes nothing).
+    /// Forgets the tokens of an installed portal whose `application_token` hash matches; with
+    /// `clean` (the admin deleted the app's data) its location and token hash too, keeping only
+    /// what explains its payments (member_id, public id, dates). False when nothing matched (a
+    /// wrong or missing token changes nothing).
     async fn portal_uninstall(
         &self,
         member_id: &str,
         app_token_hash: &str,
+        clean: bool,
         now: i64,
     ) -> Result<bool, StoreError>;
     /// Refreshed tokens (sealed), while the portal is installed. False when it is not.
@@ -110,6 +113,23 @@ pub trait PortalStore: Send + Sync {
         location: &PortalLocation,
         now: i64,
     ) -> Result<(), StoreError>;
+}
+
+/// The uninstall's SQL (`?1` member_id, `?2` hash, `?3` now; `$n` on PostgreSQL).
+pub(super) fn uninstall_sql(clean: bool, p: fn(usize) -> String) -> String {
+    let wipe = if clean {
+        ", domain = '', origin = '', client_endpoint = '', app_token_hash = NULL"
+    } else {
+        ""
+    };
+    format!(
+        "UPDATE portals SET state = 'uninstalled', tokens = NULL, uninstalled_at = {now}, \
+         updated_at = {now}{wipe} WHERE member_id = {m} AND app_token_hash = {h} \
+         AND state = 'installed'",
+        m = p(1),
+        h = p(2),
+        now = p(3),
+    )
 }
 
 /// The install's SQL, shared by both stores (`?` placeholders numbered for each).

@@ -14,6 +14,7 @@ mod crash;
 mod edge;
 mod hostile_portal;
 mod logs;
+mod market;
 mod metrics_labels;
 mod oauth;
 mod openapi;

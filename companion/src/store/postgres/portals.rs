@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::store::portal::{
-    install_sql, InstallOutcome, PortalInstall, PortalLocation, PortalRow, PortalStore,
-    PORTAL_COLUMNS,
+    install_sql, uninstall_sql, InstallOutcome, PortalInstall, PortalLocation, PortalRow,
+    PortalStore, PORTAL_COLUMNS,
 };
 
 fn numbered(n: usize) -> String {
@@ -62,18 +62,15 @@ impl PortalStore for PgStore {
         &self,
         member_id: &str,
         app_token_hash: &str,
+        clean: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let r = sqlx::query(
-            "UPDATE portals SET state = 'uninstalled', tokens = NULL, uninstalled_at = $3, \
-             updated_at = $3 WHERE member_id = $1 AND app_token_hash = $2 \
-             AND state = 'installed'",
-        )
-        .bind(member_id)
-        .bind(app_token_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let r = sqlx::query(&uninstall_sql(clean, numbered))
+            .bind(member_id)
+            .bind(app_token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::store::portal::{
-    install_sql, InstallOutcome, PortalInstall, PortalLocation, PortalRow, PortalStore,
-    PORTAL_COLUMNS,
+    install_sql, uninstall_sql, InstallOutcome, PortalInstall, PortalLocation, PortalRow,
+    PortalStore, PORTAL_COLUMNS,
 };
 
 fn numbered(n: usize) -> String {
@@ -107,16 +107,24 @@ impl PortalStore for SqliteStore {
         &self,
         member_id: &str,
         app_token_hash: &str,
+        clean: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.portal_write(
-            "UPDATE portals SET state = 'uninstalled', tokens = NULL, uninstalled_at = ?3, \
-             updated_at = ?3 WHERE member_id = ?1 AND app_token_hash = ?2 \
-             AND state = 'installed'",
-            vec![Some(member_id.into()), Some(app_token_hash.into())],
-            now,
-        )
-        .await
+        let sql = uninstall_sql(clean, numbered);
+        let (m, h) = (member_id.to_string(), app_token_hash.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let r = sqlx::query(&sql)
+                        .bind(m)
+                        .bind(h)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(r.rows_affected() == 1)
+                })
+            })
+            .await
     }
 
     async fn portal_save_tokens(
