@@ -178,9 +178,16 @@ impl Preview {
         for p in &self.payments {
             out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
         }
-        out.push_str(
-            "\nTest cards (any future expiry, any CVC):\n  4242 4242 4242 4242  approved\n  4000 0000 0000 0002  declined\n  4000 0027 6000 3184  challenge, code 123\n\nCtrl-C stops everything.\n",
-        );
+        use b24pay_protocol::test_cards::{APPROVED, CHALLENGE, CHALLENGE_CODE, DECLINED};
+        out.push_str("\nTest cards (any future expiry, any CVC):\n");
+        for (number, what) in [
+            (APPROVED, "approved".to_string()),
+            (DECLINED, "declined".to_string()),
+            (CHALLENGE, format!("challenge, code {CHALLENGE_CODE}")),
+        ] {
+            out.push_str(&format!("  {}  {what}\n", grouped(number)));
+        }
+        out.push_str("\nCtrl-C stops everything.\n");
         out
     }
 
@@ -188,6 +195,15 @@ impl Preview {
         self.server.stop().await;
         self.sandbox.shutdown().await;
     }
+}
+
+/// `4242 4242 4242 4242`, as printed on a card.
+fn grouped(number: &str) -> String {
+    let digits: Vec<&str> = (0..number.len())
+        .step_by(4)
+        .map(|i| &number[i..(i + 4).min(number.len())])
+        .collect();
+    digits.join(" ")
 }
 
 /// Runs the preview until Ctrl-C.

@@ -3,22 +3,16 @@
 //! (`{public_url}app/events`) and install page (`{public_url}app/install`), and each installed
 //! portal pays at `{public_url}p/{its public id}/`.
 
-use super::{parse_http_url, FileConfig, Secret};
+use super::network::parse_http_url;
+use super::{FileConfig, Secret};
 use serde::Deserialize;
 use url::Url;
 
-pub(super) const ENV_VARS: &[&str] = &[
-    "B24PAY_APP_CLIENT_ID",
-    "B24PAY_APP_CLIENT_SECRET",
-    "B24PAY_APP_TOKEN_ENDPOINT",
-    "B24PAY_APP_BX24_SCRIPT",
-];
+/// Where cloud portals' tokens are issued and refreshed.
+pub const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth.bitrix.info/oauth/token/";
 
 /// The BX24 library real install pages load.
 pub const DEFAULT_BX24_SCRIPT: &str = "https://api.bitrix24.com/api/v1/";
-
-/// Where cloud portals' tokens are issued and refreshed.
-pub const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth.bitrix.info/oauth/token/";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,21 +35,6 @@ pub struct AppSettings {
     pub client_secret: Secret,
     pub token_endpoint: Url,
     pub bx24_script: Url,
-}
-
-pub(super) fn apply_env(file: &mut FileConfig, get: &dyn Fn(&str) -> Option<String>) {
-    if let Some(v) = get("B24PAY_APP_CLIENT_ID") {
-        file.app.client_id = Some(v);
-    }
-    if let Some(v) = get("B24PAY_APP_CLIENT_SECRET") {
-        file.app.client_secret = Some(Secret::new(v));
-    }
-    if let Some(v) = get("B24PAY_APP_TOKEN_ENDPOINT") {
-        file.app.token_endpoint = Some(v);
-    }
-    if let Some(v) = get("B24PAY_APP_BX24_SCRIPT") {
-        file.app.bx24_script = Some(v);
-    }
 }
 
 impl FileApp {
@@ -115,7 +94,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        FileConfig::default().with_env(&env)?.validate()
+        FileConfig::layered("", "(none)", &env)?.validate()
     }
 
     #[test]
