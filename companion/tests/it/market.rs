@@ -172,7 +172,7 @@ async fn two_portals_install_pay_and_stay_apart() {
     assert!(a.is_installed());
     assert_eq!(a.origin, north.base_url());
     assert!(!a.tokens.as_deref().unwrap().contains("access"), "sealed");
-    let north_ps = vec![add_pay_system(&m, north).await];
+    let north_ps = [add_pay_system(&m, north).await];
     let handlers = webhook_client(north).handler_list().await.unwrap();
     let ours: Vec<_> = handlers.iter().filter(|h| h.code == "b24pay").collect();
     assert_eq!(ours.len(), 1);
@@ -211,7 +211,7 @@ async fn two_portals_install_pay_and_stay_apart() {
     assert!(page.text().await.unwrap().contains("installFinish"));
     let b = m.row(south).await;
     assert_ne!(a.public_id, b.public_id);
-    let south_ps = vec![add_pay_system(&m, south).await];
+    let south_ps = [add_pay_system(&m, south).await];
 
     // Each portal's page admits its own origin only.
     let html = reqwest::get(format!("{}p/{}/", m.url, a.public_id))

@@ -230,11 +230,20 @@ mod tests {
         let a = new_attempt("key-on-the-configured-portal-1", 7);
         let mut b = new_attempt("key-on-an-installed-portal-01", 7);
         b.portal = crate::portal::PortalKey::from_stored("abcdefghijkmnpqrstuv".into());
-        assert_eq!(store.insert_attempt(&a).await.unwrap(), InsertOutcome::Inserted);
-        assert_eq!(store.insert_attempt(&b).await.unwrap(), InsertOutcome::Inserted);
+        assert_eq!(
+            store.insert_attempt(&a).await.unwrap(),
+            InsertOutcome::Inserted
+        );
+        assert_eq!(
+            store.insert_attempt(&b).await.unwrap(),
+            InsertOutcome::Inserted
+        );
         let mut c = new_attempt("key-on-an-installed-portal-02", 7);
         c.portal = b.portal.clone();
-        assert_eq!(store.insert_attempt(&c).await.unwrap(), InsertOutcome::PaymentBusy);
+        assert_eq!(
+            store.insert_attempt(&c).await.unwrap(),
+            InsertOutcome::PaymentBusy
+        );
         let live = store
             .live_attempt(&b.portal, b.paysystem_id, b.payment_id)
             .await
