@@ -1,17 +1,64 @@
-// Loaded synchronously before the wasm: the portal posts its one message on the iframe's
-// `load` event, which can fire before the wasm is instantiated. Keep every message until
-// the app takes over, then hand them over in order. `b24payTakeMessages(null)` (the app
-// unmounting) goes back to buffering.
+// Runs synchronously while the page is parsed, before the wasm and before the portal's message
+// (the portal posts on the iframe's `load`, which can fire before the wasm is instantiated).
+//
+// 1. Keeps every `message` until the app takes over (`b24payTakeMessages(handler)`), then hands
+//    them over in order; `b24payTakeMessages(null)` (the app unmounting) buffers again.
+// 2. Sizes the frame at plain-JavaScript speed: posts the static skeleton's height (index.html's
+//    #b24-boot, the form's boxes) to the allowed origins now, and again to the portal once its
+//    message is accepted, after fitting the skeleton to what that message asks for (the store's
+//    font size, the cardholder field, the test-mode note). Only `height` is ever posted: the
+//    portal pins the frame's width to any width it is sent (README, "Sizing").
+// 3. Starts the browser's language catalogue in parallel with the wasm.
+//
+// The app checks every message again itself; this only decides whether to post a height.
 (function () {
   var queue = [];
   var deliver = null;
+  var boot = document.getElementById("b24-boot");
+  var framed = window.parent !== window;
+
+  function meta(name) {
+    var tag = document.querySelector('meta[name="' + name + '"]');
+    return tag ? tag.content : "";
+  }
+  var allowed = meta("b24pay-allowed-origins").split(/\s+/).filter(Boolean).map(function (text) {
+    try { return new URL(text).origin; } catch (e) { return ""; }
+  });
+
+  function postHeight(targets) {
+    if (!boot || !boot.isConnected || !framed) return;
+    var size = { height: Math.ceil(boot.getBoundingClientRect().height) };
+    for (var i = 0; i < targets.length; i++) if (targets[i]) parent.postMessage(size, targets[i]);
+  }
+
+  // As theme.rs reads them: "<number>px", clamped to 12–24 px, in hundredths; FIELDS as text.
+  function fit(data) {
+    var style = data.BX_COMPUTED_STYLE || {};
+    var size = /^(\d+(\.\d+)?|\.\d+)px$/.exec(String(style.fontSize || "").trim());
+    var px = size && Number(size[1]);
+    if (px >= 1 && px <= 200) {
+      px = Math.min(24, Math.max(12, Math.round(px * 100) / 100));
+      boot.style.setProperty("--b24-font-size", px + "px");
+    }
+    var field = function (name) { return String(data[name] == null ? "" : data[name]).trim().toLowerCase(); };
+    boot.toggleAttribute("data-holder", field("holder") === "y");
+    boot.toggleAttribute("data-test", field("mode") === "test");
+  }
+
   window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (boot && allowed.indexOf(event.origin) >= 0 && data && typeof data === "object"
+        && data.BX_SYSTEM_PARAMS && typeof data.BX_SYSTEM_PARAMS === "object") {
+      fit(data);
+      postHeight([event.origin]);
+    }
     if (deliver) deliver(event); else queue.push(event);
   });
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
     while (deliver && queue.length) deliver(queue.shift());
   };
+  postHeight(allowed);
 
   // Language catalogues (English is in the wasm): one request per language, resolving to
   // the parsed catalogue or null. The browser's language starts now, in parallel with the

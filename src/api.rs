@@ -20,11 +20,7 @@ pub enum ApiError {
     /// have reached the server, so only a retry with the same idempotency key is safe.
     Network,
     /// The server answered with an error body.
-    Refused {
-        code: ErrorCode,
-        /// The request field at fault ("card.number"), when the server names one.
-        field: Option<String>,
-    },
+    Refused { code: ErrorCode },
     /// An answer that is not the API's (a proxy's HTML page, a truncated body, an unknown code).
     /// Like [`ApiError::Network`], the outcome is unknown.
     Unreadable { status: u16 },
@@ -35,15 +31,15 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ApiError::Network | ApiError::Unreadable { .. } => true,
-            ApiError::Refused { code, .. } => code.is_retryable(),
+            ApiError::Refused { code } => code.is_retryable(),
         }
     }
 }
 
-/// A request ready to send: where to, and the JSON body.
+/// A request ready to send: where to, and the JSON body (a `POST`), or none (a `GET`).
 pub struct Request {
     pub url: String,
-    pub body: Object,
+    pub body: Option<Object>,
 }
 
 /// `POST {base}/payments`: charge the card for one portal payment.
@@ -65,9 +61,12 @@ pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
     if let Some(invoice) = &request.invoice_id {
         set(&body, "invoice_id", &invoice.as_str().into());
     }
+    if let Some(session) = &request.session {
+        set(&body, "session", &session.as_str().into());
+    }
     Request {
         url: format!("{base}/payments"),
-        body,
+        body: Some(body),
     }
 }
 
@@ -75,12 +74,35 @@ pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
 pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Request {
     let body = Object::new();
     set(&body, "code", &request.code.as_str().into());
+    Request {
+        url: format!("{}/challenge", payment_url(base, payment)),
+        body: Some(body),
+    }
+}
+
+/// `GET {base}/payments/{id}`: the attempt as it stands (whether the store knows of it yet).
+pub fn status(base: &str, payment: &str) -> Request {
+    Request {
+        url: payment_url(base, payment),
+        body: None,
+    }
+}
+
+fn payment_url(base: &str, payment: &str) -> String {
     // The id comes from our own server, but it still goes into a URL path.
     let id = String::from(js_sys::encode_uri_component(payment));
-    Request {
-        url: format!("{base}/payments/{id}/challenge"),
-        body,
-    }
+    format!("{base}/payments/{id}")
+}
+
+thread_local! {
+    static SESSION: String = new_idempotency_key();
+}
+
+/// This page load's random id (`ConfirmRequest::session`): drawn once, sent with every
+/// payment request, so the companion can tell this page's own unanswered challenge from
+/// another page's.
+pub fn page_session() -> String {
+    SESSION.with(String::clone)
 }
 
 /// A fresh idempotency key: 32 hex digits from the browser's CSPRNG.
@@ -104,22 +126,29 @@ pub fn new_idempotency_key() -> String {
     key
 }
 
-/// Sends `request` with its idempotency key; every answer is read into a [`PaymentView`] or an
-/// [`ApiError`].
-pub async fn send(request: Request, idempotency_key: &str) -> Result<PaymentView, ApiError> {
+/// Sends `request` (with its idempotency key, for a `POST`); every answer is read into a
+/// [`PaymentView`] or an [`ApiError`].
+pub async fn send(
+    request: Request,
+    idempotency_key: Option<&str>,
+) -> Result<PaymentView, ApiError> {
     let Request { url, body } = request;
     let window = web_sys::window().ok_or(ApiError::Network)?;
-    let headers = Object::new();
-    set(&headers, "Content-Type", &"application/json".into());
-    set(&headers, IDEMPOTENCY_HEADER, &idempotency_key.into());
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(
-        &JSON::stringify(&body)
-            .map_err(|_| ApiError::Network)?
-            .into(),
-    );
+    if let Some(body) = body {
+        let headers = Object::new();
+        set(&headers, "Content-Type", &"application/json".into());
+        if let Some(key) = idempotency_key {
+            set(&headers, IDEMPOTENCY_HEADER, &key.into());
+        }
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(
+            &JSON::stringify(&body)
+                .map_err(|_| ApiError::Network)?
+                .into(),
+        );
+    }
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
         .map_err(|_| ApiError::Network)?
@@ -201,6 +230,5 @@ pub fn parse_error(json: &JsValue) -> Option<ApiError> {
     let error = get(json, "error");
     Some(ApiError::Refused {
         code: ErrorCode::from_code(&get_string(&error, "code")?)?,
-        field: get_string(&error, "field"),
     })
 }

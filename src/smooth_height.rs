@@ -8,16 +8,17 @@
 //! so the outer box can be pinned at the old height and eased to the new one before the new
 //! size is ever shown.
 
+use gloo_timers::callback::Timeout;
 use leptos::html::Div;
 use leptos::prelude::*;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
-/// Must match the `transition` of `.b24-screens` in `style/form.css`, plus a margin.
-const DURATION_MS: i32 = 300;
+/// Must match the `transition` of `.b24-screens` in `style/widget.css`, plus a margin.
+const DURATION_MS: u32 = 300;
 
 /// `children` in a box whose height eases to theirs.
 pub fn smooth_height(children: impl IntoView + 'static) -> impl IntoView {
@@ -32,7 +33,7 @@ pub fn smooth_height(children: impl IntoView + 'static) -> impl IntoView {
 
 fn observe(content: HtmlElement) {
     let last = Rc::new(Cell::new(0));
-    let timer = Rc::new(Cell::new(0));
+    let timer = RefCell::new(None::<Timeout>);
     let target = content.clone();
     let resized = Closure::<dyn FnMut()>::new(move || {
         let Some(outer) = target
@@ -58,22 +59,13 @@ fn observe(content: HtmlElement) {
             let _ = outer.offset_height();
         }
         let _ = style.set_property("height", &format!("{new}px"));
-        // Afterwards the box follows its content again by itself.
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        window.clear_timeout_with_handle(timer.get());
-        let release = Closure::once_into_js(move || {
+        // Afterwards the box follows its content again by itself. A new change restarts the
+        // wait (replacing the timeout cancels the previous one).
+        timer.replace(Some(Timeout::new(DURATION_MS, move || {
             let style = outer.style();
             let _ = style.remove_property("height");
             let _ = style.remove_property("overflow");
-        });
-        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            release.unchecked_ref(),
-            DURATION_MS,
-        ) {
-            timer.set(id);
-        }
+        })));
     });
     if let Ok(observer) = web_sys::ResizeObserver::new(resized.as_ref().unchecked_ref()) {
         observer.observe(&content);

@@ -57,7 +57,7 @@ fn the_key_list_is_complete_and_unique() {
         assert!(!Key::ALL[..i].contains(key), "{key:?} listed twice");
         assert_eq!(*key as usize, i, "{key:?} is not at its own index");
     }
-    assert!(Key::ALL.contains(&Key::Confirm) && Key::ALL.contains(&Key::Loading));
+    assert!(Key::ALL.contains(&Key::Confirm) && Key::ALL.contains(&Key::PageTitle));
     assert_eq!(Key::Confirm.name(), "Confirm");
 }
 

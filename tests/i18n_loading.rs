@@ -110,7 +110,7 @@ async fn a_language_that_never_arrives_gives_the_english_form_after_the_timeout(
     );
     frames(3).await;
     assert_eq!(widget.state(), "waiting");
-    sleep(b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS + 200).await;
+    sleep(b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS as i32 + 200).await;
     frames(2).await;
     assert_eq!(widget.state(), "ready");
     assert_eq!(label(&widget), "Card number");

@@ -78,7 +78,7 @@ impl World {
             .wait_js(
                 "the widget ready",
                 UI,
-                "const r = document.querySelector('.b24pay');
+                "const r = document.querySelector('.b24-app');
                  return !!(r && r.dataset.state === 'ready');",
             )
             .await;
@@ -104,7 +104,7 @@ impl World {
 /// The widget root's state as the frame's script sees it.
 async fn root(b: &Browser) -> Value {
     b.eval(
-        "const r = document.querySelector('.b24pay');
+        "const r = document.querySelector('.b24-app');
          const cs = getComputedStyle(r);
          return {state: r.dataset.state, scheme: r.dataset.scheme,
                  ignored: Number(r.dataset.ignoredMessages || 0),
@@ -124,7 +124,7 @@ async fn wait_sized(b: &Browser) -> f64 {
             "the iframe sized to the widget's content, without scrollbars",
             UI,
             "const d = document.documentElement;
-             const h = document.querySelector('.b24pay').getBoundingClientRect().height;
+             const h = document.querySelector('.b24-app').getBoundingClientRect().height;
              const fits = innerHeight !== 350 && Math.abs(innerHeight - h) <= 1
                  && d.scrollHeight <= innerHeight && d.scrollWidth <= innerWidth
                  && innerWidth === d.clientWidth;
@@ -317,7 +317,7 @@ async fn ignores_messages_from_a_foreign_origin(kind: BrowserKind) {
         .wait_js(
             "the forged message counted as ignored",
             UI,
-            "return document.querySelector('.b24pay').dataset.ignoredMessages === '1';",
+            "return document.querySelector('.b24-app').dataset.ignoredMessages === '1';",
         )
         .await;
     let after = root(&w.browser).await;
@@ -401,7 +401,7 @@ async fn speaks_the_language_the_store_forces(kind: BrowserKind) {
     let seen = w
         .browser
         .eval(
-            "return {lang: document.querySelector('.b24pay').lang,
+            "return {lang: document.querySelector('.b24-app').lang,
                      label: document.querySelector('label[for=b24-number]').innerText,
                      pay: document.querySelector('button[type=submit]').innerText};",
             vec![],

@@ -9,7 +9,7 @@
 //! | `pay_button.rs` | the amount on the button, the spinner |
 //! | `challenge.rs` | the inline code step |
 //! | `outcome.rs` | declines and errors in plain words; the final screens |
-//! | `skeleton.rs` | the form's shape while waiting for the portal |
+//! | `paid.rs` | after paying: whether the store knows, the countdown back to the store |
 
 pub mod card_number;
 pub mod challenge;
@@ -19,8 +19,8 @@ pub mod expiry;
 pub mod field;
 pub mod holder;
 pub mod outcome;
+pub mod paid;
 pub mod pay_button;
-pub mod skeleton;
 
 use crate::announce::use_announcer;
 use crate::i18n::{use_locale, Key};
@@ -52,6 +52,8 @@ pub struct Checkout {
     pub invoice_id: Option<String>,
     /// The payment's number as the store shows it (the FIELD `paymentNumber`, else its id).
     pub payment_number: String,
+    /// The pay system is in TEST mode (the FIELD `mode` = `TEST`): say that no money is taken.
+    pub test_mode: bool,
 }
 
 /// The card as typed (and the challenge code), field by field. Lives above the screens, so
@@ -137,32 +139,37 @@ fn check(fields: &[FieldState], announcer: crate::announce::Announcer) -> bool {
 #[component]
 pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let locale = use_locale();
-    let payment = Payment::new(checkout.api_base.clone());
+    let payment = Payment::new(checkout.api_base.clone(), checkout.test_mode);
     let phase = payment.phase();
     let done = move || matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_));
     let card = Card::new(checkout.holder);
     let amount = format_money(checkout.amount, locale);
     let summary = summary(&amount, &checkout.payment_number);
     let form = payment_form(checkout.clone(), card, payment, &amount);
+    let test_note = move || {
+        payment
+            .test_mode()
+            .then(|| view! { <p class="b24-test">{locale.text(Key::TestMode)}</p> })
+    };
     // Once the payment is over the form stays in the page, hidden, and the final screen is
     // created.
     let last = move || {
-        let (success, title, text, code) = match phase.get() {
+        let (paid, title, text, code) = match phase.get() {
             Phase::Succeeded(paid) => {
                 let card = outcome::card_label(&paid.card);
                 let text = locale.format(Key::PaidText, &[("amount", &amount), ("card", &card)]);
-                (true, Key::PaidTitle, Some(text), None)
+                (Some(payment), Key::PaidTitle, Some(text), None)
             }
             Phase::Closed(code) => {
                 let (title, text) = closed_keys(code);
                 let text = text.map(|k| locale.text(k).to_owned());
-                (false, title, text, Some(code.as_str()))
+                (None, title, text, Some(code.as_str()))
             }
             _ => return None,
         };
         let title = locale.text(title).to_owned();
         Some(outcome(
-            success,
+            paid,
             title,
             text,
             code,
@@ -170,6 +177,7 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
         ))
     };
     smooth_height(view! {
+        {test_note}
         <div hidden=done>{summary} {form}</div>
         {last}
     })
@@ -179,10 +187,10 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
 fn summary(amount: &str, number: &str) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <section class="b24pay-summary">
-            <p class="b24pay-label">{locale.text(Key::AmountToPay)}</p>
-            <p class="b24pay-amount">{amount.to_owned()}</p>
-            <p class="b24pay-number">{locale.format(Key::PaymentNumber, &[("number", number)])}</p>
+        <section class="b24-summary">
+            <p class="b24-label">{locale.text(Key::AmountToPay)}</p>
+            <p class="b24-amount">{amount.to_owned()}</p>
+            <p class="b24-number">{locale.format(Key::PaymentNumber, &[("number", number)])}</p>
         </section>
     }
 }
@@ -213,7 +221,7 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
                     currency: checkout.amount.currency.code().to_owned(),
                     card: input,
                     invoice_id: checkout.invoice_id.clone(),
-                    session: None,
+                    session: Some(crate::api::page_session()),
                 });
             }
             Phase::Challenge(c) if !c.busy => {

@@ -6,10 +6,11 @@
 //! appears, so a screen-reader user hears the outcome and continues from there.
 
 use super::field::ErrorIcon;
+use super::paid::store_status;
 use crate::announce::use_announcer;
 use crate::focus::focus_soon;
 use crate::i18n::{use_locale, Key};
-use crate::payment::Notice;
+use crate::payment::{Notice, Payment};
 use b24pay_protocol::api::{CardSummary, DeclineCode, ErrorCode};
 use b24pay_protocol::card::{self, Brand};
 use leptos::prelude::*;
@@ -36,6 +37,7 @@ pub fn refused_key(code: ErrorCode) -> Key {
     match code {
         RateLimited | PortalUnavailable | Timeout | Overloaded | Internal => Key::ServiceBusy,
         PaymentInProgress => Key::InProgress,
+        TooManyAttempts => Key::TooManyAttempts,
         InvalidCardNumber => Key::NumberInvalid,
         InvalidExpiry | CardExpired => Key::DeclinedExpired,
         InvalidCvc => Key::DeclinedCvc,
@@ -83,11 +85,14 @@ pub fn notice_view(notice: Notice) -> impl IntoView {
 
 const NOTICE_ID: &str = "b24-notice";
 const TITLE_ID: &str = "b24-outcome-title";
+/// The "Return to the store" link (focus goes there when the countdown is cancelled).
+pub const RETURN_ID: &str = "b24-return";
 
-/// A final screen: a mark, a title, an explanation, the way back to the store; `code` is a
+/// A final screen: a mark, a title, an explanation, the way back to the store; `paid` is the
+/// payment when it succeeded (whether the store knows, the countdown back), `code` a
 /// machine-readable code for the store's support when something went wrong.
 pub fn outcome(
-    success: bool,
+    paid: Option<Payment>,
     title: String,
     text: Option<String>,
     code: Option<&'static str>,
@@ -100,6 +105,14 @@ pub fn outcome(
     };
     use_announcer().say(spoken);
     focus_soon(TITLE_ID);
+    let success = paid.is_some();
+    let back = return_url.clone().map(|url| {
+        view! {
+            <a id=RETURN_ID class="b24-button" href=url target="_top">
+                {locale.text(Key::BackToStore)}
+            </a>
+        }
+    });
     view! {
         <section class="b24-outcome">
             <div class=if success { "b24-mark b24-ok" } else { "b24-mark" } aria-hidden="true">
@@ -108,14 +121,8 @@ pub fn outcome(
             <h2 id=TITLE_ID tabindex="-1">{title}</h2>
             {text.map(|text| view! { <p>{text}</p> })}
             {code.map(|code| view! { <p class="b24-code">{locale.format(Key::ErrorCode, &[("code", code)])}</p> })}
-            {return_url
-                .map(|url| {
-                    view! {
-                        <a class="b24pay-button" href=url target="_top">
-                            {locale.text(Key::BackToStore)}
-                        </a>
-                    }
-                })}
+            {paid.map(|payment| store_status(payment, return_url))}
+            {back}
         </section>
     }
 }

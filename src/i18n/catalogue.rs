@@ -8,6 +8,7 @@
 //! known only from its message, is fetched then. A text missing from a catalogue falls back to English, never to a blank.
 
 use super::{Key, Locale};
+use futures_util::future::Either;
 use js_sys::{Promise, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 
 /// How long the form waits for a catalogue before it shows itself in English: a customer
 /// on a slow link should still be able to pay.
-pub const LOAD_TIMEOUT_MS: i32 = 3000;
+pub const LOAD_TIMEOUT_MS: u32 = 3000;
 
 /// One language's texts, indexed like [`Key::ALL`]; `None` where it has none (English shows).
 type Texts = Vec<Option<&'static str>>;
@@ -90,22 +91,12 @@ pub async fn load(locale: Locale) -> Result<(), CatalogueError> {
         })
         .and_then(|p| p.dyn_into::<Promise>().ok())
         .ok_or(CatalogueError::Unavailable)?;
-    let raced = Promise::race(&js_sys::Array::of2(&fetched, &timeout(LOAD_TIMEOUT_MS)));
-    match JsFuture::from(raced).await {
-        Ok(value) if !value.is_null() && !value.is_undefined() => install(locale, &value),
+    let fetched = JsFuture::from(fetched);
+    let limit = gloo_timers::future::TimeoutFuture::new(LOAD_TIMEOUT_MS);
+    match futures_util::future::select(fetched, limit).await {
+        Either::Left((Ok(value), _)) if !value.is_null() && !value.is_undefined() => {
+            install(locale, &value)
+        }
         _ => Err(CatalogueError::Unavailable),
     }
-}
-
-/// A promise that resolves to `null` after `ms`.
-fn timeout(ms: i32) -> Promise {
-    Promise::new(&mut |resolve, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_1(
-                &resolve,
-                ms,
-                &JsValue::NULL,
-            );
-        }
-    })
 }

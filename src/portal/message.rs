@@ -26,8 +26,6 @@ pub struct PaymentParams {
     pub amount: Money,
     /// The portal page to go back to; only `http:`/`https:` URLs are kept.
     pub return_url: Option<String>,
-    /// Set when the payment already has an id at the payment provider.
-    pub external_payment_id: Option<String>,
 }
 
 impl PaymentParams {
@@ -55,14 +53,6 @@ impl Fields {
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -212,8 +202,6 @@ fn parse_params(params: &JsValue) -> Result<PaymentParams, ParamError> {
         paysystem_id,
         amount,
         return_url: param_text(params, "RETURN_URL").and_then(|u| web_url(&u)),
-        external_payment_id: param_text(params, "EXTERNAL_PAYMENT_ID")
-            .filter(|s| s.len() <= MAX_FIELD_LEN),
     })
 }
 
