@@ -3,7 +3,7 @@
 //! flash English, and shows itself in English when the catalogue cannot be had.
 #![cfg(target_arch = "wasm32")]
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use b24pay_widget::i18n::Locale;

@@ -3,7 +3,7 @@
 //! the frame at it). Unframed, `parent` is this window, so the widget's messages to our own
 //! origin arrive here.
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use support::*;

@@ -4,11 +4,11 @@
 //! with the portal's ids, the page's static skeleton has the form's size, and one live region
 //! is in the page from the start.
 
-mod protocol_support;
+mod portal_support;
 mod ui_common;
 
 use b24pay_widget::i18n::{Key, Locale};
-use protocol_support::{config, dispatch, mount, portal_message, Mounted, FIREFOX_STYLE, PORTAL};
+use portal_support::{config, dispatch, mount, portal_message, Mounted, FIREFOX_STYLE, PORTAL};
 use ui_common::{future_expiry, paste, settle, stub_fetch, view};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -143,8 +143,8 @@ fn boot_markup() -> &'static str {
 /// The page as it loads: the skeleton, then loader.js (allowed origins from the meta tag), and
 /// the app mounted next to the skeleton once the wasm runs.
 fn page_with_skeleton(width: &str) -> web_sys::HtmlElement {
-    protocol_support::install_stylesheet();
-    let document = protocol_support::document();
+    portal_support::install_stylesheet();
+    let document = portal_support::document();
     let meta = document.create_element("meta").unwrap();
     meta.set_attribute("name", "b24pay-allowed-origins")
         .unwrap();
@@ -163,7 +163,7 @@ fn page_with_skeleton(width: &str) -> web_sys::HtmlElement {
 
 #[wasm_bindgen_test]
 async fn the_page_s_skeleton_has_the_form_s_size_at_every_width() {
-    let chromium = protocol_support::chromium_style("rgb(20, 20, 20)", "rgba(0, 0, 0, 0)")
+    let chromium = portal_support::chromium_style("rgb(20, 20, 20)", "rgba(0, 0, 0, 0)")
         .replace("14px", "18px");
     let cases = [
         ("the default form", message(r#""lang":"en","#)),

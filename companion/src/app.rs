@@ -75,6 +75,7 @@ impl Services {
         let settings = PageSettings {
             allowed_origins: config.allowed_origins.clone(),
             api_base: config.api_base.clone(),
+            preview_sample: config.preview_sample.clone(),
         };
         let dist = config.dist_dir.clone();
         let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;

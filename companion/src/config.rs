@@ -47,6 +47,10 @@ pub struct FileConfig {
     pub database_url: Option<Secret>,
     pub dist_dir: Option<PathBuf>,
     pub cors_origins: Option<Vec<String>>,
+    /// A JSON file with a portal message (`{...FIELDS, "BX_SYSTEM_PARAMS": {...}}`) that the
+    /// widget shows when its page is opened on its own, outside a portal: the standalone
+    /// preview. Off unless set; `b24pay preview` sets it to one of its sandbox payments.
+    pub preview_sample: Option<PathBuf>,
     #[serde(default)]
     pub portal: FilePortal,
     #[serde(default)]
@@ -187,6 +191,8 @@ pub struct Config {
     pub dist_dir: PathBuf,
     /// Extra origins allowed to call the API cross-origin (none by default).
     pub cors_origins: Vec<String>,
+    /// The standalone preview's sample portal message (JSON text), when configured.
+    pub preview_sample: Option<String>,
     pub portal: PortalSettings,
     pub limits: Limits,
     pub outbox: OutboxSettings,
@@ -216,6 +222,7 @@ pub const ENV_VARS: &[&str] = &[
     "B24PAY_DATABASE_URL",
     "B24PAY_DIST_DIR",
     "B24PAY_CORS_ORIGINS",
+    "B24PAY_PREVIEW_SAMPLE",
     "B24PAY_WEBHOOK_URL",
     "B24PAY_OAUTH_PORTAL_URL",
     "B24PAY_OAUTH_CLIENT_ID",
@@ -288,6 +295,9 @@ impl FileConfig {
         }
         if let Some(v) = get("B24PAY_CORS_ORIGINS") {
             self.cors_origins = Some(list(&v));
+        }
+        if let Some(v) = get("B24PAY_PREVIEW_SAMPLE") {
+            self.preview_sample = Some(v.into());
         }
         if let Some(v) = get("B24PAY_WEBHOOK_URL") {
             self.portal.webhook_url = Some(Secret(v));
@@ -478,6 +488,7 @@ impl FileConfig {
         };
 
         let dist_dir = self.dist_dir.clone().unwrap_or_else(default_dist_dir);
+        let preview_sample = self.preview_sample(&mut problems);
 
         let mut limits = Limits::default();
         if let Some(n) = self.limits.body_bytes {
@@ -546,11 +557,38 @@ impl FileConfig {
                 store,
                 dist_dir,
                 cors_origins,
+                preview_sample,
                 portal,
                 limits,
                 outbox,
             }),
             _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    /// The sample message's text, checked to be a JSON object with `BX_SYSTEM_PARAMS` (what the
+    /// widget takes for the portal's message).
+    fn preview_sample(&self, problems: &mut Vec<String>) -> Option<String> {
+        let path = self.preview_sample.as_ref()?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(format!(
+                    "preview_sample: cannot read {}: {e}",
+                    path.display()
+                ));
+                return None;
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) if v.get("BX_SYSTEM_PARAMS").is_some_and(|p| p.is_object()) => Some(text),
+            _ => {
+                problems.push(format!(
+                    "preview_sample: {} is not a portal message (a JSON object with BX_SYSTEM_PARAMS)",
+                    path.display()
+                ));
+                None
+            }
         }
     }
 

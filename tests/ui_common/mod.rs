@@ -2,7 +2,7 @@
 //! browser does, and a stubbed payment API (`window.fetch` replaced by a recorder).
 #![allow(dead_code)]
 
-// ui_app.rs also has it through protocol_support: two copies of a few helpers, one state.
+// ui_app.rs also has it through portal_support: two copies of a few helpers, one state.
 #[allow(clippy::duplicate_mod)]
 #[path = "../catalogues/mod.rs"]
 pub mod catalogues;

@@ -1,6 +1,6 @@
 #![cfg(target_arch = "wasm32")]
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use b24pay_widget::config::{parse_allowed_origins, Origin, OriginError, WidgetConfig};

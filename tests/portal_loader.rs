@@ -2,7 +2,7 @@
 //! The portal posts exactly once, on the iframe's `load`, possibly before the wasm runs:
 //! `loader.js` must keep that message for the app.
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use leptos::task::tick;

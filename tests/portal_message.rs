@@ -1,6 +1,6 @@
 #![cfg(target_arch = "wasm32")]
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use b24pay_protocol::money::AmountError;
@@ -10,7 +10,7 @@ use b24pay_widget::money::format_money;
 use b24pay_widget::portal::message::{ParamError, PaymentParams, PortalMessage};
 use leptos::task::tick;
 use support::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -451,4 +451,69 @@ async fn no_message_in_time_shows_an_error() {
     dispatch(PORTAL, &valid_message());
     tick().await;
     assert_eq!(widget.state(), "ready");
+}
+
+#[wasm_bindgen_test]
+async fn a_page_opened_on_its_own_shows_the_configured_sample() {
+    // The test page is not in a frame, like the widget's URL opened directly.
+    let mut cfg = config(&[PORTAL]);
+    cfg.preview = Some(
+        r#"{"lang":"en","paymentNumber":"A-1","mode":"TEST",
+            "BX_SYSTEM_PARAMS":{"PAYMENT_ID":"1","PAYSYSTEM_ID":"2","SUM":"49.99","CURRENCY":"USD",
+            "RETURN_URL":"http://127.0.0.1:8081/pay/1"}}"#
+            .into(),
+    );
+    let widget = mount(cfg);
+    tick().await;
+    assert_eq!(widget.state(), "ready");
+    let text = widget.text();
+    assert!(text.contains("$49.99"), "{text}");
+    assert!(text.contains(Locale::En.text(Key::PreviewNotice)), "{text}");
+    assert!(text.contains(Locale::En.text(Key::TestMode)), "{text}");
+    drop(widget);
+    // Without a configured sample (production), nothing is made up.
+    let widget = mount(config(&[PORTAL]));
+    tick().await;
+    assert_eq!(widget.state(), "waiting");
+    assert!(!widget.text().contains(Locale::En.text(Key::PreviewNotice)));
+}
+
+#[wasm_bindgen_test]
+async fn the_console_says_which_origins_were_refused_and_which_are_allowed() {
+    let warnings = js_sys::Function::new_no_args(
+        "const seen = []; const warn = console.warn;
+         console.warn = (...a) => seen.push(a.join(' '));
+         return {seen, restore() { console.warn = warn; }};",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let mut cfg = config(&[PORTAL, "https://b.example"]);
+    cfg.wait_for_portal = std::time::Duration::from_millis(30);
+    let widget = mount(cfg);
+    dispatch(OTHER, &valid_message());
+    dispatch(OTHER, &valid_message());
+    sleep(80).await;
+    tick().await;
+    assert_eq!(widget.state(), "error");
+    let restore: js_sys::Function = js_sys::Reflect::get(&warnings, &"restore".into())
+        .unwrap()
+        .unchecked_into();
+    restore.call0(&warnings).unwrap();
+    let seen: js_sys::Array = js_sys::Reflect::get(&warnings, &"seen".into())
+        .unwrap()
+        .unchecked_into();
+    let said: Vec<String> = seen.iter().filter_map(|v| v.as_string()).collect();
+    let diagnosis = said
+        .iter()
+        .find(|s| s.starts_with("b24pay: no usable portal message"))
+        .unwrap_or_else(|| panic!("no diagnosis in {said:?}"));
+    assert!(
+        diagnosis.contains("refused origins: http://evil.test."),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis.contains("Allowed origins: http://portal.test, https://b.example."),
+        "{diagnosis}"
+    );
+    assert!(diagnosis.contains("2 message(s) ignored"), "{diagnosis}");
 }
