@@ -7,6 +7,7 @@ use crate::announce::{Announcer, LiveRegion};
 use crate::boot;
 use crate::config::WidgetConfig;
 use crate::form::{Checkout, CheckoutView};
+use crate::fresh::Fresh;
 use crate::i18n::Key;
 use crate::portal::message::{Fields, PaymentParams};
 use crate::portal::{PortalContext, PortalError, PortalState};
@@ -51,7 +52,7 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
         // The language comes with the portal's message (its `lang` field), like the payment.
         let locale = ctx.locale();
         provide_context(locale);
-        match ctx.state() {
+        Fresh(match ctx.state() {
             // Its words are on their way (see `i18n::catalogue`).
             _ if !ctx.locale_ready() => EitherOf3::A(()),
             PortalState::Waiting => EitherOf3::A(()),
@@ -60,11 +61,13 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
                 EitherOf3::B(view! { <CheckoutView checkout /> })
             }
             PortalState::Failed(error) => EitherOf3::C(error_state(ctx, announcer, error)),
-        }
+        })
     };
     let preview = move || {
-        (ctx.is_preview() && state() != "waiting")
-            .then(|| view! { <p class="b24-preview">{ctx.text(Key::PreviewNotice)}</p> })
+        Fresh(
+            (ctx.is_preview() && state() != "waiting")
+                .then(|| view! { <p class="b24-preview">{ctx.text(Key::PreviewNotice)}</p> }),
+        )
     };
     view! {
         <main

@@ -15,6 +15,7 @@
 //! | `api.rs` | calls to the companion's payment API |
 //! | `announce.rs` | the one live region for screen readers |
 //! | `focus.rs`, `smooth_height.rs` | focus moves; height easing when content changes |
+//! | `fresh.rs` | views replaced wholesale rather than patched (smaller wasm) |
 
 pub mod announce;
 pub mod api;
@@ -23,6 +24,7 @@ pub mod boot;
 pub mod config;
 pub mod focus;
 pub mod form;
+pub mod fresh;
 pub mod i18n;
 pub mod money;
 pub mod payment;

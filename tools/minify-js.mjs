@@ -3,9 +3,9 @@
 // Trunk's own minifier gives up on wasm-bindgen's glue ("RequiredTokenNotFound") and ships it
 // unminified: about 2 KB brotli more for every customer.
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { minify } from "terser";
+import { setIntegrity } from "./integrity.mjs";
 
 export async function minifyJs(dir) {
   const html = join(dir, "index.html");
@@ -22,11 +22,7 @@ export async function minifyJs(dir) {
     });
     if (!result.code || result.code.length >= source.length) continue;
     writeFileSync(path, result.code);
-    const integrity = "sha384-" + createHash("sha384").update(result.code).digest("base64");
-    // Every tag that loads this file carries its hash: `src=/name` or `href=/name`, quoted or not.
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const tag = new RegExp(`<[^>]*(?:src|href)=["']?[^"' >]*/${escaped}["' >][^>]*>`, "g");
-    page = page.replace(tag, (t) => t.replace(/integrity=["']?sha\d+-[A-Za-z0-9+/=]+["']?/, `integrity="${integrity}"`));
+    page = setIntegrity(page, name, result.code);
     console.log(`minified ${name}: ${source.length} -> ${result.code.length} bytes`);
   }
   writeFileSync(html, page);

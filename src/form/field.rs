@@ -9,6 +9,7 @@
 //! compiles each distinct element type into its own code, and one shape for five inputs keeps
 //! the wasm small.
 
+use crate::fresh::Fresh;
 use crate::i18n::{use_locale, Key, Text};
 use b24pay_protocol::card::{self, Brand};
 use leptos::prelude::*;
@@ -187,7 +188,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                 </span>
             </div>
             {move || {
-                state
+                Fresh(state
                     .shown()
                     .map(|text| {
                         view! {
@@ -196,7 +197,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                                 {locale.say(text)}
                             </p>
                         }
-                    })
+                    }))
             }}
         </div>
     }

@@ -23,6 +23,7 @@ pub mod paid;
 pub mod pay_button;
 
 use crate::announce::use_announcer;
+use crate::fresh::Fresh;
 use crate::i18n::{use_locale, Key};
 use crate::money::format_money;
 use crate::payment::{Payment, Phase};
@@ -147,9 +148,11 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let summary = summary(&amount, &checkout.payment_number);
     let form = payment_form(checkout.clone(), card, payment, &amount);
     let test_note = move || {
-        payment
-            .test_mode()
-            .then(|| view! { <p class="b24-test">{locale.text(Key::TestMode)}</p> })
+        Fresh(
+            payment
+                .test_mode()
+                .then(|| view! { <p class="b24-test">{locale.text(Key::TestMode)}</p> }),
+        )
     };
     // Once the payment is over the form stays in the page, hidden, and the final screen is
     // created.
@@ -165,16 +168,16 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
                 let text = text.map(|k| locale.text(k).to_owned());
                 (None, title, text, Some(code.as_str()))
             }
-            _ => return None,
+            _ => return Fresh(None),
         };
         let title = locale.text(title).to_owned();
-        Some(outcome(
+        Fresh(Some(outcome(
             paid,
             title,
             text,
             code,
             checkout.return_url.clone(),
-        ))
+        )))
     };
     smooth_height(view! {
         {test_note}
@@ -235,15 +238,17 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
             _ => {}
         }
     };
-    let fields = move || match challenge.get() {
-        0 => Either::Left(view! {
-            {card_number::card_number(card.number)}
-            <div class="b24-row">
-                {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
-            </div>
-            {card.ask_holder.then(|| holder::holder(card.holder))}
-        }),
-        length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
+    let fields = move || {
+        Fresh(match challenge.get() {
+            0 => Either::Left(view! {
+                {card_number::card_number(card.number)}
+                <div class="b24-row">
+                    {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
+                </div>
+                {card.ask_holder.then(|| holder::holder(card.holder))}
+            }),
+            length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
+        })
     };
     view! {
         <form
@@ -254,11 +259,11 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
             on:submit=on_submit
         >
             {fields}
-            {move || match phase.get() {
+            {move || Fresh(match phase.get() {
                 Phase::Ready(Some(notice)) => Some(notice_view(notice)),
                 Phase::Challenge(c) if !c.busy => c.notice.map(notice_view),
                 _ => None,
-            }}
+            })}
             {pay_button(phase, locale.format(Key::Pay, &[("amount", amount)]))}
         </form>
     }

@@ -8,6 +8,7 @@
 use super::outcome::RETURN_ID;
 use crate::announce::use_announcer;
 use crate::focus::focus_soon;
+use crate::fresh::Fresh;
 use crate::i18n::{use_locale, Counted, Key};
 use crate::payment::{Notified, Payment};
 use gloo_timers::callback::Interval;
@@ -54,7 +55,7 @@ pub fn store_status(payment: Payment, return_url: Option<String>) -> impl IntoVi
     view! {
         <p class="b24-muted">{move || locale.text(status_key(payment.notified()))}</p>
         {move || {
-            left.get()
+            Fresh(left.get()
                 .map(|n| {
                     view! {
                         <p>{locale.count(Counted::Returning, n)}</p>
@@ -62,7 +63,7 @@ pub fn store_status(payment: Payment, return_url: Option<String>) -> impl IntoVi
                             {locale.text(Key::StayHere)}
                         </button>
                     }
-                })
+                }))
         }}
     }
 }
