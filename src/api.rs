@@ -1,15 +1,18 @@
 //! Calls to the companion's payment API (`b24pay_protocol::api`), through the browser's `fetch`.
 //!
-//! JSON is built and read with `JSON.stringify`/`JSON.parse` and `Reflect` rather than serde:
-//! the wasm is downloaded by every customer, and a serde_json deserializer for these few
-//! fields would cost more than the rest of this file. Every answer is parsed here, once, into
-//! the protocol's typed values or an [`ApiError`].
+//! Request bodies are the protocol's own serde types turned into JS objects by
+//! `serde-wasm-bindgen` (then `JSON.stringify`). Answers are read by hand with `Reflect` after
+//! `JSON.parse`, into the protocol's typed values or an [`ApiError`], once, here: deserializing
+//! them with `serde-wasm-bindgen` costs every customer 9.5 KB of brotli even into trimmed
+//! structs (14.8 KB into the protocol's types), this file's hand-written reader a few hundred
+//! bytes (measured; BENCHMARKS.md).
 
 use b24pay_protocol::api::{
     CardSummary, ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction,
     PaymentState, PaymentView, IDEMPOTENCY_HEADER,
 };
 use js_sys::{Object, Reflect, JSON};
+use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -44,39 +47,26 @@ pub struct Request {
 
 /// `POST {base}/payments`: charge the card for one portal payment.
 pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
-    let card = Object::new();
-    set(&card, "number", &request.card.number.as_str().into());
-    set(&card, "exp_month", &request.card.exp_month.into());
-    set(&card, "exp_year", &request.card.exp_year.into());
-    set(&card, "cvc", &request.card.cvc.as_str().into());
-    if let Some(holder) = &request.card.holder {
-        set(&card, "holder", &holder.as_str().into());
-    }
-    let body = Object::new();
-    set(&body, "payment_id", &request.payment_id.as_str().into());
-    set(&body, "paysystem_id", &request.paysystem_id.as_str().into());
-    set(&body, "amount", &request.amount.as_str().into());
-    set(&body, "currency", &request.currency.as_str().into());
-    set(&body, "card", &card);
-    if let Some(invoice) = &request.invoice_id {
-        set(&body, "invoice_id", &invoice.as_str().into());
-    }
-    if let Some(session) = &request.session {
-        set(&body, "session", &session.as_str().into());
-    }
     Request {
         url: format!("{base}/payments"),
-        body: Some(body),
+        body: Some(to_js(request)),
     }
+}
+
+/// A request body as a plain JS object (maps as objects, as `JSON.stringify` wants them).
+fn to_js(body: &impl Serialize) -> Object {
+    // Strings and small numbers only: this cannot fail. Were it to, the empty body would be
+    // refused by the API as invalid, never taken for another request.
+    body.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map(JsCast::unchecked_into)
+        .unwrap_or_else(|_| Object::new())
 }
 
 /// `POST {base}/payments/{id}/challenge`: the code the customer entered in the challenge step.
 pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Request {
-    let body = Object::new();
-    set(&body, "code", &request.code.as_str().into());
     Request {
         url: format!("{}/challenge", payment_url(base, payment)),
-        body: Some(body),
+        body: Some(to_js(request)),
     }
 }
 
