@@ -8,7 +8,10 @@
 //    message is accepted, after fitting the skeleton to what that message asks for (the store's
 //    font size, the cardholder field, the test-mode note). Only `height` is ever posted: the
 //    portal pins the frame's width to any width it is sent (README, "Sizing").
-// 3. Starts the browser's language catalogue in parallel with the wasm.
+// 3. Says in the console, when no acceptable portal message has arrived after a few seconds,
+//    which origins were refused and which are allowed (origins only, nothing of a message's
+//    content), so whoever deploys can fix the configuration — even if the wasm never loads.
+// 4. Starts the browser's language catalogue in parallel with the wasm.
 //
 // The app checks every message again itself; this only decides whether to post a height.
 (function () {
@@ -45,15 +48,38 @@
     boot.toggleAttribute("data-test", field("mode") === "test");
   }
 
+  var accepted = false, ignored = 0, refused = [];
   window.addEventListener("message", function (event) {
     var data = event.data;
-    if (boot && allowed.indexOf(event.origin) >= 0 && data && typeof data === "object"
+    // Our own size messages, when the page is not framed.
+    if (event.source === window) return;
+    var ok = allowed.indexOf(event.origin) >= 0;
+    if (ok && data && typeof data === "object"
         && data.BX_SYSTEM_PARAMS && typeof data.BX_SYSTEM_PARAMS === "object") {
-      fit(data);
-      postHeight([event.origin]);
+      accepted = true;
+      if (boot) {
+        fit(data);
+        postHeight([event.origin]);
+      }
+    } else {
+      ignored++;
+      if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
     }
     if (deliver) deliver(event); else queue.push(event);
   });
+  // As src/config.rs's DEFAULT_WAIT_FOR_PORTAL. Not for the standalone preview (not framed, with
+  // a sample message configured), which needs no portal.
+  if (framed || !meta("b24pay-preview")) setTimeout(function () {
+    if (accepted) return;
+    console.warn("b24pay: no usable portal message after 4 s. " + (!ignored
+      ? "No message arrived at all: is the page opened outside the portal's payment page?"
+      : refused.length
+        ? ignored + " message(s) ignored; refused origins: " + refused.join(", ") + "."
+        : ignored + " message(s) from allowed origins were not the portal's payment message.")
+      + " Allowed origins: " + (allowed.filter(Boolean).join(", ")
+        || "none (the page's b24pay-allowed-origins meta tag is empty)")
+      + ". The companion's allowed_origins (B24PAY_ALLOWED_ORIGINS) must list the portal's origin.");
+  }, 4000);
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
     while (deliver && queue.length) deliver(queue.shift());

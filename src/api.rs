@@ -145,17 +145,12 @@ pub async fn send(
         .unchecked_into();
     let status = response.status();
     let unreadable = ApiError::Unreadable { status };
-    // Reading the body can fail too (connection dropped mid-body): same as unreadable.
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string()),
+    // Reading the body can fail too (connection dropped mid-body, not JSON): unreadable.
+    let json = match response.json() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
         Err(_) => None,
-    };
-    let json = text
-        .and_then(|t| JSON::parse(&t).ok())
-        .ok_or(unreadable.clone())?;
+    }
+    .ok_or(unreadable.clone())?;
     if response.ok() {
         parse_view(&json).ok_or(unreadable)
     } else {

@@ -6,6 +6,7 @@
 use crate::announce::{Announcer, LiveRegion};
 use crate::boot;
 use crate::config::WidgetConfig;
+use crate::form::outcome::{outcome, Exit};
 use crate::form::{Checkout, CheckoutView};
 use crate::fresh::Fresh;
 use crate::i18n::Key;
@@ -31,82 +32,77 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
     let announcer = Announcer::provide();
     let root = NodeRef::<Main>::new();
     use_auto_resize(root);
-    wear_theme(ctx, root);
-    let state = move || {
-        if !ctx.locale_ready() {
-            return "waiting";
-        }
-        match ctx.state() {
-            PortalState::Waiting => "waiting",
-            PortalState::Ready(_) => "ready",
-            PortalState::Failed(_) => "error",
-        }
-    };
-    // The page's static skeleton goes in the same frame as the first real content appears.
-    Effect::new(move |_| {
-        if state() != "waiting" {
-            boot::remove();
-        }
-    });
+    reflect_on_page(ctx, root);
     let view = move || {
         // The language comes with the portal's message (its `lang` field), like the payment.
         let locale = ctx.locale();
         provide_context(locale);
+        let heading = move || view! { <h1 class="b24-sr">{locale.text(Key::PageTitle)}</h1> };
+        let preview = move || {
+            ctx.is_preview()
+                .then(|| view! { <p class="b24-preview">{locale.text(Key::PreviewNotice)}</p> })
+        };
         Fresh(match ctx.state() {
             // Its words are on their way (see `i18n::catalogue`).
             _ if !ctx.locale_ready() => EitherOf3::A(()),
             PortalState::Waiting => EitherOf3::A(()),
             PortalState::Ready(params) => {
                 let checkout = ctx.with_fields(|f| checkout(ctx, params, f));
-                EitherOf3::B(view! { <CheckoutView checkout /> })
+                EitherOf3::B(view! { {heading()} {preview()} <CheckoutView checkout /> })
             }
-            PortalState::Failed(error) => EitherOf3::C(error_state(ctx, announcer, error)),
+            PortalState::Failed(error) => EitherOf3::C(view! {
+                {heading()} {preview()} {error_state(ctx, error)}
+            }),
         })
     };
-    let preview = move || {
-        Fresh(
-            (ctx.is_preview() && state() != "waiting")
-                .then(|| view! { <p class="b24-preview">{ctx.text(Key::PreviewNotice)}</p> }),
-        )
-    };
     view! {
-        <main
-            class="b24-app"
-            node_ref=root
-            lang=move || ctx.locale().tag()
-            data-scheme=move || ctx.with_theme(|t| t.scheme_name())
-            data-state=state
-            data-ignored-messages=move || ctx.ignored_messages().to_string()
-        >
+        <main class="b24-app" node_ref=root data-state="waiting">
             // In the page from the start, before anything it will announce.
             <LiveRegion announcer />
-            <h1 class="b24-sr">{move || ctx.text(Key::PageTitle)}</h1>
-            {preview}
             {view}
         </main>
     }
 }
 
-/// The store's look on the root (custom properties through the CSSOM: the companion's CSP,
-/// `style-src 'self'`, blocks `style` attributes but not `style.cssText`), its colour scheme
-/// on the document, and the document's language and title in the customer's language.
-fn wear_theme(ctx: PortalContext, root: NodeRef<Main>) {
+/// What the root element and the document show of the widget's state, kept up to date by
+/// one effect (one reactive binding per attribute would each cost the wasm its own code):
+/// the root's `data-state`, `data-scheme`, `data-ignored-messages` and `lang`, the store's look
+/// as custom properties (through the CSSOM: the companion's CSP, `style-src 'self'`, blocks
+/// `style` attributes but not `style.cssText`), the document's language, title and colour
+/// scheme; and the page's static skeleton goes as soon as there is something to show, in the
+/// same frame as that content.
+fn reflect_on_page(ctx: PortalContext, root: NodeRef<Main>) {
     Effect::new(move |_| {
-        ctx.with_theme(|t| mirror_color_scheme(t.document_color_scheme()));
-    });
-    Effect::new(move |_| {
-        let css = ctx.with_theme(|t| t.css_vars());
-        if let Some(el) = root.get() {
-            web_sys::HtmlElement::style(&el).set_css_text(&css);
-        }
-    });
-    Effect::new(move |_| {
+        let state = match ctx.state() {
+            _ if !ctx.locale_ready() => "waiting",
+            PortalState::Waiting => "waiting",
+            PortalState::Ready(_) => "ready",
+            PortalState::Failed(_) => "error",
+        };
         let locale = ctx.locale();
+        let (css, scheme) = ctx.with_theme(|t| {
+            mirror_color_scheme(t.document_color_scheme());
+            (t.css_vars(), t.scheme_name())
+        });
         let document = document();
         document.set_title(locale.text(Key::PageTitle));
         if let Some(html) = document.document_element() {
             let _ = html.set_attribute("lang", locale.tag());
         }
+        if state != "waiting" {
+            boot::remove();
+        }
+        let Some(el) = root.get() else { return };
+        let ignored = ctx.ignored_messages().to_string();
+        for (name, value) in [
+            ("data-state", state),
+            ("data-scheme", scheme),
+            ("lang", locale.tag()),
+            ("data-ignored-messages", &ignored),
+        ] {
+            let _ = el.set_attribute(name, value);
+        }
+        web_sys::HtmlElement::style(&el).set_css_text(&css);
     });
 }
 
@@ -148,24 +144,16 @@ fn mirror_color_scheme(scheme: Option<&str>) {
 }
 
 /// The portal's data cannot be used, or has not come: what happened, the code for the store's
-/// support, and a reload (the portal posts its data again on every load of the frame). Read
-/// out through the live region, like every other message.
-fn error_state(ctx: PortalContext, announcer: Announcer, error: PortalError) -> impl IntoView {
+/// support, and a reload (the portal posts its data again on every load of the frame), as a
+/// final screen read out through the live region like every other.
+fn error_state(ctx: PortalContext, error: PortalError) -> impl IntoView {
     let locale = untrack(|| ctx.locale());
     let (title, text) = error.keys();
-    let (title, message) = (locale.text(title), locale.text(text));
-    announcer.say(format!("{title}. {message}"));
-    let reload = move |_| {
-        let _ = window().location().reload();
-    };
-    view! {
-        <section class="b24-error" data-error-code=error.code()>
-            <h2>{title}</h2>
-            <p>{message}</p>
-            <p class="b24-muted">{locale.format(Key::ErrorCode, &[("code", error.code())])}</p>
-            <button type="button" class="b24-button" on:click=reload>
-                {locale.text(Key::Reload)}
-            </button>
-        </section>
-    }
+    outcome(
+        None,
+        locale.text(title).to_owned(),
+        Some(locale.text(text).to_owned()),
+        Some(error.code()),
+        Exit::Reload,
+    )
 }

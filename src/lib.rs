@@ -14,7 +14,7 @@
 //! | `payment.rs` | the payment's state machine and idempotency keys |
 //! | `api.rs` | calls to the companion's payment API |
 //! | `announce.rs` | the one live region for screen readers |
-//! | `focus.rs`, `smooth_height.rs` | focus moves; height easing when content changes |
+//! | `focus.rs` | focus moves to the first invalid field, to an outcome |
 //! | `fresh.rs` | views replaced wholesale rather than patched (smaller wasm) |
 
 pub mod announce;
@@ -30,7 +30,6 @@ pub mod money;
 pub mod payment;
 pub mod portal;
 pub mod resize;
-pub mod smooth_height;
 pub mod theme;
 
 pub use app::{App, Widget};

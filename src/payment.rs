@@ -253,6 +253,9 @@ const NOTIFIED_POLLS_MS: [u32; 8] = [1000, 1000, 2000, 2000, 3000, 3000, 4000, 4
 #[derive(Clone, Copy)]
 pub struct Payment {
     phase: RwSignal<Phase>,
+    /// The code length while the challenge step is shown, else 0: the form switches between
+    /// the card fields and the code only when this changes, not at every phase.
+    challenge: RwSignal<usize>,
     /// No real money moves: the pay system is in TEST mode (FIELDS `mode`, or an answer's
     /// `test_mode`).
     test_mode: RwSignal<bool>,
@@ -270,6 +273,7 @@ impl Payment {
     pub fn new(api_base: String, test_mode: bool) -> Payment {
         Payment {
             phase: RwSignal::new(Phase::Ready(None)),
+            challenge: RwSignal::new(0),
             test_mode: RwSignal::new(test_mode),
             notified: RwSignal::new(Notified::Pending),
             state: StoredValue::new(State {
@@ -282,6 +286,22 @@ impl Payment {
 
     pub fn phase(&self) -> ReadSignal<Phase> {
         self.phase.read_only()
+    }
+
+    /// The challenge code's length while the challenge step is shown, else 0 (tracked).
+    pub fn challenge_length(&self) -> usize {
+        self.challenge.get()
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        let length = match &phase {
+            Phase::Challenge(c) => c.code_length as usize,
+            _ => 0,
+        };
+        if self.challenge.get_untracked() != length {
+            self.challenge.set(length);
+        }
+        self.phase.set(phase);
     }
 
     /// Whether the payment is a test (tracked).
@@ -309,7 +329,7 @@ impl Payment {
         }) else {
             return;
         };
-        self.phase.set(Phase::Submitting);
+        self.set_phase(Phase::Submitting);
         self.send(call, key, None);
     }
 
@@ -332,7 +352,7 @@ impl Payment {
         }) else {
             return;
         };
-        self.phase.set(Phase::Challenge(Challenge {
+        self.set_phase(Phase::Challenge(Challenge {
             busy: true,
             ..challenge.clone()
         }));
@@ -381,7 +401,7 @@ impl Payment {
                     leptos::task::spawn_local(self.watch_notification(view.id.clone()));
                 }
             }
-            self.phase.set(phase);
+            self.set_phase(phase);
         });
     }
 

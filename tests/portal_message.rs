@@ -10,7 +10,7 @@ use b24pay_widget::money::format_money;
 use b24pay_widget::portal::message::{ParamError, PaymentParams, PortalMessage};
 use leptos::task::tick;
 use support::*;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -98,27 +98,29 @@ fn return_url_must_be_http_or_https() {
 }
 
 #[wasm_bindgen_test]
-fn every_field_is_kept_as_text() {
+fn the_widget_s_fields_are_read_as_text() {
     let data = json(
-        r#"{"shopId":"shop-1","lang":"ru","count":5,"ratio":1.5,"flag":true,"none":null,
-            "nested":{"a":1},"list":[1,2],
+        r#"{"shopId":"shop-1","lang":"ru","paymentNumber":5,"holder":true,"invoiceId":null,
+            "mode":{"a":1},"count":5,
             "BX_SYSTEM_PARAMS":{"PAYSYSTEM_ID":"1","PAYMENT_ID":"2","SUM":"1","CURRENCY":"USD"},
             "BX_COMPUTED_STYLE":{}}"#,
     );
     let message = PortalMessage::parse(&data).unwrap();
     let fields: Vec<(&str, &str)> = message.fields.iter().collect();
+    // Numbers and booleans as JS writes them, PHP's null as ""; objects are not text. FIELDS
+    // the widget does not read (shopId, count) are not kept.
     assert_eq!(
         fields,
         [
-            ("shopId", "shop-1"),
             ("lang", "ru"),
-            ("count", "5"),
-            ("ratio", "1.5"),
-            ("flag", "true"),
-            ("none", ""),
+            ("paymentNumber", "5"),
+            ("holder", "true"),
+            ("invoiceId", ""),
         ]
     );
-    assert_eq!(message.fields.non_empty("none"), None);
+    assert_eq!(message.fields.non_empty("invoiceId"), None);
+    assert_eq!(message.fields.get("mode"), None);
+    assert_eq!(message.fields.get("shopId"), None);
     assert_eq!(message.fields.get("BX_SYSTEM_PARAMS"), None);
 }
 
@@ -476,44 +478,4 @@ async fn a_page_opened_on_its_own_shows_the_configured_sample() {
     tick().await;
     assert_eq!(widget.state(), "waiting");
     assert!(!widget.text().contains(Locale::En.text(Key::PreviewNotice)));
-}
-
-#[wasm_bindgen_test]
-async fn the_console_says_which_origins_were_refused_and_which_are_allowed() {
-    let warnings = js_sys::Function::new_no_args(
-        "const seen = []; const warn = console.warn;
-         console.warn = (...a) => seen.push(a.join(' '));
-         return {seen, restore() { console.warn = warn; }};",
-    )
-    .call0(&JsValue::NULL)
-    .unwrap();
-    let mut cfg = config(&[PORTAL, "https://b.example"]);
-    cfg.wait_for_portal = std::time::Duration::from_millis(30);
-    let widget = mount(cfg);
-    dispatch(OTHER, &valid_message());
-    dispatch(OTHER, &valid_message());
-    sleep(80).await;
-    tick().await;
-    assert_eq!(widget.state(), "error");
-    let restore: js_sys::Function = js_sys::Reflect::get(&warnings, &"restore".into())
-        .unwrap()
-        .unchecked_into();
-    restore.call0(&warnings).unwrap();
-    let seen: js_sys::Array = js_sys::Reflect::get(&warnings, &"seen".into())
-        .unwrap()
-        .unchecked_into();
-    let said: Vec<String> = seen.iter().filter_map(|v| v.as_string()).collect();
-    let diagnosis = said
-        .iter()
-        .find(|s| s.starts_with("b24pay: no usable portal message"))
-        .unwrap_or_else(|| panic!("no diagnosis in {said:?}"));
-    assert!(
-        diagnosis.contains("refused origins: http://evil.test."),
-        "{diagnosis}"
-    );
-    assert!(
-        diagnosis.contains("Allowed origins: http://portal.test, https://b.example."),
-        "{diagnosis}"
-    );
-    assert!(diagnosis.contains("2 message(s) ignored"), "{diagnosis}");
 }

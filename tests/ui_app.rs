@@ -216,7 +216,7 @@ async fn the_page_s_skeleton_has_the_form_s_size_at_every_width() {
 #[wasm_bindgen_test]
 fn reduced_motion_stops_every_animation_and_transition() {
     // Headless Chromium cannot switch the media feature from inside a test, so check the rule:
-    // everything under the widget's root, the height easing included, stops moving.
+    // everything under the widget's root, stops moving.
     let css = include_str!("../style/widget.css");
     let at = css
         .find("@media (prefers-reduced-motion: reduce)")
@@ -228,6 +228,26 @@ fn reduced_motion_stops_every_animation_and_transition() {
         "{rule}"
     );
     assert!(rule.contains("transition: none !important"), "{rule}");
-    // The height easing is a transition on the widget's own box, which `.b24-app *` covers.
-    assert!(css.contains(".b24-screens { transition: height"));
+}
+
+#[wasm_bindgen_test]
+fn errors_and_notices_carry_an_icon_not_colour_alone() {
+    portal_support::install_stylesheet();
+    let document = portal_support::document();
+    let root = document.create_element("main").unwrap();
+    root.set_class_name("b24-app");
+    root.set_inner_html(r#"<p class="b24-field-error">x</p><div class="b24-notice">y</div>"#);
+    document.body().unwrap().append_child(&root).unwrap();
+    let window = web_sys::window().unwrap();
+    for selector in [".b24-field-error", ".b24-notice"] {
+        let el = root.query_selector(selector).unwrap().unwrap();
+        let style = window
+            .get_computed_style_with_pseudo_elt(&el, "::before")
+            .unwrap()
+            .unwrap();
+        let content = style.get_property_value("content").unwrap();
+        assert!(content.contains('!'), "{selector}::before is {content:?}");
+        assert_eq!(style.get_property_value("display").unwrap(), "inline-grid");
+    }
+    root.remove();
 }

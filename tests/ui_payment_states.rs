@@ -108,7 +108,7 @@ async fn a_decline_keeps_the_form_and_a_new_card_gets_a_new_key() {
     let notice = ui.el(".b24-notice");
     assert_eq!(
         notice.text_content().unwrap(),
-        "!Your card has insufficient funds. Try another card."
+        "Your card has insufficient funds. Try another card."
     );
     assert_eq!(focused().unwrap(), notice, "focus moves to the reason");
     assert_eq!(
@@ -158,7 +158,7 @@ async fn a_network_failure_is_retried_with_the_same_key() {
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Connection problem. Try again — you will not be charged twice."
+        "Connection problem. Try again — you will not be charged twice."
     );
     assert_eq!(focused().unwrap(), ui.el(".b24-notice"));
     ui.button().click();
@@ -188,19 +188,19 @@ async fn transient_failures_keep_the_key_too() {
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Your card could not be processed. Nothing was charged — please try again."
+        "Your card could not be processed. Nothing was charged — please try again."
     );
     ui.button().click();
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!The payment service is busy. Try again in a moment — you will not be charged twice."
+        "The payment service is busy. Try again in a moment — you will not be charged twice."
     );
     ui.button().click();
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Connection problem. Try again — you will not be charged twice."
+        "Connection problem. Try again — you will not be charged twice."
     );
     ui.button().click();
     settle().await;
@@ -241,10 +241,7 @@ async fn a_challenge_is_answered_inline() {
     ui.button().click();
     settle().await;
     assert_eq!(stub.count(), 1);
-    assert_eq!(
-        ui.text("#b24-code-error"),
-        "!Enter the code from your bank."
-    );
+    assert_eq!(ui.text("#b24-code-error"), "Enter the code from your bank.");
     assert_eq!(code.get_attribute("aria-invalid").as_deref(), Some("true"));
     type_text(&code, "123");
     ui.button().click();
@@ -277,7 +274,7 @@ async fn a_failed_challenge_returns_to_the_filled_form() {
     // Lost connection while checking the code: stay, retry with the same key.
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Connection problem. Try again — you will not be charged twice."
+        "Connection problem. Try again — you will not be charged twice."
     );
     ui.button().click();
     settle().await;
@@ -286,7 +283,7 @@ async fn a_failed_challenge_returns_to_the_filled_form() {
     // Declined: back to the form as it was typed, with the reason.
     assert_eq!(
         ui.text(".b24-notice"),
-        "!The payment was not confirmed. Try again or use another card."
+        "The payment was not confirmed. Try again or use another card."
     );
     assert_eq!(ui.input("b24-number").value(), "4000 0027 6000 3184");
     assert_eq!(ui.input("b24-cvc").value(), "123");
@@ -334,7 +331,7 @@ async fn api_errors_in_plain_words() {
         ui.fill("4242424242424242").await;
         ui.button().click();
         settle().await;
-        assert_eq!(ui.text(".b24-notice"), format!("!{text}"));
+        assert_eq!(ui.text(".b24-notice"), text);
         assert!(ui.find("form").is_some());
     }
 }

@@ -2,7 +2,7 @@
 // wasm-opt), with binaryen's tools from tools/node_modules:
 // 1. wasm-metadce drops the exports of JS classes this page never constructs: wasm-streams'
 //    IntoUnderlying{Source,ByteSource,Sink}, which Leptos always links (through server_fn)
-//    although a client-only app never streams. The glue keeps the (then idle) class code.
+//    although a client-only app never streams; the classes go from the glue too.
 // 2. wasm-opt --minify-imports-and-exports-and-modules renames every import and export
 //    (`__wbg_setAttribute_2f1c…` becomes `a`); the glue is rewritten with the same mapping.
 // The hashed, incompressible names are a few kilobytes of every customer's download.
@@ -65,10 +65,39 @@ function dropUnusedExports(wasm) {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/// The index just past the bracket that closes the one at `open` (`{…}` or `(…)`).
+function closing(js, open) {
+  const [inc, dec] = js[open] === "{" ? ["{", "}"] : ["(", ")"];
+  let depth = 0;
+  for (let i = open; i < js.length; i++) {
+    if (js[i] === inc) depth++;
+    else if (js[i] === dec && --depth === 0) return i + 1;
+  }
+  throw new Error("unbalanced glue");
+}
+
+/// Removes `export class IntoUnderlying…{…}` and each `Symbol.dispose&&(IntoUnderlying…)`
+/// (which terser may move away from its class) from the glue.
+function dropUnusedClasses(js) {
+  for (const marker of ["export class IntoUnderlying", "Symbol.dispose&&(IntoUnderlying"]) {
+    for (let start; (start = js.indexOf(marker)) >= 0; ) {
+      const open = marker.startsWith("export") ? js.indexOf("{", start) : start + 16;
+      let end = closing(js, open);
+      if (js[end] === ";" || js[end] === ",") end++;
+      js = js.slice(0, start) + js.slice(end);
+    }
+  }
+  if (js.includes("IntoUnderlying")) throw new Error("IntoUnderlying still in the glue");
+  return js;
+}
+
 function minifyNames(wasm, glue) {
   const out = execFileSync(
     join(BIN, "wasm-opt"),
-    [...FEATURES, "--minify-imports-and-exports-and-modules", wasm, "-o", wasm],
+    [
+      ...FEATURES, "--minify-imports-and-exports-and-modules", "--strip-producers",
+      "--strip-target-features", wasm, "-o", wasm,
+    ],
     { encoding: "utf8" },
   );
   const map = JSON.parse(out.slice(out.indexOf("{")));
@@ -84,7 +113,7 @@ function minifyNames(wasm, glue) {
   for (const [old, now] of map.exports) {
     js = js.replace(new RegExp(`\\.${escape(old)}(?![\\w$])`, "g"), "." + now);
   }
-  writeFileSync(glue, js);
+  writeFileSync(glue, dropUnusedClasses(js));
   console.log(`minified ${map.imports.length} import and ${map.exports.length} export names`);
 }
 

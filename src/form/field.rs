@@ -193,7 +193,6 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                     .map(|text| {
                         view! {
                             <p id=state.error_id class="b24-field-error">
-                                <ErrorIcon />
                                 {locale.say(text)}
                             </p>
                         }
@@ -201,10 +200,4 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
             }}
         </div>
     }
-}
-
-/// The "!" in a circle before every error and warning: errors are never colour alone.
-#[component]
-pub fn ErrorIcon() -> impl IntoView {
-    view! { <span class="b24-icon" aria-hidden="true">"!"</span> }
 }

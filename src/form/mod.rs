@@ -27,13 +27,12 @@ use crate::fresh::Fresh;
 use crate::i18n::{use_locale, Key};
 use crate::money::format_money;
 use crate::payment::{Payment, Phase};
-use crate::smooth_height::smooth_height;
 use b24pay_protocol::api::{CardInput, ConfirmRequest};
 use b24pay_protocol::Money;
 use field::FieldState;
 use leptos::either::Either;
 use leptos::prelude::*;
-use outcome::{closed_keys, notice_view, outcome};
+use outcome::{closed_keys, notice_view, outcome, Exit};
 use pay_button::pay_button;
 use web_sys::SubmitEvent;
 
@@ -176,14 +175,14 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
             title,
             text,
             code,
-            checkout.return_url.clone(),
+            Exit::Store(checkout.return_url.clone()),
         )))
     };
-    smooth_height(view! {
+    view! {
         {test_note}
         <div hidden=done>{summary} {form}</div>
         {last}
-    })
+    }
 }
 
 /// What is being paid: the amount, large, and the store's payment number.
@@ -204,10 +203,6 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
     let locale = use_locale();
     let announcer = use_announcer();
     let phase = payment.phase();
-    let challenge = Memo::new(move |_| match phase.get() {
-        Phase::Challenge(c) => c.code_length as usize,
-        _ => 0,
-    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         match phase.get_untracked() {
@@ -239,7 +234,7 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
         }
     };
     let fields = move || {
-        Fresh(match challenge.get() {
+        Fresh(match payment.challenge_length() {
             0 => Either::Left(view! {
                 {card_number::card_number(card.number)}
                 <div class="b24-row">
@@ -253,7 +248,7 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
     view! {
         <form
             class="b24-form"
-            class:b24-challenge=move || challenge.get() != 0
+            class:b24-challenge=move || payment.challenge_length() != 0
             novalidate
             aria-label=locale.text(Key::CardDetails)
             on:submit=on_submit

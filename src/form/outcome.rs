@@ -5,7 +5,6 @@
 //! Each of them is read out through the live region and takes keyboard focus when it
 //! appears, so a screen-reader user hears the outcome and continues from there.
 
-use super::field::ErrorIcon;
 use super::paid::store_status;
 use crate::announce::use_announcer;
 use crate::focus::focus_soon;
@@ -13,6 +12,7 @@ use crate::i18n::{use_locale, Key};
 use crate::payment::{Notice, Payment};
 use b24pay_protocol::api::{CardSummary, DeclineCode, ErrorCode};
 use b24pay_protocol::card::{self, Brand};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The words for a notice.
@@ -77,7 +77,6 @@ pub fn notice_view(notice: Notice) -> impl IntoView {
     focus_soon(NOTICE_ID);
     view! {
         <div id=NOTICE_ID class="b24-notice" tabindex="-1">
-            <ErrorIcon />
             <p>{text}</p>
         </div>
     }
@@ -88,15 +87,24 @@ const TITLE_ID: &str = "b24-outcome-title";
 /// The "Return to the store" link (focus goes there when the countdown is cancelled).
 pub const RETURN_ID: &str = "b24-return";
 
-/// A final screen: a mark, a title, an explanation, the way back to the store; `paid` is the
-/// payment when it succeeded (whether the store knows, the countdown back), `code` a
-/// machine-readable code for the store's support when something went wrong.
+/// Where a final screen lets the customer go.
+pub enum Exit {
+    /// Back to the store (`RETURN_URL`), when the portal gave one.
+    Store(Option<String>),
+    /// Load the frame again: the portal posts its data again on every load.
+    Reload,
+}
+
+/// A final screen: a mark, a title, an explanation, the way out; `paid` is the payment when it
+/// succeeded (whether the store knows, the countdown back), `code` a machine-readable code for
+/// the store's support when something went wrong. The portal's unusable data and the payment's
+/// end share it.
 pub fn outcome(
     paid: Option<Payment>,
     title: String,
     text: Option<String>,
     code: Option<&'static str>,
-    return_url: Option<String>,
+    exit: Exit,
 ) -> impl IntoView {
     let locale = use_locale();
     let spoken = match &text {
@@ -106,15 +114,31 @@ pub fn outcome(
     use_announcer().say(spoken);
     focus_soon(TITLE_ID);
     let success = paid.is_some();
-    let back = return_url.clone().map(|url| {
-        view! {
-            <a id=RETURN_ID class="b24-button" href=url target="_top">
-                {locale.text(Key::BackToStore)}
-            </a>
+    let (return_url, back) = match exit {
+        Exit::Store(url) => {
+            let back = url.clone().map(|url| {
+                view! {
+                    <a id=RETURN_ID class="b24-button" href=url target="_top">
+                        {locale.text(Key::BackToStore)}
+                    </a>
+                }
+            });
+            (url, Either::Left(back))
         }
-    });
+        Exit::Reload => {
+            let reload = move |_| {
+                let _ = window().location().reload();
+            };
+            let button = view! {
+                <button type="button" class="b24-button" on:click=reload>
+                    {locale.text(Key::Reload)}
+                </button>
+            };
+            (None, Either::Right(button))
+        }
+    };
     view! {
-        <section class="b24-outcome">
+        <section class="b24-outcome" data-error-code=code>
             <div class=if success { "b24-mark b24-ok" } else { "b24-mark" } aria-hidden="true">
                 {if success { "✓" } else { "!" }}
             </div>

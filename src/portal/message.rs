@@ -8,15 +8,15 @@
 //! measured; this reader a fraction of that (BENCHMARKS.md).
 
 use crate::theme::Theme;
+use b24pay_protocol::fields as field;
 use b24pay_protocol::money::AmountError;
 use b24pay_protocol::{Currency, Money};
-use js_sys::{Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub const SYSTEM_PARAMS_KEY: &str = "BX_SYSTEM_PARAMS";
 pub const COMPUTED_STYLE_KEY: &str = "BX_COMPUTED_STYLE";
 
-const MAX_FIELDS: usize = 64;
 const MAX_FIELD_LEN: usize = 2048;
 const MAX_URL_LEN: usize = 2048;
 
@@ -36,7 +36,8 @@ impl PaymentParams {
     }
 }
 
-/// The handler's FIELDS: every top-level key other than the two `BX_` objects, as strings.
+/// The handler's FIELDS the widget reads ([`READ_FIELDS`]), as strings. The portal posts every
+/// FIELD of the handler as a top-level key; those the widget does not use are not kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fields(Vec<(String, String)>);
 
@@ -108,13 +109,12 @@ impl PortalMessage {
         if !data.is_object() || js_sys::Array::is_array(data) {
             return None;
         }
-        let object: &Object = data.unchecked_ref();
         let system_params = get(data, SYSTEM_PARAMS_KEY);
         if system_params.is_undefined() {
             return None;
         }
         Some(PortalMessage {
-            fields: parse_fields(object),
+            fields: parse_fields(data),
             params: parse_params(&system_params),
             theme: Theme::from_computed_style(&get(data, COMPUTED_STYLE_KEY)),
         })
@@ -143,24 +143,26 @@ fn scalar_text(value: &JsValue) -> Option<String> {
     None
 }
 
-fn parse_fields(object: &Object) -> Fields {
+/// The FIELDS the widget uses (`b24pay_protocol::fields`).
+pub const READ_FIELDS: [&str; 5] = [
+    field::LANG,
+    field::PAYMENT_NUMBER,
+    field::HOLDER,
+    field::INVOICE_ID,
+    field::MODE,
+];
+
+fn parse_fields(object: &JsValue) -> Fields {
     let mut fields = Vec::new();
-    for key in Object::keys(object).iter() {
-        let Some(key) = key.as_string() else { continue };
-        if key == SYSTEM_PARAMS_KEY || key == COMPUTED_STYLE_KEY || key.len() > 128 {
-            continue;
-        }
-        let value = get(object, &key);
+    for key in READ_FIELDS {
+        let value = get(object, key);
         let text = if value.is_null() {
             Some(String::new())
         } else {
             scalar_text(&value)
         };
         if let Some(text) = text.filter(|t| t.len() <= MAX_FIELD_LEN) {
-            fields.push((key, text));
-            if fields.len() == MAX_FIELDS {
-                break;
-            }
+            fields.push((key.to_owned(), text));
         }
     }
     Fields(fields)

@@ -6,10 +6,9 @@
 //! the widget itself) it listens directly.
 //!
 //! Only messages from the configured allowed origins are acted on; the rest are counted
-//! ([`PortalContext::ignored_messages`], also the root's `data-ignored-messages` attribute) and
-//! their origins kept, so that when nothing usable has arrived after
-//! [`WidgetConfig::wait_for_portal`] the console can say which origins were refused and which
-//! are allowed (`waiting.rs`).
+//! ([`PortalContext::ignored_messages`], also the root's `data-ignored-messages` attribute).
+//! When nothing usable has arrived after [`WidgetConfig::wait_for_portal`], the widget says so
+//! (`waiting.rs`; the console's diagnosis is `loader.js`'s).
 //!
 //! Opened on its own (not in a frame) with a sample message configured, the page is the
 //! standalone preview: the sample is taken as the portal's message.
@@ -82,8 +81,6 @@ pub struct PortalContext {
     locale: RwSignal<Locale>,
     locale_ready: RwSignal<bool>,
     ignored: RwSignal<u32>,
-    /// Origins of refused messages, for the console (a few, deduplicated).
-    refused: StoredValue<Vec<String>>,
     /// The latest language asked for: a catalogue that arrives after another was asked for is
     /// not switched to.
     wanted: StoredValue<Locale>,
@@ -112,7 +109,6 @@ impl PortalContext {
             locale: RwSignal::new(Locale::En),
             locale_ready: RwSignal::new(true),
             ignored: RwSignal::new(0),
-            refused: StoredValue::new(Vec::new()),
             wanted: StoredValue::new(Locale::En),
             preview: sample.is_some(),
             config: StoredValue::new(config),
@@ -143,11 +139,6 @@ impl PortalContext {
         let parsed = if allowed {
             PortalMessage::parse(&event.data())
         } else {
-            self.refused.update_value(|list| {
-                if list.len() < 8 && !list.contains(&event_origin) {
-                    list.push(event_origin.clone());
-                }
-            });
             None
         };
         let Some(message) = parsed else {
