@@ -44,8 +44,8 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
         };
         Fresh(match ctx.state() {
             // Its words are on their way (see `i18n::catalogue`).
-            _ if !ctx.locale_ready() => EitherOf3::A(()),
-            PortalState::Waiting => EitherOf3::A(()),
+            _ if !ctx.locale_ready() => EitherOf3::A(heading()),
+            PortalState::Waiting => EitherOf3::A(heading()),
             PortalState::Ready(params) => {
                 let checkout = ctx.with_fields(|f| checkout(ctx, params, f));
                 EitherOf3::B(view! { {heading()} {preview()} <CheckoutView checkout /> })

@@ -58,7 +58,7 @@ async fn the_form_waits_for_the_forced_language_then_speaks_it() {
     assert_eq!(widget.state(), "waiting");
     assert_eq!(label(&widget), "");
 
-    let catalogue = json(include_str!("../locales/de.json"));
+    let catalogue = support::catalogues::served(Locale::De);
     let res = resolve.borrow_mut().take().expect("a pending catalogue");
     res.call1(&JsValue::NULL, &catalogue).unwrap();
     frames(3).await;

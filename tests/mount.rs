@@ -12,8 +12,8 @@ async fn app_mounts_and_renders() {
     document.body().unwrap().append_child(&host).unwrap();
     let _handle = leptos::mount::mount_to(host.clone().unchecked_into(), b24pay_widget::App);
     leptos::task::tick().await;
-    // Until the portal's message arrives: the themed root, a main landmark with the page's
-    // heading and the live region, and no content (index.html's skeleton stands in).
+    // Until the portal's message arrives: the root, a main landmark with the page's heading
+    // and the live region, and no visible content (index.html's skeleton stands in).
     let root = host
         .query_selector("main.b24-app")
         .unwrap()

@@ -2,7 +2,9 @@
 // runs the hooks of one stage concurrently, so the order lives here):
 // 1. release builds only: terser minifies the JS glue (minify-js.mjs), then the wasm's imports
 //    and exports get short names in the wasm and the glue (minify-wasm.mjs);
-// 2. every build: a .br and a .gz next to each compressible file (precompress.mjs).
+// 2. every build: the language catalogues as arrays of texts (catalogues.mjs), then a .br and
+//    a .gz next to each compressible file (precompress.mjs).
+import { serveCatalogues } from "./catalogues.mjs";
 import { minifyJs } from "./minify-js.mjs";
 import { minifyWasm } from "./minify-wasm.mjs";
 import { precompress } from "./precompress.mjs";
@@ -13,4 +15,5 @@ if (process.env.TRUNK_PROFILE === "release") {
   await minifyJs(dir);
   minifyWasm(dir);
 }
+serveCatalogues(dir);
 precompress(dir);

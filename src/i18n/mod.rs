@@ -161,6 +161,11 @@ macro_rules! keys {
         impl Key {
             pub const ALL: &'static [Key] = &[$(Key::$name,)*];
 
+            /// The id of this list of keys, in this order: what a served catalogue must carry
+            /// (see [`catalogue`]). Computed at compile time: the names themselves need not be
+            /// in the wasm.
+            pub const LIST_ID: u32 = catalogue::list_id(concat!($(stringify!($name), ",",)*));
+
             /// The key's name in the language catalogues (`locales/*.json`).
             pub fn name(self) -> &'static str {
                 match self {
