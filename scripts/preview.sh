@@ -11,7 +11,7 @@ step "building the widget (trunk, release; the first build takes a few minutes)"
 trunk build --release
 
 step "building the companion (cargo, release; the first build takes a few minutes)"
-cargo build --release --locked -p b24pay-companion --bin b24pay
+cargo build --release --locked -p b24pay-companion --features preview --bin b24pay
 
 step "starting the sandbox portal and the companion"
 exec "${CARGO_TARGET_DIR:-$B24PAY_ROOT/target}/release/b24pay" preview --dist-dir "$B24PAY_ROOT/dist" "$@"

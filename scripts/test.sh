@@ -10,6 +10,9 @@ cargo fmt --all --check
 step "clippy (native)"
 cargo clippy --workspace --exclude b24pay-widget --all-targets --locked -- -D warnings
 
+step "clippy (the production companion: no preview, no crash points)"
+cargo clippy -p b24pay-companion --bin b24pay --locked -- -D warnings
+
 step "clippy (wasm32: widget)"
 cargo clippy -p b24pay-widget --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 

@@ -249,7 +249,10 @@ fn errors_and_notices_carry_an_icon_not_colour_alone() {
         assert!(content.contains('!'), "{selector}::before is {content:?}");
         // A drawn circle, not just a character (a flex item: blockified to `grid`).
         assert_eq!(style.get_property_value("width").unwrap(), "15px");
-        assert_eq!(style.get_property_value("border-top-style").unwrap(), "solid");
+        assert_eq!(
+            style.get_property_value("border-top-style").unwrap(),
+            "solid"
+        );
     }
     root.remove();
 }

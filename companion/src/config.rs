@@ -1,6 +1,12 @@
 //! Configuration: one TOML file (`--config`) and/or `B24PAY_*` environment variables (which win),
 //! validated once at start into [`Config`], with every problem listed in one clear message.
 
+mod edge;
+mod security;
+
+pub use edge::DEFAULT_CUSTOMER_SHARE;
+pub use security::{FileSecurity, SecuritySettings};
+
 use crate::store::StoreLocation;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -40,6 +46,8 @@ impl<'de> Deserialize<'de> for Secret {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
+    /// A second listener for `/readyz` and `/metrics` (then not served on `listen`).
+    pub admin_listen: Option<String>,
     pub public_url: Option<String>,
     pub allowed_origins: Option<Vec<String>>,
     pub api_base: Option<String>,
@@ -59,6 +67,17 @@ pub struct FileConfig {
     pub outbox: FileOutbox,
     #[serde(default)]
     pub payments: FilePayments,
+    #[serde(default)]
+    pub security: FileSecurity,
+    #[serde(default)]
+    pub acquirer: FileAcquirer,
+}
+
+/// `[acquirer.*]`: live acquirers (each validates its own table).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileAcquirer {
+    pub stripe: Option<crate::acquirer::stripe::settings::FileStripe>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -68,6 +87,29 @@ pub struct FilePayments {
     pub charge_lease_ms: Option<u64>,
     /// How long a duplicate request waits for the original's result.
     pub duplicate_wait_ms: Option<u64>,
+    /// Pay systems in TEST mode are paid through the test acquirer only when this is true.
+    pub allow_test_mode: Option<bool>,
+    /// How long an unanswered challenge blocks attempts from other pages.
+    pub action_hold_ms: Option<u64>,
+    /// Answers (challenge codes) per attempt.
+    pub max_action_rounds: Option<u32>,
+    /// Declines per payment within `decline_window_ms` before it cools off.
+    pub max_declines: Option<u32>,
+    pub decline_window_ms: Option<u64>,
+    /// How long a charge the acquirer still calls pending is waited for before it is cancelled.
+    pub cancel_after_ms: Option<u64>,
+    /// How long an attempt may stay unknown before it is listed for manual review.
+    pub review_after_ms: Option<u64>,
+    /// How often the reconciler looks for attempts to settle.
+    pub reconcile_poll_ms: Option<u64>,
+    /// Confirm requests per client address and minute (0: no limit), and the burst.
+    pub client_per_minute: Option<u32>,
+    pub client_burst: Option<u32>,
+    /// Confirm requests per portal payment and minute (0: no limit), and the burst.
+    pub payment_per_minute: Option<u32>,
+    pub payment_burst: Option<u32>,
+    /// How long "no such payment" / "already paid" are answered from memory.
+    pub refusal_cache_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -79,6 +121,8 @@ pub struct FilePortal {
     /// Client-side leaky bucket; `per_second = 0` turns it off.
     pub rate_limit_per_second: Option<f64>,
     pub rate_limit_burst: Option<u32>,
+    /// The share of the bucket customer-facing calls may use; the rest is the outbox's.
+    pub customer_share: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -99,6 +143,20 @@ pub struct FileLimits {
     pub body_bytes: Option<usize>,
     pub request_timeout_ms: Option<u64>,
     pub concurrency: Option<usize>,
+    /// A request's headers must arrive within this (slow-header clients are cut).
+    pub header_read_timeout_ms: Option<u64>,
+    /// A keep-alive connection with no request is closed after this.
+    pub idle_timeout_ms: Option<u64>,
+    /// A request's body must arrive within this; the handler's own timeout starts after.
+    pub body_read_timeout_ms: Option<u64>,
+    /// Open connections allowed per client IP (IPv6: per /64); 0 turns the cap off.
+    pub connections_per_ip: Option<usize>,
+    /// `/readyz` asks the portal at most once per this interval (answers, failures too, are
+    /// cached that long).
+    pub readyz_interval_ms: Option<u64>,
+    /// Behind a reverse proxy: the header it puts the client's address in (the last address
+    /// there is used), e.g. `X-Forwarded-For`. Without it, the per-client limits see the proxy.
+    pub client_ip_header: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -109,6 +167,10 @@ pub struct FileOutbox {
     pub base_backoff_ms: Option<u64>,
     pub max_backoff_ms: Option<u64>,
     pub poll_ms: Option<u64>,
+    /// After a try whose outcome is unknown, wait at least this long before re-reading PAID.
+    pub ambiguous_wait_ms: Option<u64>,
+    /// Permanent refusals for this long end in the `dead` state.
+    pub dead_after_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +197,8 @@ pub struct PortalSettings {
     pub timeout: Duration,
     /// `None`: no client-side rate limit.
     pub rate_limit: Option<(f64, u32)>,
+    /// The share of the rate limit customer-facing calls may use (the outbox may use all).
+    pub customer_share: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +206,13 @@ pub struct Limits {
     pub body_bytes: usize,
     pub request_timeout: Duration,
     pub concurrency: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub body_read_timeout: Duration,
+    /// 0: no cap.
+    pub connections_per_ip: usize,
+    pub readyz_interval: Duration,
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl Default for Limits {
@@ -150,6 +221,12 @@ impl Default for Limits {
             body_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(30),
             concurrency: 512,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(10),
+            connections_per_ip: 128,
+            readyz_interval: Duration::from_secs(5),
+            client_ip_header: None,
         }
     }
 }
@@ -163,6 +240,11 @@ pub struct OutboxSettings {
     pub max_backoff: Duration,
     /// How often an idle worker looks for rows other instances (or a crash) left behind.
     pub poll: Duration,
+    /// The portal runs a call up to its execution limit (60 s) even after the client gave up:
+    /// after an ambiguous try, the PAID flag is re-read no sooner than this.
+    pub ambiguous_wait: Duration,
+    /// How long permanent refusals are retried before the row is given up (`dead`).
+    pub dead_after: Duration,
 }
 
 impl Default for OutboxSettings {
@@ -173,6 +255,8 @@ impl Default for OutboxSettings {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(300),
             poll: Duration::from_secs(1),
+            ambiguous_wait: Duration::from_secs(60),
+            dead_after: Duration::from_secs(3600),
         }
     }
 }
@@ -181,6 +265,8 @@ impl Default for OutboxSettings {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Serves `/readyz` and `/metrics` (and `/healthz`) when set; they leave `listen` then.
+    pub admin_listen: Option<SocketAddr>,
     /// Where the widget is served (the handler's ACTION_URI).
     pub public_url: Url,
     /// Exact portal origins allowed to embed the widget (CSP frame-ancestors, the page's meta).
@@ -197,6 +283,10 @@ pub struct Config {
     pub limits: Limits,
     pub outbox: OutboxSettings,
     pub payments: crate::payments::PaymentsConfig,
+    pub security: SecuritySettings,
+    pub reconcile: crate::payments::reconcile::ReconcileSettings,
+    /// `[acquirer.stripe]`, when configured.
+    pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,12 +326,27 @@ pub const ENV_VARS: &[&str] = &[
     "B24PAY_OUTBOX_LEASE_MS",
     "B24PAY_OUTBOX_BASE_BACKOFF_MS",
     "B24PAY_OUTBOX_MAX_BACKOFF_MS",
+    "B24PAY_OUTBOX_AMBIGUOUS_WAIT_MS",
+    "B24PAY_OUTBOX_DEAD_AFTER_MS",
+    "B24PAY_ALLOW_TEST_MODE",
+    "B24PAY_ACTION_HOLD_MS",
+    "B24PAY_CANCEL_AFTER_MS",
+    "B24PAY_REVIEW_AFTER_MS",
+    "B24PAY_RECONCILE_POLL_MS",
+    "B24PAY_CLIENT_RATE",
+    "B24PAY_PAYMENT_RATE",
 ];
 
 /// The process environment, restricted to what configuration reads.
 pub fn process_env() -> HashMap<String, String> {
     std::env::vars()
-        .filter(|(k, _)| k == "DATABASE_URL" || ENV_VARS.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            k == "DATABASE_URL"
+                || ENV_VARS.contains(&k.as_str())
+                || edge::ENV_VARS.contains(&k.as_str())
+                || security::ENV_VARS.contains(&k.as_str())
+                || crate::acquirer::stripe::settings::ENV_VARS.contains(&k.as_str())
+        })
         .collect()
 }
 
@@ -350,6 +455,21 @@ impl FileConfig {
                 "B24PAY_OUTBOX_MAX_BACKOFF_MS",
                 &mut self.outbox.max_backoff_ms,
             ),
+            (
+                "B24PAY_OUTBOX_AMBIGUOUS_WAIT_MS",
+                &mut self.outbox.ambiguous_wait_ms,
+            ),
+            (
+                "B24PAY_OUTBOX_DEAD_AFTER_MS",
+                &mut self.outbox.dead_after_ms,
+            ),
+            ("B24PAY_ACTION_HOLD_MS", &mut self.payments.action_hold_ms),
+            ("B24PAY_CANCEL_AFTER_MS", &mut self.payments.cancel_after_ms),
+            ("B24PAY_REVIEW_AFTER_MS", &mut self.payments.review_after_ms),
+            (
+                "B24PAY_RECONCILE_POLL_MS",
+                &mut self.payments.reconcile_poll_ms,
+            ),
         ] {
             if let Some(v) = get(key) {
                 match v.parse() {
@@ -358,6 +478,46 @@ impl FileConfig {
                         problems.push(format!("{key}: {v:?} is not a number of milliseconds"))
                     }
                 }
+            }
+        }
+        if let Some(v) = get("B24PAY_ALLOW_TEST_MODE") {
+            match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => self.payments.allow_test_mode = Some(true),
+                "0" | "false" | "no" | "off" => self.payments.allow_test_mode = Some(false),
+                _ => problems.push(format!(
+                    "B24PAY_ALLOW_TEST_MODE: {v:?} is neither true nor false"
+                )),
+            }
+        }
+        for (key, per_minute, burst) in [
+            (
+                "B24PAY_CLIENT_RATE",
+                &mut self.payments.client_per_minute,
+                &mut self.payments.client_burst,
+            ),
+            (
+                "B24PAY_PAYMENT_RATE",
+                &mut self.payments.payment_per_minute,
+                &mut self.payments.payment_burst,
+            ),
+        ] {
+            let Some(v) = get(key) else { continue };
+            // "off", or "PER_MINUTE/BURST" such as "30/10".
+            if v.eq_ignore_ascii_case("off") {
+                *per_minute = Some(0);
+                continue;
+            }
+            match v
+                .split_once('/')
+                .map(|(a, b)| (a.parse::<u32>(), b.parse::<u32>()))
+            {
+                Some((Ok(r), Ok(b))) => {
+                    *per_minute = Some(r);
+                    *burst = Some(b);
+                }
+                _ => problems.push(format!(
+                    "{key}: {v:?} is neither \"off\" nor PER_MINUTE/BURST (e.g. \"30/10\")"
+                )),
             }
         }
         if let Some(v) = get("B24PAY_PORTAL_RATE_LIMIT") {
@@ -376,6 +536,9 @@ impl FileConfig {
                 }
             }
         }
+        edge::apply_env(&mut self, &get, &mut problems);
+        security::apply_env(&mut self, &get);
+        crate::acquirer::stripe::settings::apply_env(&mut self.acquirer.stripe, get, &mut problems);
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -469,28 +632,15 @@ impl FileConfig {
             ));
         }
 
-        let store = match (&self.database_url, &self.data_dir) {
-            (Some(url), _) => {
-                let u = url.expose();
-                if !(u.starts_with("postgres://")
-                    || u.starts_with("postgresql://")
-                    || u.starts_with("sqlite:"))
-                {
-                    problems.push(
-                        "database_url / DATABASE_URL: must start with postgres://, postgresql:// or sqlite:"
-                            .into(),
-                    );
-                }
-                StoreLocation::Url(u.to_string())
-            }
-            (None, Some(dir)) => StoreLocation::DataDir(dir.clone()),
-            (None, None) => StoreLocation::DataDir(PathBuf::from("b24pay-data")),
-        };
+        let store = self.store_with(&mut problems);
 
         let dist_dir = self.dist_dir.clone().unwrap_or_else(default_dist_dir);
         let preview_sample = self.preview_sample(&mut problems);
 
+        let admin_listen = edge::admin_listen(&self, listen, &mut problems);
+        let security = security::validate(&self, &store, &mut problems);
         let mut limits = Limits::default();
+        edge::limits(&self, &mut limits, &mut problems);
         if let Some(n) = self.limits.body_bytes {
             if !(1024..=1024 * 1024).contains(&n) {
                 problems.push(format!("limits.body_bytes: {n} is outside 1024..=1048576"));
@@ -508,6 +658,14 @@ impl FileConfig {
                 problems.push("limits.concurrency: must be at least 1".into());
             }
             limits.concurrency = n.max(1);
+        }
+        if let Some(h) = &self.limits.client_ip_header {
+            match axum::http::HeaderName::from_bytes(h.trim().as_bytes()) {
+                Ok(name) => limits.client_ip_header = Some(name),
+                Err(_) => problems.push(format!(
+                    "limits.client_ip_header: {h:?} is not a header name"
+                )),
+            }
         }
 
         let mut outbox = OutboxSettings::default();
@@ -536,21 +694,34 @@ impl FileConfig {
             }
         }
 
-        let mut payments = crate::payments::PaymentsConfig::default();
-        if let Some(ms) = self.payments.charge_lease_ms {
-            if ms < 200 {
-                problems.push(format!("payments.charge_lease_ms: {ms} is below 200"));
+        if let Some(ms) = self.outbox.ambiguous_wait_ms {
+            outbox.ambiguous_wait = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.outbox.dead_after_ms {
+            outbox.dead_after = Duration::from_millis(ms);
+        }
+        let payments = self.payments.validate(&mut problems);
+        let reconcile = crate::payments::reconcile::ReconcileSettings {
+            poll: Duration::from_millis(self.payments.reconcile_poll_ms.unwrap_or(1000).max(10)),
+        };
+
+        let stripe = match self.acquirer.stripe.as_ref().map(|s| s.validate()) {
+            Some(Ok(s)) => Some(s),
+            Some(Err(p)) => {
+                problems.extend(p);
+                None
             }
-            payments.lease = Duration::from_millis(ms);
-        }
-        if let Some(ms) = self.payments.duplicate_wait_ms {
-            payments.wait_for_original = Duration::from_millis(ms);
-        }
+            None => None,
+        };
 
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
+                stripe,
                 payments,
+                reconcile,
                 listen,
+                admin_listen,
+                security,
                 public_url,
                 allowed_origins,
                 api_base,
@@ -589,6 +760,37 @@ impl FileConfig {
                 ));
                 None
             }
+        }
+    }
+
+    /// Where the store is, for the commands that only need the store (`attempts`, `outbox`).
+    pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
+        let mut problems = Vec::new();
+        let store = self.store_with(&mut problems);
+        if problems.is_empty() {
+            Ok(store)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    fn store_with(&self, problems: &mut Vec<String>) -> StoreLocation {
+        match (&self.database_url, &self.data_dir) {
+            (Some(url), _) => {
+                let u = url.expose();
+                if !(u.starts_with("postgres://")
+                    || u.starts_with("postgresql://")
+                    || u.starts_with("sqlite:"))
+                {
+                    problems.push(
+                        "database_url / DATABASE_URL: must start with postgres://, postgresql:// or sqlite:"
+                            .into(),
+                    );
+                }
+                StoreLocation::Url(u.to_string())
+            }
+            (None, Some(dir)) => StoreLocation::DataDir(dir.clone()),
+            (None, None) => StoreLocation::DataDir(PathBuf::from("b24pay-data")),
         }
     }
 
@@ -697,7 +899,53 @@ impl FileConfig {
             origin,
             timeout,
             rate_limit,
+            customer_share: edge::customer_share(self, problems),
         })
+    }
+}
+
+impl FilePayments {
+    /// The payment flow's settings, each checked for sense.
+    fn validate(&self, problems: &mut Vec<String>) -> crate::payments::PaymentsConfig {
+        let mut p = crate::payments::PaymentsConfig::default();
+        let ms = Duration::from_millis;
+        if let Some(v) = self.charge_lease_ms {
+            if v < 200 {
+                problems.push(format!("payments.charge_lease_ms: {v} is below 200"));
+            }
+            p.lease = ms(v);
+        }
+        if let Some(v) = self.duplicate_wait_ms {
+            p.wait_for_original = ms(v);
+        }
+        p.allow_test_mode = self.allow_test_mode.unwrap_or(false);
+        if let Some(v) = self.action_hold_ms {
+            p.action_hold = ms(v.max(1000));
+        }
+        if let Some(n) = self.max_action_rounds {
+            p.max_action_rounds = n.max(1);
+        }
+        if let Some(n) = self.max_declines {
+            p.max_declines = n.max(1);
+        }
+        if let Some(v) = self.decline_window_ms {
+            p.decline_window = ms(v);
+        }
+        if let Some(v) = self.cancel_after_ms {
+            p.cancel_after = ms(v);
+        }
+        if let Some(v) = self.review_after_ms {
+            p.review_after = ms(v);
+        }
+        let g = &mut p.guard;
+        g.per_client_per_minute = self.client_per_minute.unwrap_or(g.per_client_per_minute);
+        g.per_client_burst = self.client_burst.unwrap_or(g.per_client_burst).max(1);
+        g.per_payment_per_minute = self.payment_per_minute.unwrap_or(g.per_payment_per_minute);
+        g.per_payment_burst = self.payment_burst.unwrap_or(g.per_payment_burst).max(1);
+        if let Some(v) = self.refusal_cache_ms {
+            g.refusal_ttl = ms(v);
+        }
+        p
     }
 }
 

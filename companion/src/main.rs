@@ -3,7 +3,7 @@
 use b24pay_companion::config::{process_env, FileConfig};
 use b24pay_companion::portal::Mode;
 use b24pay_companion::register::{register, RegisterOptions};
-use b24pay_companion::store::Registry;
+use b24pay_companion::store::{AttemptFilter, Registry};
 use b24pay_companion::Server;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -45,6 +45,46 @@ enum Command {
     Register(RegisterArgs),
     /// Check the configuration and print it (secrets hidden).
     CheckConfig,
+    /// Payment attempts in the store: what is unsettled, what needs a person, one's history.
+    #[command(subcommand)]
+    Attempts(AttemptsCommand),
+    /// The outbox of portal calls: list them, re-queue one that was given up.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AttemptsCommand {
+    /// Lists attempts (default: the unsettled ones).
+    List {
+        /// Only attempts listed for manual review (unknown for longer than payments.review_after_ms).
+        #[arg(long)]
+        review: bool,
+        /// The newest attempts, whatever their state.
+        #[arg(long, conflicts_with = "review")]
+        recent: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One attempt and its history (every state change and portal call).
+    Show { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxCommand {
+    /// Lists portal calls (default: pending and dead ones).
+    List {
+        /// Only the ones given up after permanent refusals.
+        #[arg(long)]
+        dead: bool,
+        /// Every row, delivered ones too.
+        #[arg(long, conflicts_with = "dead")]
+        all: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Puts a dead (or pending) portal call back in the queue, due now.
+    Retry { id: i64 },
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,8 +103,13 @@ struct RegisterArgs {
     /// Person type id of that registry (listed when ambiguous).
     #[arg(long)]
     person_type: Option<u64>,
-    #[arg(long, value_enum, default_value = "TEST")]
+    /// TEST (the built-in test acquirer: no money moves; the companion must allow it with
+    /// payments.allow_test_mode) or LIVE (the configured live acquirer). No default.
+    #[arg(long, value_enum)]
     mode: ModeArg,
+    /// Ask the customer for the name on the card.
+    #[arg(long)]
+    ask_holder: bool,
     /// Shop id (non-secret; sent to the widget as `shopId`).
     #[arg(long)]
     shop_id: Option<String>,
@@ -166,7 +211,8 @@ async fn preview(
 #[cfg(not(feature = "preview"))]
 async fn preview(_: String, _: String, _: Option<PathBuf>) -> anyhow::Result<()> {
     anyhow::bail!(
-        "this build has no preview (built without the `preview` feature); configure a portal"
+        "this build has no preview (a production build; scripts/preview.sh builds one with the \
+         `preview` feature): configure a portal and run `b24pay serve`"
     )
 }
 
@@ -203,10 +249,49 @@ async fn run_register(file: FileConfig, args: RegisterArgs) -> anyhow::Result<()
         shop_id: args.shop_id,
         secret_key: args.secret_key,
         language: args.language,
+        ask_holder: args.ask_holder,
         name: args.name,
     };
     let report = register(&client, &options).await?;
     println!("{report}");
+    Ok(())
+}
+
+async fn attempts_command(file: FileConfig, c: AttemptsCommand) -> anyhow::Result<()> {
+    use b24pay_companion::operator;
+    let store = b24pay_companion::store::open(&file.store_location()?).await?;
+    match c {
+        AttemptsCommand::List {
+            review,
+            recent,
+            limit,
+        } => {
+            let filter = match (review, recent) {
+                (true, _) => AttemptFilter::Review,
+                (_, true) => AttemptFilter::Recent,
+                _ => AttemptFilter::Unsettled,
+            };
+            print!("{}", operator::list_attempts(&store, filter, limit).await?);
+        }
+        AttemptsCommand::Show { id } => print!("{}", operator::show_attempt(&store, &id).await?),
+    }
+    Ok(())
+}
+
+async fn outbox_command(file: FileConfig, c: OutboxCommand) -> anyhow::Result<()> {
+    use b24pay_companion::operator;
+    let store = b24pay_companion::store::open(&file.store_location()?).await?;
+    match c {
+        OutboxCommand::List { dead, all, limit } => {
+            let which = match (dead, all) {
+                (true, _) => operator::OutboxListing::Dead,
+                (_, true) => operator::OutboxListing::All,
+                _ => operator::OutboxListing::Owed,
+            };
+            print!("{}", operator::list_outbox(&store, which, limit).await?);
+        }
+        OutboxCommand::Retry { id } => println!("{}", operator::requeue(&store, id).await?),
+    }
     Ok(())
 }
 
@@ -248,6 +333,8 @@ async fn run(cli: Cli) -> ExitCode {
                 println!("{config:#?}");
                 Ok(())
             }
+            Some(Command::Attempts(c)) => attempts_command(file, c).await,
+            Some(Command::Outbox(c)) => outbox_command(file, c).await,
             None if cli.config.is_none() && !file.has_portal() => {
                 preview(
                     "127.0.0.1:8080".into(),

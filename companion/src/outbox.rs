@@ -1,19 +1,24 @@
 //! The outbox worker: tells the portal about every approved charge (`pay.payment`, or
-//! `pay.invoice` for legacy invoices), in batches, until the portal has accepted it.
+//! `pay.invoice` for legacy invoices), in batches, until the portal shows the payment paid.
 //!
-//! - Rows are leased (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several instances share the
-//!   work and a crashed worker's rows come back when the lease runs out.
-//! - Failures are retried with exponential backoff and jitter; rate limits honour the portal's
-//!   `operating_reset_at`.
+//! - Rows are claimed under a fencing token (`claim_epoch`; `FOR UPDATE SKIP LOCKED` on
+//!   PostgreSQL), so several instances share the work, a crashed worker's rows come back when the
+//!   claim runs out, and a stalled worker's late answer changes nothing.
+//! - `true` from the portal is not trusted on its own: the payment's PAID flag is re-read, and
+//!   "true but not saved" is retried and counted (`outbox_unsaved`).
 //! - A try that may have reached the portal (timeout, dropped connection, crash mid-call) is
-//!   followed by a re-read of the payment's PAID flag before calling again, so a call that
-//!   already took effect is never repeated.
+//!   followed, no sooner than the portal's execution limit (`ambiguous_wait`, 60 s), by a re-read
+//!   of the PAID flag before calling again, so a call that took effect late is never repeated.
+//! - Failures are retried with exponential backoff and jitter; rate limits honour the portal's
+//!   `operating_reset_at`. Permanent refusals (the payment or pay system is gone, access denied)
+//!   end in the `dead` state after `dead_after`, counted and logged at error level, until an
+//!   operator re-queues the row (`b24pay outbox retry ID`).
 
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
 use crate::payments::CrashPoint;
 use crate::portal::{MarkPaid, Portal, PortalError};
-use crate::store::{now_ms, OutboxItem, SharedStore};
+use crate::store::{now_ms, OutboxItem, OutboxRetry, SharedStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -31,14 +36,11 @@ pub struct Outbox {
     crash_point: Option<CrashPoint>,
 }
 
+/// How one delivery try ended.
 enum Delivery {
     Done,
-    Retry {
-        next_at: i64,
-        not_executed: bool,
-        error: String,
-        code: String,
-    },
+    Retry(OutboxRetry, String),
+    Dead(String),
 }
 
 impl Outbox {
@@ -101,16 +103,13 @@ impl Outbox {
     }
 
     /// Claims one batch and delivers it. Returns how many rows were handled.
-    pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
         let now = now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let items = self
             .store
             .outbox_claim(now, lease_until, self.settings.batch as i64)
             .await?;
-        if items.is_empty() {
-            return Ok(0);
-        }
         let n = items.len();
         let mut tasks = JoinSet::new();
         for item in items {
@@ -128,22 +127,9 @@ impl Outbox {
                 continue;
             };
             match delivery {
-                Delivery::Done => done.push((item.id, item.attempt_id)),
-                Delivery::Retry {
-                    next_at,
-                    not_executed,
-                    error,
-                    code,
-                } => {
-                    self.metrics.outbox_retry(&code);
-                    tracing::warn!(
-                        attempt = %item.attempt_id, tries = item.tries, error = %error,
-                        retry_in_ms = next_at - now_ms(), "portal call postponed"
-                    );
-                    self.store
-                        .outbox_retry(item.id, next_at, not_executed, &error)
-                        .await?;
-                }
+                Delivery::Done => done.push((item.id, item.claim_epoch)),
+                Delivery::Retry(retry, code) => self.postpone(&item, &retry, &code).await?,
+                Delivery::Dead(error) => self.bury(&item, &error).await?,
             }
         }
         if !done.is_empty() {
@@ -152,6 +138,43 @@ impl Outbox {
             self.metrics.outbox_delivered.inc_by(done.len() as u64);
         }
         Ok(n)
+    }
+
+    async fn postpone(
+        &self,
+        item: &OutboxItem,
+        retry: &OutboxRetry,
+        code: &str,
+    ) -> Result<(), StoreError> {
+        self.metrics.outbox_retry(code);
+        if retry.unsaved {
+            self.metrics.outbox_unsaved.inc();
+        }
+        tracing::warn!(
+            attempt = %item.attempt_id, tries = item.tries, error = %retry.error,
+            retry_in_ms = retry.next_at - now_ms(), "portal call postponed"
+        );
+        self.store
+            .outbox_retry(item.id, item.claim_epoch, retry, now_ms())
+            .await?;
+        Ok(())
+    }
+
+    async fn bury(&self, item: &OutboxItem, error: &str) -> Result<(), StoreError> {
+        if self
+            .store
+            .outbox_dead(item.id, item.claim_epoch, error, now_ms())
+            .await?
+        {
+            self.metrics.outbox_dead_letters.inc();
+            tracing::error!(
+                attempt = %item.attempt_id, outbox = item.id, tries = item.tries, error = %error,
+                "portal call given up: the portal refused it for good; the customer was charged \
+                 and the payment is NOT marked paid (`b24pay outbox list --dead`, then \
+                 `b24pay outbox retry ID` once fixed)"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -166,13 +189,10 @@ async fn deliver(
         Err(e) => {
             // Cannot happen with rows this code wrote; keep the row and say so loudly.
             tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
-            return retry(
-                settings,
-                item,
-                None,
-                true,
-                format!("unreadable row: {e}"),
-                "CORRUPT",
+            let error = format!("unreadable row: {e}");
+            return Delivery::Retry(
+                retry(settings, item, None, true, error.clone()),
+                "CORRUPT".into(),
             );
         }
     };
@@ -186,9 +206,26 @@ async fn deliver(
             Err(e) => return failed(metrics, settings, item, &e, true),
         }
     }
-    match portal.mark_paid(&call).await {
-        Ok(()) => Delivery::Done,
-        Err(e) => failed(metrics, settings, item, &e, e.not_executed()),
+    if let Err(e) = portal.mark_paid(&call).await {
+        return failed(metrics, settings, item, &e, e.not_executed());
+    }
+    // `true` may not mean saved: look.
+    match portal.is_paid(&call).await {
+        Ok(true) => Delivery::Done,
+        Ok(false) => {
+            tracing::warn!(attempt = %item.attempt_id, "the portal answered true but did not save the payment as paid");
+            let mut r = retry(
+                settings,
+                item,
+                None,
+                true,
+                "the portal answered true but the payment is not paid".into(),
+            );
+            r.unsaved = true;
+            Delivery::Retry(r, "NOT_SAVED".into())
+        }
+        // The call was accepted; whether it was saved is not known: re-read before calling again.
+        Err(e) => failed(metrics, settings, item, &e, false),
     }
 }
 
@@ -200,35 +237,42 @@ fn failed(
     not_executed: bool,
 ) -> Delivery {
     metrics.portal_error(e.code());
-    let retry_at = match e {
+    let now = now_ms();
+    if e.is_permanent() {
+        let since = item.refused_since.unwrap_or(now);
+        if now - since >= settings.dead_after.as_millis() as i64 {
+            return Delivery::Dead(e.to_string());
+        }
+        let mut r = retry(settings, item, None, not_executed, e.to_string());
+        r.refused_since = Some(since);
+        return Delivery::Retry(r, e.code().to_string());
+    }
+    let not_before = match e {
         PortalError::RateLimited { retry_at, .. } => *retry_at,
+        // The portal may still execute the call (it runs up to its execution limit): wait that
+        // long before re-reading, so the re-read sees it.
+        _ if !not_executed => Some(now + settings.ambiguous_wait.as_millis() as i64),
         _ => None,
     };
-    retry(
-        settings,
-        item,
-        retry_at,
-        not_executed,
-        e.to_string(),
-        e.code(),
-    )
+    let r = retry(settings, item, not_before, not_executed, e.to_string());
+    Delivery::Retry(r, e.code().to_string())
 }
 
 fn retry(
     settings: &OutboxSettings,
     item: &OutboxItem,
     not_before: Option<i64>,
-    not_executed: bool,
+    clean: bool,
     error: String,
-    code: &str,
-) -> Delivery {
+) -> OutboxRetry {
     let delay = backoff(settings, item.tries.max(1) as u32);
     let next_at = (now_ms() + delay.as_millis() as i64).max(not_before.unwrap_or(0));
-    Delivery::Retry {
+    OutboxRetry {
         next_at,
-        not_executed,
+        clean,
         error,
-        code: code.to_string(),
+        refused_since: item.refused_since,
+        unsaved: false,
     }
 }
 

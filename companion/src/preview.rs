@@ -3,7 +3,7 @@
 //! registered in the sandbox through the real `register` path over HTTP, and a few demo
 //! payments whose store pages are printed.
 
-use crate::config::{FileConfig, FileOutbox, FilePortal, Secret};
+use crate::config::{FileConfig, FileOutbox, FilePayments, FilePortal, Secret};
 use crate::portal::Mode;
 use crate::register::{register, RegisterOptions, RegisterReport};
 use crate::store::Registry;
@@ -87,6 +87,11 @@ impl Preview {
                 max_backoff_ms: Some(5_000),
                 ..FileOutbox::default()
             },
+            // The preview's pay systems are TEST ones: no money moves.
+            payments: FilePayments {
+                allow_test_mode: Some(true),
+                ..FilePayments::default()
+            },
             ..FileConfig::default()
         };
         let widget_url = file.clone().validate()?.public_url;
@@ -96,10 +101,9 @@ impl Preview {
         let mut registrations = Vec::new();
         let mut pay_systems = Vec::new();
         for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
-            let mut o = RegisterOptions::new(widget_url.clone());
+            let mut o = RegisterOptions::new(widget_url.clone(), Mode::Test);
             o.registry = registry;
             o.person_type = Some(person_type);
-            o.mode = Mode::Test;
             o.shop_id = Some("demo-shop".into());
             o.secret_key = Some(format!("preview-{:016x}", rand::random::<u64>()));
             let report = register(&client, &o).await?;

@@ -2,7 +2,8 @@
 //! writes only what differs, so running it twice changes nothing the second time (and says so).
 //!
 //! 1. The IFRAME handler (CODE `b24pay`, ACTION_URI = the widget's public URL). Its FIELDS carry
-//!    only non-secret values (`shopId`, `lang`, `paymentNumber`, `invoiceId`); the secret key stays a server-side
+//!    only non-secret values (`b24pay_protocol::fields`: shop id, language, payment number,
+//!    invoice id, mode, whether to ask for the cardholder); the secret key stays a server-side
 //!    setting.
 //! 2. The pay system bound to it (`ACTIVE=Y`, registry ORDER or CRM_INVOICE, a person type of
 //!    that registry).
@@ -11,6 +12,7 @@
 
 use crate::portal::{codes, Mode, HANDLER_CODE};
 use crate::store::Registry;
+use b24pay_protocol::fields;
 use bitrix24_client::{
     Client, CodeSpec, DefaultValue, EntityRegistryType, EnumOptions, Error, FieldSpec, HandlerAdd,
     HandlerSettings, HandlerUpdate, IframeData, InputSpec, ListQuery, PaySystemAdd,
@@ -32,20 +34,24 @@ pub struct RegisterOptions {
     pub secret_key: Option<String>,
     /// Forces the widget's language (`B24PAY_LANGUAGE`), e.g. "ru".
     pub language: Option<String>,
+    /// Asks the customer for the name on the card (`B24PAY_ASK_HOLDER`).
+    pub ask_holder: bool,
     /// The pay system's name as customers see it.
     pub name: String,
 }
 
 impl RegisterOptions {
-    pub fn new(widget_url: url::Url) -> RegisterOptions {
+    /// No default mode: whether a pay system takes real money is always said out loud.
+    pub fn new(widget_url: url::Url, mode: Mode) -> RegisterOptions {
         RegisterOptions {
             widget_url,
             registry: Registry::Order,
             person_type: None,
-            mode: Mode::Test,
+            mode,
             shop_id: None,
             secret_key: None,
             language: None,
+            ask_holder: false,
             name: "Bank card (b24pay)".into(),
         }
     }
@@ -165,6 +171,20 @@ pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
         code("Widget language (optional)", 400),
     );
     codes.insert(
+        codes::ASK_HOLDER.to_string(),
+        CodeSpec {
+            input: Some(InputSpec::enumeration(EnumOptions::new([
+                ("N", "No"),
+                ("Y", "Yes"),
+            ]))),
+            default: Some(DefaultValue {
+                provider_key: Provider::Value,
+                provider_value: "N".into(),
+            }),
+            ..code("Ask for the name on the card", 450)
+        },
+    );
+    codes.insert(
         codes::PAYMENT_SUM.to_string(),
         mapped("Payment amount", 500, Provider::Payment, "SUM"),
     );
@@ -189,16 +209,32 @@ pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
         mapped("Payment id", 550, Provider::Payment, "ID"),
     );
     // Only what the customer's browser may see: never the secret key.
-    let mut fields = BTreeMap::new();
-    fields.insert("shopId".to_string(), FieldSpec::setting(codes::SHOP_ID));
-    fields.insert("lang".to_string(), FieldSpec::setting(codes::LANGUAGE));
+    let mut f = BTreeMap::new();
+    f.insert(
+        fields::SHOP_ID.to_string(),
+        FieldSpec::setting(codes::SHOP_ID),
+    );
+    f.insert(
+        fields::LANG.to_string(),
+        FieldSpec::setting(codes::LANGUAGE),
+    );
     // The number the customer knows the payment by (ACCOUNT_NUMBER), shown in the summary.
-    fields.insert(
-        "paymentNumber".to_string(),
+    f.insert(
+        fields::PAYMENT_NUMBER.to_string(),
         FieldSpec::setting(codes::PAYMENT_NUMBER),
     );
     // Legacy invoices are read by invoice id; the widget passes it back as `invoice_id`.
-    fields.insert("invoiceId".to_string(), FieldSpec::setting(codes::ORDER_ID));
+    f.insert(
+        fields::INVOICE_ID.to_string(),
+        FieldSpec::setting(codes::ORDER_ID),
+    );
+    // For the widget's test-mode notice only: the server reads the mode from the portal itself.
+    f.insert(fields::MODE.to_string(), FieldSpec::setting(codes::MODE));
+    f.insert(
+        fields::HOLDER.to_string(),
+        FieldSpec::setting(codes::ASK_HOLDER),
+    );
+    let fields = f;
     HandlerSettings::iframe(
         codes,
         IframeData {
@@ -229,6 +265,10 @@ pub fn paysystem_settings(o: &RegisterOptions) -> Settings {
     s.insert(
         codes::LANGUAGE.into(),
         SettingValue::value(o.language.clone().unwrap_or_default()),
+    );
+    s.insert(
+        codes::ASK_HOLDER.into(),
+        SettingValue::value(if o.ask_holder { "Y" } else { "N" }),
     );
     s.insert(codes::PAYMENT_SUM.into(), SettingValue::from_payment("SUM"));
     s.insert(
@@ -277,46 +317,61 @@ fn registry_type(r: Registry) -> EntityRegistryType {
     }
 }
 
-/// Sets the portal up. See the module docs.
+/// Sets the portal up, in the module docs' three steps.
 pub async fn register(
     client: &Client,
     o: &RegisterOptions,
 ) -> Result<RegisterReport, RegisterError> {
-    // 1. The handler.
+    let (handler_id, handler) = ensure_handler(client, o).await?;
+    let (paysystem_id, paysystem, person_type_id) = ensure_pay_system(client, o).await?;
+    let settings = ensure_settings(client, o, paysystem_id, person_type_id, paysystem).await?;
+    Ok(RegisterReport {
+        handler_id,
+        handler,
+        paysystem_id,
+        paysystem,
+        person_type_id,
+        settings,
+    })
+}
+
+/// 1. The handler.
+async fn ensure_handler(
+    client: &Client,
+    o: &RegisterOptions,
+) -> Result<(u64, Action), RegisterError> {
     let wanted = handler_settings(&o.widget_url);
     let handlers = client.handler_list().await?;
-    let (handler_id, handler) = match handlers.iter().find(|h| h.code == HANDLER_CODE) {
-        Some(h) => {
-            let settings_same = h.settings.as_ref().is_some_and(|s| same(s, &wanted));
-            if settings_same && h.name == o.name {
-                (h.id, Action::Unchanged)
-            } else {
-                let update = HandlerUpdate {
-                    name: Some(o.name.clone()),
-                    settings: Some(wanted.clone()),
-                    ..HandlerUpdate::default()
-                };
-                client.handler_update(h.id, &update).await?;
-                (h.id, Action::Updated)
-            }
+    if let Some(h) = handlers.iter().find(|h| h.code == HANDLER_CODE) {
+        let settings_same = h.settings.as_ref().is_some_and(|s| same(s, &wanted));
+        if settings_same && h.name == o.name {
+            return Ok((h.id, Action::Unchanged));
         }
-        None => {
-            let add = HandlerAdd {
-                name: o.name.clone(),
-                code: HANDLER_CODE.into(),
-                sort: Some(100),
-                settings: wanted.clone(),
-            };
-            // A repeat after an ambiguous failure would only meet ERROR_HANDLER_ALREADY_EXIST;
-            // re-running `register` then finds and updates the handler.
-            (
-                client.handler_add(&add, Retry::IfNotExecuted).await?,
-                Action::Created,
-            )
-        }
+        let update = HandlerUpdate {
+            name: Some(o.name.clone()),
+            settings: Some(wanted),
+            ..HandlerUpdate::default()
+        };
+        client.handler_update(h.id, &update).await?;
+        return Ok((h.id, Action::Updated));
+    }
+    let add = HandlerAdd {
+        name: o.name.clone(),
+        code: HANDLER_CODE.into(),
+        sort: Some(100),
+        settings: wanted,
     };
+    // A repeat after an ambiguous failure would only meet ERROR_HANDLER_ALREADY_EXIST;
+    // re-running `register` then finds and updates the handler.
+    let id = client.handler_add(&add, Retry::IfNotExecuted).await?;
+    Ok((id, Action::Created))
+}
 
-    // 2. The pay system.
+/// 2. The pay system: ours in this registry (and person type), created or brought in line.
+async fn ensure_pay_system(
+    client: &Client,
+    o: &RegisterOptions,
+) -> Result<(u64, Action, u64), RegisterError> {
     let registry = registry_type(o.registry);
     let all = client.paysystem_list(&ListQuery::all()).await?;
     let ours: Vec<_> = all
@@ -338,70 +393,62 @@ pub async fn register(
         })?,
         (None, None) => choose_person_type(client, o.registry).await?,
     };
-    let settings = paysystem_settings(o);
-    let (paysystem_id, paysystem) = match ours.first() {
-        Some(p) => {
-            let id = p.id.unwrap_or_default();
-            if p.name.as_deref() == Some(o.name.as_str())
-                && p.active == Some(true)
-                && p.person_type_id == Some(person_type_id)
-            {
-                (id, Action::Unchanged)
-            } else {
-                let update = PaySystemUpdate {
-                    name: Some(o.name.clone()),
-                    active: Some(true),
-                    ..PaySystemUpdate::new(HANDLER_CODE, person_type_id)
-                };
-                client.paysystem_update(id, &update).await?;
-                (id, Action::Updated)
-            }
+    if let Some(p) = ours.first() {
+        let id = p.id.unwrap_or_default();
+        if p.name.as_deref() == Some(o.name.as_str())
+            && p.active == Some(true)
+            && p.person_type_id == Some(person_type_id)
+        {
+            return Ok((id, Action::Unchanged, person_type_id));
         }
-        None => {
-            let add = PaySystemAdd {
-                name: o.name.clone(),
-                person_type_id,
-                bx_rest_handler: HANDLER_CODE.into(),
-                entity_registry_type: Some(registry),
-                active: Some(true),
-                ..PaySystemAdd::default()
-            };
-            // Not retried after an ambiguous failure: that could create a second pay system.
-            (
-                client.paysystem_add(&add, Retry::IfNotExecuted).await?,
-                Action::Created,
-            )
-        }
+        let update = PaySystemUpdate {
+            name: Some(o.name.clone()),
+            active: Some(true),
+            ..PaySystemUpdate::new(HANDLER_CODE, person_type_id)
+        };
+        client.paysystem_update(id, &update).await?;
+        return Ok((id, Action::Updated, person_type_id));
+    }
+    let add = PaySystemAdd {
+        name: o.name.clone(),
+        person_type_id,
+        bx_rest_handler: HANDLER_CODE.into(),
+        entity_registry_type: Some(registry),
+        active: Some(true),
+        ..PaySystemAdd::default()
     };
+    // Not retried after an ambiguous failure: that could create a second pay system.
+    let id = client.paysystem_add(&add, Retry::IfNotExecuted).await?;
+    Ok((id, Action::Created, person_type_id))
+}
 
-    // 3. The settings.
+/// 3. The settings, written only when they differ.
+async fn ensure_settings(
+    client: &Client,
+    o: &RegisterOptions,
+    paysystem_id: u64,
+    person_type_id: u64,
+    paysystem: Action,
+) -> Result<Action, RegisterError> {
+    let settings = paysystem_settings(o);
     let current = client.settings_get(paysystem_id, person_type_id).await?;
     let differs = settings
         .iter()
         .any(|(k, v)| current.get(k).is_none_or(|c| !same(c, v)));
-    let settings_action = if differs {
-        client
-            .settings_update(&SettingsUpdate {
-                id: paysystem_id,
-                person_type_id: Some(person_type_id),
-                settings,
-            })
-            .await?;
-        if paysystem == Action::Created {
-            Action::Created
-        } else {
-            Action::Updated
-        }
+    if !differs {
+        return Ok(Action::Unchanged);
+    }
+    client
+        .settings_update(&SettingsUpdate {
+            id: paysystem_id,
+            person_type_id: Some(person_type_id),
+            settings,
+        })
+        .await?;
+    Ok(if paysystem == Action::Created {
+        Action::Created
     } else {
-        Action::Unchanged
-    };
-    Ok(RegisterReport {
-        handler_id,
-        handler,
-        paysystem_id,
-        paysystem,
-        person_type_id,
-        settings: settings_action,
+        Action::Updated
     })
 }
 

@@ -34,6 +34,13 @@ impl CompanionConfig {
             ("B24PAY_CHARGE_LEASE_MS", "2000"),
             ("B24PAY_OUTBOX_BASE_BACKOFF_MS", "50"),
             ("B24PAY_OUTBOX_MAX_BACKOFF_MS", "500"),
+            // The sandbox's pay systems are TEST ones.
+            ("B24PAY_ALLOW_TEST_MODE", "true"),
+            // Every request of a test comes from 127.0.0.1; the limits have tests of their own.
+            ("B24PAY_CLIENT_RATE", "off"),
+            ("B24PAY_PAYMENT_RATE", "off"),
+            ("B24PAY_RECONCILE_POLL_MS", "100"),
+            ("B24PAY_OUTBOX_AMBIGUOUS_WAIT_MS", "1000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -51,6 +58,9 @@ pub struct Companion {
 }
 
 static INSTANCE: AtomicUsize = AtomicUsize::new(0);
+
+/// The master key of every companion the tests start.
+const E2E_MASTER_KEY: &str = "0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e";
 
 impl Companion {
     /// Starts `b24pay serve` on an OS-assigned port and waits until it listens.
@@ -80,7 +90,10 @@ impl Companion {
             .env("B24PAY_WEBHOOK_URL", &self.config.webhook_url)
             .env("B24PAY_ALLOWED_ORIGINS", &self.config.allowed_origins)
             .env("B24PAY_DIST_DIR", &self.config.dist_dir)
-            .env(store_key, store_value);
+            .env(store_key, store_value)
+            // Required with PostgreSQL (every instance must share it); with SQLite it replaces
+            // the generated key file.
+            .env("B24PAY_MASTER_KEY", E2E_MASTER_KEY);
         if self.port != 0 {
             cmd.env("B24PAY_PUBLIC_URL", self.public_url());
         }

@@ -5,51 +5,7 @@
 use b24pay_companion::store::{self, SharedStore, StoreLocation};
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreKind {
-    Sqlite,
-    Postgres,
-}
-
-impl StoreKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            StoreKind::Sqlite => "SQLite",
-            StoreKind::Postgres => "PostgreSQL",
-        }
-    }
-}
-
-/// `B24PAY_TEST_DATABASE_URL` (set by `scripts/test.sh` via `scripts/pg.sh`), or `None` after
-/// saying loudly that the PostgreSQL variant is skipped.
-pub fn pg_url() -> Option<String> {
-    match std::env::var("B24PAY_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            crate::say(
-                "SKIPPED (PostgreSQL): B24PAY_TEST_DATABASE_URL is not set; `eval \"$(scripts/pg.sh start)\"` provides one",
-            );
-            None
-        }
-    }
-}
-
-/// A fresh database on the PostgreSQL server, so tests never see each other's rows.
-pub async fn fresh_pg_database(server_url: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("b24pay_e2e_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::PgConnection::connect(server_url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to B24PAY_TEST_DATABASE_URL: {e}"));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create a database for this test");
-    let _ = conn.close().await;
-    let mut url = url::Url::parse(server_url).expect("B24PAY_TEST_DATABASE_URL is a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
-}
+pub use b24pay_testkit::{fresh_pg_database, pg_url, StoreKind};
 
 /// The store location for a new companion: a data directory under `dir` for SQLite, a fresh
 /// database for PostgreSQL.
@@ -105,5 +61,16 @@ impl Ledger {
     /// Portal calls owed and not yet delivered.
     pub async fn outbox_depth(&self) -> i64 {
         self.store.outbox_depth().await.expect("outbox readable")
+    }
+
+    /// Attempts not settled yet (processing, requires_action, unknown), with their states.
+    pub async fn unsettled(&self) -> Vec<String> {
+        self.store
+            .list_attempts(b24pay_companion::store::AttemptFilter::Unsettled, 1000)
+            .await
+            .expect("attempts readable")
+            .into_iter()
+            .map(|a| format!("{} {}", a.id, a.state))
+            .collect()
     }
 }

@@ -11,7 +11,14 @@
 //!   payments go on: never a 500, every API error is the documented JSON, the process never
 //!   dies, and the real payments complete.
 //!
-//! Both run against SQLite, and against PostgreSQL when `B24PAY_TEST_DATABASE_URL` is set.
+//! * **Nobody-retries drill** — the same kills, but every customer sends its request once and
+//!   never comes back (a closed tab). After the last restart, with no client action, every
+//!   approved charge is paid in the sandbox exactly once within a bounded time, nothing is
+//!   charged twice, and no attempt is left unsettled: the reconciler and the outbox do it alone.
+//!   `B24PAY_DRILL_KILLS` kills per store (10 in the test command; `scripts/drill.sh` runs 50
+//!   per store).
+//!
+//! All run against SQLite, and against PostgreSQL when `B24PAY_TEST_DATABASE_URL` is set.
 
 use b24pay_e2e::cards;
 use b24pay_e2e::say;
@@ -232,6 +239,139 @@ async fn sigkill_drill(kind: StoreKind) {
         "SIGKILL drill ({}): {approved_count} approved paid once each, {} declined unpaid, {tries} requests in all, companion started {} times",
         kind.name(),
         PAYMENTS as i64 - approved_count,
+        stack.companion.lock().unwrap().starts()
+    ));
+}
+
+/// How one customer's single request ended, as far as the drill cares.
+fn once_outcome(answer: &Result<(u16, Value), reqwest::Error>) -> String {
+    match answer {
+        Err(_) => "no answer".into(),
+        Ok((200, v)) => v["state"].as_str().unwrap_or("?").to_string(),
+        Ok((status, v)) => format!("{status} {}", v["error"]["code"].as_str().unwrap_or("?")),
+    }
+}
+
+async fn nobody_retries_drill(kind: StoreKind) {
+    let kills: usize = std::env::var("B24PAY_DRILL_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let seed = std::env::var("B24PAY_DRILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    say(format!(
+        "nobody-retries drill ({}): {kills} kills, seed {seed} (replay with B24PAY_DRILL_SEED={seed})",
+        kind.name()
+    ));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let stack = Stack::start(StackOptions::new(kind)).await;
+    let payments = kills * 6;
+    let mut plan = Vec::new();
+    for _ in 0..payments {
+        let sum = format!(
+            "{}.{:02}",
+            rng.random_range(1..5000),
+            rng.random_range(0..100)
+        );
+        let payment_id = stack.order(&sum, "RUB");
+        let number = match rng.random_range(0..10) {
+            0..=6 => cards::APPROVED,
+            7 => cards::PROCESSING_ERROR,
+            _ => cards::DECLINED,
+        };
+        let body = stack.confirm_body(payment_id, &sum, "RUB", number);
+        plan.push((
+            payment_id,
+            new_key(&mut rng),
+            body,
+            number == cards::APPROVED,
+        ));
+    }
+    let stack = Arc::new(stack);
+    let plan = Arc::new(plan);
+    let outcomes = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
+    let started = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for client in 0..6usize {
+        let (stack, plan, outcomes) = (stack.clone(), plan.clone(), outcomes.clone());
+        let mut pace = StdRng::seed_from_u64(seed ^ (client as u64 + 1));
+        clients.spawn(async move {
+            for (payment_id, key, body, _) in plan.iter().skip(client).step_by(6) {
+                // Paced so that the stream lasts about as long as the kills.
+                tokio::time::sleep(Duration::from_millis(pace.random_range(0..600))).await;
+                let answer = stack.confirm(key, body).await;
+                let _ = payment_id;
+                *outcomes
+                    .lock()
+                    .unwrap()
+                    .entry(once_outcome(&answer))
+                    .or_default() += 1;
+            }
+        });
+    }
+    for kill in 1..=kills {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(50..400))).await;
+        tokio::task::block_in_place(|| stack.kill_and_restart());
+        if kill % 10 == 0 {
+            say(format!("  {kill} kills"));
+        }
+    }
+    while let Some(result) = clients.join_next().await {
+        result.expect("client task");
+    }
+    let streamed = started.elapsed();
+    // From here on no customer does anything: the companion must finish on its own.
+    let ledger = stack.ledger().await;
+    let settle_deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let unsettled = ledger.unsettled().await;
+        if unsettled.is_empty() && ledger.outbox_depth().await == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < settle_deadline,
+            "not settled 90 s after the last kill: {unsettled:?}, outbox {}",
+            ledger.outbox_depth().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let settled_in = started.elapsed() - streamed;
+    let (mut paid_once, mut not_charged) = (0, 0);
+    for (payment_id, _, body, approvable) in plan.iter() {
+        let charges = ledger.charges(stack.paysystem_id, *payment_id).await;
+        let p = stack.payment(*payment_id);
+        match charges {
+            1 => {
+                assert!(
+                    approvable,
+                    "a card that cannot be approved was charged: {body}"
+                );
+                assert!(p.paid && p.pay_calls == 1, "charged, paid once: {p:?}");
+                paid_once += 1;
+            }
+            0 => {
+                assert!(!p.paid && p.pay_calls == 0, "not charged, not paid: {p:?}");
+                not_charged += 1;
+            }
+            n => panic!("payment {payment_id} charged {n} times"),
+        }
+    }
+    assert_eq!(
+        ledger.all_charges().await,
+        paid_once as i64,
+        "no charge outside the plan"
+    );
+    say(format!(
+        "nobody-retries drill ({}): {payments} payments sent once each, {kills} kills in {:.1} s; \
+         settled alone {:.1} s after the last kill: {paid_once} charged and paid exactly once, \
+         {not_charged} not charged and unpaid, nothing charged twice, nothing left unsettled; \
+         first answers {:?}; companion started {} times",
+        kind.name(),
+        streamed.as_secs_f64(),
+        settled_in.as_secs_f64(),
+        outcomes.lock().unwrap(),
         stack.companion.lock().unwrap().starts()
     ));
 }
@@ -873,6 +1013,18 @@ async fn flood_drill_sqlite() {
 async fn flood_drill_postgres() {
     if pg_url().is_some() {
         flood_drill(StoreKind::Postgres).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nobody_retries_drill_sqlite() {
+    nobody_retries_drill(StoreKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nobody_retries_drill_postgres() {
+    if pg_url().is_some() {
+        nobody_retries_drill(StoreKind::Postgres).await;
     }
 }
 

@@ -9,10 +9,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::html::{display_amount, esc};
+use crate::html::{self, display_amount, esc};
+use crate::oauth::OAuthState;
 use crate::portal_format::site_datetime;
 use crate::state::AppState;
-use crate::world::{NewPayment, Registry};
+use crate::world::{NewPayment, PaySystem, Payment, Registry, World};
 
 pub(crate) async fn root() -> Redirect {
     Redirect::to("/admin")
@@ -60,10 +61,7 @@ pub(crate) async fn create_payment(
         topic: None,
     };
     match crate::sandbox::create_payment(&state, &new) {
-        Ok(_) => {
-            state.persist();
-            Redirect::to("/admin").into_response()
-        }
+        Ok(_) => Redirect::to("/admin").into_response(),
         Err(e) => {
             let page = render(&state, Some(&e.to_string()));
             (StatusCode::BAD_REQUEST, Html(page)).into_response()
@@ -71,51 +69,186 @@ pub(crate) async fn create_payment(
     }
 }
 
-fn render(state: &AppState, error: Option<&str>) -> String {
-    let world = state.world.lock().expect("world lock").clone();
-    let config = &state.config;
-    let opt = |v: &Option<String>| v.as_deref().map(esc).unwrap_or_default();
+const TEMPLATE: &str = include_str!("../templates/admin.html");
 
-    let payments: String = world
-        .payments
-        .values()
+#[derive(Debug, Deserialize)]
+pub(crate) struct UninstallForm {
+    #[serde(default)]
+    clean: Option<String>,
+}
+
+/// "Install application" (`POST /admin/app/install`): the `ONAPPINSTALL` event, then back.
+pub(crate) async fn install_app(State(state): State<Arc<AppState>>) -> Response {
+    match crate::app::install(&state).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(render(&state, Some(&e.to_string()))),
+        )
+            .into_response(),
+    }
+}
+
+/// "Uninstall" (`POST /admin/app/uninstall`, `clean=1` to delete the app's data).
+pub(crate) async fn uninstall_app(
+    State(state): State<Arc<AppState>>,
+    Form(form): Form<UninstallForm>,
+) -> Response {
+    let clean = form.clean.is_some_and(|c| !c.is_empty() && c != "0");
+    match crate::app::uninstall(&state, clean).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(render(&state, Some(&e.to_string()))),
+        )
+            .into_response(),
+    }
+}
+
+fn render(state: &AppState, error: Option<&str>) -> String {
+    let world = state.read(World::clone);
+    let config = &state.config;
+    let limit = match state.limiter.lock().expect("limiter lock").limit() {
+        Some(l) => format!("on: {} calls/s, burst {}", l.drain_per_second, l.burst),
+        None => "off".to_string(),
+    };
+    let faults = state.faults.lock().expect("faults lock").pending().len();
+    let oauth = state.read_oauth(OAuthState::stats);
+    let error = error
+        .map(|e| format!("<p class=error role=alert>{}</p>", esc(e)))
+        .unwrap_or_default();
+    let data_file = state
+        .data_file_path()
         .map(|p| {
-            let order = world.order_of(p);
-            let page = match order.registry {
-                Registry::Order => format!("/pay/{}", p.id),
-                Registry::CrmInvoice => format!("/pay/invoice/{}", order.id),
-            };
-            let ps = &p.ps;
             format!(
-                "<tr><td>{id}</td><td>{registry} #{order}</td><td>{account}</td><td class=num>{sum} {cur}</td>\
-                 <td>{paid}</td><td>{date_paid}</td><td>{pay_system}</td><td class=num>{calls}</td><td class=num>{rejected}</td>\
-                 <td>{invoice}</td><td>{status}</td><td>{code}</td><td>{descr}</td><td>{message}</td><td>{ps_sum}</td><td>{ps_cur}</td>\
-                 <td>{card}</td><td>{token}</td><td><a href=\"{page}\">page</a></td></tr>",
-                id = p.id,
-                registry = order.registry,
-                order = order.id,
-                account = esc(&p.account_number),
-                sum = esc(&display_amount(&p.sum)),
-                cur = esc(&p.currency),
-                paid = if p.paid { "<strong>Y</strong>" } else { "N" },
-                date_paid = p.date_paid.map(site_datetime).unwrap_or_default(),
-                pay_system = p.pay_system_id.map(|id| id.to_string()).unwrap_or_default(),
-                calls = p.pay_calls,
-                rejected = p.rejected_pay_calls,
-                invoice = opt(&ps.invoice_id),
-                status = opt(&ps.status),
-                code = opt(&ps.status_code),
-                descr = opt(&ps.status_description),
-                message = opt(&ps.status_message),
-                ps_sum = opt(&ps.sum),
-                ps_cur = opt(&ps.currency),
-                card = opt(&ps.card_number),
-                token = opt(&ps.recurring_token),
+                " · Data file: <code>{}</code>",
+                esc(&p.display().to_string())
+            )
+        })
+        .unwrap_or_default();
+    html::render(
+        TEMPLATE,
+        &[
+            ("webhook", &esc(&state.webhook_url())),
+            (
+                "token",
+                &esc(&format!("{}/oauth/token/", state.public_url())),
+            ),
+            ("client", &esc(&config.oauth_client_id)),
+            ("limit", &limit),
+            ("faults", &faults.to_string()),
+            ("refreshes", &oauth.refreshes.to_string()),
+            ("rejected", &oauth.rejected_refreshes.to_string()),
+            ("data_file", &data_file),
+            ("error", &error),
+            ("payments", &payment_rows(&world)),
+            ("pay_system_options", &pay_system_options(&world)),
+            ("handlers", &handler_rows(&world)),
+            ("pay_systems", &pay_system_rows(&world)),
+            ("person_types", &person_type_items(&world)),
+            ("member_id", &esc(&config.member_id)),
+            ("app", &app_section(state)),
+        ],
+    )
+}
+
+/// The app's status, events and the install/uninstall actions.
+fn app_section(state: &AppState) -> String {
+    let Ok(status) = crate::app::status(state) else {
+        return "<p>No application is configured (<code>SandboxBuilder::app</code>, \
+                <code>--app-handler</code>).</p>"
+            .to_string();
+    };
+    let installed = match &status.installation {
+        Some(i) if i.finished => format!(
+            "installed, <code>application_token</code> {}",
+            esc(&i.application_token)
+        ),
+        Some(_) => "installing (waiting for <code>BX24.installFinish()</code>)".to_string(),
+        None => "not installed".to_string(),
+    };
+    let events: String = status
+        .events
+        .iter()
+        .map(|e| {
+            let outcome = match (&e.status, &e.error) {
+                (Some(code), _) => format!("HTTP {code}"),
+                (None, Some(error)) => esc(error),
+                (None, None) => String::new(),
+            };
+            format!(
+                "<li>{} {} → {outcome}</li>",
+                site_datetime(e.at),
+                esc(&e.event)
             )
         })
         .collect();
+    format!(
+        r#"<p>Application <code>{client}</code>: {installed}. Handler <code>{handler}</code>, install page <code>{page}</code>.</p>
+<div class="actions">
+<form method="post" action="/admin/app/install"><button type="submit">Install application (ONAPPINSTALL)</button></form>
+<form method="get" action="/admin/app"><button type="submit">Open the install page</button></form>
+<form method="post" action="/admin/app/uninstall"><button type="submit">Uninstall (ONAPPUNINSTALL)</button><label><input type="checkbox" name="clean" value="1"> and delete the application's data (CLEAN)</label></form>
+</div>
+<ul>{events}</ul>"#,
+        client = esc(&status.client_id),
+        handler = esc(&status.handler_url),
+        page = esc(&status.install_url),
+    )
+}
 
-    let handlers: String = world
+fn payment_rows(world: &World) -> String {
+    world
+        .payments
+        .values()
+        .map(|p| payment_row(world, p))
+        .collect()
+}
+
+fn payment_row(world: &World, p: &Payment) -> String {
+    let opt = |v: &Option<String>| v.as_deref().map(esc).unwrap_or_default();
+    let order = world.order_of(p);
+    let page = match order.registry {
+        Registry::Order => format!("/pay/{}", p.id),
+        Registry::CrmInvoice => format!("/pay/invoice/{}", order.id),
+    };
+    let ps = &p.ps;
+    let cells = [
+        p.id.to_string(),
+        format!("{} #{}", order.registry, order.id),
+        esc(&p.account_number),
+        format!("{} {}", esc(&display_amount(&p.sum)), esc(&p.currency)),
+        if p.paid { "<strong>Y</strong>" } else { "N" }.to_string(),
+        p.date_paid.map(site_datetime).unwrap_or_default(),
+        p.pay_system_id.map(|id| id.to_string()).unwrap_or_default(),
+        p.pay_calls.to_string(),
+        p.rejected_pay_calls.to_string(),
+        p.unsaved_pay_calls.to_string(),
+        opt(&ps.invoice_id),
+        opt(&ps.status),
+        opt(&ps.status_code),
+        opt(&ps.status_description),
+        opt(&ps.status_message),
+        opt(&ps.sum),
+        opt(&ps.currency),
+        opt(&ps.card_number),
+        opt(&ps.recurring_token),
+        format!("<a href=\"{page}\">page</a>"),
+    ];
+    // The sum and the three pay-call counts are right-aligned.
+    let row: String = cells
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| match i {
+            3 | 7 | 8 | 9 => format!("<td class=num>{cell}</td>"),
+            _ => format!("<td>{cell}</td>"),
+        })
+        .collect();
+    format!("<tr>{row}</tr>")
+}
+
+fn handler_rows(world: &World) -> String {
+    world
         .handlers
         .values()
         .map(|h| {
@@ -139,28 +272,14 @@ fn render(state: &AppState, error: Option<&str>) -> String {
                 codes.join(", ")
             )
         })
-        .collect();
+        .collect()
+}
 
-    let pay_systems: String = world
+fn pay_system_rows(world: &World) -> String {
+    world
         .pay_systems
         .values()
         .map(|ps| {
-            let settings: Vec<String> = ps
-                .settings
-                .iter()
-                .flat_map(|(code, by_type)| {
-                    by_type.iter().map(move |(pt, m)| {
-                        let pt = if pt.is_empty() { "*".to_string() } else { pt.clone() };
-                        format!(
-                            "{}[{}] = {}:{}",
-                            esc(code),
-                            pt,
-                            esc(m.provider_key.as_deref().unwrap_or("")),
-                            esc(m.provider_value.as_deref().unwrap_or(""))
-                        )
-                    })
-                })
-                .collect();
             format!(
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 ps.id,
@@ -169,24 +288,41 @@ fn render(state: &AppState, error: Option<&str>) -> String {
                 ps.registry,
                 ps.person_type_id,
                 esc(&ps.active),
-                settings.join("<br>")
+                settings_lines(ps).join("<br>")
             )
         })
-        .collect();
+        .collect()
+}
 
-    let person_types: String = world
+/// `code[person type] = TYPE:VALUE` for each setting (`*`: for all person types).
+fn settings_lines(ps: &PaySystem) -> Vec<String> {
+    ps.settings
+        .iter()
+        .flat_map(|(code, by_type)| {
+            by_type.iter().map(move |(pt, m)| {
+                let pt = if pt.is_empty() { "*" } else { pt.as_str() };
+                format!(
+                    "{}[{}] = {}:{}",
+                    esc(code),
+                    pt,
+                    esc(m.provider_key.as_deref().unwrap_or("")),
+                    esc(m.provider_value.as_deref().unwrap_or(""))
+                )
+            })
+        })
+        .collect()
+}
+
+fn person_type_items(world: &World) -> String {
+    world
         .person_types
         .iter()
         .map(|pt| format!("<li>{} — {} ({})</li>", pt.id, esc(&pt.name), pt.registry))
-        .collect();
+        .collect()
+}
 
-    let limit = match state.limiter.lock().expect("limiter lock").limit() {
-        Some(l) => format!("on: {} calls/s, burst {}", l.drain_per_second, l.burst),
-        None => "off".to_string(),
-    };
-    let faults = state.faults.lock().expect("faults lock").pending().len();
-    let oauth = state.oauth.lock().expect("oauth lock").stats();
-    let pay_system_options: String = world
+fn pay_system_options(world: &World) -> String {
+    world
         .pay_systems
         .values()
         .map(|ps| {
@@ -197,75 +333,5 @@ fn render(state: &AppState, error: Option<&str>) -> String {
                 esc(&ps.name)
             )
         })
-        .collect();
-    let error = error
-        .map(|e| format!("<p class=error role=alert>{}</p>", esc(e)))
-        .unwrap_or_default();
-
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Sandbox portal — admin</title>
-<style>
-body{{font:14px/1.45 "Helvetica Neue",Arial,sans-serif;margin:24px;color:#1d1d1f}}
-table{{border-collapse:collapse;margin:8px 0 24px}}
-th,td{{border:1px solid #d0d0d0;padding:4px 8px;text-align:left;vertical-align:top}}
-th{{background:#f2f2f2}}
-td.num{{text-align:right}}
-code{{font-size:13px}}
-.error{{color:#a4000f;font-weight:bold}}
-form{{display:flex;gap:8px;align-items:end;flex-wrap:wrap;margin:8px 0 24px}}
-label{{display:flex;flex-direction:column;font-size:12px}}
-</style>
-</head>
-<body>
-<h1>Sandbox portal</h1>
-<p>Webhook: <code>{webhook}</code> · OAuth token endpoint: <code>{token}</code> (client <code>{client}</code>) · Rate limit: {limit} · Pending faults: {faults} · Token refreshes: {refreshes} (refused {rejected}){data_file}</p>
-{error}
-<h2>Payments</h2>
-<table>
-<thead><tr><th>ID</th><th>Of</th><th>Account no.</th><th>Sum</th><th>Paid</th><th>Date paid</th><th>Pay system</th><th>Pay calls</th><th>Refused pay calls</th><th>PS_INVOICE_ID</th><th>PS_STATUS</th><th>PS_STATUS_CODE</th><th>PS_STATUS_DESCRIPTION</th><th>PS_STATUS_MESSAGE</th><th>PS_SUM</th><th>PS_CURRENCY</th><th>PS_CARD_NUMBER</th><th>PS_RECURRING_TOKEN</th><th></th></tr></thead>
-<tbody>{payments}</tbody>
-</table>
-<h2>New payment</h2>
-<form method="post" action="/admin/payments">
-<label>Sum <input name="sum" value="1500.00" required></label>
-<label>Currency <input name="currency" value="RUB" size="4" required></label>
-<label>Registry <select name="registry"><option>ORDER</option><option>CRM_INVOICE</option></select></label>
-<label>Pay system <select name="pay_system_id"><option value="">none</option>{pay_system_options}</select></label>
-<button type="submit">Create</button>
-</form>
-<h2>REST handlers</h2>
-<table>
-<thead><tr><th>ID</th><th>Name</th><th>Code</th><th>Mode</th><th>ACTION_URI</th><th>CODES</th></tr></thead>
-<tbody>{handlers}</tbody>
-</table>
-<h2>Pay systems</h2>
-<table>
-<thead><tr><th>ID</th><th>Name</th><th>Handler</th><th>Registry</th><th>Person type</th><th>Active</th><th>Settings (code[person type] = TYPE:VALUE)</th></tr></thead>
-<tbody>{pay_systems}</tbody>
-</table>
-<h2>Person types</h2>
-<ul>{person_types}</ul>
-</body>
-</html>
-"#,
-        webhook = esc(&format!(
-            "{}/rest/{}/{}/",
-            config.public_url, config.webhook_user_id, config.webhook_code
-        )),
-        token = esc(&format!("{}/oauth/token/", config.public_url)),
-        client = esc(&config.oauth_client_id),
-        refreshes = oauth.refreshes,
-        rejected = oauth.rejected_refreshes,
-        data_file = state
-            .data_file_path()
-            .map(|p| format!(
-                " · Data file: <code>{}</code>",
-                esc(&p.display().to_string())
-            ))
-            .unwrap_or_default(),
-    )
+        .collect()
 }

@@ -32,6 +32,20 @@ pub enum Fault {
     DropConnection,
     /// The method runs, then the connection is closed without a reply (a lost reply).
     DropAfterExecution,
+    /// The call gets no reply, and the method takes effect only `delay` after the call
+    /// arrived: a portal whose front end cuts a request at 60 s while PHP keeps running. The
+    /// connection is held for `cut_after` (zero: closed at once), then closed without a reply;
+    /// the method runs at `delay` whether or not the client is still there. A client that
+    /// re-reads the payment before `delay` sees it unpaid, and a repeated call lands too.
+    DelayedExecution {
+        delay: Duration,
+        cut_after: Duration,
+    },
+    /// `sale.paysystem.pay.payment` / `pay.invoice` only: the method checks its parameters as
+    /// usual and answers `true`, but the payment is not saved (it stays unpaid, without the
+    /// new `PS_*` values), as the portal does when saving fails on its side. Counted in the
+    /// payment's `unsaved_pay_calls`, not in `pay_calls`. Other methods never draw this fault.
+    TrueWithoutSaving,
 }
 
 impl Fault {
@@ -45,16 +59,38 @@ impl Fault {
             Fault::SlowReply(_) => "slow_reply",
             Fault::DropConnection => "drop_connection",
             Fault::DropAfterExecution => "drop_after_execution",
+            Fault::DelayedExecution { .. } => "delayed_execution",
+            Fault::TrueWithoutSaving => "true_without_saving",
+        }
+    }
+
+    /// Whether a command inside a `batch` draws this fault without being named: only the
+    /// faults that are about one method's effect (the others, untargeted, hit the batch
+    /// request itself).
+    fn is_command_level(&self) -> bool {
+        matches!(self, Fault::TrueWithoutSaving)
+    }
+
+    /// Whether a call of `method` (lower-case) can draw this fault.
+    pub(crate) fn applies_to(&self, method: &str) -> bool {
+        match self {
+            Fault::TrueWithoutSaving => PAY_METHODS.contains(&method),
+            _ => true,
         }
     }
 }
 
+/// The methods that mark a payment paid.
+const PAY_METHODS: [&str; 2] = ["sale.paysystem.pay.payment", "sale.paysystem.pay.invoice"];
+
 /// The wire form of a fault for `POST /sandbox/api/faults`:
-/// `{"kind": "hang", "count": 1, "methods": ["sale.paysystem.pay.payment"], "duration_ms": 5000}`.
+/// `{"kind": "hang", "count": 1, "methods": ["sale.paysystem.pay.payment"], "duration_ms": 5000}`,
+/// `{"kind": "delayed_execution", "duration_ms": 3000, "cut_after_ms": 0}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FaultRequest {
     /// `query_limit_exceeded`, `internal_server_error`, `operation_time_limit`,
-    /// `expired_token`, `hang`, `slow_reply`, `drop_connection` or `drop_after_execution`.
+    /// `expired_token`, `hang`, `slow_reply`, `drop_connection`, `drop_after_execution`,
+    /// `delayed_execution` or `true_without_saving`.
     pub kind: String,
     /// How many matching calls fail (default 1).
     #[serde(default = "one")]
@@ -62,9 +98,13 @@ pub struct FaultRequest {
     /// Only calls of these methods (default: any method).
     #[serde(default)]
     pub methods: Option<Vec<String>>,
-    /// For `hang` and `slow_reply` (default 30000).
+    /// For `hang`, `slow_reply` and `delayed_execution` (default 30000).
     #[serde(default)]
     pub duration_ms: Option<u64>,
+    /// For `delayed_execution`: how long the connection is held before it is closed without
+    /// a reply (default 0: at once).
+    #[serde(default)]
+    pub cut_after_ms: Option<u64>,
     /// For `operation_time_limit` (default 10).
     #[serde(default)]
     pub reset_after_secs: Option<u64>,
@@ -88,6 +128,11 @@ impl FaultRequest {
             "slow_reply" => Fault::SlowReply(duration),
             "drop_connection" => Fault::DropConnection,
             "drop_after_execution" => Fault::DropAfterExecution,
+            "delayed_execution" => Fault::DelayedExecution {
+                delay: duration,
+                cut_after: Duration::from_millis(self.cut_after_ms.unwrap_or(0)),
+            },
+            "true_without_saving" => Fault::TrueWithoutSaving,
             other => return Err(format!("unknown fault kind {other:?}")),
         })
     }
@@ -144,10 +189,28 @@ impl FaultQueue {
 
     pub(crate) fn take(&mut self, method: &str) -> Option<DrawnFault> {
         let index = self.pending.iter().position(|p| {
-            p.methods
-                .as_ref()
-                .is_none_or(|methods| methods.iter().any(|m| m == method))
+            p.fault.applies_to(method)
+                && p.methods
+                    .as_ref()
+                    .is_none_or(|methods| methods.iter().any(|m| m == method))
         })?;
+        Some(self.draw(index))
+    }
+
+    /// The fault a command of a `batch` draws: the first pending one that names its method,
+    /// or an untargeted one about the method's effect ([`Fault::TrueWithoutSaving`]).
+    pub(crate) fn take_for_command(&mut self, method: &str) -> Option<DrawnFault> {
+        let index = self.pending.iter().position(|p| {
+            p.fault.applies_to(method)
+                && match &p.methods {
+                    Some(methods) => methods.iter().any(|m| m == method),
+                    None => p.fault.is_command_level(),
+                }
+        })?;
+        Some(self.draw(index))
+    }
+
+    fn draw(&mut self, index: usize) -> DrawnFault {
         let pending = &mut self.pending[index];
         pending.remaining -= 1;
         let drawn = DrawnFault {
@@ -157,7 +220,7 @@ impl FaultQueue {
         if pending.remaining == 0 {
             self.pending.remove(index);
         }
-        Some(drawn)
+        drawn
     }
 
     pub(crate) fn clear(&mut self) {
@@ -194,6 +257,54 @@ mod tests {
         );
         assert!(queue.take("sale.paysystem.pay.payment").is_some());
         assert!(queue.take("sale.paysystem.pay.payment").is_none());
+    }
+
+    #[test]
+    fn true_without_saving_waits_for_a_pay_call() {
+        let mut queue = FaultQueue::default();
+        queue.inject(Fault::TrueWithoutSaving, 1, None, 0.0);
+        assert!(queue.take("sale.paysystem.list").is_none());
+        assert!(queue.take("sale.paysystem.settings.payment.get").is_none());
+        assert_eq!(
+            queue.take("sale.paysystem.pay.invoice").unwrap().fault,
+            Fault::TrueWithoutSaving
+        );
+        assert!(queue.take("sale.paysystem.pay.payment").is_none());
+    }
+
+    #[test]
+    fn batch_commands_draw_only_faults_about_them() {
+        let mut queue = FaultQueue::default();
+        queue.inject(Fault::InternalServerError, 1, None, 0.0);
+        queue.inject(Fault::TrueWithoutSaving, 1, None, 0.0);
+        queue.inject(
+            Fault::DropAfterExecution,
+            1,
+            Some(vec!["sale.paysystem.pay.payment".into()]),
+            0.0,
+        );
+        // An untargeted transport or error fault is the batch request's, not a command's.
+        assert_eq!(
+            queue
+                .take_for_command("sale.paysystem.pay.payment")
+                .unwrap()
+                .fault,
+            Fault::TrueWithoutSaving
+        );
+        assert_eq!(
+            queue
+                .take_for_command("sale.paysystem.pay.payment")
+                .unwrap()
+                .fault,
+            Fault::DropAfterExecution
+        );
+        assert!(queue
+            .take_for_command("sale.paysystem.pay.payment")
+            .is_none());
+        assert_eq!(
+            queue.take("batch").unwrap().fault,
+            Fault::InternalServerError
+        );
     }
 
     #[test]

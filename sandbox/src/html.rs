@@ -1,6 +1,43 @@
-//! Small helpers for the server-rendered pages.
+//! Small helpers for the server-rendered pages: escaping, and filling the templates in
+//! `sandbox/templates/` (plain HTML, CSS and JS with `{{name}}` placeholders).
 
 use serde_json::Value;
+
+/// Fills `{{name}}` placeholders with the given values, inserted as they are (escape them
+/// first). Every placeholder must have a value and every value a placeholder; the page tests
+/// run in debug builds, where a mismatch panics.
+pub(crate) fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let extra: usize = values.iter().map(|(_, v)| v.len()).sum();
+    let mut out = String::with_capacity(template.len() + extra);
+    let mut used = vec![false; values.len()];
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let close = after.find("}}").expect("a template placeholder is closed");
+        let key = &after[..close];
+        match values.iter().position(|(k, _)| *k == key) {
+            Some(index) => {
+                used[index] = true;
+                out.push_str(values[index].1);
+            }
+            None => debug_assert!(false, "template placeholder {key:?} has no value"),
+        }
+        rest = &after[close + 2..];
+    }
+    out.push_str(rest);
+    debug_assert!(
+        used.iter().all(|u| *u),
+        "values without a placeholder: {:?}",
+        values
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|((k, _), _)| k)
+            .collect::<Vec<_>>()
+    );
+    out
+}
 
 /// Text for an HTML element or a double-quoted attribute.
 pub(crate) fn esc(text: &str) -> String {
@@ -51,6 +88,20 @@ mod tests {
             serde_json::from_str::<Value>(&out).unwrap(),
             json!({"a": "</script><!--"})
         );
+    }
+
+    #[test]
+    fn templates_are_filled() {
+        assert_eq!(
+            render("<b>{{a}}</b>{x}{{b}}{{a}}", &[("a", "1"), ("b", "<i>")]),
+            "<b>1</b>{x}<i>1"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "no value")]
+    fn a_missing_value_is_caught() {
+        render("{{a}}", &[]);
     }
 
     #[test]

@@ -40,6 +40,10 @@
 //! `sale.paysystem.pay.invoice`, with the portal's checks, error codes and messages (mirrored
 //! from the portal's `Bitrix\Sale\PaySystem\RestService`).
 //!
+//! `batch` runs up to 50 of them in one request (`cmd`, `halt`, `$result[key][FIELD]`
+//! references; one request for the leaky bucket). With [`SandboxBuilder::https`] the sandbox
+//! serves HTTPS with a certificate from a local CA made on first start.
+//!
 //! # The initial world
 //!
 //! Person types: `ORDER` 1 "Individual", 2 "Legal entity"; `CRM_INVOICE` 3 "Contact",
@@ -61,33 +65,61 @@
 //!
 //! # Control
 //!
-//! From Rust through [`SandboxHandle`], over HTTP under `/sandbox/api` (the table is in the
-//! README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
+//! From Rust through [`SandboxHandle`] (and [`Platform`] for several portals), over HTTP
+//! under `/sandbox/api` (the table is in the README), and by eye at `/admin`. Payment pages: `/pay/{payment_id}` and
 //! `/pay/invoice/{invoice_id}`, with `?theme=light|dark&font=sans|serif|mono`.
+//!
+//! # Where things are
+//!
+//! | module | what |
+//! |---|---|
+//! | `sandbox` | [`Sandbox::builder`], [`SandboxHandle`]: starting a sandbox and driving it from Rust |
+//! | `server` | the router and the accept loop (a fault can close a connection without a reply) |
+//! | `state` | everything a running sandbox holds; the world changes only through `mutate`, which persists |
+//! | `rest` | the REST API as stages (fault, admission, parameters, authentication, method, reply) and the methods |
+//! | `params` | query strings, JSON and PHP-style form bodies as one object; the portal's name rules |
+//! | `world` | the portal's data (person types, users, orders, payments, handlers, pay systems) and the seed |
+//! | `faults`, `limits` | injected faults; the leaky bucket |
+//! | `oauth` | tokens and the token endpoint |
+//! | `control` | `/sandbox/api` (one JSON extractor and one error type in `control/error.rs`) |
+//! | `admin`, `pay_page`, `html` | the server-rendered pages, filled from `sandbox/templates/` |
+//! | `app` | a Market application: `ONAPPINSTALL`/`ONAPPUNINSTALL`, the install page, the BX24 stand-in |
+//! | `platform` | several portals and the OAuth server they share ([`Platform`]) |
+//! | `moved` | a portal at a new address: redirects from the old one |
+//! | `tls` | HTTPS with a local CA |
+//! | `persist` | the data file |
+//! | `portal_format` | how the portal prints numbers and dates |
 
 mod admin;
+mod app;
 mod control;
 mod faults;
 mod html;
 mod limits;
+mod moved;
 mod oauth;
 mod params;
 mod pay_page;
 mod persist;
+mod platform;
 mod portal_format;
 mod rest;
 mod sandbox;
 mod server;
 mod state;
+mod tls;
 mod world;
 
+pub use app::{App, AppError, AppEvent, AppInstalled, AppStatus};
 pub use faults::{Fault, FaultRequest};
 pub use limits::RateLimit;
-pub use oauth::{OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
+pub use oauth::{Installation, OAuthStats, OAuthTokens, ACCESS_TOKEN_LIFETIME_SECS};
 pub use persist::DataFileError;
+pub use platform::{Platform, PlatformBuilder, PlatformHandle};
 pub use rest::METHODS;
 pub use sandbox::{
     Sandbox, SandboxBuilder, SandboxHandle, StartError, DEFAULT_OAUTH_CLIENT_ID,
     DEFAULT_OAUTH_CLIENT_SECRET, DEFAULT_WEBHOOK_CODE, WEBHOOK_USER_ID,
 };
+pub use tls::TlsError;
 pub use world::{CreatedPayment, NewPayment, PaymentSnapshot, PsFields, Registry, WorldError};

@@ -1,7 +1,9 @@
 //! Serving: the router, and an accept loop of our own so a fault can close a client's
-//! connection without a reply (axum's `serve` offers no way to do that).
+//! connection without a reply (axum's `serve` offers no way to do that), over plain HTTP or
+//! TLS.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::routing::{any, get, post};
@@ -10,12 +12,14 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{admin, control, oauth, pay_page, rest};
+use crate::{admin, app, control, moved, oauth, pay_page, rest};
 
 /// Large enough for a Base64 logo in `sale.paysystem.add`.
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -29,8 +33,18 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/pay/invoice/{invoice_id}", get(pay_page::invoice_page))
         .route("/admin", get(admin::page))
         .route("/admin/payments", post(admin::create_payment))
+        .route("/admin/app", get(app::install_page))
+        .route("/admin/app/install", post(admin::install_app))
+        .route("/admin/app/uninstall", post(admin::uninstall_app))
+        .route("/admin/app/finish", post(app::finish))
+        .route("/api/v1/", get(app::bx24_script))
+        .route("/api/v1", get(app::bx24_script))
         .route("/", get(admin::root))
         .nest("/sandbox/api", control::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            moved::redirect,
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -73,11 +87,81 @@ impl ConnControl {
     }
 }
 
-/// Accepts connections until `shutdown` turns true; each connection is served by hyper and
-/// dropped (closing the socket) when its handler asks or the sandbox shuts down.
+/// A portal's listeners: the first, and one more for each move; all stop together.
+pub(crate) struct Listeners {
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    shutdown: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// Every address listened on, the newest last.
+    addresses: std::sync::Mutex<Vec<std::net::SocketAddr>>,
+}
+
+impl Listeners {
+    pub(crate) fn new(router: Router, tls: Option<TlsAcceptor>) -> Listeners {
+        Listeners {
+            router,
+            tls,
+            shutdown: watch::channel(false).0,
+            tasks: std::sync::Mutex::new(Vec::new()),
+            addresses: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Serves `listener` as the portal reached at `origin`.
+    pub(crate) fn listen(&self, listener: TcpListener, origin: &str) {
+        if let Ok(addr) = listener.local_addr() {
+            self.addresses.lock().expect("addresses lock").push(addr);
+        }
+        let task = tokio::spawn(serve(
+            listener,
+            self.router.clone(),
+            self.tls.clone(),
+            moved::ListenerOrigin::new(origin),
+            self.shutdown.subscribe(),
+        ));
+        self.tasks.lock().expect("tasks lock").push(task);
+    }
+
+    /// The address listened on last.
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.addresses
+            .lock()
+            .expect("addresses lock")
+            .last()
+            .copied()
+    }
+
+    pub(crate) fn is_https(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Stops accepting, closes open connections.
+    pub(crate) fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Stops and waits for every listener to end.
+    pub(crate) async fn shutdown(&self) {
+        self.stop();
+        let tasks: Vec<_> = self.tasks.lock().expect("tasks lock").drain(..).collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// How long a client may take for the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until `shutdown` turns true; each connection (over TLS when `tls` is
+/// given) is served by hyper and dropped (closing the socket) when its handler asks or the
+/// sandbox shuts down.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
+    tls: Option<TlsAcceptor>,
+    origin: moved::ListenerOrigin,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -93,27 +177,48 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn_control = ConnControl::default();
-        let router = router.clone();
-        let control = conn_control.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(control.clone());
-            router.clone().oneshot(request)
-        });
-        let mut shutdown = shutdown.clone();
+        let (router, shutdown, tls) = (router.clone(), shutdown.clone(), tls.clone());
+        let origin = origin.clone();
         tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                result = connection => {
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, router, origin, shutdown).await,
+                Some(tls) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, router, origin, shutdown).await,
+                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-                _ = conn_control.dropped() => tracing::debug!("connection dropped on purpose"),
-                _ = shutdown.wait_for(|stop| *stop) => {}
             }
         });
+    }
+}
+
+async fn serve_connection<IO>(
+    io: IO,
+    router: Router,
+    origin: moved::ListenerOrigin,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn_control = ConnControl::default();
+    let control = conn_control.clone();
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(control.clone());
+        request.extensions_mut().insert(origin.clone());
+        router.clone().oneshot(request)
+    });
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    tokio::select! {
+        result = connection => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        }
+        _ = conn_control.dropped() => tracing::debug!("connection dropped on purpose"),
+        _ = shutdown.wait_for(|stop| *stop) => {}
     }
 }
 

@@ -1,6 +1,6 @@
 //! Card acquiring behind a trait, so the payment flow never knows which processor it talks to:
-//! [`TestAcquirer`] (DESIGN.md's test card table) and any live processor implement
-//! [`Acquirer`].
+//! [`TestAcquirer`] (the README's test cards, `b24pay_protocol::test_cards`) and any live
+//! processor implement [`Acquirer`].
 //!
 //! # The rules an implementation keeps
 //!
@@ -26,13 +26,16 @@
 //! 5. **Card data in memory only.** The [`Card`] lives for one request; an implementation may
 //!    send it to its processor, and never logs or stores it.
 
+pub mod stripe;
 mod test_acquirer;
 
+pub use stripe::StripeAcquirer;
 pub use test_acquirer::TestAcquirer;
 
 use async_trait::async_trait;
 use b24pay_protocol::api::DeclineCode;
 use b24pay_protocol::card::Brand;
+use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
 use b24pay_protocol::Money;
 
 b24pay_protocol::wire_enum! {
@@ -45,7 +48,7 @@ b24pay_protocol::wire_enum! {
     }
 }
 
-/// The idempotency key of one step of one attempt (`pa_…:open`, `pa_…:confirm`, …).
+/// The idempotency key of one step of one attempt (`pa_…:open-1`, `pa_…:confirm-1`, …).
 pub fn step_key(attempt_id: &str, step: &str) -> String {
     format!("{attempt_id}:{step}")
 }
@@ -90,9 +93,9 @@ impl std::fmt::Debug for Card {
 pub struct ChargeMetadata<'a> {
     /// The portal's origin (or member id), e.g. `https://shop.bitrix24.ru`.
     pub portal: &'a str,
-    pub paysystem_id: &'a str,
-    pub payment_id: &'a str,
-    pub attempt_id: &'a str,
+    pub paysystem_id: PaySystemId,
+    pub payment_id: PaymentId,
+    pub attempt_id: &'a AttemptId,
 }
 
 impl ChargeMetadata<'_> {
@@ -102,12 +105,16 @@ impl ChargeMetadata<'_> {
     }
 }
 
-/// One charge. `attempt_id` (in `metadata`) is what every idempotency key derives from.
+/// One charge. `metadata.attempt_id` and `round` are what every idempotency key derives from.
 #[derive(Clone, Copy, Debug)]
 pub struct ChargeRequest<'a> {
     pub amount: Money,
     pub card: &'a Card,
     pub metadata: ChargeMetadata<'a>,
+    /// Which try of the attempt this is (1, 2, …): an attempt that failed transiently (nothing
+    /// charged) may be tried again with the same request, as a new charge at the acquirer.
+    /// Steps are keyed `open-{round}`, `confirm-{round}`.
+    pub round: u32,
 }
 
 /// What the customer did about a [`CustomerAction`].
@@ -128,8 +135,8 @@ pub struct ResumeRequest<'a> {
     pub amount: Money,
     pub last4: &'a str,
     pub metadata: ChargeMetadata<'a>,
-    /// Which answer this is for the attempt (1, 2, …): part of the step's idempotency key, so a
-    /// second code is a new call and a repeated one is not.
+    /// Which answer this is for the attempt (1, 2, …): part of the step's idempotency key
+    /// (`resume-{round}`), so a second code is a new call and a repeated one is not.
     pub round: u32,
 }
 
@@ -225,6 +232,10 @@ pub enum AcquirerError {
     /// The acquirer refused the request itself (credentials, parameters): it did not act.
     #[error("acquirer refused the request: {0}")]
     Refused(String),
+    /// The acquirer refused the card before any charge existed (Stripe checks the card when
+    /// `open` creates its PaymentMethod): nothing charged, and the customer hears why.
+    #[error("the card was declined before a charge existed: {0}")]
+    Declined(DeclineCode),
 }
 
 #[async_trait]
@@ -232,11 +243,11 @@ pub trait Acquirer: Send + Sync + 'static {
     fn kind(&self) -> AcquirerKind;
 
     /// Creates the charge without moving money; returns the acquirer's reference. Idempotent on
-    /// `step_key(attempt, "open")`.
+    /// `step_key(attempt, "open-{round}")`.
     async fn open(&self, request: &ChargeRequest<'_>) -> Result<String, AcquirerError>;
 
     /// Asks the acquirer to move money for an opened charge. Idempotent on
-    /// `step_key(attempt, "confirm")`.
+    /// `step_key(attempt, "confirm-{round}")`.
     async fn confirm(
         &self,
         reference: &str,

@@ -4,12 +4,14 @@
 
 use super::error::ApiError;
 use crate::acquirer::Card;
+use crate::payments::ConfirmInput;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use b24pay_protocol::api::{valid_idempotency_key, ConfirmRequest, ErrorCode, IDEMPOTENCY_HEADER};
 use b24pay_protocol::card::{self, CvcError, ExpiryError, NumberError};
+use b24pay_protocol::ids::{InvalidId, InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::money::AmountError;
 use b24pay_protocol::{Currency, Money};
 use serde::de::DeserializeOwned;
@@ -167,28 +169,14 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// A confirm request that passed every check the server can make on its own.
-#[derive(Debug)]
-pub struct ValidConfirm {
-    /// Canonical decimal digits.
-    pub payment_id: String,
-    pub paysystem_id: String,
-    pub amount: Money,
-    pub card: Card,
-    /// Legacy CRM invoices only.
-    pub invoice_id: Option<String>,
-}
-
-/// Portal ids: positive integers. Canonicalised ("0247" → "247") so one payment is one key.
-fn parse_id(text: &str, code: ErrorCode, field: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::field(code, field, format!("{field} must be a positive integer"));
-    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    match text.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n.to_string()),
-        _ => Err(bad()),
-    }
+fn parse_id<T>(
+    text: &str,
+    parse: fn(&str) -> Result<T, InvalidId>,
+    code: ErrorCode,
+    field: &str,
+) -> Result<T, ApiError> {
+    parse(text)
+        .map_err(|_| ApiError::field(code, field, format!("{field} must be a positive integer")))
 }
 
 /// Today's (year, month) in UTC, for expiry checks.
@@ -200,15 +188,37 @@ pub fn today() -> (u16, u8) {
     )
 }
 
-pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidConfirm, ApiError> {
-    let payment_id = parse_id(&req.payment_id, ErrorCode::InvalidPaymentId, "payment_id")?;
+pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ConfirmInput, ApiError> {
+    let payment_id = parse_id(
+        &req.payment_id,
+        PaymentId::parse,
+        ErrorCode::InvalidPaymentId,
+        "payment_id",
+    )?;
     let paysystem_id = parse_id(
         &req.paysystem_id,
+        PaySystemId::parse,
         ErrorCode::InvalidPaysystemId,
         "paysystem_id",
     )?;
     let invoice_id = match &req.invoice_id {
-        Some(text) => Some(parse_id(text, ErrorCode::InvalidPaymentId, "invoice_id")?),
+        Some(text) => Some(parse_id(
+            text,
+            InvoiceId::parse,
+            ErrorCode::InvalidPaymentId,
+            "invoice_id",
+        )?),
+        None => None,
+    };
+    let session = match &req.session {
+        Some(s) if valid_idempotency_key(s) => Some(s.clone()),
+        Some(_) => {
+            return Err(ApiError::field(
+                ErrorCode::InvalidJson,
+                "session",
+                "session must be 16 to 64 characters of A-Z a-z 0-9 _ -",
+            ))
+        }
         None => None,
     };
     let currency = Currency::parse(&req.currency).ok_or_else(|| {
@@ -279,7 +289,7 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidC
         }
         None => None,
     };
-    Ok(ValidConfirm {
+    Ok(ConfirmInput {
         payment_id,
         paysystem_id,
         amount,
@@ -292,6 +302,7 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<ValidC
             brand,
         },
         invoice_id,
+        session,
     })
 }
 
@@ -306,15 +317,6 @@ pub fn validate_challenge_code(code: &str) -> Result<(), ApiError> {
             "the code must be 1 to 16 letters or digits",
         ))
     }
-}
-
-/// Attempt ids as issued ("pa_" + 32 hex digits); anything else cannot exist.
-pub fn valid_attempt_id(id: &str) -> bool {
-    id.len() == 35
-        && id.starts_with("pa_")
-        && id[3..]
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -363,22 +365,10 @@ mod tests {
 
     #[test]
     fn ids_are_canonical() {
-        assert_eq!(
-            parse_id("0247", ErrorCode::InvalidPaymentId, "p").unwrap(),
-            "247"
-        );
+        let id = |t: &str| parse_id(t, PaymentId::parse, ErrorCode::InvalidPaymentId, "p");
+        assert_eq!(id("0247").unwrap().to_string(), "247");
         for bad in ["", "0", "-1", "1.5", "abc", "99999999999999999999", " 1"] {
-            assert!(
-                parse_id(bad, ErrorCode::InvalidPaymentId, "p").is_err(),
-                "{bad}"
-            );
+            assert!(id(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn attempt_ids() {
-        assert!(valid_attempt_id("pa_0123456789abcdef0123456789abcdef"));
-        assert!(!valid_attempt_id("pa_0123456789ABCDEF0123456789abcdef"));
-        assert!(!valid_attempt_id("../etc/passwd"));
     }
 }

@@ -2,24 +2,24 @@
 //! (or a request timeout) never cancels a charge half-way: the work completes and is recorded,
 //! and a retry with the same idempotency key gets its result.
 
+use super::client::ClientIp;
 use super::error::ApiError;
-use super::input::{
-    today, valid_attempt_id, validate_challenge_code, validate_confirm, IdempotencyKey, StrictJson,
-};
-use crate::payments::Payments;
+use super::input::{today, validate_challenge_code, validate_confirm, IdempotencyKey, StrictJson};
+use crate::payments::{PaymentError, Payments};
 use axum::extract::{Path, State};
 use axum::Json;
 use b24pay_protocol::api::{ChallengeRequest, ConfirmRequest, ErrorCode, PaymentView};
+use b24pay_protocol::ids::AttemptId;
 use std::sync::Arc;
 
 pub type SharedPayments = Arc<Payments>;
 
 async fn detached<F>(work: F) -> Result<Json<PaymentView>, ApiError>
 where
-    F: std::future::Future<Output = Result<PaymentView, ApiError>> + Send + 'static,
+    F: std::future::Future<Output = Result<PaymentView, PaymentError>> + Send + 'static,
 {
     match tokio::spawn(work).await {
-        Ok(result) => result.map(Json),
+        Ok(result) => result.map(Json).map_err(ApiError::from),
         Err(e) => {
             tracing::error!(error = %e, "payment task panicked");
             Err(ApiError::internal())
@@ -30,15 +30,17 @@ where
 /// `POST /api/v1/payments`
 pub async fn confirm(
     State(payments): State<SharedPayments>,
+    ClientIp(client): ClientIp,
     IdempotencyKey(key): IdempotencyKey,
     StrictJson(request): StrictJson<ConfirmRequest>,
 ) -> Result<Json<PaymentView>, ApiError> {
     let input = validate_confirm(&request, today())?;
-    // The fingerprint covers the parsed request, so whitespace or key order in the JSON does
-    // not make a retry look like a different request.
-    let canonical = serde_json::to_vec(&request).map_err(|_| ApiError::internal())?;
     drop(request);
-    detached(async move { payments.confirm(&key, &canonical, &input).await }).await
+    detached(async move { payments.confirm(&key, &input, client).await }).await
+}
+
+fn attempt_id(id: &str) -> Result<AttemptId, ApiError> {
+    AttemptId::parse(id).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such payment attempt"))
 }
 
 /// `POST /api/v1/payments/{id}/challenge`
@@ -48,14 +50,9 @@ pub async fn challenge(
     IdempotencyKey(key): IdempotencyKey,
     StrictJson(request): StrictJson<ChallengeRequest>,
 ) -> Result<Json<PaymentView>, ApiError> {
-    if !valid_attempt_id(&id) {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            "no such payment attempt",
-        ));
-    }
+    let id = attempt_id(&id)?;
     validate_challenge_code(&request.code)?;
-    detached(async move { payments.challenge(&id, &key, &request.code).await }).await
+    detached(async move { payments.answer(&id, &key, &request.code).await }).await
 }
 
 /// `GET /api/v1/payments/{id}`
@@ -63,13 +60,8 @@ pub async fn status(
     State(payments): State<SharedPayments>,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentView>, ApiError> {
-    if !valid_attempt_id(&id) {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            "no such payment attempt",
-        ));
-    }
-    payments.status(&id).await.map(Json)
+    let id = attempt_id(&id)?;
+    Ok(Json(payments.status(&id).await?))
 }
 
 /// Unknown paths under `/api/`.

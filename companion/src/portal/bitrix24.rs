@@ -1,14 +1,19 @@
 //! [`Portal`] over the real REST client (`bitrix24-client`), webhook or OAuth; OAuth tokens are
-//! persisted in the store so a refreshed (single-use) refresh token survives restarts.
+//! persisted (encrypted) in the store so a refreshed (single-use) refresh token survives
+//! restarts and is shared by every instance ([`super::tokens`]). The outbox's calls
+//! (`mark_paid`, `is_paid`) have the background priority: customers cannot use up their share
+//! of the portal's request budget.
 
+use super::tokens::StoreTokens;
 use super::*;
 use crate::config::{PortalAuth, PortalSettings};
+use crate::keys::Subkey;
 use crate::store::{now_ms, SharedStore};
+use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::Currency;
 use bitrix24_client::{
-    Auth, BoxError, BoxFuture, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens,
-    PayInvoice, PayPayment, PaySystemRef, PsExtras, RateLimit, Retry, RetryClass, RetryConfig,
-    SystemError, TokenStore,
+    Auth, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens, PayInvoice, PayPayment,
+    PaySystemRef, Priority, PsExtras, RateLimit, Retry, RetryClass, RetryConfig, SystemError,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,42 +23,50 @@ use std::time::{Duration, Instant};
 const PAY_SYSTEM_TTL: Duration = Duration::from_secs(60);
 /// `/readyz` is polled often; the portal's rate limit is small.
 const PING_TTL: Duration = Duration::from_secs(10);
-const TOKENS_KEY: &str = "oauth_tokens";
+/// The furthest ahead a portal's "retry at" is believed (its operating limit resets within
+/// 10 minutes): a hostile value cannot park the outbox for years.
+const MAX_RETRY_AT_MS: i64 = 10 * 60 * 1000;
 
 pub struct Bitrix24Portal {
     client: Client,
-    pay_systems: Mutex<Option<(Instant, HashMap<String, PaySystem>)>>,
+    pay_systems: Mutex<Option<(Instant, HashMap<PaySystemId, PaySystem>)>>,
     /// One list call at a time: concurrent cold lookups wait for the same refresh.
     refresh: tokio::sync::Mutex<()>,
     last_ping: Mutex<Option<Instant>>,
 }
 
-/// Persists OAuth tokens in the companion's store.
-struct StoreTokens(SharedStore);
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SavedTokens {
-    access_token: String,
-    refresh_token: String,
-    expires_at: Option<i64>,
-}
-
-impl TokenStore for StoreTokens {
-    fn save<'a>(&'a self, tokens: &'a OAuthTokens) -> BoxFuture<'a, Result<(), BoxError>> {
-        Box::pin(async move {
-            let saved = SavedTokens {
-                access_token: tokens.access_token.expose().to_string(),
-                refresh_token: tokens.refresh_token.expose().to_string(),
-                expires_at: tokens.expires_at,
-            };
-            let json = serde_json::to_string(&saved)?;
-            self.0.meta_put(TOKENS_KEY, &json).await?;
-            Ok(())
-        })
-    }
-}
-
 impl Bitrix24Portal {
+    /// A legacy invoice's payment, read by invoice id and checked to be this very payment.
+    async fn invoice_facts(&self, r: &PaymentRef) -> Result<PaymentFacts, PortalError> {
+        let invoice_id = r.invoice_id.ok_or_else(|| {
+            PortalError::NotFound("a legacy invoice's payment needs its invoice id".into())
+        })?;
+        let map = self
+            .client
+            .settings_invoice_get(invoice_id.get(), &PaySystemRef::Id(r.paysystem_id.get()))
+            .await
+            .map_err(|e| map_error(&e))?;
+        let facts = facts_from_settings(&map)?;
+        match facts.payment_id {
+            Some(p) if p == r.payment_id => {}
+            Some(_) => {
+                return Err(PortalError::NotFound(
+                    "the payment does not belong to this invoice".into(),
+                ))
+            }
+            None => {
+                return Err(PortalError::NotConfigured(format!(
+                    "{} has no value (run `b24pay register` again)",
+                    codes::PAYMENT_ID
+                )))
+            }
+        }
+        if facts.order_id.is_some_and(|o| o != invoice_id) {
+            return Err(PortalError::NotFound("invoice id mismatch".into()));
+        }
+        Ok(facts)
+    }
+
     pub fn new(client: Client) -> Bitrix24Portal {
         Bitrix24Portal {
             client,
@@ -68,6 +81,7 @@ impl Bitrix24Portal {
     pub async fn connect(
         settings: &PortalSettings,
         store: SharedStore,
+        token_key: Subkey,
     ) -> Result<Bitrix24Portal, String> {
         let auth = match &settings.auth {
             PortalAuth::Webhook(url) => Auth::webhook(url.expose()).map_err(|e| e.to_string())?,
@@ -84,17 +98,13 @@ impl Bitrix24Portal {
                         .map_err(|e| e.to_string())?;
                 }
                 // Tokens saved by an earlier refresh are newer than the configured ones.
-                let saved = store
-                    .meta_get(TOKENS_KEY)
+                let store_tokens = StoreTokens::new(store, token_key);
+                let saved = store_tokens
+                    .saved()
                     .await
-                    .map_err(|e| e.to_string())?
-                    .and_then(|j| serde_json::from_str::<SavedTokens>(&j).ok());
+                    .map_err(|e| format!("stored OAuth tokens: {e}"))?;
                 let tokens = match saved {
-                    Some(s) => {
-                        let mut t = OAuthTokens::new(s.access_token, s.refresh_token);
-                        t.expires_at = s.expires_at;
-                        t
-                    }
+                    Some(t) => t,
                     None => OAuthTokens::new(
                         o.access_token
                             .as_ref()
@@ -106,7 +116,7 @@ impl Bitrix24Portal {
                             .ok_or("portal.oauth.refresh_token is required until the first refresh is stored")?,
                     ),
                 };
-                Auth::oauth(config, tokens, Arc::new(StoreTokens(store)))
+                Auth::oauth(config, tokens, Arc::new(store_tokens))
             }
         };
         let client = Client::builder(auth)
@@ -117,6 +127,7 @@ impl Bitrix24Portal {
                     .rate_limit
                     .map(|(per_second, burst)| RateLimit { per_second, burst }),
             )
+            .customer_share(settings.customer_share)
             .retry(RetryConfig {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(200),
@@ -133,7 +144,12 @@ impl Bitrix24Portal {
         &self.client
     }
 
-    async fn load_pay_systems(&self) -> Result<HashMap<String, PaySystem>, PortalError> {
+    /// The client with the outbox's priority in the portal's request budget.
+    fn background_client(&self) -> Client {
+        self.client.with_priority(Priority::Background)
+    }
+
+    async fn load_pay_systems(&self) -> Result<HashMap<PaySystemId, PaySystem>, PortalError> {
         let list = self
             .client
             .paysystem_list(&ListQuery::all())
@@ -142,29 +158,24 @@ impl Bitrix24Portal {
         Ok(list
             .into_iter()
             .filter_map(|p| {
-                let id = p.id?;
+                let id = PaySystemId::from_u64(p.id?).ok()?;
                 let registry = match p.registry() {
                     Some(bitrix24_client::EntityRegistryType::CrmInvoice) => Registry::CrmInvoice,
                     _ => Registry::Order,
                 };
                 let ours = p.handler_code() == Some(HANDLER_CODE) && p.active != Some(false);
-                Some((id.to_string(), PaySystem { registry, ours }))
+                Some((id, PaySystem { registry, ours }))
             })
             .collect())
     }
 
-    fn cached(&self, id: &str) -> Option<Option<PaySystem>> {
+    fn cached(&self, id: PaySystemId) -> Option<Option<PaySystem>> {
         let guard = self.pay_systems.lock().expect("not poisoned");
         match &*guard {
-            Some((at, map)) if at.elapsed() < PAY_SYSTEM_TTL => Some(map.get(id).cloned()),
+            Some((at, map)) if at.elapsed() < PAY_SYSTEM_TTL => Some(map.get(&id).cloned()),
             _ => None,
         }
     }
-}
-
-fn parse_id(text: &str) -> Result<u64, PortalError> {
-    text.parse()
-        .map_err(|_| PortalError::NotFound(format!("id {text:?} is not a number")))
 }
 
 /// Maps the client's errors onto what the flow decides by.
@@ -190,9 +201,7 @@ fn map_error(e: &Error) -> PortalError {
             ..
         } => PortalError::RateLimited {
             code,
-            retry_at: operating_reset_at
-                .map(|s| s * 1000)
-                .or_else(|| retry_after.map(|s| now_ms() + s as i64 * 1000)),
+            retry_at: retry_at_ms(now_ms(), *operating_reset_at, *retry_after),
         },
         _ => match e.retry_class() {
             RetryClass::Ambiguous => PortalError::Ambiguous { code, message },
@@ -200,6 +209,20 @@ fn map_error(e: &Error) -> PortalError {
             RetryClass::Permanent => PortalError::Refused { code, message },
         },
     }
+}
+
+/// When a rate-limited call may be sent again (Unix ms), from the portal's reset time
+/// (seconds) or `Retry-After` (seconds from now): saturating, and at most 10 minutes ahead.
+fn retry_at_ms(now: i64, operating_reset_at: Option<i64>, retry_after: Option<u64>) -> Option<i64> {
+    let at = operating_reset_at
+        .map(|s| s.saturating_mul(1000))
+        .or_else(|| {
+            retry_after.map(|s| {
+                let ms = i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000);
+                now.saturating_add(ms)
+            })
+        })?;
+    Some(at.clamp(now, now.saturating_add(MAX_RETRY_AT_MS)))
 }
 
 fn non_empty(map: &BTreeMap<String, String>, key: &str) -> Option<String> {
@@ -255,58 +278,28 @@ pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFact
         mode,
         shop_id: non_empty(map, codes::SHOP_ID),
         secret_key: non_empty(map, codes::SECRET_KEY),
-        order_id: non_empty(map, codes::ORDER_ID),
-        payment_id: non_empty(map, codes::PAYMENT_ID),
+        order_id: non_empty(map, codes::ORDER_ID).and_then(|o| InvoiceId::parse(&o).ok()),
+        payment_id: non_empty(map, codes::PAYMENT_ID).and_then(|p| PaymentId::parse(&p).ok()),
     })
 }
 
 #[async_trait]
 impl Portal for Bitrix24Portal {
-    async fn payment_facts(&self, r: &PaymentRef<'_>) -> Result<PaymentFacts, PortalError> {
-        let paysystem_id = parse_id(r.paysystem_id)?;
+    async fn payment_facts(&self, r: &PaymentRef) -> Result<PaymentFacts, PortalError> {
         match r.registry {
             Registry::Order => {
                 let map = self
                     .client
-                    .settings_payment_get(parse_id(r.payment_id)?, paysystem_id)
+                    .settings_payment_get(r.payment_id.get(), r.paysystem_id.get())
                     .await
                     .map_err(|e| map_error(&e))?;
                 facts_from_settings(&map)
             }
-            Registry::CrmInvoice => {
-                let invoice_id = r.invoice_id.ok_or_else(|| {
-                    PortalError::NotFound("a legacy invoice's payment needs its invoice id".into())
-                })?;
-                let map = self
-                    .client
-                    .settings_invoice_get(parse_id(invoice_id)?, &PaySystemRef::Id(paysystem_id))
-                    .await
-                    .map_err(|e| map_error(&e))?;
-                let facts = facts_from_settings(&map)?;
-                // The invoice must be the one this payment belongs to.
-                match facts.payment_id.as_deref() {
-                    Some(p) if p == r.payment_id => {}
-                    Some(_) => {
-                        return Err(PortalError::NotFound(
-                            "the payment does not belong to this invoice".into(),
-                        ))
-                    }
-                    None => {
-                        return Err(PortalError::NotConfigured(format!(
-                            "{} has no value (run `b24pay register` again)",
-                            codes::PAYMENT_ID
-                        )))
-                    }
-                }
-                if facts.order_id.as_deref().is_some_and(|o| o != invoice_id) {
-                    return Err(PortalError::NotFound("invoice id mismatch".into()));
-                }
-                Ok(facts)
-            }
+            Registry::CrmInvoice => self.invoice_facts(r).await,
         }
     }
 
-    async fn pay_system(&self, paysystem_id: &str) -> Result<PaySystem, PortalError> {
+    async fn pay_system(&self, paysystem_id: PaySystemId) -> Result<PaySystem, PortalError> {
         if let Some(found) = self.cached(paysystem_id) {
             return found
                 .ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
@@ -317,7 +310,7 @@ impl Portal for Bitrix24Portal {
                 .ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")));
         }
         let map = self.load_pay_systems().await?;
-        let found = map.get(paysystem_id).cloned();
+        let found = map.get(&paysystem_id).cloned();
         *self.pay_systems.lock().expect("not poisoned") = Some((Instant::now(), map));
         found.ok_or_else(|| PortalError::NotFound(format!("pay system {paysystem_id}")))
     }
@@ -327,33 +320,38 @@ impl Portal for Bitrix24Portal {
             ps_invoice_id: Some(call.ps_invoice_id.clone()),
             ps_status_code: Some(call.ps_status_code.clone()),
             ps_status_message: Some(call.ps_status_message.clone()),
+            ps_status_description: Some(call.ps_status_description.clone())
+                .filter(|d| !d.is_empty()),
             ps_sum: Some(call.ps_sum.clone()),
             ps_currency: Some(call.ps_currency.clone()),
             ps_card_number: Some(call.ps_card_number.clone()),
             ..PsExtras::default()
         };
-        let paysystem_id = parse_id(&call.paysystem_id)?;
+        let paysystem_id = call.paysystem_id.get();
         // Only provably unexecuted failures are retried inside the client; anything ambiguous
         // comes back here so the outbox re-reads PAID before calling again.
-        let accepted = match call.registry() {
+        let accepted = match call.registry {
             Registry::Order => {
                 let pay = PayPayment {
-                    payment_id: parse_id(&call.payment_id)?,
+                    payment_id: call.payment_id.get(),
                     paysystem_id,
                     extras,
                 };
-                self.client.pay_payment(&pay, Retry::IfNotExecuted).await
+                self.background_client()
+                    .pay_payment(&pay, Retry::IfNotExecuted)
+                    .await
             }
             Registry::CrmInvoice => {
                 let invoice_id = call
                     .invoice_id
-                    .as_deref()
                     .ok_or_else(|| PortalError::NotConfigured("no invoice id".into()))?;
                 let pay = PayInvoice {
-                    invoice_id: parse_id(invoice_id)?,
+                    invoice_id: invoice_id.get(),
                     pay_system: PaySystemRef::Id(paysystem_id),
                 };
-                self.client.pay_invoice(&pay, Retry::IfNotExecuted).await
+                self.background_client()
+                    .pay_invoice(&pay, Retry::IfNotExecuted)
+                    .await
             }
         }
         .map_err(|e| map_error(&e))?;
@@ -365,6 +363,13 @@ impl Portal for Bitrix24Portal {
                 message: "the portal answered false".into(),
             })
         }
+    }
+
+    /// The outbox's re-read: the same read as `payment_facts`, with the background priority
+    /// (and none of this portal's caches: a fresh view with that client).
+    async fn is_paid(&self, call: &MarkPaid) -> Result<bool, PortalError> {
+        let background = Bitrix24Portal::new(self.background_client());
+        Ok(background.payment_facts(&call.payment()).await?.paid)
     }
 
     async fn ping(&self) -> Result<(), PortalError> {
@@ -395,6 +400,22 @@ mod tests {
     }
 
     #[test]
+    fn hostile_retry_times_saturate_and_are_bounded() {
+        let now = 1_700_000_000_000;
+        let ten_minutes = now + MAX_RETRY_AT_MS;
+        assert_eq!(retry_at_ms(now, Some(i64::MAX), None), Some(ten_minutes));
+        assert_eq!(retry_at_ms(now, Some(i64::MIN), None), Some(now));
+        assert_eq!(retry_at_ms(now, None, Some(u64::MAX)), Some(ten_minutes));
+        assert_eq!(retry_at_ms(now, None, Some(5)), Some(now + 5_000));
+        assert_eq!(
+            retry_at_ms(now, Some(now / 1000 + 60), Some(5)),
+            Some(now + 60_000)
+        );
+        assert_eq!(retry_at_ms(i64::MAX, None, Some(u64::MAX)), Some(i64::MAX));
+        assert_eq!(retry_at_ms(now, None, None), None);
+    }
+
+    #[test]
     fn facts_parse_portal_values() {
         let f = facts_from_settings(&map(&[
             ("B24PAY_PAYMENT_SUM", "1250.5000"),
@@ -408,7 +429,7 @@ mod tests {
         assert_eq!(f.amount.minor, 125_050);
         assert!(!f.paid);
         assert_eq!(f.mode, Mode::Test);
-        assert_eq!(f.order_id.as_deref(), Some("17"));
+        assert_eq!(f.order_id.map(|o| o.get()), Some(17));
         assert!(!format!("{f:?}").contains("s3cr3t"));
     }
 

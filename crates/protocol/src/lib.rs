@@ -7,7 +7,9 @@ pub mod api;
 pub mod card;
 pub mod currency;
 pub mod fields;
+pub mod ids;
 pub mod money;
+pub mod test_cards;
 mod wire;
 
 #[doc(hidden)]

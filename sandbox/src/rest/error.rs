@@ -27,6 +27,8 @@ pub(crate) enum ErrorCode {
     QueryLimitExceeded,
     OperationTimeLimit,
     InternalServerError,
+    BatchLengthExceeded,
+    BatchMethodNotAllowed,
 }
 
 impl ErrorCode {
@@ -51,6 +53,8 @@ impl ErrorCode {
             ErrorCode::QueryLimitExceeded => "QUERY_LIMIT_EXCEEDED",
             ErrorCode::OperationTimeLimit => "OPERATION_TIME_LIMIT",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+            ErrorCode::BatchLengthExceeded => "ERROR_BATCH_LENGTH_EXCEEDED",
+            ErrorCode::BatchMethodNotAllowed => "ERROR_BATCH_METHOD_NOT_ALLOWED",
         }
     }
 
@@ -62,6 +66,7 @@ impl ErrorCode {
             ErrorCode::QueryLimitExceeded => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::OperationTimeLimit => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::BatchMethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::BAD_REQUEST,
         }
     }

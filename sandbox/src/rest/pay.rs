@@ -7,12 +7,15 @@
 //! fields are overwritten by the new call's (so `PS_STATUS_CODE` falls back to `Y` unless sent).
 //! The portal's REST handler does exactly this (`setPaid('Y')` on a paid payment is a no-op),
 //! which is why clients must not rely on the portal to refuse duplicates.
+//!
+//! The portal can also answer `true` without having saved the payment; the sandbox does that
+//! on demand ([`crate::Fault::TrueWithoutSaving`]), counting such calls apart.
 
 use serde_json::{json, Value};
 
 use super::error::{ErrorCode, RestError};
+use super::methods::Call;
 use super::settings::{pay_system_by_arg, payment_of_pay_system};
-use super::Call;
 use crate::params::{php_empty, php_string, Params};
 use crate::portal_format::rfc3339;
 use crate::world::Registry;
@@ -27,7 +30,6 @@ pub(super) fn payment(call: &mut Call, p: &Params) -> Result<Value, RestError> {
                 .and_then(|id| call.world.payments.get_mut(&id))
             {
                 payment.rejected_pay_calls += 1;
-                call.changed = true;
             }
             return Err(error);
         }
@@ -97,6 +99,11 @@ fn mark_paid(call: &mut Call, payment_id: u64, p: &Params) {
         .payments
         .get_mut(&payment_id)
         .expect("found by the caller");
+    if call.unsaved {
+        // The portal's save failed after its checks passed: it still answers `true`.
+        payment.unsaved_pay_calls += 1;
+        return;
+    }
     if !payment.paid {
         payment.paid = true;
         payment.date_paid = Some(now);
@@ -125,5 +132,4 @@ fn mark_paid(call: &mut Call, payment_id: u64, p: &Params) {
         }
     }
     payment.pay_calls += 1;
-    call.changed = true;
 }

@@ -4,20 +4,19 @@
 use serde_json::{json, Map, Value};
 
 use super::error::{ErrorCode, RestError};
+use super::methods::Call;
 use super::paysystems::set_mapping;
-use super::Call;
 use crate::params::{php_empty, php_string, Params};
 use crate::world::resolve::{business_values, effective_mapping};
 use crate::world::{Mapping, PaySystem, Payment, Registry, World};
 
-pub(super) fn get(call: &mut Call, p: &Params) -> Result<Value, RestError> {
+pub(super) fn get(world: &World, p: &Params) -> Result<Value, RestError> {
     let person_type = p.id("PERSON_TYPE_ID");
     if !person_type.is_set() {
         return Err(RestError::check("Parameter PERSON_TYPE_ID is not defined"));
     }
-    let pay_system = existing_pay_system(call.world, p)?;
-    let codes: Vec<String> = call
-        .world
+    let pay_system = existing_pay_system(world, p)?;
+    let codes: Vec<String> = world
         .handler_of(pay_system)
         .map(|h| h.settings.codes.keys().cloned().collect())
         .unwrap_or_default();
@@ -25,7 +24,7 @@ pub(super) fn get(call: &mut Call, p: &Params) -> Result<Value, RestError> {
     let result: Map<String, Value> = codes
         .into_iter()
         .map(|code| {
-            let mapping = effective_mapping(call.world, pay_system, &code, person_type_id);
+            let mapping = effective_mapping(world, pay_system, &code, person_type_id);
             let (key, value) = mapping
                 .map(|m| (m.provider_key, m.provider_value))
                 .unwrap_or_default();
@@ -53,17 +52,15 @@ pub(super) fn update(call: &mut Call, p: &Params) -> Result<Value, RestError> {
     for (code, mapping) in settings {
         set_mapping(pay_system, &code, person_type_id, mapping);
     }
-    call.changed = true;
     Ok(json!(true))
 }
 
-pub(super) fn payment_get(call: &mut Call, p: &Params) -> Result<Value, RestError> {
-    let (pay_system, payment) = payment_of_pay_system(call.world, p)?;
-    Ok(flat(business_values(call.world, pay_system, payment)))
+pub(super) fn payment_get(world: &World, p: &Params) -> Result<Value, RestError> {
+    let (pay_system, payment) = payment_of_pay_system(world, p)?;
+    Ok(flat(business_values(world, pay_system, payment)))
 }
 
-pub(super) fn invoice_get(call: &mut Call, p: &Params) -> Result<Value, RestError> {
-    let world = &*call.world;
+pub(super) fn invoice_get(world: &World, p: &Params) -> Result<Value, RestError> {
     let pay_system_arg = p.id("PAY_SYSTEM_ID");
     let handler_code = p.string("BX_REST_HANDLER");
     if !pay_system_arg.is_set() && p.get("BX_REST_HANDLER").is_none() {

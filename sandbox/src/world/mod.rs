@@ -3,13 +3,12 @@
 //! after every change.
 
 mod model;
+mod new_payment;
 pub(crate) mod resolve;
 mod seed;
 
 use std::collections::BTreeMap;
 
-use b24pay_protocol::currency::Currency;
-use b24pay_protocol::money::Money;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use model::{
@@ -17,6 +16,7 @@ pub(crate) use model::{
     Order, PaySystem, Payment, PersonType, User,
 };
 pub use model::{PsFields, Registry};
+pub use new_payment::{CreatedPayment, NewPayment};
 
 use crate::portal_format;
 
@@ -42,96 +42,6 @@ pub(crate) struct NextIds {
     pub file: u64,
 }
 
-/// A payment to create in the sandbox world (the Rust side of `POST /sandbox/api/payments`).
-///
-/// ```
-/// use b24pay_sandbox::NewPayment;
-/// let payment = NewPayment::order("1250.50", "EUR").with_pay_system(3);
-/// # let _ = payment;
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewPayment {
-    /// Decimal amount in major units (`"1250.50"`); at most the currency's minor digits.
-    pub sum: String,
-    /// ISO 4217 code.
-    pub currency: String,
-    /// `ORDER` (default) creates an order with one payment; `CRM_INVOICE` a legacy invoice.
-    #[serde(default = "default_registry")]
-    pub registry: Registry,
-    /// Bind the payment to this pay system (it must belong to the same registry).
-    #[serde(default, alias = "paysystem_id")]
-    pub pay_system_id: Option<u64>,
-    /// The order's person type. Default: the pay system's person type, else 1 (`ORDER`) or
-    /// 3 (`CRM_INVOICE`).
-    #[serde(default)]
-    pub person_type_id: Option<u64>,
-    /// The customer (a portal user id). Default: 2.
-    #[serde(default)]
-    pub user_id: Option<u64>,
-    /// What is being bought, shown on the payment page. Default: "Order #N".
-    #[serde(default)]
-    pub topic: Option<String>,
-}
-
-fn default_registry() -> Registry {
-    Registry::Order
-}
-
-impl NewPayment {
-    /// A store order of `sum` in `currency` with one payment.
-    pub fn order(sum: impl Into<String>, currency: impl Into<String>) -> NewPayment {
-        NewPayment {
-            sum: sum.into(),
-            currency: currency.into(),
-            registry: Registry::Order,
-            pay_system_id: None,
-            person_type_id: None,
-            user_id: None,
-            topic: None,
-        }
-    }
-
-    /// A legacy CRM invoice of `sum` in `currency` (it has exactly one payment).
-    pub fn invoice(sum: impl Into<String>, currency: impl Into<String>) -> NewPayment {
-        NewPayment {
-            registry: Registry::CrmInvoice,
-            ..NewPayment::order(sum, currency)
-        }
-    }
-
-    pub fn with_pay_system(mut self, pay_system_id: u64) -> NewPayment {
-        self.pay_system_id = Some(pay_system_id);
-        self
-    }
-
-    pub fn with_person_type(mut self, person_type_id: u64) -> NewPayment {
-        self.person_type_id = Some(person_type_id);
-        self
-    }
-
-    pub fn with_user(mut self, user_id: u64) -> NewPayment {
-        self.user_id = Some(user_id);
-        self
-    }
-
-    pub fn with_topic(mut self, topic: impl Into<String>) -> NewPayment {
-        self.topic = Some(topic.into());
-        self
-    }
-}
-
-/// What [`NewPayment`] created.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreatedPayment {
-    pub payment_id: u64,
-    /// The order id, or the invoice id for `CRM_INVOICE`.
-    pub order_id: u64,
-    pub registry: Registry,
-    pub account_number: String,
-    /// The seller's payment page for this payment.
-    pub pay_url: String,
-}
-
 /// A payment as the sandbox sees it: what tests assert on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentSnapshot {
@@ -150,10 +60,15 @@ pub struct PaymentSnapshot {
     pub person_type_id: u64,
     /// The `PS_*` fields stored by `pay.payment`/`pay.invoice`.
     pub ps: PsFields,
-    /// Accepted `sale.paysystem.pay.payment`/`pay.invoice` calls for this payment.
+    /// Accepted `sale.paysystem.pay.payment`/`pay.invoice` calls for this payment that were
+    /// saved.
     pub pay_calls: u64,
     /// Refused `sale.paysystem.pay.payment` calls that named this payment.
     pub rejected_pay_calls: u64,
+    /// `pay.payment`/`pay.invoice` calls answered `true` although nothing was saved
+    /// ([`Fault::TrueWithoutSaving`](crate::Fault::TrueWithoutSaving)).
+    #[serde(default)]
+    pub unsaved_pay_calls: u64,
 }
 
 /// Why a control operation on the world was refused.
@@ -262,103 +177,18 @@ impl World {
             ps: payment.ps.clone(),
             pay_calls: payment.pay_calls,
             rejected_pay_calls: payment.rejected_pay_calls,
+            unsaved_pay_calls: payment.unsaved_pay_calls,
         }
     }
 
-    /// Creates an order (or invoice) with one payment. `pay_url` is filled in by the caller.
-    pub(crate) fn create_payment(
-        &mut self,
-        new: &NewPayment,
-        now: i64,
-    ) -> Result<CreatedPayment, WorldError> {
-        let currency = Currency::parse(&new.currency)
-            .ok_or_else(|| WorldError::UnknownCurrency(new.currency.clone()))?;
-        let money = Money::parse(&new.sum, currency)
-            .map_err(|_| WorldError::InvalidAmount(new.sum.clone()))?;
-        let sum = money.to_decimal_string();
-        let pay_system = match new.pay_system_id {
-            Some(id) => Some(
-                self.pay_systems
-                    .get(&id)
-                    .ok_or(WorldError::UnknownPaySystem(id))?,
-            ),
-            None => None,
-        };
-        if let Some(ps) = pay_system {
-            if ps.registry != new.registry {
-                return Err(WorldError::RegistryMismatch {
-                    pay_system_id: ps.id,
-                    pay_system_registry: ps.registry,
-                    registry: new.registry,
-                });
-            }
-        }
-        let person_type_id = new
-            .person_type_id
-            .or(pay_system.map(|ps| ps.person_type_id))
-            .unwrap_or(match new.registry {
-                Registry::Order => 1,
-                Registry::CrmInvoice => 3,
-            });
-        match self.person_type(person_type_id) {
-            Some(pt) if pt.registry == new.registry => {}
-            _ => return Err(WorldError::UnknownPersonType(person_type_id, new.registry)),
-        }
-        let user_id = new.user_id.unwrap_or(2);
-        if self.user(user_id).is_none() {
-            return Err(WorldError::UnknownUser(user_id));
-        }
+    /// A payment's snapshot, if it exists.
+    pub(crate) fn payment_snapshot(&self, payment_id: u64) -> Option<PaymentSnapshot> {
+        self.payments.get(&payment_id).map(|p| self.snapshot(p))
+    }
 
-        let order_id = self.next.order;
-        let payment_id = self.next.payment;
-        self.next.order += 1;
-        self.next.payment += 1;
-        let topic = new.topic.clone().unwrap_or_else(|| match new.registry {
-            Registry::Order => format!("Order #{order_id}"),
-            Registry::CrmInvoice => format!("Invoice #{order_id}"),
-        });
-        let order = Order {
-            id: order_id,
-            registry: new.registry,
-            account_number: order_id.to_string(),
-            person_type_id,
-            user_id,
-            currency: currency.code().to_string(),
-            price: sum.clone(),
-            topic: topic.clone(),
-            date_insert: now,
-            items: vec![Item {
-                name: topic,
-                quantity: 1,
-                price: sum.clone(),
-            }],
-            properties: seed::customer_properties(self.user(user_id)),
-            comment: String::new(),
-        };
-        let payment = Payment {
-            id: payment_id,
-            order_id,
-            account_number: format!("{order_id}/1"),
-            sum,
-            currency: currency.code().to_string(),
-            paid: false,
-            date_paid: None,
-            date_bill: now,
-            pay_system_id: pay_system.map(|ps| ps.id),
-            ps: PsFields::default(),
-            pay_calls: 0,
-            rejected_pay_calls: 0,
-        };
-        let created = CreatedPayment {
-            payment_id,
-            order_id,
-            registry: new.registry,
-            account_number: payment.account_number.clone(),
-            pay_url: String::new(),
-        };
-        self.orders.insert(order_id, order);
-        self.payments.insert(payment_id, payment);
-        Ok(created)
+    /// Every payment's snapshot, by id.
+    pub(crate) fn snapshots(&self) -> Vec<PaymentSnapshot> {
+        self.payments.values().map(|p| self.snapshot(p)).collect()
     }
 
     /// Sets (or clears) the payment's `PS_INVOICE_ID` without paying it, as an earlier

@@ -228,6 +228,36 @@ pub(crate) struct Payment {
     pub pay_calls: u64,
     /// Refused `pay.payment` calls that named this payment.
     pub rejected_pay_calls: u64,
+    /// `pay.payment`/`pay.invoice` calls answered `true` without saving (an injected fault).
+    #[serde(default)]
+    pub unsaved_pay_calls: u64,
+}
+
+impl Payment {
+    /// The first, unpaid payment of an order (account number `{order}/1`).
+    pub(crate) fn unpaid(
+        id: u64,
+        order: &Order,
+        sum: String,
+        date_bill: i64,
+        pay_system_id: Option<u64>,
+    ) -> Payment {
+        Payment {
+            id,
+            order_id: order.id,
+            account_number: format!("{}/1", order.id),
+            sum,
+            currency: order.currency.clone(),
+            paid: false,
+            date_paid: None,
+            date_bill,
+            pay_system_id,
+            ps: PsFields::default(),
+            pay_calls: 0,
+            rejected_pay_calls: 0,
+            unsaved_pay_calls: 0,
+        }
+    }
 }
 
 /// The `PS_*` fields the portal keeps on a payment.

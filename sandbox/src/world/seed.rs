@@ -2,134 +2,148 @@
 
 use std::collections::BTreeMap;
 
-use super::{Item, NextIds, Order, Payment, PersonType, PsFields, Registry, User, World};
+use super::{Item, NextIds, Order, Payment, PersonType, Registry, User, World};
 
 /// 2024-04-03 10:00:00 +03:00: when the seeded orders were placed.
 const SEED_TIME: i64 = 1_712_127_600;
 
+/// A seeded order (or legacy invoice) and its one payment.
+struct SeedOrder {
+    id: u64,
+    registry: Registry,
+    person_type_id: u64,
+    user_id: u64,
+    currency: &'static str,
+    topic: &'static str,
+    /// `(name, quantity, unit price)`.
+    items: &'static [(&'static str, u32, &'static str)],
+}
+
+const PERSON_TYPES: &[(u64, &str, Registry)] = &[
+    (1, "Individual", Registry::Order),
+    (2, "Legal entity", Registry::Order),
+    (3, "Contact", Registry::CrmInvoice),
+    (4, "Company", Registry::CrmInvoice),
+];
+
+const USERS: &[(u64, &[(&str, &str)])] = &[
+    (
+        1,
+        &[
+            ("LOGIN", "admin"),
+            ("NAME", "Portal"),
+            ("LAST_NAME", "Administrator"),
+            ("EMAIL", "admin@sandbox.test"),
+        ],
+    ),
+    (
+        2,
+        &[
+            ("LOGIN", "anna"),
+            ("NAME", "Anna"),
+            ("SECOND_NAME", "Sergeevna"),
+            ("LAST_NAME", "Petrova"),
+            ("EMAIL", "anna.petrova@example.com"),
+            ("PERSONAL_MOBILE", "+7 900 000-00-01"),
+            ("PERSONAL_CITY", "Moscow"),
+            ("PERSONAL_COUNTRY", "Russia"),
+            ("PERSONAL_ZIP", "101000"),
+        ],
+    ),
+    (
+        3,
+        &[
+            ("LOGIN", "john"),
+            ("NAME", "John"),
+            ("LAST_NAME", "Carter"),
+            ("EMAIL", "john.carter@example.com"),
+            ("PERSONAL_MOBILE", "+1 555 0100"),
+            ("PERSONAL_CITY", "Springfield"),
+            ("PERSONAL_COUNTRY", "USA"),
+            ("WORK_COMPANY", "Carter & Sons Ltd"),
+        ],
+    ),
+];
+
+const ORDERS: &[SeedOrder] = &[
+    SeedOrder {
+        id: 1,
+        registry: Registry::Order,
+        person_type_id: 1,
+        user_id: 2,
+        currency: "RUB",
+        topic: "Wireless headphones",
+        items: &[
+            ("Wireless headphones", 1, "2500.00"),
+            ("Courier delivery", 1, "500.00"),
+        ],
+    },
+    SeedOrder {
+        id: 2,
+        registry: Registry::CrmInvoice,
+        person_type_id: 3,
+        user_id: 2,
+        currency: "RUB",
+        topic: "Consulting services, April",
+        items: &[("Consulting hour", 5, "2500.00")],
+    },
+    SeedOrder {
+        id: 3,
+        registry: Registry::Order,
+        person_type_id: 1,
+        user_id: 3,
+        currency: "USD",
+        topic: "Paperback books",
+        items: &[
+            ("A Field Guide to Ferns", 1, "29.99"),
+            ("Pocket atlas", 1, "20.00"),
+        ],
+    },
+    SeedOrder {
+        id: 4,
+        registry: Registry::Order,
+        person_type_id: 2,
+        user_id: 3,
+        currency: "EUR",
+        topic: "Office chairs",
+        items: &[("Ergonomic office chair", 2, "625.25")],
+    },
+    SeedOrder {
+        id: 5,
+        registry: Registry::Order,
+        person_type_id: 1,
+        user_id: 2,
+        currency: "KZT",
+        topic: "Tea sampler",
+        items: &[("Mountain tea sampler", 3, "5000.00")],
+    },
+    SeedOrder {
+        id: 6,
+        registry: Registry::CrmInvoice,
+        person_type_id: 4,
+        user_id: 3,
+        currency: "USD",
+        topic: "Annual support plan",
+        items: &[("Support plan, 12 months", 1, "990.00")],
+    },
+    SeedOrder {
+        id: 7,
+        registry: Registry::Order,
+        person_type_id: 1,
+        user_id: 2,
+        currency: "JPY",
+        topic: "Ceramic mug set",
+        items: &[("Hand-thrown mug", 3, "1500")],
+    },
+];
+
 pub(super) fn initial_world() -> World {
-    let person_types = vec![
-        person_type(1, "Individual", Registry::Order),
-        person_type(2, "Legal entity", Registry::Order),
-        person_type(3, "Contact", Registry::CrmInvoice),
-        person_type(4, "Company", Registry::CrmInvoice),
-    ];
-    let users = vec![
-        user(
-            1,
-            &[
-                ("LOGIN", "admin"),
-                ("NAME", "Portal"),
-                ("LAST_NAME", "Administrator"),
-                ("EMAIL", "admin@sandbox.test"),
-            ],
-        ),
-        user(
-            2,
-            &[
-                ("LOGIN", "anna"),
-                ("NAME", "Anna"),
-                ("SECOND_NAME", "Sergeevna"),
-                ("LAST_NAME", "Petrova"),
-                ("EMAIL", "anna.petrova@example.com"),
-                ("PERSONAL_MOBILE", "+7 900 000-00-01"),
-                ("PERSONAL_CITY", "Moscow"),
-                ("PERSONAL_COUNTRY", "Russia"),
-                ("PERSONAL_ZIP", "101000"),
-            ],
-        ),
-        user(
-            3,
-            &[
-                ("LOGIN", "john"),
-                ("NAME", "John"),
-                ("LAST_NAME", "Carter"),
-                ("EMAIL", "john.carter@example.com"),
-                ("PERSONAL_MOBILE", "+1 555 0100"),
-                ("PERSONAL_CITY", "Springfield"),
-                ("PERSONAL_COUNTRY", "USA"),
-                ("WORK_COMPANY", "Carter & Sons Ltd"),
-            ],
-        ),
-    ];
-
-    // (id, registry, person type, user, currency, topic, items)
-    #[allow(clippy::type_complexity)]
-    let orders: &[(u64, Registry, u64, u64, &str, &str, &[(&str, u32, &str)])] = &[
-        (
-            1,
-            Registry::Order,
-            1,
-            2,
-            "RUB",
-            "Wireless headphones",
-            &[
-                ("Wireless headphones", 1, "2500.00"),
-                ("Courier delivery", 1, "500.00"),
-            ],
-        ),
-        (
-            2,
-            Registry::CrmInvoice,
-            3,
-            2,
-            "RUB",
-            "Consulting services, April",
-            &[("Consulting hour", 5, "2500.00")],
-        ),
-        (
-            3,
-            Registry::Order,
-            1,
-            3,
-            "USD",
-            "Paperback books",
-            &[
-                ("A Field Guide to Ferns", 1, "29.99"),
-                ("Pocket atlas", 1, "20.00"),
-            ],
-        ),
-        (
-            4,
-            Registry::Order,
-            2,
-            3,
-            "EUR",
-            "Office chairs",
-            &[("Ergonomic office chair", 2, "625.25")],
-        ),
-        (
-            5,
-            Registry::Order,
-            1,
-            2,
-            "KZT",
-            "Tea sampler",
-            &[("Mountain tea sampler", 3, "5000.00")],
-        ),
-        (
-            6,
-            Registry::CrmInvoice,
-            4,
-            3,
-            "USD",
-            "Annual support plan",
-            &[("Support plan, 12 months", 1, "990.00")],
-        ),
-        (
-            7,
-            Registry::Order,
-            1,
-            2,
-            "JPY",
-            "Ceramic mug set",
-            &[("Hand-thrown mug", 3, "1500")],
-        ),
-    ];
-
     let mut world = World {
-        person_types,
-        users,
+        person_types: PERSON_TYPES
+            .iter()
+            .map(|&(id, name, registry)| person_type(id, name, registry))
+            .collect(),
+        users: USERS.iter().map(|&(id, fields)| user(id, fields)).collect(),
         handlers: BTreeMap::new(),
         pay_systems: BTreeMap::new(),
         orders: BTreeMap::new(),
@@ -142,58 +156,46 @@ pub(super) fn initial_world() -> World {
             file: 1,
         },
     };
-    for &(id, registry, person_type_id, user_id, currency, topic, items) in orders {
-        let items: Vec<Item> = items
-            .iter()
-            .map(|&(name, quantity, price)| Item {
-                name: name.to_string(),
-                quantity,
-                price: price.to_string(),
-            })
-            .collect();
-        let price = total(&items, currency);
-        let properties = customer_properties(world.user(user_id));
-        // Orders and invoices are placed an hour apart, in id order.
-        let placed = SEED_TIME + (id as i64 - 1) * 3600;
-        world.orders.insert(
-            id,
-            Order {
-                id,
-                registry,
-                account_number: id.to_string(),
-                person_type_id,
-                user_id,
-                currency: currency.to_string(),
-                price: price.clone(),
-                topic: topic.to_string(),
-                date_insert: placed,
-                items,
-                properties,
-                comment: String::new(),
-            },
-        );
-        // Payment N belongs to order (or invoice) N.
-        world.payments.insert(
-            id,
-            Payment {
-                id,
-                order_id: id,
-                account_number: format!("{id}/1"),
-                sum: price,
-                currency: currency.to_string(),
-                paid: false,
-                date_paid: None,
-                date_bill: placed,
-                pay_system_id: None,
-                ps: PsFields::default(),
-                pay_calls: 0,
-                rejected_pay_calls: 0,
-            },
-        );
-        world.next.order = id + 1;
-        world.next.payment = id + 1;
+    for seed in ORDERS {
+        seed_order(&mut world, seed);
     }
     world
+}
+
+fn seed_order(world: &mut World, seed: &SeedOrder) {
+    let id = seed.id;
+    let items: Vec<Item> = seed
+        .items
+        .iter()
+        .map(|&(name, quantity, price)| Item {
+            name: name.to_string(),
+            quantity,
+            price: price.to_string(),
+        })
+        .collect();
+    let price = total(&items, seed.currency);
+    // Orders and invoices are placed an hour apart, in id order.
+    let placed = SEED_TIME + (id as i64 - 1) * 3600;
+    let order = Order {
+        id,
+        registry: seed.registry,
+        account_number: id.to_string(),
+        person_type_id: seed.person_type_id,
+        user_id: seed.user_id,
+        currency: seed.currency.to_string(),
+        price: price.clone(),
+        topic: seed.topic.to_string(),
+        date_insert: placed,
+        items,
+        properties: customer_properties(world.user(seed.user_id)),
+        comment: String::new(),
+    };
+    // Payment N belongs to order (or invoice) N.
+    let payment = Payment::unpaid(id, &order, price, placed, None);
+    world.orders.insert(id, order);
+    world.payments.insert(id, payment);
+    world.next.order = id + 1;
+    world.next.payment = id + 1;
 }
 
 /// Order properties (the `PROPERTY` provider) by property id: 1 full name, 2 e-mail, 3 phone.

@@ -1,0 +1,349 @@
+//! Crash safety with the real `b24pay` binary as a child process: it dies (abort at a named
+//! crash point, or SIGKILL while the portal hangs) between the charge and the portal call, and
+//! after the portal call; restarted, it ends with the payment paid exactly once and charged
+//! exactly once. SQLite and PostgreSQL.
+
+use crate::common::*;
+use b24pay_companion::store::{self, StoreLocation};
+use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Companion {
+    child: Child,
+    base: String,
+}
+
+struct Setup {
+    sandbox: SandboxHandle,
+    ps: u64,
+    dir: tempfile::TempDir,
+    location: StoreLocation,
+    http: reqwest::Client,
+}
+
+impl Setup {
+    async fn new(kind: StoreKind) -> Setup {
+        let sandbox = Sandbox::builder().start().await.unwrap();
+        let ps = register_order_paysystem(&sandbox, None).await;
+        let dir = tempfile::tempdir().unwrap();
+        fake_dist(dir.path());
+        let location = match kind {
+            StoreKind::Sqlite => StoreLocation::DataDir(dir.path().join("data")),
+            StoreKind::Postgres => StoreLocation::Url(fresh_pg_database().await),
+        };
+        Setup {
+            sandbox,
+            ps,
+            dir,
+            location,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Starts `b24pay serve` and waits for its "listening" line.
+    fn spawn(&self, crash_point: Option<&str>) -> Companion {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_b24pay"));
+        cmd.arg("serve")
+            .env_clear()
+            .env("B24PAY_LOG", "warn")
+            .env("B24PAY_LISTEN", "127.0.0.1:0")
+            .env("B24PAY_WEBHOOK_URL", self.sandbox.webhook_url())
+            .env("B24PAY_ALLOWED_ORIGINS", self.sandbox.base_url())
+            .env("B24PAY_DIST_DIR", self.dir.path().join("dist"))
+            .env("B24PAY_PORTAL_RATE_LIMIT", "off")
+            .env("B24PAY_ALLOW_TEST_MODE", "true")
+            .env("B24PAY_RECONCILE_POLL_MS", "100")
+            .env("B24PAY_CANCEL_AFTER_MS", "1000")
+            .env("B24PAY_PORTAL_TIMEOUT_MS", "1500")
+            .env("B24PAY_OUTBOX_LEASE_MS", "2500")
+            .env("B24PAY_CHARGE_LEASE_MS", "1500")
+            .env("B24PAY_OUTBOX_BASE_BACKOFF_MS", "50")
+            .env("B24PAY_OUTBOX_MAX_BACKOFF_MS", "400")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        match &self.location {
+            StoreLocation::DataDir(d) => cmd.env("B24PAY_DATA_DIR", d),
+            StoreLocation::Url(u) => cmd
+                .env("DATABASE_URL", u)
+                .env("B24PAY_MASTER_KEY", TEST_MASTER_KEY),
+        };
+        if let Some(point) = crash_point {
+            cmd.env("B24PAY_CRASH_POINT", point);
+        }
+        let mut child = cmd.spawn().expect("b24pay starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("b24pay prints its address");
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Companion { child, base }
+    }
+
+    fn body(&self, payment_id: u64) -> Value {
+        json!({
+            "payment_id": payment_id.to_string(),
+            "paysystem_id": self.ps.to_string(),
+            "amount": "3000",
+            "currency": "RUB",
+            "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+        })
+    }
+
+    fn order(&self) -> u64 {
+        self.sandbox
+            .create_payment(
+                b24pay_sandbox::NewPayment::order("3000", "RUB").with_pay_system(self.ps),
+            )
+            .unwrap()
+            .payment_id
+    }
+
+    async fn confirm(
+        &self,
+        c: &Companion,
+        key: &str,
+        body: &Value,
+    ) -> Result<(u16, Value), reqwest::Error> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/payments", c.base))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await?))
+    }
+
+    async fn wait_paid(&self, id: u64) {
+        let started = Instant::now();
+        while !self.sandbox.payment(id).unwrap().paid {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "payment {id} never paid"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn charges(&self, id: u64) -> i64 {
+        let store = store::open(&self.location).await.unwrap();
+        store
+            .ledger_count(Some(&format!("{}/{id}", self.ps)))
+            .await
+            .unwrap()
+    }
+
+    fn wait_dead(c: &mut Companion) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = c.child.try_wait().unwrap() {
+                assert!(!status.success(), "the crash point ended the process");
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "still alive");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(mut c: Companion) {
+        let _ = c.child.kill();
+        let _ = c.child.wait();
+    }
+}
+
+/// Dies right after the charge and its outbox row are committed, before the portal is told.
+async fn crash_after_record(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let k = key();
+    let mut c = s.spawn(Some("after_record"));
+    assert!(
+        s.confirm(&c, &k, &s.body(id)).await.is_err(),
+        "no answer: it died"
+    );
+    Setup::wait_dead(&mut c);
+    assert!(!s.sandbox.payment(id).unwrap().paid);
+    assert_eq!(s.charges(id).await, 1);
+
+    let c = s.spawn(None);
+    s.wait_paid(id).await;
+    // The customer's retry gets the recorded result; nothing is charged again.
+    let (status, view) = s.confirm(&c, &k, &s.body(id)).await.unwrap();
+    assert_eq!(
+        (status, view["state"].as_str()),
+        (200, Some("succeeded")),
+        "{view}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let p = s.sandbox.payment(id).unwrap();
+    assert_eq!(p.pay_calls, 1);
+    assert!(p.ps.invoice_id.unwrap().starts_with("tx_test_"));
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+/// Dies after the acquirer approved, before anything was recorded: the retry with the same key
+/// finds the attempt in flight, takes it over when its lease ends, and the acquirer's
+/// idempotency key returns the first charge instead of making a second.
+async fn crash_after_charge(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let k = key();
+    let mut c = s.spawn(Some("after_charge"));
+    assert!(s.confirm(&c, &k, &s.body(id)).await.is_err());
+    Setup::wait_dead(&mut c);
+    assert_eq!(s.charges(id).await, 1);
+
+    let c = s.spawn(None);
+    let (status, view) = s.confirm(&c, &k, &s.body(id)).await.unwrap();
+    assert_eq!(
+        (status, view["state"].as_str()),
+        (200, Some("succeeded")),
+        "{view}"
+    );
+    s.wait_paid(id).await;
+    // A different customer request for the same payment is refused, not charged.
+    let (status, err) = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (409, Some("already_paid"))
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+/// Dies after the portal accepted `pay.payment`, before the outbox row was marked done: the
+/// restarted worker re-reads PAID instead of calling again.
+async fn crash_after_portal_call(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let mut c = s.spawn(Some("after_portal_call"));
+    // The worker may be quicker than the response: the answer may or may not arrive.
+    if let Ok((status, _)) = s.confirm(&c, &key(), &s.body(id)).await {
+        assert_eq!(status, 200);
+    }
+    Setup::wait_dead(&mut c);
+    assert!(s.sandbox.payment(id).unwrap().paid);
+    let calls = s.sandbox.method_calls("sale.paysystem.pay.payment");
+
+    let c = s.spawn(None);
+    // The row comes back when the dead worker's lease ends; give it time to misbehave.
+    tokio::time::sleep(Duration::from_millis(4000)).await;
+    assert_eq!(s.sandbox.method_calls("sale.paysystem.pay.payment"), calls);
+    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
+    let store = store::open(&s.location).await.unwrap();
+    assert_eq!(store.outbox_depth().await.unwrap(), 0, "delivered");
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+/// SIGKILL while `pay.payment` hangs at the portal.
+async fn sigkill_during_portal_call(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    s.sandbox.inject_for(
+        Fault::Hang(Duration::from_secs(30)),
+        1,
+        ["sale.paysystem.pay.payment"],
+    );
+    let mut c = s.spawn(None);
+    let (status, _) = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.child.kill().unwrap(); // SIGKILL
+    c.child.wait().unwrap();
+    assert!(!s.sandbox.payment(id).unwrap().paid);
+    s.sandbox.clear_faults();
+
+    let c = s.spawn(None);
+    s.wait_paid(id).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+/// Dies right after the acquirer approved; nobody retries. Restarted, the reconciler finds the
+/// charge at the acquirer and the payment is paid, exactly once, with no customer action.
+async fn crash_after_charge_nobody_retries(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let mut c = s.spawn(Some("after_charge"));
+    assert!(s.confirm(&c, &key(), &s.body(id)).await.is_err());
+    Setup::wait_dead(&mut c);
+    assert_eq!(s.charges(id).await, 1);
+    assert!(!s.sandbox.payment(id).unwrap().paid);
+
+    let c = s.spawn(None);
+    s.wait_paid(id).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+/// Dies after the charge was opened at the acquirer and its reference recorded, before the
+/// acquirer was asked to move money; nobody retries. The reconciler cancels the open charge
+/// (so a late confirm could not move money) and frees the payment: nothing charged, payable.
+async fn crash_after_open_nobody_retries(kind: StoreKind) {
+    let s = Setup::new(kind).await;
+    let id = s.order();
+    let mut c = s.spawn(Some("after_open"));
+    assert!(s.confirm(&c, &key(), &s.body(id)).await.is_err());
+    Setup::wait_dead(&mut c);
+    let c = s.spawn(None);
+    let store = store::open(&s.location).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let unsettled = store
+            .list_attempts(b24pay_companion::store::AttemptFilter::Unsettled, 10)
+            .await
+            .unwrap();
+        if unsettled.is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{unsettled:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.charges(id).await, 0);
+    let (status, view) = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
+    assert_eq!(
+        (status, view["state"].as_str()),
+        (200, Some("succeeded")),
+        "{view}"
+    );
+    s.wait_paid(id).await;
+    assert_eq!(s.charges(id).await, 1);
+    Setup::stop(c);
+    s.sandbox.shutdown().await;
+}
+
+both_stores!(
+    crash_after_charge_nobody_retries,
+    crash_after_open_nobody_retries,
+    crash_after_record,
+    crash_after_charge,
+    crash_after_portal_call,
+    sigkill_during_portal_call,
+);

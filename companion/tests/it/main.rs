@@ -1,0 +1,26 @@
+//! The companion's integration tests, in one test binary (one link instead of one per file):
+//! a module per concern, all sharing [`common`] (a real sandbox portal over HTTP, the companion
+//! on an OS-assigned port, SQLite or PostgreSQL).
+
+mod common;
+
+mod abuse;
+mod at_rest;
+mod bad_input;
+mod config;
+// The crash points exist only in builds with the feature (the workspace test run has it).
+#[cfg(feature = "crash-points")]
+mod crash;
+mod edge;
+mod hostile_portal;
+mod logs;
+mod metrics_labels;
+mod oauth;
+mod openapi;
+mod outbox;
+mod payments;
+mod readyz;
+mod reconcile;
+mod register;
+mod serving;
+mod two_instances;

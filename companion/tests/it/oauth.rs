@@ -1,0 +1,105 @@
+//! OAuth instead of a webhook: an expired access token is refreshed through the token endpoint,
+//! the new (single-use) refresh token is persisted in the companion's store, and a restarted
+//! companion uses the stored tokens rather than the configured, already-spent ones.
+
+use crate::common::*;
+use b24pay_companion::config::{FileConfig, FileOAuth, FilePortal, Secret};
+use b24pay_companion::Server;
+use b24pay_sandbox::{NewPayment, Sandbox};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshed_tokens_survive_a_restart() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let ps = register_order_paysystem(&sandbox, None).await;
+    let installed = sandbox.issue_oauth_tokens();
+    let dir = tempfile::tempdir().unwrap();
+    let file = FileConfig {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(dir.path().join("data")),
+        dist_dir: Some(fake_dist(dir.path())),
+        portal: FilePortal {
+            oauth: Some(FileOAuth {
+                portal_url: Some(sandbox.base_url()),
+                client_id: Some(sandbox.oauth_client_id()),
+                client_secret: Some(Secret::new(sandbox.oauth_client_secret())),
+                access_token: Some(Secret::new(installed.access_token.clone())),
+                refresh_token: Some(Secret::new(installed.refresh_token.clone())),
+                token_endpoint: Some(sandbox.oauth_token_endpoint()),
+            }),
+            rate_limit_per_second: Some(0.0),
+            timeout_ms: Some(2000),
+            ..FilePortal::default()
+        },
+        payments: b24pay_companion::config::FilePayments {
+            allow_test_mode: Some(true),
+            ..Default::default()
+        },
+        ..FileConfig::default()
+    };
+    let pay = |server: &Server| {
+        let id = sandbox
+            .create_payment(NewPayment::order("10", "USD").with_pay_system(ps))
+            .unwrap()
+            .payment_id;
+        let url = format!("{}/api/v1/payments", server.url());
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("Idempotency-Key", key())
+                .json(&serde_json::json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(),
+                    "amount": "10", "currency": "USD",
+                    "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+            id
+        }
+    };
+    let wait_paid = |id: u64| {
+        let sandbox = &sandbox;
+        async move {
+            for _ in 0..500 {
+                if sandbox.payment(id).unwrap().paid {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("payment {id} not paid");
+        }
+    };
+
+    let server = Server::start(file.clone().validate().unwrap())
+        .await
+        .unwrap();
+    wait_paid(pay(&server).await).await;
+    assert_eq!(sandbox.refresh_count(), 0);
+    sandbox.expire_access_tokens();
+    wait_paid(pay(&server).await).await;
+    assert_eq!(
+        sandbox.refresh_count(),
+        1,
+        "one refresh for the expired token"
+    );
+    let stored = server
+        .services
+        .store
+        .meta_get("oauth_tokens")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.contains(&installed.refresh_token),
+        "the spent refresh token was replaced"
+    );
+    server.stop().await;
+
+    // The configured refresh token is spent; only the stored one works now.
+    let server = Server::start(file.validate().unwrap()).await.unwrap();
+    sandbox.expire_access_tokens();
+    wait_paid(pay(&server).await).await;
+    assert_eq!(sandbox.refresh_count(), 2);
+    assert_eq!(sandbox.oauth_stats().rejected_refreshes, 0);
+    server.stop().await;
+    sandbox.shutdown().await;
+}
