@@ -244,7 +244,8 @@ async fn main() {
         let out = args
             .out
             .unwrap_or_else(|| b24pay_e2e::repo_root().join("BENCHMARKS.md"));
-        std::fs::write(&out, &report).expect("write BENCHMARKS.md");
+        let previous = std::fs::read_to_string(&out).unwrap_or_default();
+        std::fs::write(&out, keep_unmeasured(&report, &previous)).expect("write BENCHMARKS.md");
         eprintln!("wrote {}", out.display());
     }
     if let Some(total) = over_limit {
@@ -254,5 +255,35 @@ async fn main() {
             kb(weight::HARD_LIMIT_BROTLI)
         );
         std::process::exit(1);
+    }
+}
+
+/// The new report, followed by the previous file's sections this run did not measure (a run with
+/// `--only`, or figures other commands write, such as the fault drills'), so one part can be
+/// measured again without losing the others.
+fn keep_unmeasured(report: &str, previous: &str) -> String {
+    let headings: Vec<&str> = report.lines().filter(|l| l.starts_with("## ")).collect();
+    let mut out = report.trim_end().to_string();
+    for section in previous.split("\n## ").skip(1) {
+        let heading = format!("## {}", section.lines().next().unwrap_or_default());
+        if !headings.contains(&heading.as_str()) {
+            out.push_str(&format!("\n\n## {}", section.trim_end()));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sections_not_measured_are_kept() {
+        let previous = "# B\n\nold header\n\n## Weight\n\nold w\n\n## Fault drills\n\n100 kills\n";
+        let report = "# B\n\nnew header\n\n## Weight\n\nnew w\n";
+        let out = super::keep_unmeasured(report, previous);
+        assert_eq!(
+            out,
+            "# B\n\nnew header\n\n## Weight\n\nnew w\n\n## Fault drills\n\n100 kills\n"
+        );
     }
 }
