@@ -71,6 +71,7 @@ pub const VARS: &[Var] = &[
     },
     var("B24PAY_DIST_DIR", &["dist_dir"], Text, "`dist/` next to the binary, else the repository's `dist/`, else `./dist`"),
     var("B24PAY_CORS_ORIGINS", &["cors_origins"], List, "none (the widget calls the API same-origin)"),
+    var("B24PAY_PREVIEW_SAMPLE", &["preview_sample"], Text, "none; a JSON file with a portal message that the widget shows when opened on its own (the standalone preview); `b24pay preview` sets it"),
     var("B24PAY_WEBHOOK_URL", &["portal.webhook_url"], Text, "the inbound webhook (scope `pay_system`); secret"),
     var("B24PAY_OAUTH_PORTAL_URL", &["portal.oauth.portal_url"], Text, "instead of a webhook: the portal's URL"),
     var("B24PAY_OAUTH_CLIENT_ID", &["portal.oauth.client_id"], Text, "the application's client id"),
