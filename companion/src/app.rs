@@ -82,7 +82,10 @@ impl Services {
             .await?;
         let acquirers = Acquirers {
             test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
-            live: live_acquirer,
+            live: match live_acquirer {
+                Some(live) => Some(live),
+                None => crate::acquirer::configured_live(config)?,
+            },
         };
         let payments = Arc::new(Payments::new(
             store.clone(),
@@ -188,6 +191,7 @@ pub fn router(config: &Config, s: &Services) -> Router {
         .route("/api/v1/payments", post(routes::confirm))
         .route("/api/v1/payments/{id}", get(routes::status))
         .route("/api/v1/payments/{id}/challenge", post(routes::challenge))
+        .route("/api/v1/payments/{id}/resume", post(routes::resume))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(s.payments.clone())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
@@ -227,6 +231,7 @@ pub fn router(config: &Config, s: &Services) -> Router {
     Router::new()
         .merge(api)
         .merge(ops)
+        .merge(crate::api::webhook::routes(config, &s.payments))
         .fallback(fallback)
         .with_state(s.widget.clone())
         .layer(middleware::from_fn_with_state(

@@ -4,13 +4,15 @@
 //! semantics; the exactly-once rules are enforced by the database (unique constraints, fenced
 //! conditional updates, row locks), so several companion instances can share one PostgreSQL.
 //!
-//! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`ledger`] (the
-//! test acquirer's records); [`sqlite`] and [`postgres`] implement [`Store`].
+//! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`refund`]
+//! (refunds of charged attempts), [`ledger`] (the test acquirer's records); [`sqlite`] and
+//! [`postgres`] implement [`Store`].
 
 pub mod attempt;
 pub mod ledger;
 pub mod outbox;
 mod postgres;
+pub mod refund;
 mod sqlite;
 
 pub use attempt::{
@@ -21,6 +23,9 @@ pub use b24pay_protocol::ids::Registry;
 pub use ledger::{LedgerEntry, LedgerRefund, LedgerStatus, LedgerStore, RefundResult};
 pub use outbox::{OutboxItem, OutboxRetry, OutboxRow, OutboxState, OutboxStore};
 pub use postgres::PgStore;
+pub use refund::{
+    NewRefund, Refund, RefundInsert, RefundOrigin, RefundState, RefundStore, RefundUpdate,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -58,7 +63,9 @@ pub fn now_ms() -> i64 {
 
 /// The whole store, as the companion holds it (`Arc<dyn Store>`).
 #[async_trait]
-pub trait Store: MetaStore + AttemptStore + OutboxStore + LedgerStore + 'static {
+pub trait Store:
+    MetaStore + AttemptStore + OutboxStore + RefundStore + LedgerStore + 'static
+{
     /// "sqlite" or "postgres", for logs and metrics.
     fn kind(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
