@@ -122,6 +122,11 @@ async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
     let settings = PageSettings {
         allowed_origins: config.allowed_origins.clone(),
         api_base: config.api_base.clone(),
+        acquirer_sources: config
+            .stripe
+            .as_ref()
+            .map(crate::acquirer::stripe::settings::csp_sources)
+            .unwrap_or_default(),
     };
     let dist = config.dist_dir.clone();
     let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;

@@ -20,6 +20,8 @@ pub struct PageSettings {
     pub allowed_origins: Vec<String>,
     /// API base (`<meta name="b24pay-api">`).
     pub api_base: String,
+    /// What a configured acquirer's script needs in the page's CSP (nothing without one).
+    pub acquirer_sources: csp::AcquirerSources,
 }
 
 struct Asset {
@@ -229,6 +231,7 @@ fn prepare(path: &str, mut data: Vec<u8>, settings: &PageSettings) -> Asset {
             api_origin: api_origin.as_deref(),
             script_hashes: &csp::inline_hashes(&html, "script"),
             style_hashes: &csp::inline_hashes(&html, "style"),
+            acquirer: &settings.acquirer_sources,
         };
         csp = HeaderValue::from_str(&policy.header_value()).ok();
         data = html.into_bytes();

@@ -223,6 +223,7 @@ async fn configured_origins_and_api_base() {
             "https://shop.example".into(),
         ],
         api_base: "https://pay.example.com/api/v1".into(),
+        acquirer_sources: Default::default(),
     };
     let widget = Widget::load(&dist, &settings).unwrap();
     let html = String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap();
@@ -241,6 +242,11 @@ async fn configured_origins_and_api_base() {
         policy.contains("connect-src 'self' https://pay.example.com;"),
         "{policy}"
     );
+    // No acquirer with its own script configured: nothing from elsewhere, no frames.
+    assert!(
+        !policy.contains("stripe") && !policy.contains("frame-src"),
+        "{policy}"
+    );
 
     // No origins configured: nobody may frame the page.
     let none = Widget::load(
@@ -248,6 +254,7 @@ async fn configured_origins_and_api_base() {
         &PageSettings {
             allowed_origins: vec![],
             api_base: "/api/v1".into(),
+            acquirer_sources: Default::default(),
         },
     )
     .unwrap();
@@ -379,6 +386,7 @@ fn real_dist_when_built() {
     let settings = PageSettings {
         allowed_origins: vec!["http://127.0.0.1:8081".into()],
         api_base: "/api/v1".into(),
+        acquirer_sources: Default::default(),
     };
     let widget = Widget::load(&dist, &settings).unwrap();
     let html = String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap();

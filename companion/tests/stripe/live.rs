@@ -8,6 +8,7 @@ use b24pay_companion::portal::Mode;
 use b24pay_companion::register::{register, RegisterOptions};
 use b24pay_sandbox::NewPayment;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The webhook signing secret the harness configures (localstripe signs with it too).
 pub const WEBHOOK_SECRET: &str = "whsec_b24pay_localstripe";
@@ -146,4 +147,41 @@ pub async fn deliver(env: &Env, signature: Option<&str>, body: &[u8]) -> (u16, V
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A relay to `target` on an address of its own, counting the connections it forwards: which
+/// deliveries localstripe made (its webhooks are fire-and-forget).
+pub async fn counting_relay(target: std::net::SocketAddr) -> (String, std::sync::Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/webhooks/stripe"), count)
+}
+
+impl Live {
+    /// Subscribes the companion's `/webhooks/stripe` through a [`counting_relay`]; the count
+    /// is of deliveries.
+    pub async fn subscribe_counted(&self) -> std::sync::Arc<AtomicUsize> {
+        let target = self
+            .env
+            .base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("the companion listens on an IP address");
+        let (url, count) = counting_relay(target).await;
+        subscribe(&self.ls, &url).await;
+        count
+    }
 }

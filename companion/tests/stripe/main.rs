@@ -13,6 +13,8 @@ mod errors;
 mod flow;
 mod live;
 mod localstripe;
+#[cfg(feature = "crash-points")]
+mod open_crash;
 mod refund_cli;
 mod refunds;
 mod support;
@@ -20,4 +22,5 @@ mod support;
 #[cfg(feature = "crash-points")]
 mod webhook_crash;
 mod webhook_flow;
+mod webhook_timing;
 mod webhooks;

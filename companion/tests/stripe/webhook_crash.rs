@@ -23,17 +23,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-struct Companion {
-    child: Child,
-    addr: SocketAddr,
+pub struct Companion {
+    pub child: Child,
+    pub addr: SocketAddr,
 }
 
-fn spawn(
+/// The real `b24pay serve` configured for Stripe against `ls`; `extra` environment variables
+/// override the defaults below.
+pub fn spawn(
     sandbox: &b24pay_sandbox::SandboxHandle,
     ls: &LocalStripe,
     dir: &std::path::Path,
     location: &StoreLocation,
     crash_point: Option<&str>,
+    extra: &[(&str, &str)],
 ) -> Companion {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_b24pay"));
     cmd.arg("serve")
@@ -66,6 +69,7 @@ fn spawn(
     if let Some(point) = crash_point {
         cmd.env("B24PAY_CRASH_POINT", point);
     }
+    cmd.envs(extra.iter().copied());
     let mut child = cmd.spawn().expect("b24pay starts");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -87,7 +91,7 @@ fn spawn(
 
 /// A relay on a fixed address to whichever companion runs now; a connection waits (up to 60 s)
 /// for one to be there.
-async fn relay(backend: watch::Receiver<Option<SocketAddr>>) -> SocketAddr {
+pub async fn relay(backend: watch::Receiver<Option<SocketAddr>>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -140,7 +144,14 @@ async fn the_webhook_settles_a_charge_whose_companion_died(kind: StoreKind) {
         .create_payment(NewPayment::order("19.99", "EUR").with_pay_system(ps))
         .unwrap()
         .payment_id;
-    let mut c = spawn(&sandbox, &ls, dir.path(), &location, Some("after_charge"));
+    let mut c = spawn(
+        &sandbox,
+        &ls,
+        dir.path(),
+        &location,
+        Some("after_charge"),
+        &[],
+    );
     backend.send_replace(Some(c.addr));
     let body = json!({
         "payment_id": id.to_string(), "paysystem_id": ps.to_string(), "amount": "19.99",
@@ -162,7 +173,7 @@ async fn the_webhook_settles_a_charge_whose_companion_died(kind: StoreKind) {
         assert!(started.elapsed() < Duration::from_secs(10), "still alive");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let c = spawn(&sandbox, &ls, dir.path(), &location, None);
+    let c = spawn(&sandbox, &ls, dir.path(), &location, None, &[]);
     backend.send_replace(Some(c.addr));
 
     let started = Instant::now();
