@@ -11,6 +11,7 @@ mod batch;
 mod checkpoint;
 mod ledger;
 mod outbox;
+mod refunds;
 mod writer;
 
 use super::*;
