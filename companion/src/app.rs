@@ -1,12 +1,16 @@
-//! Wiring: the store, the portal, the acquirers, the payment flow, the outbox worker and the
-//! HTTP router with its limits, started together and stopped together.
+//! Wiring: the store, the master key, the portal, the acquirers, the payment flow, the outbox
+//! and reconciler workers and the HTTP router with its limits, served by the edge
+//! ([`crate::edge`]) on the public listener and, when configured, `/readyz` and `/metrics` on an
+//! admin listener; started together and stopped together.
 
 use crate::acquirer::{Acquirer, TestAcquirer};
 use crate::api::client::ClientIpSource;
 use crate::api::error::ApiError;
 use crate::api::routes::{self, SharedPayments};
 use crate::config::Config;
-use crate::health::{self, Health};
+use crate::edge::{self, EdgeSettings};
+use crate::health::{self, Health, Readiness};
+use crate::keys::{MasterKey, Purpose};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
 use crate::payments::reconcile::Reconciler;
@@ -40,6 +44,8 @@ pub struct Services {
     pub outbox: Arc<Outbox>,
     pub reconciler: Arc<Reconciler>,
     pub widget: SharedWidget,
+    /// Derives the keys of secrets at rest ([`MasterKey::subkey`]).
+    pub master_key: Arc<MasterKey>,
 }
 
 /// What a companion is started over: its store, its portal, and (for tests that need an
@@ -64,8 +70,19 @@ impl Parts {
 }
 
 impl Services {
-    /// Builds the services over an open store and a portal.
+    /// Builds the services over an open store and a portal, with the configured master key
+    /// (or the SQLite store's key file).
     pub async fn new(config: &Config, parts: Parts) -> anyhow::Result<Services> {
+        let master_key = Arc::new(master_key(config)?);
+        Services::with_key(config, parts, master_key).await
+    }
+
+    /// Builds the services over an open store, a portal and the master key.
+    pub async fn with_key(
+        config: &Config,
+        parts: Parts,
+        master_key: Arc<MasterKey>,
+    ) -> anyhow::Result<Services> {
         let Parts {
             store,
             portal,
@@ -74,12 +91,9 @@ impl Services {
         } = parts;
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
-        let key = store
-            .meta_init(
-                "fingerprint_key",
-                &format!("{:064x}", rand::random::<u128>()),
-            )
-            .await?;
+        // Request fingerprints (and the card-number hash inside them) are keyed by a subkey of
+        // the master key, which is never in the database.
+        let fingerprint_key = master_key.subkey(Purpose::CardHash).expose().to_vec();
         let acquirers = Acquirers {
             test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
             live: match live_acquirer {
@@ -92,7 +106,7 @@ impl Services {
             portal.clone(),
             acquirers,
             config.portal.origin.clone(),
-            key.into_bytes(),
+            fingerprint_key,
             metrics.clone(),
             wake.clone(),
             config.payments.clone(),
@@ -114,8 +128,14 @@ impl Services {
             outbox,
             reconciler,
             widget: Arc::new(widget),
+            master_key,
         })
     }
+}
+
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    MasterKey::resolve(config.security.master_key.as_ref(), &config.store)
+        .map_err(|e| anyhow::anyhow!("master key: {e}"))
 }
 
 async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
@@ -189,7 +209,39 @@ async fn fallback(
     serve::serve(state, method, uri, headers).await
 }
 
-/// The whole HTTP surface.
+/// `/readyz` and `/metrics` (and `/healthz`): on the public listener, or on the admin one.
+pub fn ops_router<S: Clone + Send + Sync + 'static>(config: &Config, s: &Services) -> Router<S> {
+    let health = Health {
+        store: s.store.clone(),
+        portal: s.portal.clone(),
+        metrics: s.metrics.clone(),
+        readiness: Readiness::new(config.limits.readyz_interval),
+    };
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .with_state(health)
+}
+
+/// The layers every response goes through.
+fn outer_layers(router: Router, s: &Services) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(
+            s.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// The admin listener's surface.
+pub fn admin_router(config: &Config, s: &Services) -> Router {
+    outer_layers(ops_router(config, s), s)
+}
+
+/// The whole public HTTP surface; `/readyz` and `/metrics` only without an admin listener.
 pub fn router(config: &Config, s: &Services) -> Router {
     let limits = &config.limits;
     let mut api = Router::new()
@@ -206,7 +258,15 @@ pub fn router(config: &Config, s: &Services) -> Router {
                 .load_shed()
                 .concurrency_limit(limits.concurrency)
                 .timeout(limits.request_timeout),
-        );
+        )
+        // Outside the handler's timeout and concurrency: a slow body holds neither.
+        .layer(middleware::from_fn_with_state(
+            edge::body::BodyRead {
+                timeout: limits.body_read_timeout,
+                max_bytes: limits.body_bytes,
+            },
+            edge::body::read_body,
+        ));
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
             .cors_origins
@@ -223,87 +283,103 @@ pub fn router(config: &Config, s: &Services) -> Router {
                 ]),
         );
     }
-    let health = Health {
-        store: s.store.clone(),
-        portal: s.portal.clone(),
-        metrics: s.metrics.clone(),
+    let ops = match config.admin_listen {
+        Some(_) => Router::new().route("/healthz", get(health::healthz)),
+        None => ops_router(config, s),
     };
-    let ops = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .with_state(health);
-    Router::new()
+    let public = Router::new()
         .merge(api)
         .merge(ops)
         .merge(crate::api::webhook::routes(config, &s.payments))
         .fallback(fallback)
         .with_state(s.widget.clone())
-        .layer(middleware::from_fn_with_state(
-            s.metrics.clone(),
-            metrics::track,
-        ))
-        .layer(middleware::from_fn(security_headers))
         .layer(axum::Extension(ClientIpSource {
             header: config.limits.client_ip_header.clone(),
-        }))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        }));
+    outer_layers(public, s)
 }
 
-/// A running companion: the HTTP server and the outbox worker.
+/// A running companion: the HTTP listeners and the workers.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The admin listener (`/readyz`, `/metrics`), when configured.
+    pub admin_addr: Option<SocketAddr>,
     /// Where the widget is served (the handler's ACTION_URI).
     pub public_url: url::Url,
     pub services: Services,
     shutdown: watch::Sender<bool>,
-    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    listeners: Vec<tokio::task::JoinHandle<()>>,
     workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({what}): {e}"))
 }
 
 impl Server {
     /// Opens the configured store and portal, then starts.
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let store = store::open(&config.store).await?;
-        let portal = Bitrix24Portal::connect(&config.portal, store.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
-        Server::start_with(config, Parts::new(store, Arc::new(portal))).await
+        let key = Arc::new(master_key(&config)?);
+        let portal = Bitrix24Portal::connect(
+            &config.portal,
+            store.clone(),
+            key.subkey(Purpose::TokenEncryption),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
+        let parts = Parts::new(store, Arc::new(portal));
+        let services = Services::with_key(&config, parts, key).await?;
+        Server::serve(config, services).await
     }
 
     /// Starts over the given parts (tests, the preview).
     pub async fn start_with(config: Config, parts: Parts) -> anyhow::Result<Server> {
         let services = Services::new(&config, parts).await?;
+        Server::serve(config, services).await
+    }
+
+    async fn serve(config: Config, services: Services) -> anyhow::Result<Server> {
         let public_url = config.public_url.clone();
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let listener = bind(config.listen, "listen").await?;
         let addr = listener.local_addr()?;
-        let app = router(&config, &services);
+        let admin = match config.admin_listen {
+            Some(a) => Some(bind(a, "admin_listen").await?),
+            None => None,
+        };
+        let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose()?;
+        let settings = EdgeSettings::from_limits(&config.limits);
         let (shutdown, rx) = watch::channel(false);
-        let mut http_rx = rx.clone();
-        let http = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = http_rx.wait_for(|stop| *stop).await;
-            })
-            .await
-        });
+        let mut listeners = vec![tokio::spawn(edge::serve(
+            listener,
+            router(&config, &services),
+            settings.clone(),
+            services.metrics.clone(),
+            rx.clone(),
+        ))];
+        if let Some(admin) = admin {
+            listeners.push(tokio::spawn(edge::serve(
+                admin,
+                admin_router(&config, &services),
+                settings,
+                services.metrics.clone(),
+                rx.clone(),
+            )));
+        }
         let workers = vec![
             tokio::spawn(services.outbox.clone().run(rx.clone())),
             tokio::spawn(services.reconciler.clone().run(rx)),
         ];
-        tracing::info!(%addr, store = services.store.kind(), "b24pay companion listening");
+        tracing::info!(%addr, admin = ?admin_addr, store = services.store.kind(), "b24pay companion listening");
         Ok(Server {
             addr,
+            admin_addr,
             public_url,
             services,
             shutdown,
-            http,
+            listeners,
             workers,
         })
     }
@@ -312,11 +388,18 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// `http://` + the admin listener's address, when there is one.
+    pub fn admin_url(&self) -> Option<String> {
+        self.admin_addr.map(|a| format!("http://{a}"))
+    }
+
     /// Graceful stop: no new connections, requests in flight finish, the workers finish their
     /// batch.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.http.await;
+        for listener in self.listeners {
+            let _ = listener.await;
+        }
         for worker in self.workers {
             let _ = worker.await;
         }

@@ -1,6 +1,12 @@
 //! Configuration: one TOML file (`--config`) and/or `B24PAY_*` environment variables (which win),
 //! validated once at start into [`Config`], with every problem listed in one clear message.
 
+mod edge;
+mod security;
+
+pub use edge::DEFAULT_CUSTOMER_SHARE;
+pub use security::{FileSecurity, SecuritySettings};
+
 use crate::store::StoreLocation;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -40,6 +46,8 @@ impl<'de> Deserialize<'de> for Secret {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
+    /// A second listener for `/readyz` and `/metrics` (then not served on `listen`).
+    pub admin_listen: Option<String>,
     pub public_url: Option<String>,
     pub allowed_origins: Option<Vec<String>>,
     pub api_base: Option<String>,
@@ -55,6 +63,8 @@ pub struct FileConfig {
     pub outbox: FileOutbox,
     #[serde(default)]
     pub payments: FilePayments,
+    #[serde(default)]
+    pub security: FileSecurity,
     #[serde(default)]
     pub acquirer: FileAcquirer,
 }
@@ -107,6 +117,8 @@ pub struct FilePortal {
     /// Client-side leaky bucket; `per_second = 0` turns it off.
     pub rate_limit_per_second: Option<f64>,
     pub rate_limit_burst: Option<u32>,
+    /// The share of the bucket customer-facing calls may use; the rest is the outbox's.
+    pub customer_share: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -127,6 +139,17 @@ pub struct FileLimits {
     pub body_bytes: Option<usize>,
     pub request_timeout_ms: Option<u64>,
     pub concurrency: Option<usize>,
+    /// A request's headers must arrive within this (slow-header clients are cut).
+    pub header_read_timeout_ms: Option<u64>,
+    /// A keep-alive connection with no request is closed after this.
+    pub idle_timeout_ms: Option<u64>,
+    /// A request's body must arrive within this; the handler's own timeout starts after.
+    pub body_read_timeout_ms: Option<u64>,
+    /// Open connections allowed per client IP (IPv6: per /64); 0 turns the cap off.
+    pub connections_per_ip: Option<usize>,
+    /// `/readyz` asks the portal at most once per this interval (answers, failures too, are
+    /// cached that long).
+    pub readyz_interval_ms: Option<u64>,
     /// Behind a reverse proxy: the header it puts the client's address in (the last address
     /// there is used), e.g. `X-Forwarded-For`. Without it, the per-client limits see the proxy.
     pub client_ip_header: Option<String>,
@@ -170,6 +193,8 @@ pub struct PortalSettings {
     pub timeout: Duration,
     /// `None`: no client-side rate limit.
     pub rate_limit: Option<(f64, u32)>,
+    /// The share of the rate limit customer-facing calls may use (the outbox may use all).
+    pub customer_share: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -177,6 +202,12 @@ pub struct Limits {
     pub body_bytes: usize,
     pub request_timeout: Duration,
     pub concurrency: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub body_read_timeout: Duration,
+    /// 0: no cap.
+    pub connections_per_ip: usize,
+    pub readyz_interval: Duration,
     pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
@@ -186,6 +217,11 @@ impl Default for Limits {
             body_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(30),
             concurrency: 512,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(10),
+            connections_per_ip: 128,
+            readyz_interval: Duration::from_secs(5),
             client_ip_header: None,
         }
     }
@@ -225,6 +261,8 @@ impl Default for OutboxSettings {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Serves `/readyz` and `/metrics` (and `/healthz`) when set; they leave `listen` then.
+    pub admin_listen: Option<SocketAddr>,
     /// Where the widget is served (the handler's ACTION_URI).
     pub public_url: Url,
     /// Exact portal origins allowed to embed the widget (CSP frame-ancestors, the page's meta).
@@ -239,6 +277,7 @@ pub struct Config {
     pub limits: Limits,
     pub outbox: OutboxSettings,
     pub payments: crate::payments::PaymentsConfig,
+    pub security: SecuritySettings,
     pub reconcile: crate::payments::reconcile::ReconcileSettings,
     /// `[acquirer.stripe]`, when configured.
     pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
@@ -297,6 +336,8 @@ pub fn process_env() -> HashMap<String, String> {
         .filter(|(k, _)| {
             k == "DATABASE_URL"
                 || ENV_VARS.contains(&k.as_str())
+                || edge::ENV_VARS.contains(&k.as_str())
+                || security::ENV_VARS.contains(&k.as_str())
                 || crate::acquirer::stripe::settings::ENV_VARS.contains(&k.as_str())
         })
         .collect()
@@ -485,6 +526,8 @@ impl FileConfig {
                 }
             }
         }
+        edge::apply_env(&mut self, &get, &mut problems);
+        security::apply_env(&mut self, &get);
         crate::acquirer::stripe::settings::apply_env(&mut self.acquirer.stripe, get, &mut problems);
         if problems.is_empty() {
             Ok(self)
@@ -583,7 +626,10 @@ impl FileConfig {
 
         let dist_dir = self.dist_dir.clone().unwrap_or_else(default_dist_dir);
 
+        let admin_listen = edge::admin_listen(&self, listen, &mut problems);
+        let security = security::validate(&self, &store, &mut problems);
         let mut limits = Limits::default();
+        edge::limits(&self, &mut limits, &mut problems);
         if let Some(n) = self.limits.body_bytes {
             if !(1024..=1024 * 1024).contains(&n) {
                 problems.push(format!("limits.body_bytes: {n} is outside 1024..=1048576"));
@@ -663,6 +709,8 @@ impl FileConfig {
                 payments,
                 reconcile,
                 listen,
+                admin_listen,
+                security,
                 public_url,
                 allowed_origins,
                 api_base,
@@ -813,6 +861,7 @@ impl FileConfig {
             origin,
             timeout,
             rate_limit,
+            customer_share: edge::customer_share(self, problems),
         })
     }
 }

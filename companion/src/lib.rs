@@ -3,15 +3,19 @@
 //!
 //! Where things are: [`config`] (file + environment), [`serve`] and [`csp`] (the widget page),
 //! [`api`] (the payment API), [`payments`] (the flow, its state machine and the reconciler),
-//! [`acquirer`], [`portal`], [`store`], [`outbox`], [`register`] (the `register` command), [`metrics`] and [`health`],
-//! [`preview`] (the embedded sandbox), [`app`] (wiring).
+//! [`acquirer`], [`portal`], [`store`], [`outbox`], [`register`] (the `register` command),
+//! [`metrics`] and [`health`], [`edge`] (the HTTP listeners: connection limits and timeouts),
+//! [`keys`] (the master key and secrets at rest), [`preview`] (the embedded sandbox), [`app`]
+//! (wiring).
 
 pub mod acquirer;
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod csp;
+pub mod edge;
 pub mod health;
+pub mod keys;
 pub mod metrics;
 pub mod operator;
 pub mod outbox;

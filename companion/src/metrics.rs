@@ -1,10 +1,16 @@
 //! Prometheus metrics (`GET /metrics`, text exposition): requests by route and status, latency
-//! histograms, payments by outcome, outbox depth, deliveries and retries, portal errors by code.
+//! histograms, payments by outcome, outbox depth, deliveries and retries, portal errors by code,
+//! connections refused and cut at the edge.
+//!
+//! Every label comes from a fixed set, so no client (or portal) can grow the exposition: the
+//! HTTP method is one of GET/HEAD/POST/OTHER, the route is a route template or one of two fixed
+//! fallbacks, the status is one our handlers answer with, portal error codes are the client's
+//! known codes or `OTHER`.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -13,11 +19,47 @@ use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The HTTP method as a label: anything but the methods we serve is `OTHER`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum HttpMethod {
+    GET,
+    HEAD,
+    POST,
+    OTHER,
+}
+
+impl HttpMethod {
+    pub fn of(method: &axum::http::Method) -> HttpMethod {
+        match *method {
+            axum::http::Method::GET => HttpMethod::GET,
+            axum::http::Method::HEAD => HttpMethod::HEAD,
+            axum::http::Method::POST => HttpMethod::POST,
+            _ => HttpMethod::OTHER,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub route: String,
-    pub method: String,
+    pub method: HttpMethod,
     pub status: u16,
+}
+
+/// Why a connection was ended at the edge.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum CutReason {
+    /// Headers incomplete after `header_read_timeout`.
+    header,
+    /// No request within `idle_timeout`.
+    idle,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CutLabels {
+    pub reason: CutReason,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -56,6 +98,9 @@ pub struct Metrics {
     pub reconciled: Family<OutcomeLabels, Counter>,
     /// Attempts listed for manual review (unknown for longer than `review_after`).
     pub attempts_review: Counter,
+    pub connections_open: Gauge,
+    pub connections_refused: Counter,
+    pub connections_cut: Family<CutLabels, Counter>,
 }
 
 pub type SharedMetrics = Arc<Metrics>;
@@ -65,96 +110,39 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.00025, 2.0, 15))
 }
 
+/// Registers `metric` under `name` and hands it back (the registry keeps a clone).
+fn add<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("b24pay");
-        let http_requests = Family::<HttpLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route, method and status",
-            http_requests.clone(),
-        );
-        let http_latency: HistogramFamily<RouteLabels> =
-            Family::new_with_constructor(latency_histogram);
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            http_latency.clone(),
-        );
-        let payments = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "payments",
-            "Confirm and challenge results by outcome (a state, or the error code refused with)",
-            payments.clone(),
-        );
-        let outbox_depth = Gauge::default();
-        registry.register(
-            "outbox_depth",
-            "Portal calls owed and not yet delivered",
-            outbox_depth.clone(),
-        );
-        let outbox_delivered = Counter::default();
-        registry.register(
-            "outbox_delivered",
-            "Portal calls delivered (payments marked paid)",
-            outbox_delivered.clone(),
-        );
-        let outbox_retries = Family::<CodeLabels, Counter>::default();
-        registry.register(
-            "outbox_retries",
-            "Outbox deliveries postponed for a retry, by error code",
-            outbox_retries.clone(),
-        );
-        let outbox_unsaved = Counter::default();
-        registry.register(
-            "outbox_unsaved",
-            "Portal calls answered true without the payment being saved as paid",
-            outbox_unsaved.clone(),
-        );
-        let outbox_dead_letters = Counter::default();
-        registry.register(
-            "outbox_dead_letters",
-            "Portal calls given up after permanent refusals (charged, not marked paid)",
-            outbox_dead_letters.clone(),
-        );
-        let outbox_dead = Gauge::default();
-        registry.register(
-            "outbox_dead",
-            "Portal calls in the dead state now, waiting for an operator",
-            outbox_dead.clone(),
-        );
-        let reconciled = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "reconciled",
-            "Attempts settled after their request was gone, by resulting state",
-            reconciled.clone(),
-        );
-        let attempts_review = Counter::default();
-        registry.register(
-            "attempts_review",
-            "Attempts listed for manual review: the acquirer gave no final answer",
-            attempts_review.clone(),
-        );
-        let portal_errors = Family::<CodeLabels, Counter>::default();
-        registry.register(
-            "portal_errors",
-            "Failed portal calls by error code",
-            portal_errors.clone(),
-        );
+        let mut r = Registry::with_prefix("b24pay");
+        let r = &mut r;
+        let latency: HistogramFamily<RouteLabels> = Family::new_with_constructor(latency_histogram);
         Metrics {
-            registry,
-            http_requests,
-            http_latency,
-            payments,
-            outbox_depth,
-            outbox_delivered,
-            outbox_retries,
-            outbox_unsaved,
-            outbox_dead_letters,
-            outbox_dead,
-            portal_errors,
-            reconciled,
-            attempts_review,
+            http_requests: add(r, "http_requests", "HTTP requests by route, method and status", Default::default()),
+            http_latency: add(r, "http_request_duration_seconds", "HTTP request latency by route", latency),
+            payments: add(r, "payments", "Confirm and challenge results by outcome (a state, or the error code refused with)", Default::default()),
+            outbox_depth: add(r, "outbox_depth", "Portal calls owed and not yet delivered", Default::default()),
+            outbox_delivered: add(r, "outbox_delivered", "Portal calls delivered (payments marked paid)", Default::default()),
+            outbox_retries: add(r, "outbox_retries", "Outbox deliveries postponed for a retry, by error code", Default::default()),
+            outbox_unsaved: add(r, "outbox_unsaved", "Portal calls answered true without the payment being saved as paid", Default::default()),
+            outbox_dead_letters: add(r, "outbox_dead_letters", "Portal calls given up after permanent refusals (charged, not marked paid)", Default::default()),
+            outbox_dead: add(r, "outbox_dead", "Portal calls in the dead state now, waiting for an operator", Default::default()),
+            reconciled: add(r, "reconciled", "Attempts settled after their request was gone, by resulting state", Default::default()),
+            attempts_review: add(r, "attempts_review", "Attempts listed for manual review: the acquirer gave no final answer", Default::default()),
+            portal_errors: add(r, "portal_errors", "Failed portal calls by error code", Default::default()),
+            connections_open: add(r, "http_connections_open", "Open client connections", Default::default()),
+            connections_refused: add(r, "http_connections_refused", "Connections refused: the client address already had limits.connections_per_ip open", Default::default()),
+            connections_cut: add(r, "http_connections_cut", "Connections closed by a timeout: headers too slow, or idle too long", Default::default()),
+            registry: std::mem::take(r),
         }
     }
 }
@@ -183,7 +171,7 @@ impl Metrics {
     pub fn portal_error(&self, code: &str) {
         self.portal_errors
             .get_or_create(&CodeLabels {
-                code: code.to_string(),
+                code: portal_code_label(code),
             })
             .inc();
     }
@@ -191,8 +179,14 @@ impl Metrics {
     pub fn outbox_retry(&self, code: &str) {
         self.outbox_retries
             .get_or_create(&CodeLabels {
-                code: code.to_string(),
+                code: portal_code_label(code),
             })
+            .inc();
+    }
+
+    pub fn connection_cut(&self, reason: CutReason) {
+        self.connections_cut
+            .get_or_create(&CutLabels { reason })
             .inc();
     }
 
@@ -201,6 +195,40 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String");
         out
+    }
+}
+
+/// Codes of this crate and of the companion's portal mapping (besides the REST codes the client
+/// knows).
+const OWN_CODES: &[&str] = &[
+    "TIMEOUT",
+    "CONNECT_FAILED",
+    "CONNECTION_BROKEN",
+    "NOT_JSON",
+    "UNEXPECTED_SHAPE",
+    "CLIENT_THROTTLED",
+    "CONFIG",
+    "NOT_FOUND",
+    "NOT_CONFIGURED",
+    "RESULT_FALSE",
+    "TOKEN_STORE_UNAVAILABLE",
+    "invalid_grant",
+    "invalid_client",
+];
+
+/// A portal error code as a label: a code the client knows (the portal's documented ones, our
+/// own), else `OTHER` — the portal, or whatever answers in its place, chooses the text.
+pub fn portal_code_label(code: &str) -> String {
+    let known = bitrix24_client::SystemError::parse(code).is_known()
+        || bitrix24_client::MethodError::parse(code).is_known()
+        || OWN_CODES.contains(&code)
+        || (code.len() == 8
+            && code.starts_with("HTTP_")
+            && code[5..].bytes().all(|b| b.is_ascii_digit()));
+    if known {
+        code.to_string()
+    } else {
+        "OTHER".into()
     }
 }
 
@@ -219,7 +247,7 @@ pub async fn track(State(metrics): State<SharedMetrics>, request: Request, next:
                 "/static".into()
             }
         });
-    let method = request.method().as_str().to_string();
+    let method = HttpMethod::of(request.method());
     let response = next.run(request).await;
     metrics
         .http_latency
@@ -236,4 +264,32 @@ pub async fn track(State(metrics): State<SharedMetrics>, request: Request, next:
         })
         .inc();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_fixed_sets() {
+        assert_eq!(
+            portal_code_label("QUERY_LIMIT_EXCEEDED"),
+            "QUERY_LIMIT_EXCEEDED"
+        );
+        assert_eq!(
+            portal_code_label("ERROR_CHECK_FAILURE"),
+            "ERROR_CHECK_FAILURE"
+        );
+        assert_eq!(portal_code_label("TIMEOUT"), "TIMEOUT");
+        assert_eq!(portal_code_label("HTTP_502"), "HTTP_502");
+        assert_eq!(portal_code_label("ERROR_MADE_UP_BY_A_PROXY_42"), "OTHER");
+        assert_eq!(portal_code_label("HTTP_50x<script>"), "OTHER");
+        assert_eq!(HttpMethod::of(&axum::http::Method::GET), HttpMethod::GET);
+        let odd = axum::http::Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(HttpMethod::of(&odd), HttpMethod::OTHER);
+        assert_eq!(
+            HttpMethod::of(&axum::http::Method::DELETE),
+            HttpMethod::OTHER
+        );
+    }
 }

@@ -59,6 +59,9 @@ pub struct Companion {
 
 static INSTANCE: AtomicUsize = AtomicUsize::new(0);
 
+/// The master key of every companion the tests start.
+const E2E_MASTER_KEY: &str = "0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e";
+
 impl Companion {
     /// Starts `b24pay serve` on an OS-assigned port and waits until it listens.
     pub fn start(config: CompanionConfig) -> Companion {
@@ -87,7 +90,10 @@ impl Companion {
             .env("B24PAY_WEBHOOK_URL", &self.config.webhook_url)
             .env("B24PAY_ALLOWED_ORIGINS", &self.config.allowed_origins)
             .env("B24PAY_DIST_DIR", &self.config.dist_dir)
-            .env(store_key, store_value);
+            .env(store_key, store_value)
+            // Required with PostgreSQL (every instance must share it); with SQLite it replaces
+            // the generated key file.
+            .env("B24PAY_MASTER_KEY", E2E_MASTER_KEY);
         if self.port != 0 {
             cmd.env("B24PAY_PUBLIC_URL", self.public_url());
         }

@@ -1,15 +1,19 @@
 //! [`Portal`] over the real REST client (`bitrix24-client`), webhook or OAuth; OAuth tokens are
-//! persisted in the store so a refreshed (single-use) refresh token survives restarts.
+//! persisted (encrypted) in the store so a refreshed (single-use) refresh token survives
+//! restarts and is shared by every instance ([`super::tokens`]). The outbox's calls
+//! (`mark_paid`, `is_paid`) have the background priority: customers cannot use up their share
+//! of the portal's request budget.
 
+use super::tokens::StoreTokens;
 use super::*;
 use crate::config::{PortalAuth, PortalSettings};
+use crate::keys::Subkey;
 use crate::store::{now_ms, SharedStore};
 use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::Currency;
 use bitrix24_client::{
-    Auth, BoxError, BoxFuture, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens,
-    PayInvoice, PayPayment, PaySystemRef, PsExtras, RateLimit, Retry, RetryClass, RetryConfig,
-    SystemError, TokenStore,
+    Auth, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens, PayInvoice, PayPayment,
+    PaySystemRef, Priority, PsExtras, RateLimit, Retry, RetryClass, RetryConfig, SystemError,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -19,7 +23,9 @@ use std::time::{Duration, Instant};
 const PAY_SYSTEM_TTL: Duration = Duration::from_secs(60);
 /// `/readyz` is polled often; the portal's rate limit is small.
 const PING_TTL: Duration = Duration::from_secs(10);
-const TOKENS_KEY: &str = "oauth_tokens";
+/// The furthest ahead a portal's "retry at" is believed (its operating limit resets within
+/// 10 minutes): a hostile value cannot park the outbox for years.
+const MAX_RETRY_AT_MS: i64 = 10 * 60 * 1000;
 
 pub struct Bitrix24Portal {
     client: Client,
@@ -27,31 +33,6 @@ pub struct Bitrix24Portal {
     /// One list call at a time: concurrent cold lookups wait for the same refresh.
     refresh: tokio::sync::Mutex<()>,
     last_ping: Mutex<Option<Instant>>,
-}
-
-/// Persists OAuth tokens in the companion's store.
-struct StoreTokens(SharedStore);
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SavedTokens {
-    access_token: String,
-    refresh_token: String,
-    expires_at: Option<i64>,
-}
-
-impl TokenStore for StoreTokens {
-    fn save<'a>(&'a self, tokens: &'a OAuthTokens) -> BoxFuture<'a, Result<(), BoxError>> {
-        Box::pin(async move {
-            let saved = SavedTokens {
-                access_token: tokens.access_token.expose().to_string(),
-                refresh_token: tokens.refresh_token.expose().to_string(),
-                expires_at: tokens.expires_at,
-            };
-            let json = serde_json::to_string(&saved)?;
-            self.0.meta_put(TOKENS_KEY, &json).await?;
-            Ok(())
-        })
-    }
 }
 
 impl Bitrix24Portal {
@@ -100,6 +81,7 @@ impl Bitrix24Portal {
     pub async fn connect(
         settings: &PortalSettings,
         store: SharedStore,
+        token_key: Subkey,
     ) -> Result<Bitrix24Portal, String> {
         let auth = match &settings.auth {
             PortalAuth::Webhook(url) => Auth::webhook(url.expose()).map_err(|e| e.to_string())?,
@@ -116,17 +98,13 @@ impl Bitrix24Portal {
                         .map_err(|e| e.to_string())?;
                 }
                 // Tokens saved by an earlier refresh are newer than the configured ones.
-                let saved = store
-                    .meta_get(TOKENS_KEY)
+                let store_tokens = StoreTokens::new(store, token_key);
+                let saved = store_tokens
+                    .saved()
                     .await
-                    .map_err(|e| e.to_string())?
-                    .and_then(|j| serde_json::from_str::<SavedTokens>(&j).ok());
+                    .map_err(|e| format!("stored OAuth tokens: {e}"))?;
                 let tokens = match saved {
-                    Some(s) => {
-                        let mut t = OAuthTokens::new(s.access_token, s.refresh_token);
-                        t.expires_at = s.expires_at;
-                        t
-                    }
+                    Some(t) => t,
                     None => OAuthTokens::new(
                         o.access_token
                             .as_ref()
@@ -138,7 +116,7 @@ impl Bitrix24Portal {
                             .ok_or("portal.oauth.refresh_token is required until the first refresh is stored")?,
                     ),
                 };
-                Auth::oauth(config, tokens, Arc::new(StoreTokens(store)))
+                Auth::oauth(config, tokens, Arc::new(store_tokens))
             }
         };
         let client = Client::builder(auth)
@@ -149,6 +127,7 @@ impl Bitrix24Portal {
                     .rate_limit
                     .map(|(per_second, burst)| RateLimit { per_second, burst }),
             )
+            .customer_share(settings.customer_share)
             .retry(RetryConfig {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(200),
@@ -163,6 +142,11 @@ impl Bitrix24Portal {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The client with the outbox's priority in the portal's request budget.
+    fn background_client(&self) -> Client {
+        self.client.with_priority(Priority::Background)
     }
 
     async fn load_pay_systems(&self) -> Result<HashMap<PaySystemId, PaySystem>, PortalError> {
@@ -217,9 +201,7 @@ fn map_error(e: &Error) -> PortalError {
             ..
         } => PortalError::RateLimited {
             code,
-            retry_at: operating_reset_at
-                .map(|s| s * 1000)
-                .or_else(|| retry_after.map(|s| now_ms() + s as i64 * 1000)),
+            retry_at: retry_at_ms(now_ms(), *operating_reset_at, *retry_after),
         },
         _ => match e.retry_class() {
             RetryClass::Ambiguous => PortalError::Ambiguous { code, message },
@@ -227,6 +209,20 @@ fn map_error(e: &Error) -> PortalError {
             RetryClass::Permanent => PortalError::Refused { code, message },
         },
     }
+}
+
+/// When a rate-limited call may be sent again (Unix ms), from the portal's reset time
+/// (seconds) or `Retry-After` (seconds from now): saturating, and at most 10 minutes ahead.
+fn retry_at_ms(now: i64, operating_reset_at: Option<i64>, retry_after: Option<u64>) -> Option<i64> {
+    let at = operating_reset_at
+        .map(|s| s.saturating_mul(1000))
+        .or_else(|| {
+            retry_after.map(|s| {
+                let ms = i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000);
+                now.saturating_add(ms)
+            })
+        })?;
+    Some(at.clamp(now, now.saturating_add(MAX_RETRY_AT_MS)))
 }
 
 fn non_empty(map: &BTreeMap<String, String>, key: &str) -> Option<String> {
@@ -341,7 +337,9 @@ impl Portal for Bitrix24Portal {
                     paysystem_id,
                     extras,
                 };
-                self.client.pay_payment(&pay, Retry::IfNotExecuted).await
+                self.background_client()
+                    .pay_payment(&pay, Retry::IfNotExecuted)
+                    .await
             }
             Registry::CrmInvoice => {
                 let invoice_id = call
@@ -351,7 +349,9 @@ impl Portal for Bitrix24Portal {
                     invoice_id: invoice_id.get(),
                     pay_system: PaySystemRef::Id(paysystem_id),
                 };
-                self.client.pay_invoice(&pay, Retry::IfNotExecuted).await
+                self.background_client()
+                    .pay_invoice(&pay, Retry::IfNotExecuted)
+                    .await
             }
         }
         .map_err(|e| map_error(&e))?;
@@ -363,6 +363,13 @@ impl Portal for Bitrix24Portal {
                 message: "the portal answered false".into(),
             })
         }
+    }
+
+    /// The outbox's re-read: the same read as `payment_facts`, with the background priority
+    /// (and none of this portal's caches: a fresh view with that client).
+    async fn is_paid(&self, call: &MarkPaid) -> Result<bool, PortalError> {
+        let background = Bitrix24Portal::new(self.background_client());
+        Ok(background.payment_facts(&call.payment()).await?.paid)
     }
 
     async fn ping(&self) -> Result<(), PortalError> {
@@ -390,6 +397,22 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn hostile_retry_times_saturate_and_are_bounded() {
+        let now = 1_700_000_000_000;
+        let ten_minutes = now + MAX_RETRY_AT_MS;
+        assert_eq!(retry_at_ms(now, Some(i64::MAX), None), Some(ten_minutes));
+        assert_eq!(retry_at_ms(now, Some(i64::MIN), None), Some(now));
+        assert_eq!(retry_at_ms(now, None, Some(u64::MAX)), Some(ten_minutes));
+        assert_eq!(retry_at_ms(now, None, Some(5)), Some(now + 5_000));
+        assert_eq!(
+            retry_at_ms(now, Some(now / 1000 + 60), Some(5)),
+            Some(now + 60_000)
+        );
+        assert_eq!(retry_at_ms(i64::MAX, None, Some(u64::MAX)), Some(i64::MAX));
+        assert_eq!(retry_at_ms(now, None, None), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! keeps the flow testable; [`Bitrix24Portal`] is the real thing over `bitrix24-client`.
 
 mod bitrix24;
+pub mod tokens;
 
 pub use bitrix24::Bitrix24Portal;
 

@@ -10,6 +10,7 @@
 
 pub mod attempt;
 pub mod ledger;
+mod lock;
 pub mod outbox;
 mod postgres;
 pub mod refund;
@@ -21,6 +22,7 @@ pub use attempt::{
 };
 pub use b24pay_protocol::ids::Registry;
 pub use ledger::{LedgerEntry, LedgerRefund, LedgerStatus, LedgerStore, RefundResult};
+pub use lock::{MetaLock, MetaLockGuard};
 pub use outbox::{OutboxItem, OutboxRetry, OutboxRow, OutboxState, OutboxStore};
 pub use postgres::PgStore;
 pub use refund::{
@@ -78,15 +80,52 @@ pub trait MetaStore: Send + Sync {
     async fn meta_put(&self, key: &str, value: &str) -> Result<(), StoreError>;
     /// Stores `value` unless the key exists; returns what is stored either way.
     async fn meta_init(&self, key: &str, value: &str) -> Result<String, StoreError>;
+    /// Waits until no other process sharing this store holds `name`, and holds it until the
+    /// lock is released or dropped (the OAuth token refresh).
+    async fn meta_lock(&self, name: &str) -> Result<MetaLock, StoreError>;
 }
 
-/// Where the store lives.
-#[derive(Clone, Debug)]
+/// Where the store lives. `Debug` hides a URL's password.
+#[derive(Clone)]
 pub enum StoreLocation {
     /// `postgres://…` or `sqlite:…` as given.
     Url(String),
     /// `b24pay.sqlite3` inside this directory (created when missing).
     DataDir(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Url(url) => f.debug_tuple("Url").field(&redact_url(url)).finish(),
+            StoreLocation::DataDir(dir) => f.debug_tuple("DataDir").field(dir).finish(),
+        }
+    }
+}
+
+/// `url` without its password (user info or a `password`/`sslpassword` query parameter).
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        // Unparsable: say nothing about what follows the scheme.
+        return format!("{}:***", url.split(':').next().unwrap_or_default());
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = k.to_ascii_lowercase().contains("pass");
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 pub async fn open(location: &StoreLocation) -> Result<SharedStore, StoreError> {
@@ -103,8 +142,28 @@ pub async fn open(location: &StoreLocation) -> Result<SharedStore, StoreError> {
 
 /// Creates `dir` (and parents) when missing.
 fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
-    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+    ensure_private_dir(dir).map_err(|source| StoreError::DataDir {
         path: dir.display().to_string(),
         source,
     })
+}
+
+/// Creates `dir` (and missing parents) readable by its owner only (0700); warns when an
+/// existing one is open to other users.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if let Ok(meta) = std::fs::metadata(dir) {
+            if meta.is_dir() && meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(dir = %dir.display(), "the data directory is accessible to other users; chmod 700 it");
+            }
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }

@@ -57,6 +57,10 @@ fn environment_overrides_the_file() {
             ),
             ("B24PAY_WEBHOOK_URL", WEBHOOK),
             ("DATABASE_URL", "postgres://u@db/b24pay"),
+            (
+                "B24PAY_MASTER_KEY",
+                "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+            ),
             ("B24PAY_PORTAL_RATE_LIMIT", "5/250"),
         ]))
         .unwrap()

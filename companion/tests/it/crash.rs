@@ -66,7 +66,9 @@ impl Setup {
             .stderr(Stdio::inherit());
         match &self.location {
             StoreLocation::DataDir(d) => cmd.env("B24PAY_DATA_DIR", d),
-            StoreLocation::Url(u) => cmd.env("DATABASE_URL", u),
+            StoreLocation::Url(u) => cmd
+                .env("DATABASE_URL", u)
+                .env("B24PAY_MASTER_KEY", TEST_MASTER_KEY),
         };
         if let Some(point) = crash_point {
             cmd.env("B24PAY_CRASH_POINT", point);

@@ -5,16 +5,22 @@
 mod common;
 
 mod abuse;
+mod at_rest;
 mod bad_input;
 mod config;
 // The crash points exist only in builds with the feature (the workspace test run has it).
 #[cfg(feature = "crash-points")]
 mod crash;
+mod edge;
+mod hostile_portal;
 mod logs;
+mod metrics_labels;
 mod oauth;
 mod openapi;
 mod outbox;
 mod payments;
+mod readyz;
 mod reconcile;
 mod register;
 mod serving;
+mod two_instances;

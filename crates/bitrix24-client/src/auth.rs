@@ -238,6 +238,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Where refreshed tokens are persisted. Refresh tokens are single use, so the new pair must
 /// be saved before the old one is forgotten or the app loses access after a restart.
 ///
+/// Several processes sharing one store (instances behind a load balancer) must not refresh
+/// at the same time — the second refresh with the same token fails with `invalid_grant` — so a
+/// shared store also implements [`TokenStore::lock`] (held across processes while one of them
+/// refreshes) and [`TokenStore::load`] (what the last refresh saved). A client that sees
+/// `expired_token` takes the lock, reloads, and uses tokens another process already refreshed
+/// instead of refreshing again. The defaults suit a store used by one process.
+///
 /// ```
 /// use bitrix24_client::{BoxError, BoxFuture, OAuthTokens, TokenStore};
 /// struct Db;
@@ -251,15 +258,67 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// }
 /// ```
 pub trait TokenStore: Send + Sync + 'static {
-    /// Persists the new tokens. Called once per refresh, while other calls wait for it. An
-    /// error is logged (without the tokens) and the new tokens are still used in memory.
+    /// Persists the new tokens. Called once per refresh, while other calls wait for it (and
+    /// while [`TokenStore::lock`] is held). An error is logged (without the tokens) and the new
+    /// tokens are still used in memory.
     fn save<'a>(&'a self, tokens: &'a OAuthTokens) -> BoxFuture<'a, Result<(), BoxError>>;
+
+    /// The tokens saved last, by this process or another. Default: none known.
+    fn load(&self) -> BoxFuture<'_, Result<Option<OAuthTokens>, BoxError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Keeps other processes from refreshing until the lock is released or dropped. Default:
+    /// no lock (one process; the client already refreshes once for all its own calls).
+    fn lock(&self) -> BoxFuture<'_, Result<TokenLock, BoxError>> {
+        Box::pin(async { Ok(TokenLock::none()) })
+    }
 }
 
-/// A store that keeps the latest tokens in memory (tests, short-lived tools).
+/// What [`TokenStore::lock`] holds; released by [`TokenLock::release`], or (less promptly, as
+/// the implementation can) when dropped.
+#[must_use = "the lock is held only while this value lives"]
+pub struct TokenLock(Option<Box<dyn TokenLockGuard>>);
+
+/// One implementation's held lock (a database lock, a mutex guard).
+pub trait TokenLockGuard: Send {
+    /// Releases the lock.
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+impl TokenLock {
+    /// A lock that holds nothing.
+    pub fn none() -> TokenLock {
+        TokenLock(None)
+    }
+
+    pub fn new(guard: Box<dyn TokenLockGuard>) -> TokenLock {
+        TokenLock(Some(guard))
+    }
+
+    pub async fn release(mut self) {
+        if let Some(guard) = self.0.take() {
+            guard.release().await;
+        }
+    }
+}
+
+impl fmt::Debug for TokenLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "TokenLock(held)"
+        } else {
+            "TokenLock(none)"
+        })
+    }
+}
+
+/// A store that keeps the latest tokens in memory (tests, short-lived tools). Clients sharing
+/// one behave like processes sharing a database: one refresh for all of them.
 #[derive(Default, Debug)]
 pub struct MemoryTokenStore {
     saved: Mutex<Vec<OAuthTokens>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl MemoryTokenStore {
@@ -278,6 +337,16 @@ impl MemoryTokenStore {
     }
 }
 
+/// Held (released when dropped).
+struct MemoryLock(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+impl TokenLockGuard for MemoryLock {
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()> {
+        drop(self);
+        Box::pin(async {})
+    }
+}
+
 impl TokenStore for MemoryTokenStore {
     fn save<'a>(&'a self, tokens: &'a OAuthTokens) -> BoxFuture<'a, Result<(), BoxError>> {
         self.saved
@@ -285,6 +354,19 @@ impl TokenStore for MemoryTokenStore {
             .expect("not poisoned")
             .push(tokens.clone());
         Box::pin(async { Ok(()) })
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<Option<OAuthTokens>, BoxError>> {
+        let latest = self.latest();
+        Box::pin(async move { Ok(latest) })
+    }
+
+    fn lock(&self) -> BoxFuture<'_, Result<TokenLock, BoxError>> {
+        let lock = self.lock.clone();
+        Box::pin(async move {
+            let guard = lock.lock_owned().await;
+            Ok(TokenLock::new(Box::new(MemoryLock(guard))))
+        })
     }
 }
 

@@ -13,8 +13,8 @@ use tracing::Instrument;
 use crate::auth::{Auth, OAuthTokens, Webhook};
 use crate::envelope;
 use crate::error::{Call, Error};
-use crate::oauth::TokenManager;
-use crate::rate_limit::{RateLimit, RateLimiter};
+use crate::oauth::{Renewal, TokenManager};
+use crate::rate_limit::{Priority, RateLimit, RateLimiter};
 use crate::retry::{delay_for, Retry, RetryConfig};
 use crate::secret::{scrub, Secret};
 use crate::transport;
@@ -26,7 +26,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Which share of the rate limit this handle's calls may use.
+    priority: Priority,
 }
+
+/// Replies larger than this are refused unread (the portal's pay-system replies are a few KB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// How often one call may pick up tokens another call or process refreshed (besides its own one
+/// refresh): bounded, though each needs a real refresh elsewhere.
+const MAX_TOKEN_RELOADS: u32 = 3;
 
 struct Inner {
     http: reqwest::Client,
@@ -35,6 +44,7 @@ struct Inner {
     limiter: Option<RateLimiter>,
     retry: RetryConfig,
     timeout: Duration,
+    max_response_bytes: usize,
 }
 
 enum AuthState {
@@ -56,6 +66,7 @@ impl std::fmt::Debug for Client {
             .field("rate_limit", &self.inner.limiter.is_some())
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("priority", &self.priority)
             .finish()
     }
 }
@@ -65,16 +76,33 @@ impl std::fmt::Debug for Client {
 pub struct ClientBuilder {
     auth: Auth,
     rate_limit: Option<RateLimit>,
+    customer_share: f64,
     retry: RetryConfig,
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
+    max_response_bytes: usize,
 }
 
 impl ClientBuilder {
     /// Client-side leaky bucket; `None` disables it. Default: 2 requests/s, burst 50.
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = limit;
+        self
+    }
+
+    /// The share of the rate limit's bucket that [`Priority::Customer`] calls may fill
+    /// (default 1: all of it). The rest is kept for [`Priority::Background`] calls, which may
+    /// use the whole bucket. Between 0 (exclusive) and 1.
+    pub fn customer_share(mut self, share: f64) -> Self {
+        self.customer_share = share;
+        self
+    }
+
+    /// Replies larger than this are refused without being read whole (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
         self
     }
 
@@ -114,6 +142,11 @@ impl ClientBuilder {
                 ));
             }
         }
+        if !(self.customer_share > 0.0 && self.customer_share <= 1.0) {
+            return Err(Error::Config(
+                "customer_share must be above 0 and at most 1".into(),
+            ));
+        }
         let http = reqwest::Client::builder()
             .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout.min(self.timeout))
@@ -127,15 +160,20 @@ impl ClientBuilder {
             Auth::Webhook(w) => AuthState::Webhook(w),
             Auth::OAuth(o) => AuthState::OAuth(Box::new(TokenManager::new(*o))),
         };
+        let share = self.customer_share;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 auth,
                 host,
-                limiter: self.rate_limit.map(RateLimiter::new),
+                limiter: self
+                    .rate_limit
+                    .map(|l| RateLimiter::with_customer_share(l, share)),
                 retry: self.retry,
                 timeout: self.timeout,
+                max_response_bytes: self.max_response_bytes.max(1024),
             }),
+            priority: Priority::default(),
         })
     }
 }
@@ -145,11 +183,27 @@ impl Client {
         ClientBuilder {
             auth,
             rate_limit: Some(RateLimit::default()),
+            customer_share: 1.0,
             retry: RetryConfig::default(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
             user_agent: concat!("bitrix24-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
+    }
+
+    /// The same client (shared rate limiter, tokens and connections) whose calls have
+    /// `priority` in the rate limit.
+    pub fn with_priority(&self, priority: Priority) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            priority,
+        }
+    }
+
+    /// The priority this handle's calls have.
+    pub fn priority(&self) -> Priority {
+        self.priority
     }
 
     /// A client with default settings.
@@ -210,37 +264,29 @@ impl Client {
         retry: Retry,
     ) -> Result<T, Error> {
         let cfg = &self.inner.retry;
-        let started = Instant::now();
-        let deadline = started + cfg.max_total;
+        let deadline = later(Instant::now(), cfg.max_total);
         let mut attempt: u32 = 0;
         let mut failures: u32 = 0;
         let mut refreshed = false;
+        let mut reloads: u32 = 0;
         let mut last_error: Option<Error> = None;
         loop {
             attempt += 1;
-            if let Some(limiter) = &self.inner.limiter {
-                let budget = deadline.saturating_duration_since(Instant::now());
-                if let Err(wait) = limiter.acquire(budget).await {
-                    tracing::warn!(
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        "bitrix24 call gave up: client-side rate limit exceeds max_total"
-                    );
-                    return Err(last_error.unwrap_or_else(|| Error::Throttled {
-                        call: Call::new(method, &self.inner.host),
-                        wait,
-                    }));
-                }
+            if let Err(wait) = self.wait_for_slot(deadline).await {
+                tracing::warn!(
+                    attempt,
+                    wait_ms = millis(wait),
+                    "bitrix24 call gave up: client-side rate limit exceeds max_total"
+                );
+                return Err(last_error.unwrap_or_else(|| Error::Throttled {
+                    call: Call::new(method, &self.inner.host),
+                    wait,
+                }));
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = self
-                .inner
-                .timeout
-                .min(remaining)
-                .max(Duration::from_millis(1));
+            let timeout = self.inner.timeout.min(remaining_after(deadline));
             let t0 = Instant::now();
             let (result, generation) = self.send_once::<T>(method, body, timeout).await;
-            let elapsed_ms = t0.elapsed().as_millis() as u64;
+            let elapsed_ms = millis(t0.elapsed());
             let mut err = match result {
                 Ok((value, status)) => {
                     tracing::debug!(attempt, elapsed_ms, status, "bitrix24 call succeeded");
@@ -260,55 +306,95 @@ impl Client {
                     limiter.mark_full();
                 }
             }
-            if err.is_expired_token() && !refreshed {
-                if let (AuthState::OAuth(tokens), Some(generation)) = (&self.inner.auth, generation)
-                {
-                    // Refused before execution: always safe to send again, once.
-                    let refresh_timeout = self.inner.timeout.min(remaining_after(deadline));
-                    match tokens
-                        .refresh(&self.inner.http, refresh_timeout, generation)
-                        .await
-                    {
-                        Ok(()) => {
-                            refreshed = true;
-                            continue;
-                        }
-                        // A transient refresh failure goes through the retry rules below.
-                        Err(refresh_err) => err = refresh_err,
+            if err.is_expired_token() && !refreshed && reloads < MAX_TOKEN_RELOADS {
+                // Refused before execution: always safe to send again with a fresh token. Tokens
+                // refreshed elsewhere may have expired too, so they do not use up this call's
+                // own refresh.
+                match self.recover_token(generation, deadline).await {
+                    Some(Ok(Renewal::Refreshed)) => {
+                        refreshed = true;
+                        continue;
                     }
+                    Some(Ok(Renewal::Reloaded)) => {
+                        reloads += 1;
+                        continue;
+                    }
+                    // A transient refresh failure goes through the retry rules below.
+                    Some(Err(refresh_err)) => err = refresh_err,
+                    None => {}
                 }
             }
             failures += 1;
-            let class = err.retry_class();
-            if !retry.allows(class) || failures >= cfg.max_attempts {
-                tracing::warn!(
-                    attempt,
-                    code = err.code(),
-                    status = err.http_status(),
-                    "bitrix24 call gave up"
-                );
+            let Some(delay) = self.retry_delay(&err, retry, failures, deadline, attempt) else {
                 return Err(err);
-            }
-            let delay = delay_for(cfg, failures, &err);
-            if Instant::now() + delay >= deadline {
-                tracing::warn!(
-                    attempt,
-                    code = err.code(),
-                    delay_ms = delay.as_millis() as u64,
-                    "bitrix24 call gave up: retry would exceed max_total"
-                );
-                return Err(err);
-            }
-            tracing::info!(
-                attempt,
-                code = err.code(),
-                status = err.http_status(),
-                delay_ms = delay.as_millis() as u64,
-                "bitrix24 call will be retried"
-            );
+            };
             tokio::time::sleep(delay).await;
             last_error = Some(err);
         }
+    }
+
+    /// Waits for the rate limiter, at most until `deadline`.
+    async fn wait_for_slot(&self, deadline: Instant) -> Result<(), Duration> {
+        match &self.inner.limiter {
+            Some(limiter) => {
+                let budget = deadline.saturating_duration_since(Instant::now());
+                limiter.acquire(self.priority, budget).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Replaces an expired OAuth token (generation `seen`); `None` for a webhook client.
+    async fn recover_token(
+        &self,
+        seen: Option<u64>,
+        deadline: Instant,
+    ) -> Option<Result<Renewal, Error>> {
+        let (AuthState::OAuth(tokens), Some(generation)) = (&self.inner.auth, seen) else {
+            return None;
+        };
+        let timeout = self.inner.timeout.min(remaining_after(deadline));
+        Some(tokens.refresh(&self.inner.http, timeout, generation).await)
+    }
+
+    /// How long to wait before retrying after `err`; `None` when the call gives up.
+    fn retry_delay(
+        &self,
+        err: &Error,
+        retry: Retry,
+        failures: u32,
+        deadline: Instant,
+        attempt: u32,
+    ) -> Option<Duration> {
+        let cfg = &self.inner.retry;
+        if !retry.allows(err.retry_class()) || failures >= cfg.max_attempts {
+            tracing::warn!(
+                attempt,
+                code = err.code(),
+                status = err.http_status(),
+                "bitrix24 call gave up"
+            );
+            return None;
+        }
+        // Compared as durations: a hostile `Retry-After` must not overflow an `Instant`.
+        let delay = delay_for(cfg, failures, err);
+        if delay >= deadline.saturating_duration_since(Instant::now()) {
+            tracing::warn!(
+                attempt,
+                code = err.code(),
+                delay_ms = millis(delay),
+                "bitrix24 call gave up: retry would exceed max_total"
+            );
+            return None;
+        }
+        tracing::info!(
+            attempt,
+            code = err.code(),
+            status = err.http_status(),
+            delay_ms = millis(delay),
+            "bitrix24 call will be retried"
+        );
+        Some(delay)
     }
 
     /// One HTTP request. Returns the OAuth token generation used, for refresh coalescing.
@@ -362,15 +448,23 @@ impl Client {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| transport::error(&call, e, &secrets))?;
+            let max = self.inner.max_response_bytes;
+            let bytes = transport::read_body(&call, response, max, &secrets).await?;
             envelope::parse::<T>(&call, status, retry_after, &bytes, &secrets).map(|v| (v, status))
         }
         .await;
         (result, generation)
     }
+}
+
+/// `at + d`, saturating at a year from `at` instead of overflowing.
+fn later(at: Instant, d: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    at.checked_add(d.min(YEAR)).unwrap_or(at)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn remaining_after(deadline: Instant) -> Duration {

@@ -54,6 +54,20 @@ pub(crate) fn parse<T: DeserializeOwned>(
         })
 }
 
+/// Longest error code kept from a reply (the portal's are under 40 characters).
+pub(crate) const MAX_CODE_CHARS: usize = 64;
+/// Longest error description kept from a reply: enough for any real message, and a hostile
+/// portal cannot fill the logs.
+pub(crate) const MAX_DESCRIPTION_CHARS: usize = 1024;
+
+/// The first `max` characters of `text` (with "…" when cut).
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
 /// `{"error": "CODE", "error_description": "…"}`, possibly with `time.operating_reset_at`.
 fn portal_error(
     call: &Call,
@@ -62,10 +76,11 @@ fn portal_error(
     value: &Value,
     scrub: &dyn Fn(String) -> String,
 ) -> Option<Error> {
-    let code = value.get("error")?.as_str()?;
+    let code = clip(value.get("error")?.as_str()?, MAX_CODE_CHARS);
     let description = value
         .get("error_description")
         .and_then(crate::lenient::scalar_to_string)
+        .map(|d| clip(&d, MAX_DESCRIPTION_CHARS))
         .unwrap_or_default();
     let reset_at = value
         .get("time")
@@ -74,7 +89,7 @@ fn portal_error(
         .and_then(as_unix_seconds);
     Some(Error::from_portal(
         call.clone(),
-        code,
+        &code,
         scrub(description),
         status,
         reset_at,

@@ -1,9 +1,13 @@
 //! A typed Bitrix24 REST client for the pay-system methods (`sale.paysystem.*`).
 //!
 //! - Auth: an incoming webhook URL, or OAuth tokens that are refreshed on `expired_token`
-//!   (one refresh for any number of concurrent calls; new tokens go to a [`TokenStore`]).
-//! - Politeness: a client-side leaky bucket ([`RateLimit`]), per-request timeout, retries with
+//!   (one refresh for any number of concurrent calls; new tokens go to a [`TokenStore`], whose
+//!   lock and reload let several processes share one app's tokens).
+//! - Politeness: a client-side leaky bucket ([`RateLimit`]) with a share kept for background
+//!   calls ([`Priority`], [`Client::with_priority`]), per-request timeout, retries with
 //!   exponential backoff and jitter that honour `operating_reset_at` ([`RetryConfig`]).
+//! - Robustness: absurd `Retry-After`, `operating_reset_at` or `expires_in` values, giant
+//!   bodies and descriptions are bounded, never a panic or an endless wait.
 //! - Safety: calls with side effects are repeated after an ambiguous failure only when the
 //!   caller says so ([`Retry::Safe`]). Secrets never appear in `Debug`, errors or logs.
 //!
@@ -48,13 +52,13 @@ mod settings;
 mod transport;
 
 pub use auth::{
-    Auth, BoxError, BoxFuture, MemoryTokenStore, OAuth, OAuthConfig, OAuthTokens, TokenStore,
-    Webhook, DEFAULT_TOKEN_ENDPOINT,
+    Auth, BoxError, BoxFuture, MemoryTokenStore, OAuth, OAuthConfig, OAuthTokens, TokenLock,
+    TokenLockGuard, TokenStore, Webhook, DEFAULT_TOKEN_ENDPOINT,
 };
 pub use batch::{
     Batch, BatchResults, CommandOutcome, CommandResult, CommandTime, MAX_BATCH_COMMANDS,
 };
-pub use client::{Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use error::{Call, Error, MethodError, ProtocolKind, RetryClass, SystemError, TransportKind};
 pub use handler::{
     CheckoutData, ClientType, CodeSpec, CustomField, DefaultValue, EnumOptions, FieldCode,
@@ -66,7 +70,7 @@ pub use paysystem::{
     EntityRegistryType, ListQuery, PaySystem, PaySystemAdd, PaySystemUpdate, SettingValue,
     Settings, SortOrder,
 };
-pub use rate_limit::RateLimit;
+pub use rate_limit::{Priority, RateLimit};
 pub use retry::{Retry, RetryConfig};
 pub use secret::Secret;
 pub use settings::SettingsUpdate;

@@ -2,7 +2,7 @@
 
 use std::error::Error as _;
 
-use crate::error::{Call, Error, TransportKind};
+use crate::error::{Call, Error, ProtocolKind, TransportKind};
 
 pub(crate) fn error(call: &Call, err: reqwest::Error, scrub: &dyn Fn(String) -> String) -> Error {
     // reqwest prints the URL, which for webhooks contains the code.
@@ -26,4 +26,32 @@ pub(crate) fn error(call: &Call, err: reqwest::Error, scrub: &dyn Fn(String) -> 
         kind,
         detail: scrub(detail),
     }
+}
+
+/// Reads a reply body of at most `max` bytes. A bigger one (announced or not) is refused
+/// without being buffered: a broken or hostile server cannot make us hold gigabytes.
+pub(crate) async fn read_body(
+    call: &Call,
+    mut response: reqwest::Response,
+    max: usize,
+    scrub: &(dyn Fn(String) -> String + Send + Sync),
+) -> Result<Vec<u8>, Error> {
+    let status = response.status().as_u16();
+    let too_large = || Error::Protocol {
+        call: call.clone(),
+        kind: ProtocolKind::UnexpectedShape,
+        status,
+        detail: format!("reply body over {max} bytes"),
+    };
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| error(call, e, scrub))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

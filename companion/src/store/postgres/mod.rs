@@ -81,4 +81,8 @@ impl MetaStore for PgStore {
             .fetch_one(&self.pool)
             .await?)
     }
+
+    async fn meta_lock(&self, name: &str) -> Result<MetaLock, StoreError> {
+        super::lock::pg_advisory(&self.pool, name).await
+    }
 }

@@ -185,6 +185,12 @@ impl MetaStore for SqliteStore {
             })
             .await
     }
+
+    async fn meta_lock(&self, _name: &str) -> Result<MetaLock, StoreError> {
+        // One process per SQLite database: the client's own lock already serialises its
+        // refreshes.
+        Ok(MetaLock::none())
+    }
 }
 
 #[cfg(test)]

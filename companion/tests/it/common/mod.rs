@@ -8,7 +8,7 @@ pub mod stubs;
 
 use b24pay_companion::acquirer::{Acquirer, TestAcquirer};
 use b24pay_companion::config::{
-    FileConfig, FileLimits, FileOutbox, FilePayments, FilePortal, Secret,
+    FileConfig, FileLimits, FileOutbox, FilePayments, FilePortal, FileSecurity, Secret,
 };
 use b24pay_companion::portal::Mode;
 use b24pay_companion::portal::{Bitrix24Portal, Portal};
@@ -53,6 +53,18 @@ pub use b24pay_testkit::{both_stores, pg_url, StoreKind};
 pub async fn fresh_pg_database() -> String {
     b24pay_testkit::fresh_pg_database(&pg_url().expect("checked by the caller")).await
 }
+
+/// The key the companion started with `config` encrypts its OAuth tokens with.
+pub fn token_key(config: &b24pay_companion::Config) -> b24pay_companion::keys::Subkey {
+    use b24pay_companion::keys::{MasterKey, Purpose};
+    MasterKey::resolve(config.security.master_key.as_ref(), &config.store)
+        .expect("a master key")
+        .subkey(Purpose::TokenEncryption)
+}
+
+/// The master key of companions on PostgreSQL (required there; SQLite ones generate theirs).
+pub const TEST_MASTER_KEY: &str =
+    "6b3a0f1e9c2d4b5a8e7f60718293a4b5c6d7e8f90112233445566778899aabbc";
 
 pub use b24pay_protocol::test_cards::{
     APPROVED, CHALLENGE, DECLINED, EXPIRED_CARD as EXPIRED, INCORRECT_CVC,
@@ -229,6 +241,12 @@ impl Env {
                 payment_per_minute: Some(0),
                 ..FilePayments::default()
             },
+            security: FileSecurity {
+                master_key: match &store_location {
+                    StoreLocation::Url(_) => Some(Secret::new(TEST_MASTER_KEY)),
+                    StoreLocation::DataDir(_) => None,
+                },
+            },
             ..FileConfig::default()
         };
         let mut file_config = file_config;
@@ -272,7 +290,7 @@ impl Env {
         } else {
             let store = store::open(&config.store).await.expect("store opens");
             let real: Arc<dyn Portal> = Arc::new(
-                Bitrix24Portal::connect(&config.portal, store.clone())
+                Bitrix24Portal::connect(&config.portal, store.clone(), token_key(&config))
                     .await
                     .expect("portal client"),
             );

@@ -4,8 +4,10 @@
 mod common;
 
 mod batch;
+mod budget_and_instances;
 mod errors;
 mod faults;
+mod hostile_portal;
 mod methods;
 mod mock_portal;
 mod oauth_refresh;
