@@ -94,7 +94,20 @@ impl Preview {
             },
             ..FileConfig::default()
         };
+        let mut file = file;
+        // `B24PAY_STRIPE_*` (e.g. pointed at localstripe) adds a LIVE pay system charging
+        // through Stripe; without them the preview moves no money at all.
+        let mut problems = Vec::new();
+        crate::acquirer::stripe::settings::apply_env(
+            &mut file.acquirer.stripe,
+            |k| std::env::var(k).ok(),
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            anyhow::bail!("{}", problems.join("; "));
+        }
         let config = file.validate()?;
+        let stripe = config.stripe.is_some();
         let widget_url = config.public_url.clone();
         let server = Server::start(config).await?;
 
@@ -113,7 +126,14 @@ impl Preview {
             pay_systems.push(report.paysystem_id);
             registrations.push(report);
         }
-        let demos = [
+        if stripe {
+            let mut o = RegisterOptions::new(widget_url.clone(), Mode::Live);
+            o.person_type = Some(2);
+            let report = register(&client, &o).await?;
+            pay_systems.push(report.paysystem_id);
+            registrations.push(report);
+        }
+        let mut demos = vec![
             (
                 "Coffee beans, 1 kg",
                 NewPayment::order("3000", "RUB"),
@@ -140,6 +160,13 @@ impl Preview {
                 pay_systems[1],
             ),
         ];
+        if stripe {
+            demos.push((
+                "Stripe: LIVE pay system",
+                NewPayment::order("19.90", "EUR"),
+                pay_systems[2],
+            ));
+        }
         let mut payments = Vec::new();
         for (label, new, ps) in demos {
             let created = sandbox
@@ -181,6 +208,11 @@ impl Preview {
         out.push_str(
             "\nTest cards (any future expiry, any CVC):\n  4242 4242 4242 4242  approved\n  4000 0000 0000 0002  declined\n  4000 0027 6000 3184  challenge, code 123\n\nCtrl-C stops everything.\n",
         );
+        if self.payments.iter().any(|p| p.label.starts_with("Stripe")) {
+            out.push_str(
+                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, 4242 4242 4242 4242 approved, 4000 0000 0000 0341 declined; 3-D Secure cards\nneed the widget's Stripe.js step, which is not built yet.\n",
+            );
+        }
         out
     }
 
