@@ -119,6 +119,9 @@ pub struct FilePortal {
     pub rate_limit_burst: Option<u32>,
     /// The share of the bucket customer-facing calls may use; the rest is the outbox's.
     pub customer_share: Option<f64>,
+    /// Send portal calls in `batch` requests (concurrent verifications, the outbox's calls);
+    /// on by default.
+    pub batch: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -195,6 +198,9 @@ pub struct PortalSettings {
     pub rate_limit: Option<(f64, u32)>,
     /// The share of the rate limit customer-facing calls may use (the outbox may use all).
     pub customer_share: f64,
+    /// `[portal] batch`: concurrent verifications coalesced into `batch` requests, the
+    /// outbox's calls sent in batches.
+    pub batch: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -315,6 +321,7 @@ pub const ENV_VARS: &[&str] = &[
     "B24PAY_OAUTH_TOKEN_ENDPOINT",
     "B24PAY_PORTAL_TIMEOUT_MS",
     "B24PAY_PORTAL_RATE_LIMIT",
+    "B24PAY_PORTAL_BATCH",
     "B24PAY_CHARGE_LEASE_MS",
     "B24PAY_OUTBOX_LEASE_MS",
     "B24PAY_OUTBOX_BASE_BACKOFF_MS",
@@ -468,6 +475,13 @@ impl FileConfig {
                         problems.push(format!("{key}: {v:?} is not a number of milliseconds"))
                     }
                 }
+            }
+        }
+        if let Some(v) = get("B24PAY_PORTAL_BATCH") {
+            match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => self.portal.batch = Some(true),
+                "0" | "false" | "no" | "off" => self.portal.batch = Some(false),
+                _ => problems.push(format!("B24PAY_PORTAL_BATCH: {v:?} is neither on nor off")),
             }
         }
         if let Some(v) = get("B24PAY_ALLOW_TEST_MODE") {
@@ -862,6 +876,7 @@ impl FileConfig {
             timeout,
             rate_limit,
             customer_share: edge::customer_share(self, problems),
+            batch: self.portal.batch.unwrap_or(true),
         })
     }
 }
