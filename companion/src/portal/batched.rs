@@ -104,11 +104,14 @@ async fn confirm_chunk(client: &Client, calls: &[MarkPaid]) -> Vec<Confirmation>
     let mut refused: Vec<Option<PortalError>> = Vec::with_capacity(calls.len());
     for (i, call) in calls.iter().enumerate() {
         let key = format!("p{i}");
-        let pushed = Pay::of(call).and_then(|pay| pay.push(&mut batch, &key).map_err(|e| map_error(&e)));
+        let pushed =
+            Pay::of(call).and_then(|pay| pay.push(&mut batch, &key).map_err(|e| map_error(&e)));
         if pushed.is_ok() {
             // Without its re-read in the reply, the call counts as accepted but unconfirmed.
-            let read = read_for(&call.payment())
-                .and_then(|r| r.push(&mut batch, &format!("r{i}")).map_err(|e| map_error(&e)));
+            let read = read_for(&call.payment()).and_then(|r| {
+                r.push(&mut batch, &format!("r{i}"))
+                    .map_err(|e| map_error(&e))
+            });
             if let Err(e) = read {
                 tracing::warn!(error = %e, "cannot put a PAID re-read in the batch");
             }
@@ -160,7 +163,10 @@ fn reread(results: &BatchResults, key: &str, call: &MarkPaid) -> Result<bool, Po
 }
 
 /// The PAID flags of `calls`' payments, in batches of [`MAX_BATCH_COMMANDS`] reads.
-pub(super) async fn paid_many(client: &Client, calls: &[MarkPaid]) -> Vec<Result<bool, PortalError>> {
+pub(super) async fn paid_many(
+    client: &Client,
+    calls: &[MarkPaid],
+) -> Vec<Result<bool, PortalError>> {
     let chunks = calls
         .chunks(MAX_BATCH_COMMANDS)
         .map(|chunk| paid_chunk(client, chunk));
@@ -175,8 +181,10 @@ async fn paid_chunk(client: &Client, calls: &[MarkPaid]) -> Vec<Result<bool, Por
     let mut batch = Batch::new();
     let mut refused = Vec::with_capacity(calls.len());
     for (i, call) in calls.iter().enumerate() {
-        let pushed = read_for(&call.payment())
-            .and_then(|read| read.push(&mut batch, &format!("r{i}")).map_err(|e| map_error(&e)));
+        let pushed = read_for(&call.payment()).and_then(|read| {
+            read.push(&mut batch, &format!("r{i}"))
+                .map_err(|e| map_error(&e))
+        });
         refused.push(pushed.err());
     }
     let results = client.batch(&batch, Retry::Safe).await;

@@ -207,7 +207,21 @@ impl Portal for Bitrix24Portal {
             }))
             .await;
         }
-        super::batched::confirm_many(&self.background_client(), calls).await
+        let mut confirmations =
+            super::batched::confirm_many(&self.background_client(), calls).await;
+        // A command the portal refused for its rate limit is sent again on its own: the plain
+        // method's refusal says when to come back (`operating_reset_at`), a batch entry does not.
+        for (call, confirmation) in calls.iter().zip(confirmations.iter_mut()) {
+            if let Confirmation::Failed(PortalError::RateLimited { retry_at: None, .. }) =
+                confirmation
+            {
+                *confirmation = match self.mark_paid(call).await {
+                    Err(e) => Confirmation::Failed(e),
+                    Ok(()) => Confirmation::Accepted(self.is_paid(call).await),
+                };
+            }
+        }
+        confirmations
     }
 
     async fn paid_many(&self, calls: &[MarkPaid]) -> Vec<Result<bool, PortalError>> {
@@ -236,7 +250,11 @@ impl Portal for Bitrix24Portal {
 
 /// The client's credentials: the webhook, or OAuth tokens (those saved by an earlier refresh
 /// are newer than the configured ones).
-async fn auth(settings: &PortalSettings, store: SharedStore, token_key: Subkey) -> Result<Auth, String> {
+async fn auth(
+    settings: &PortalSettings,
+    store: SharedStore,
+    token_key: Subkey,
+) -> Result<Auth, String> {
     let auth = match &settings.auth {
         PortalAuth::Webhook(url) => Auth::webhook(url.expose()).map_err(|e| e.to_string())?,
         PortalAuth::OAuth(o) => {
@@ -267,7 +285,9 @@ async fn auth(settings: &PortalSettings, store: SharedStore, token_key: Subkey) 
                     o.refresh_token
                         .as_ref()
                         .map(|s| s.expose().to_string())
-                        .ok_or("portal.oauth.refresh_token is required until the first refresh is stored")?,
+                        .ok_or(
+                        "portal.oauth.refresh_token is required until the first refresh is stored",
+                    )?,
                 ),
             };
             Auth::oauth(config, tokens, Arc::new(store_tokens))

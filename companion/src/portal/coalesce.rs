@@ -9,7 +9,9 @@
 //! error is that reader's alone. A lone read is sent as the plain method, after the window
 //! only; the batch's commands never halt on an error.
 
-use bitrix24_client::{Batch, Client, CommandOutcome, Error, PaySystemRef, MAX_BATCH_COMMANDS};
+use bitrix24_client::{
+    Batch, Client, CommandOutcome, Error, PaySystemRef, RetryClass, MAX_BATCH_COMMANDS,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -77,6 +79,16 @@ pub fn settings_of(outcome: &bitrix24_client::CommandResult) -> Option<Answer> {
     match &outcome.outcome {
         CommandOutcome::NotRun => None,
         _ => outcome.settings(),
+    }
+}
+
+/// A customer's answer from the batch, unless it is a transient refusal of that command alone
+/// (the portal provably did not run it): then `None`, and the read is sent again on its own,
+/// with the client's usual retries, as it would have been outside a batch.
+fn customer_answer(outcome: &bitrix24_client::CommandResult) -> Option<Answer> {
+    match settings_of(outcome)? {
+        Err(e) if e.retry_class() == RetryClass::NotExecuted => None,
+        answer => Some(answer),
     }
 }
 
@@ -195,7 +207,7 @@ async fn send(client: &Client, group: Vec<Waiter>) {
         }
         Ok(results) => {
             for (i, waiter) in group.into_iter().enumerate() {
-                match results.get(&format!("r{i}")).and_then(settings_of) {
+                match results.get(&format!("r{i}")).and_then(customer_answer) {
                     Some(answer) => {
                         let _ = waiter.reply.send(answer);
                     }
@@ -204,7 +216,7 @@ async fn send(client: &Client, group: Vec<Waiter>) {
             }
         }
     }
-    // Not run (or not in the reply): each on its own.
+    // Not run, not in the reply, or refused for the moment: each on its own.
     for waiter in leftovers {
         let answer = waiter.read.alone(client).await;
         let _ = waiter.reply.send(answer);

@@ -176,7 +176,11 @@ pub(super) fn invoice_checked(
             )))
         }
     }
-    if facts.order_id.zip(r.invoice_id).is_some_and(|(o, i)| o != i) {
+    if facts
+        .order_id
+        .zip(r.invoice_id)
+        .is_some_and(|(o, i)| o != i)
+    {
         return Err(PortalError::NotFound("invoice id mismatch".into()));
     }
     Ok(facts)
