@@ -1,11 +1,13 @@
 //! `b24pay-bench` (run by `scripts/bench.sh`, release build): widget weight, widget speed in
 //! headless Chromium against a plain-JavaScript baseline, and companion throughput, latency and
-//! memory against the sandbox, with SQLite and PostgreSQL. Prints the figures with their
+//! memory against the sandbox, with SQLite and PostgreSQL, and throughput within the portal's
+//! rate limit ([`throughput`]). Prints the figures with their
 //! targets and writes them into `BENCHMARKS.md` (replacing the previous ones). Figures, not
 //! assertions: nothing here fails because a target is missed.
 
 mod load;
 mod speed;
+mod throughput;
 mod weight;
 
 use b24pay_e2e::store::{pg_url, StoreKind};
@@ -22,9 +24,16 @@ struct Args {
     /// Page loads per page and cache state for the speed benchmark (medians are printed).
     #[arg(long, default_value_t = 30)]
     runs: usize,
-    /// Only these parts (weight, speed, load); default all.
+    /// Only these parts (weight, speed, load, throughput); default all. A partial run replaces
+    /// only its own sections of BENCHMARKS.md.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Simultaneous customers for the throughput part (the portal's rate limit on).
+    #[arg(long, value_delimiter = ',', default_value = "50,200,1000")]
+    customers: Vec<usize>,
+    /// How long each throughput run waits for answers and paid payments.
+    #[arg(long, default_value_t = 150)]
+    patience_secs: u64,
     /// Where to write the figures (default: the repository's BENCHMARKS.md).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -268,6 +277,67 @@ fn load_section(loads: &[load::StoreLoad], pg_skipped: bool) -> String {
     s
 }
 
+/// Targets from issue 13, at 200 simultaneous customers on a 2 requests/s portal.
+const TARGET_P99_S_AT_200: f64 = 3.0;
+const TARGET_PAID_S_AT_200: f64 = 10.0;
+const TARGET_REQUESTS_AT_200: u64 = 20;
+
+fn throughput_section(regimes: &[throughput::Regime]) -> String {
+    let mut s = String::from(
+        "## Throughput within the portal's rate limit
+
+         The sandbox's leaky bucket on as a real portal's (2 requests/s after a burst of 50); the \
+         companion's budget at its default (2/50, one SQLite store), its portal timeout at the \
+         default 20 s. N customers press Pay at the same moment on one portal; told to come back \
+         (429/503), a customer comes back after `Retry-After` with the same idempotency key. \
+         Times are from the moment all press Pay until that customer's final answer; \
+         \"all paid\" is when the portal showed the last succeeded payment paid; requests are \
+         the REST requests the portal received (a `batch` is one), of which the portal refused \
+         the last column's for its rate limit. Batching off (`[portal] batch = false`) and on, \
+         in the same run, each on a fresh stack.\n\n\
+         | customers | batch | succeeded | median answer | p95 answer | slowest answer | all paid after | portal requests | refused by the portal |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in regimes {
+        let _ = writeln!(s, "{}", throughput::row(r));
+    }
+    if let Some(r) = regimes.iter().find(|r| r.customers == 200 && r.batch) {
+        let met = |ok: bool| if ok { "met" } else { "MISSED" };
+        let p95 = r.p95.as_secs_f64();
+        let paid = r.all_paid.map(|d| d.as_secs_f64());
+        s.push_str("\n| target (200 customers, batching on) | figure | |\n|---|---|---|\n");
+        let _ = writeln!(s, "| every one confirmed | {}/{} | {} |", r.succeeded, r.customers, met(r.succeeded == r.customers));
+        let _ = writeln!(s, "| p99 ≤ {TARGET_P99_S_AT_200:.0} s (p95 printed) | {p95:.2} s | {} |", met(p95 <= TARGET_P99_S_AT_200));
+        let _ = writeln!(s, "| all paid within {TARGET_PAID_S_AT_200:.0} s | {} | {} |", paid.map_or("not all".into(), |p| format!("{p:.2} s")), met(paid.is_some_and(|p| p <= TARGET_PAID_S_AT_200)));
+        let _ = writeln!(s, "| at most {TARGET_REQUESTS_AT_200} portal requests | {} | {} |", r.requests, met(r.requests <= TARGET_REQUESTS_AT_200));
+    }
+    s.push('\n');
+    s
+}
+
+/// `old` with each `## ` section of `new` put in place of the section of the same title (or
+/// appended); the header stays `old`'s.
+fn splice(old: &str, new: &str) -> String {
+    fn sections(text: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("## ") || out.is_empty() {
+                out.push((line.trim_end().to_string(), String::new()));
+            }
+            out.last_mut().expect("one").1.push_str(line);
+        }
+        out
+    }
+    let mut merged = sections(old);
+    for (title, body) in sections(new).into_iter().filter(|(t, _)| t.starts_with("## ")) {
+        match merged.iter_mut().find(|(t, _)| *t == title) {
+            Some(section) => section.1 = body,
+            None => merged.push((title, body)),
+        }
+    }
+    merged.into_iter().map(|(_, body)| body).collect()
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args = Args::parse();
@@ -318,12 +388,25 @@ async fn main() {
         report.push_str(&load_section(&loads, pg.is_none()));
     }
 
+    if wants("throughput") {
+        eprintln!("throughput: the portal's rate limit on, batching off and on");
+        let patience = std::time::Duration::from_secs(args.patience_secs);
+        let regimes = throughput::measure(&args.customers, patience).await;
+        report.push_str(&throughput_section(&regimes));
+    }
+
     println!("{report}");
     if !args.no_write {
         let out = args
             .out
             .unwrap_or_else(|| b24pay_e2e::repo_root().join("BENCHMARKS.md"));
-        std::fs::write(&out, &report).expect("write BENCHMARKS.md");
+        let text = if args.only.is_empty() {
+            report
+        } else {
+            let old = std::fs::read_to_string(&out).unwrap_or_default();
+            splice(&old, &report)
+        };
+        std::fs::write(&out, &text).expect("write BENCHMARKS.md");
         eprintln!("wrote {}", out.display());
     }
 }
