@@ -156,8 +156,8 @@ pub fn after_confirm(result: Result<PaymentView, ApiError>) -> (Phase, bool) {
         Err(error) => {
             let keep = error.is_retryable();
             let phase = match error {
-                ApiError::Refused { code, .. } if closes(code) => Phase::Closed(code),
-                ApiError::Refused { code, .. } => Phase::Ready(Some(Notice::Refused(code))),
+                ApiError::Refused { code } if closes(code) => Phase::Closed(code),
+                ApiError::Refused { code } => Phase::Ready(Some(Notice::Refused(code))),
                 ApiError::Network | ApiError::Unreadable { .. } => {
                     Phase::Ready(Some(Notice::Connection))
                 }
@@ -215,11 +215,10 @@ pub fn after_challenge(
             ),
             PaymentState::Processing => stay(Notice::Refused(ErrorCode::PaymentInProgress), true),
         },
-        Err(ApiError::Refused { code, .. }) if closes(code) => (Phase::Closed(code), done),
+        Err(ApiError::Refused { code }) if closes(code) => (Phase::Closed(code), done),
         // The challenge expired or was already answered: start again from the form.
         Err(ApiError::Refused {
             code: ErrorCode::InvalidState,
-            ..
         }) => (
             Phase::Ready(Some(Notice::Refused(ErrorCode::InvalidState))),
             done,
@@ -227,7 +226,7 @@ pub fn after_challenge(
         Err(error) => {
             let keep = error.is_retryable();
             let notice = match error {
-                ApiError::Refused { code, .. } => Notice::Refused(code),
+                ApiError::Refused { code } => Notice::Refused(code),
                 ApiError::Network | ApiError::Unreadable { .. } => Notice::Connection,
             };
             stay(notice, keep)
@@ -235,10 +234,32 @@ pub fn after_challenge(
     }
 }
 
+/// Whether the store knows of a succeeded payment (the API's `portal_notified`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notified {
+    /// Not yet: the widget asks again a few times.
+    Pending,
+    Yes,
+    /// Still not after the last time the widget asked; the companion keeps trying.
+    Later,
+}
+
+/// How long to wait before each time the widget asks whether the store knows of the payment
+/// (about 20 s in all). The companion tells the portal within a second or two unless the
+/// portal is struggling; then the customer is told the store will know shortly.
+const NOTIFIED_POLLS_MS: [u32; 8] = [1000, 1000, 2000, 2000, 3000, 3000, 4000, 4000];
+
 /// The live payment: its phase, keys and API base. `Copy`, so handlers can capture it.
 #[derive(Clone, Copy)]
 pub struct Payment {
     phase: RwSignal<Phase>,
+    /// The code length while the challenge step is shown, else 0: the form switches between
+    /// the card fields and the code only when this changes, not at every phase.
+    challenge: RwSignal<usize>,
+    /// No real money moves: the pay system is in TEST mode (FIELDS `mode`, or an answer's
+    /// `test_mode`).
+    test_mode: RwSignal<bool>,
+    notified: RwSignal<Notified>,
     state: StoredValue<State>,
 }
 
@@ -249,9 +270,12 @@ struct State {
 }
 
 impl Payment {
-    pub fn new(api_base: String) -> Payment {
+    pub fn new(api_base: String, test_mode: bool) -> Payment {
         Payment {
             phase: RwSignal::new(Phase::Ready(None)),
+            challenge: RwSignal::new(0),
+            test_mode: RwSignal::new(test_mode),
+            notified: RwSignal::new(Notified::Pending),
             state: StoredValue::new(State {
                 confirm_keys: Keys::new(),
                 challenge_keys: Keys::new(),
@@ -262,6 +286,32 @@ impl Payment {
 
     pub fn phase(&self) -> ReadSignal<Phase> {
         self.phase.read_only()
+    }
+
+    /// The challenge code's length while the challenge step is shown, else 0 (tracked).
+    pub fn challenge_length(&self) -> usize {
+        self.challenge.get()
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        let length = match &phase {
+            Phase::Challenge(c) => c.code_length as usize,
+            _ => 0,
+        };
+        if self.challenge.get_untracked() != length {
+            self.challenge.set(length);
+        }
+        self.phase.set(phase);
+    }
+
+    /// Whether the payment is a test (tracked).
+    pub fn test_mode(&self) -> bool {
+        self.test_mode.get()
+    }
+
+    /// Whether the store knows of the payment, once it has succeeded (tracked).
+    pub fn notified(&self) -> Notified {
+        self.notified.get()
     }
 
     /// Sends the card for payment, unless a request is already in flight (double clicks and
@@ -279,7 +329,7 @@ impl Payment {
         }) else {
             return;
         };
-        self.phase.set(Phase::Submitting);
+        self.set_phase(Phase::Submitting);
         self.send(call, key, None);
     }
 
@@ -302,7 +352,7 @@ impl Payment {
         }) else {
             return;
         };
-        self.phase.set(Phase::Challenge(Challenge {
+        self.set_phase(Phase::Challenge(Challenge {
             busy: true,
             ..challenge.clone()
         }));
@@ -312,7 +362,10 @@ impl Payment {
     /// One request in flight; `challenge` is the step it answers, if it is a code.
     fn send(self, call: api::Request, key: String, challenge: Option<Challenge>) {
         leptos::task::spawn_local(async move {
-            let result = api::send(call, &key).await;
+            let result = api::send(call, Some(&key)).await;
+            if result.as_ref().is_ok_and(|view| view.test_mode) {
+                self.test_mode.try_set(true);
+            }
             let (phase, keep) = match &challenge {
                 None => {
                     let (phase, keep) = after_confirm(result);
@@ -326,15 +379,48 @@ impl Payment {
                 }
                 Some(challenge) => after_challenge(challenge, result),
             };
-            self.state.update_value(|s| {
-                if !keep.challenge {
-                    s.challenge_keys.retire();
+            // The owner may be gone (the portal re-posted other parameters).
+            if self
+                .state
+                .try_update_value(|s| {
+                    if !keep.challenge {
+                        s.challenge_keys.retire();
+                    }
+                    if !keep.confirm {
+                        s.confirm_keys.retire();
+                    }
+                })
+                .is_none()
+            {
+                return;
+            }
+            if let Phase::Succeeded(view) = &phase {
+                if view.portal_notified {
+                    self.notified.set(Notified::Yes);
+                } else {
+                    leptos::task::spawn_local(self.watch_notification(view.id.clone()));
                 }
-                if !keep.confirm {
-                    s.confirm_keys.retire();
-                }
-            });
-            self.phase.set(phase);
+            }
+            self.set_phase(phase);
         });
+    }
+
+    /// Asks `GET /payments/{id}` a bounded number of times whether the store knows of the
+    /// payment yet.
+    async fn watch_notification(self, id: String) {
+        for delay in NOTIFIED_POLLS_MS {
+            gloo_timers::future::TimeoutFuture::new(delay).await;
+            let Some(call) = self.state.try_with_value(|s| api::status(&s.api_base, &id)) else {
+                return;
+            };
+            if api::send(call, None)
+                .await
+                .is_ok_and(|view| view.portal_notified)
+            {
+                self.notified.try_set(Notified::Yes);
+                return;
+            }
+        }
+        self.notified.try_set(Notified::Later);
     }
 }

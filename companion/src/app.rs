@@ -139,6 +139,7 @@ async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
     let settings = PageSettings {
         allowed_origins: config.allowed_origins.clone(),
         api_base: config.api_base.clone(),
+        preview_sample: config.preview_sample.clone(),
     };
     let dist = config.dist_dir.clone();
     let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;

@@ -94,10 +94,7 @@ impl Preview {
             },
             ..FileConfig::default()
         };
-        let config = file.validate()?;
-        let widget_url = config.public_url.clone();
-        let server = Server::start(config).await?;
-
+        let widget_url = file.clone().validate()?.public_url;
         let client = Client::builder(Auth::webhook(&webhook)?)
             .rate_limit(None)
             .build()?;
@@ -113,44 +110,13 @@ impl Preview {
             pay_systems.push(report.paysystem_id);
             registrations.push(report);
         }
-        let demos = [
-            (
-                "Coffee beans, 1 kg",
-                NewPayment::order("3000", "RUB"),
-                pay_systems[0],
-            ),
-            (
-                "Wool scarf",
-                NewPayment::order("1250.50", "EUR"),
-                pay_systems[0],
-            ),
-            (
-                "Notebook set",
-                NewPayment::order("49.99", "USD"),
-                pay_systems[0],
-            ),
-            (
-                "Tea ceremony kit",
-                NewPayment::order("4500", "JPY"),
-                pay_systems[0],
-            ),
-            (
-                "Consulting (legacy CRM invoice)",
-                NewPayment::invoice("12500", "RUB"),
-                pay_systems[1],
-            ),
-        ];
-        let mut payments = Vec::new();
-        for (label, new, ps) in demos {
-            let created = sandbox
-                .create_payment(new.with_pay_system(ps).with_topic(label))
-                .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;
-            payments.push(DemoPayment {
-                label: label.to_string(),
-                payment_id: created.payment_id,
-                pay_url: created.pay_url,
-            });
-        }
+        let payments = demo_payments(&sandbox, &pay_systems)?;
+        // Opened on its own, the widget shows the first demo payment: the standalone preview.
+        let sample = data.path().join("preview-sample.json");
+        std::fs::write(&sample, portal_message(&payments[0].pay_url).await?)?;
+        let mut file = file;
+        file.preview_sample = Some(sample);
+        let server = Server::start(file.validate()?).await?;
         Ok(Preview {
             server,
             sandbox,
@@ -174,13 +140,24 @@ impl Preview {
                 "\n  WARNING: the widget is not built; run `trunk build --release` first.\n",
             );
         }
+        out.push_str(&format!(
+            "\nThe widget on its own (standalone preview of \"{}\"): {}\n",
+            self.payments[0].label, self.server.public_url
+        ));
         out.push_str("\nStore payment pages (open one in a browser):\n");
         for p in &self.payments {
             out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
         }
-        out.push_str(
-            "\nTest cards (any future expiry, any CVC):\n  4242 4242 4242 4242  approved\n  4000 0000 0000 0002  declined\n  4000 0027 6000 3184  challenge, code 123\n\nCtrl-C stops everything.\n",
-        );
+        use b24pay_protocol::test_cards::{APPROVED, CHALLENGE, CHALLENGE_CODE, DECLINED};
+        out.push_str("\nTest cards (any future expiry, any CVC):\n");
+        for (number, what) in [
+            (APPROVED, "approved".to_string()),
+            (DECLINED, "declined".to_string()),
+            (CHALLENGE, format!("challenge, code {CHALLENGE_CODE}")),
+        ] {
+            out.push_str(&format!("  {}  {what}\n", grouped(number)));
+        }
+        out.push_str("\nCtrl-C stops everything.\n");
         out
     }
 
@@ -188,6 +165,77 @@ impl Preview {
         self.server.stop().await;
         self.sandbox.shutdown().await;
     }
+}
+
+/// `4242 4242 4242 4242`, as printed on a card.
+fn grouped(number: &str) -> String {
+    let digits: Vec<&str> = (0..number.len())
+        .step_by(4)
+        .map(|i| &number[i..(i + 4).min(number.len())])
+        .collect();
+    digits.join(" ")
+}
+
+/// The demo payments, created in the sandbox for the registered pay systems (ORDER, then
+/// CRM_INVOICE).
+fn demo_payments(sandbox: &SandboxHandle, pay_systems: &[u64]) -> anyhow::Result<Vec<DemoPayment>> {
+    let demos = [
+        (
+            "Coffee beans, 1 kg",
+            NewPayment::order("3000", "RUB"),
+            pay_systems[0],
+        ),
+        (
+            "Wool scarf",
+            NewPayment::order("1250.50", "EUR"),
+            pay_systems[0],
+        ),
+        (
+            "Notebook set",
+            NewPayment::order("49.99", "USD"),
+            pay_systems[0],
+        ),
+        (
+            "Tea ceremony kit",
+            NewPayment::order("4500", "JPY"),
+            pay_systems[0],
+        ),
+        (
+            "Consulting (legacy CRM invoice)",
+            NewPayment::invoice("12500", "RUB"),
+            pay_systems[1],
+        ),
+    ];
+    let mut payments = Vec::new();
+    for (label, new, ps) in demos {
+        let created = sandbox
+            .create_payment(new.with_pay_system(ps).with_topic(label))
+            .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;
+        payments.push(DemoPayment {
+            label: label.to_string(),
+            payment_id: created.payment_id,
+            pay_url: created.pay_url,
+        });
+    }
+    Ok(payments)
+}
+
+/// The message the sandbox's store page posts to the widget for a payment, as the page
+/// embeds it (`<script type="application/json" id="sandbox-iframe-data">`, without the
+/// computed style, which only a browser can compute).
+async fn portal_message(pay_url: &str) -> anyhow::Result<String> {
+    let page = reqwest::get(pay_url)
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let json = page
+        .split("id=\"sandbox-iframe-data\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .ok_or_else(|| anyhow::anyhow!("no portal message on the store page {pay_url}"))?;
+    let message: serde_json::Value = serde_json::from_str(json)?;
+    Ok(message.to_string())
 }
 
 /// Runs the preview until Ctrl-C.

@@ -1,17 +1,21 @@
-//! Serves the built widget (trunk's `dist/`) from memory: every file is read and compressed once
-//! at start (brotli and gzip), hashed assets are cached for a year, `index.html` is rewritten
-//! with this deployment's settings, never cached, and sent with the CSP computed from it.
+//! Serves the built widget (trunk's `dist/`): every file but `index.html` straight from disk
+//! with tower-http's `ServeDir`, precompressed at build time (the trunk hook
+//! `tools/post-build.mjs` writes a `.br` and a `.gz` next to each), hashed names cached for a
+//! year; `index.html` rewritten with this deployment's settings, never cached, and sent with
+//! the CSP computed from the page actually served.
 
 use crate::csp;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
 
 /// What the served page learns about this deployment.
 #[derive(Clone, Debug)]
@@ -20,21 +24,29 @@ pub struct PageSettings {
     pub allowed_origins: Vec<String>,
     /// API base (`<meta name="b24pay-api">`).
     pub api_base: String,
+    /// The standalone preview's sample portal message (`<meta name="b24pay-preview">`); `None`
+    /// leaves the preview off.
+    pub preview_sample: Option<String>,
 }
 
-struct Asset {
-    content_type: &'static str,
-    cache_control: &'static str,
+/// `index.html` as served: rewritten, hashed, compressed.
+struct Index {
+    /// The file's modification time when it was prepared: a new build (`trunk watch`) is
+    /// picked up at the next request.
+    modified: Option<SystemTime>,
+    identity: Bytes,
+    br: Bytes,
+    gzip: Bytes,
     etag: String,
-    identity: axum::body::Bytes,
-    br: Option<axum::body::Bytes>,
-    gzip: Option<axum::body::Bytes>,
-    csp: Option<HeaderValue>,
+    csp: HeaderValue,
 }
 
 /// The widget's files, ready to send.
 pub struct Widget {
-    files: HashMap<String, Asset>,
+    dist: PathBuf,
+    settings: PageSettings,
+    files: ServeDir,
+    index: Mutex<Option<Arc<Index>>>,
     /// Why there is no widget to serve, when there is none.
     missing: Option<String>,
 }
@@ -72,13 +84,14 @@ fn compressible(content_type: &str) -> bool {
         || content_type.starts_with("image/svg")
 }
 
-/// Trunk names built assets `name-<16+ hex>.ext` (and `name-<hex>_bg.wasm`): their content
-/// never changes under that name, so browsers may keep them forever.
+/// Trunk names built assets `name-<hex>.ext` (and `name-<hex>_bg.wasm`), the hex a 64-bit hash
+/// without leading zeros (so usually 16 digits, sometimes fewer): their content never changes
+/// under that name, so browsers may keep them forever.
 pub fn is_hashed_name(file_name: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     match stem.rsplit_once('-') {
-        Some((_, hash)) => hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        Some((_, hash)) => hash.len() >= 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
         None => false,
     }
 }
@@ -142,45 +155,30 @@ fn api_origin(api_base: &str) -> Option<String> {
 }
 
 impl Widget {
-    /// Reads and prepares every file under `dist`. A missing `dist` is not fatal: the API still
-    /// works, and the page explains how to build the widget.
+    /// Prepares the widget under `dist`. A missing `dist` is not fatal: the API still works,
+    /// and the page explains how to build the widget.
     pub fn load(dist: &Path, settings: &PageSettings) -> std::io::Result<Widget> {
-        if !dist.join("index.html").is_file() {
-            return Ok(Widget {
-                files: HashMap::new(),
-                missing: Some(format!(
-                    "The widget is not built: no index.html in {}. Run `trunk build --release` in the repository, or set dist_dir.",
-                    dist.display()
-                )),
-            });
-        }
-        let mut raw = Vec::new();
-        collect(dist, dist, &mut raw)?;
-        // Compress on all cores: brotli at its best level takes a moment for the wasm.
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let chunk = raw.len().div_ceil(threads).max(1);
-        let mut files = HashMap::new();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = raw
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(path, data)| {
-                                (path.clone(), prepare(path, data.clone(), settings))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                files.extend(h.join().expect("compression thread"));
-            }
+        let index_path = dist.join("index.html");
+        let missing = (!index_path.is_file()).then(|| {
+            format!(
+                "The widget is not built: no index.html in {}. Run `trunk build --release` in the repository, or set dist_dir.",
+                dist.display()
+            )
         });
-        Ok(Widget {
-            files,
-            missing: None,
-        })
+        let widget = Widget {
+            dist: dist.to_path_buf(),
+            settings: settings.clone(),
+            files: ServeDir::new(dist)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false),
+            index: Mutex::new(None),
+            missing,
+        };
+        if widget.is_built() {
+            widget.current_index()?;
+        }
+        Ok(widget)
     }
 
     pub fn is_built(&self) -> bool {
@@ -188,80 +186,58 @@ impl Widget {
     }
 
     /// The index page as served (for tests and the preview's sanity check).
-    pub fn index_html(&self) -> Option<&[u8]> {
-        self.files.get("index.html").map(|a| a.identity.as_ref())
+    pub fn index_html(&self) -> Option<Bytes> {
+        self.current_index().ok().map(|i| i.identity.clone())
     }
-}
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect(root, &path, out)?;
-        } else {
-            let rel = path
-                .strip_prefix(root)
-                .expect("under root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, std::fs::read(&path)?));
+    /// `index.html` prepared from the file as it is now (again only when the file changed).
+    fn current_index(&self) -> std::io::Result<Arc<Index>> {
+        let path = self.dist.join("index.html");
+        let modified = std::fs::metadata(&path)?.modified().ok();
+        let mut cached = self.index.lock().expect("index lock");
+        if let Some(index) = cached.as_ref().filter(|i| i.modified == modified) {
+            return Ok(index.clone());
         }
+        let html = std::fs::read_to_string(&path)?;
+        let index = Arc::new(prepare_index(&html, modified, &self.settings));
+        *cached = Some(index.clone());
+        Ok(index)
     }
-    Ok(())
 }
 
-fn prepare(path: &str, mut data: Vec<u8>, settings: &PageSettings) -> Asset {
-    let content_type = content_type(path);
-    let file_name = path.rsplit('/').next().unwrap_or(path);
-    let mut csp = None;
-    let cache_control = if path == "index.html" {
-        let html = String::from_utf8_lossy(&data).into_owned();
-        let html = set_meta(
-            &html,
-            "b24pay-allowed-origins",
-            &settings.allowed_origins.join(" "),
-        );
-        let html = set_meta(&html, "b24pay-api", &settings.api_base);
-        let api_origin = api_origin(&settings.api_base);
-        let policy = csp::Policy {
-            frame_ancestors: &settings.allowed_origins,
-            api_origin: api_origin.as_deref(),
-            script_hashes: &csp::inline_hashes(&html, "script"),
-            style_hashes: &csp::inline_hashes(&html, "style"),
-        };
-        csp = HeaderValue::from_str(&policy.header_value()).ok();
-        data = html.into_bytes();
-        NO_CACHE
-    } else if is_hashed_name(file_name) {
-        IMMUTABLE
-    } else {
-        NO_CACHE
+fn prepare_index(html: &str, modified: Option<SystemTime>, settings: &PageSettings) -> Index {
+    let html = set_meta(
+        html,
+        "b24pay-allowed-origins",
+        &settings.allowed_origins.join(" "),
+    );
+    let html = set_meta(&html, "b24pay-api", &settings.api_base);
+    let html = set_meta(
+        &html,
+        "b24pay-preview",
+        settings.preview_sample.as_deref().unwrap_or_default(),
+    );
+    let api_origin = api_origin(&settings.api_base);
+    let policy = csp::Policy {
+        frame_ancestors: &settings.allowed_origins,
+        api_origin: api_origin.as_deref(),
+        script_hashes: &csp::inline_hashes(&html, "script"),
+        style_hashes: &csp::inline_hashes(&html, "style"),
     };
+    let data = html.into_bytes();
     let digest = Sha256::digest(&data);
-    let etag = digest[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    let (br, gzip) = if compressible(content_type) && data.len() > 256 {
-        let b = brotli(&data);
-        let g = gzip(&data);
-        (
-            (b.len() < data.len()).then(|| b.into()),
-            (g.len() < data.len()).then(|| g.into()),
-        )
-    } else {
-        (None, None)
-    };
-    Asset {
-        content_type,
-        cache_control,
-        etag,
+    Index {
+        modified,
+        br: brotli(&data).into(),
+        gzip: gzip(&data).into(),
+        etag: hex(&digest[..12]),
+        csp: HeaderValue::from_str(&policy.header_value()).expect("a CSP is header-safe"),
         identity: data.into(),
-        br,
-        gzip,
-        csp,
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Which codings the client accepts (`q=0` means refused).
@@ -284,6 +260,26 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
         })
 }
 
+/// Whether `If-None-Match` names `etag` (or `*`).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+fn plain(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, NO_CACHE),
+        ],
+        text,
+    )
+        .into_response()
+}
+
 /// GET/HEAD for any path outside the API.
 pub async fn serve(
     State(widget): State<SharedWidget>,
@@ -299,45 +295,50 @@ pub async fn serve(
             .into_response();
     }
     if let Some(why) = &widget.missing {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::CACHE_CONTROL, NO_CACHE),
-            ],
-            why.clone(),
-        )
-            .into_response();
+        return plain(StatusCode::SERVICE_UNAVAILABLE, why.clone());
     }
-    let path = uri.path().trim_start_matches('/');
-    let path = if path.is_empty() { "index.html" } else { path };
-    let Some(asset) = widget.files.get(path) else {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "not found",
-        )
-            .into_response();
+    let path = uri.path();
+    if path == "/" || path == "/index.html" {
+        return match widget.current_index() {
+            Ok(index) => index_response(&index, &method, &headers),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the widget's index.html");
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "index.html unreadable".into(),
+                )
+            }
+        };
+    }
+    let mut request = Request::new(Body::empty());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri.clone();
+    *request.headers_mut() = headers.clone();
+    let Ok(response) = widget.files.clone().oneshot(request).await;
+    let response = response.map(Body::new);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    file_response(response, name, &headers)
+}
+
+fn index_response(index: &Index, method: &Method, headers: &HeaderMap) -> Response {
+    let (body, encoding, tag) = if accepts(headers, "br") {
+        (index.br.clone(), Some("br"), "-br")
+    } else if accepts(headers, "gzip") {
+        (index.gzip.clone(), Some("gzip"), "-gz")
+    } else {
+        (index.identity.clone(), None, "")
     };
-    let (body, encoding, tag) = match (&asset.br, &asset.gzip) {
-        (Some(b), _) if accepts(&headers, "br") => (b.clone(), Some("br"), "-br"),
-        (_, Some(g)) if accepts(&headers, "gzip") => (g.clone(), Some("gzip"), "-gz"),
-        _ => (asset.identity.clone(), None, ""),
-    };
-    let etag = format!("\"{}{tag}\"", asset.etag);
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    let etag = format!("\"{}{tag}\"", index.etag);
+    let mut response = if not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let len = body.len();
-        let mut r = if method == Method::HEAD {
-            Response::new(Body::empty())
+        let body = if method == Method::HEAD {
+            Body::empty()
         } else {
-            Response::new(Body::from(body))
+            Body::from(body)
         };
+        let mut r = Response::new(body);
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         r
@@ -345,23 +346,67 @@ pub async fn serve(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
+        HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(asset.cache_control),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
-    }
-    if asset.br.is_some() || asset.gzip.is_some() {
-        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     if let Some(e) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
     }
-    if let Some(csp) = &asset.csp {
-        h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+    h.insert(header::CONTENT_SECURITY_POLICY, index.csp.clone());
+    response
+}
+
+/// `ServeDir`'s answer with our headers: the content type with its charset, the cache policy
+/// by name, `Vary`, and an ETag (from the file's size, time and coding) that `If-None-Match`
+/// revalidates against.
+fn file_response(mut response: Response, name: &str, request: &HeaderMap) -> Response {
+    if response.status() == StatusCode::NOT_FOUND {
+        return plain(StatusCode::NOT_FOUND, "not found".into());
+    }
+    if !response.status().is_success() {
+        return response;
+    }
+    let content_type = content_type(name);
+    let h = response.headers();
+    let tag = [
+        header::CONTENT_LENGTH,
+        header::LAST_MODIFIED,
+        header::CONTENT_ENCODING,
+    ]
+    .map(|k| {
+        h.get(&k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    })
+    .join("|");
+    let etag = format!("\"{}\"", hex(&Sha256::digest(tag.as_bytes())[..12]));
+    if not_modified(request, &etag) {
+        let mut not = StatusCode::NOT_MODIFIED.into_response();
+        for k in [header::LAST_MODIFIED, header::CONTENT_ENCODING] {
+            if let Some(v) = response.headers().get(&k) {
+                not.headers_mut().insert(k, v.clone());
+            }
+        }
+        response = not;
+    }
+    let cache = if is_hashed_name(name) {
+        IMMUTABLE
+    } else {
+        NO_CACHE
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if compressible(content_type) {
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
     }
     response
 }
@@ -375,6 +420,7 @@ mod tests {
         assert!(is_hashed_name("b24pay-widget-1a2b3c4d5e6f7a8b.js"));
         assert!(is_hashed_name("b24pay-widget-1a2b3c4d5e6f7a8b_bg.wasm"));
         assert!(is_hashed_name("widget-0123456789abcdef0123.css"));
+        assert!(is_hashed_name("loader-74a1c86b9d09306.js"));
         assert!(!is_hashed_name("index.html"));
         assert!(!is_hashed_name("b24pay-widget.js"));
         assert!(!is_hashed_name("favicon-12.ico"));

@@ -148,10 +148,16 @@ impl Stack {
     /// Forces the widget's language for the next page loads, as a portal admin does: the pay
     /// system's `B24PAY_LANGUAGE` setting, which the portal passes as the FIELD `lang`.
     pub async fn set_language(&self, lang: &str) {
+        self.set_setting("B24PAY_LANGUAGE", lang).await;
+    }
+
+    /// Changes one setting of the ORDER pay system, as a portal admin does (the portal passes
+    /// the mapped ones to the widget as FIELDS; the companion reads the rest itself).
+    pub async fn set_setting(&self, code: &str, value: &str) {
         let body = json!({
             "ID": self.paysystem_id,
             "PERSON_TYPE_ID": 1,
-            "SETTINGS": {"B24PAY_LANGUAGE": {"TYPE": "VALUE", "VALUE": lang}},
+            "SETTINGS": {code: {"TYPE": "VALUE", "VALUE": value}},
         });
         let reply: Value = self
             .http

@@ -5,7 +5,8 @@
 //! with an empty bucket).
 //!
 //! A customer is a task that presses Pay once and, when told to come back (429/503), comes
-//! back after `Retry-After` with the same idempotency key, as the widget's "try again" does,
+//! back after `Retry-After` (after 2 s on a 502, "the portal is unavailable") with the same
+//! idempotency key, as the widget's "try again" does,
 //! until the run's patience runs out. Printed per run: customers whose payment succeeded, the
 //! median / p95 / max time until the Pay button's final answer, the time until the portal
 //! showed the last payment paid, and the REST requests the portal received (a batch is one).
@@ -14,6 +15,7 @@ use b24pay_e2e::cards;
 use b24pay_e2e::stack::{Stack, StackOptions};
 use b24pay_e2e::store::StoreKind;
 use b24pay_sandbox::RateLimit;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,13 +56,22 @@ async fn customer(stack: Arc<Stack>, id: u64, started: Instant, patience: Durati
                 let view: serde_json::Value = r.json().await.unwrap_or_default();
                 return Some((started.elapsed(), view["state"] == "succeeded"));
             }
+            // "The portal is unavailable" (its budget spent): the customer presses Pay again.
+            Ok(r) if r.status() == 502 => 2,
             Ok(r) if r.status() == 429 || r.status() == 503 => r
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
                 .unwrap_or(1)
                 .clamp(1, 10),
-            Ok(_) => return Some((started.elapsed(), false)),
+            Ok(r) => {
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                if std::env::var_os("B24PAY_BENCH_DEBUG").is_some() {
+                    eprintln!("customer {id}: {status} {text}");
+                }
+                return Some((started.elapsed(), false));
+            }
             // Connection refused or reset under load: come back like a customer would.
             Err(_) => 1,
         };
@@ -93,7 +104,12 @@ async fn stack(batch: bool) -> Arc<Stack> {
 }
 
 /// Waits until every payment in `ids` is paid; how many are, and when the last one was.
-async fn wait_paid(stack: &Stack, ids: &[u64], started: Instant, patience: Duration) -> (usize, Option<Duration>) {
+async fn wait_paid(
+    stack: &Stack,
+    ids: &[u64],
+    started: Instant,
+    patience: Duration,
+) -> (usize, Option<Duration>) {
     loop {
         let paid = ids.iter().filter(|id| stack.payment(**id).paid).count();
         if paid == ids.len() {
@@ -108,7 +124,9 @@ async fn wait_paid(stack: &Stack, ids: &[u64], started: Instant, patience: Durat
 
 pub async fn run(customers: usize, batch: bool, patience: Duration) -> Regime {
     let stack = stack(batch).await;
-    let ids: Vec<u64> = (0..customers).map(|_| stack.order("1990.00", "RUB")).collect();
+    let ids: Vec<u64> = (0..customers)
+        .map(|_| stack.order("1990.00", "RUB"))
+        .collect();
     stack.sandbox.set_rate_limit(Some(RateLimit::PORTAL));
     let before = (stack.sandbox.requests(), stack.sandbox.rate_limited_calls());
     let started = Instant::now();
@@ -156,7 +174,11 @@ pub fn row(r: &Regime) -> String {
         r.succeeded,
         r.customers,
         if r.answered < r.customers {
-            format!(" ({} without an answer within {})", r.customers - r.answered, secs(r.patience))
+            format!(
+                " ({} without an answer within {})",
+                r.customers - r.answered,
+                secs(r.patience)
+            )
         } else {
             String::new()
         },
@@ -181,4 +203,68 @@ pub async fn measure(plan: &[usize], patience: Duration) -> Vec<Regime> {
         }
     }
     regimes
+}
+
+/// Targets from issue 13, at 200 simultaneous customers on a 2 requests/s portal.
+const TARGET_P99_S_AT_200: f64 = 3.0;
+const TARGET_PAID_S_AT_200: f64 = 10.0;
+const TARGET_REQUESTS_AT_200: u64 = 20;
+
+const INTRO: &str = "## Throughput within the portal's rate limit\n\n\
+    The sandbox's leaky bucket on as a real portal's (2 requests/s after a burst of 50); the \
+    companion's budget at its default (2/50, one SQLite store), its portal timeout at the default \
+    20 s. N customers press Pay at the same moment on one portal; told to come back (429/503), a \
+    customer comes back after `Retry-After` (after 2 s when told the portal is unavailable, 502) \
+    with the same idempotency key, until the run's \
+    patience is over. Answer times run from the moment all press Pay to each customer's final \
+    answer; \"all paid\" is when the portal showed the last succeeded payment paid; portal \
+    requests are the REST requests the sandbox received (a `batch` is one), of which it refused \
+    the last column's for its rate limit. Batching off (`[portal] batch = false`, what the \
+    companion did before) and on, in the same run, each on a fresh stack. Run alone with \
+    `scripts/bench.sh --only throughput` (or `b24pay-bench --only throughput --customers 50,200`).\n\n\
+    | customers | batch | succeeded | median answer | p95 answer | slowest answer | all paid after | portal requests | refused by the portal |\n\
+    |---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
+
+/// The section of BENCHMARKS.md, with the targets at 200 customers.
+pub fn section(regimes: &[Regime]) -> String {
+    let mut s = String::from(INTRO);
+    for r in regimes {
+        let _ = writeln!(s, "{}", row(r));
+    }
+    if let Some(r) = regimes.iter().find(|r| r.customers == 200 && r.batch) {
+        let met = |ok: bool| if ok { "met" } else { "MISSED" };
+        let slowest = r.max.as_secs_f64();
+        let paid = r.all_paid.map(|d| d.as_secs_f64());
+        let paid_text = paid.map_or("not all".into(), |p| format!("{p:.2} s"));
+        s.push_str("\n| target (200 customers, batching on) | figure | |\n|---|---|---|\n");
+        let all = r.succeeded == r.customers;
+        let _ = writeln!(
+            s,
+            "| every one confirmed | {}/{} | {} |",
+            r.succeeded,
+            r.customers,
+            met(all)
+        );
+        let fast = slowest <= TARGET_P99_S_AT_200;
+        let _ = writeln!(
+            s,
+            "| p99 ≤ {TARGET_P99_S_AT_200:.0} s | slowest {slowest:.2} s | {} |",
+            met(fast)
+        );
+        let in_time = paid.is_some_and(|p| p <= TARGET_PAID_S_AT_200);
+        let _ = writeln!(
+            s,
+            "| all paid within {TARGET_PAID_S_AT_200:.0} s | {paid_text} | {} |",
+            met(in_time)
+        );
+        let few = r.requests <= TARGET_REQUESTS_AT_200;
+        let _ = writeln!(
+            s,
+            "| at most {TARGET_REQUESTS_AT_200} portal requests | {} | {} |",
+            r.requests,
+            met(few)
+        );
+    }
+    s.push_str("\nNot measured yet: the sustained rate (payments/s per portal that stay paid within 10 s for a minute).\n\n");
+    s
 }
