@@ -195,6 +195,34 @@ impl MetaStore for SqliteStore {
         // refreshes.
         Ok(MetaLock::none())
     }
+
+    async fn meta_update(&self, key: &str, update: MetaUpdate) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    // IMMEDIATE: the write lock first, so another process cannot slip in
+                    // between the read and the write.
+                    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                    let value: Option<String> =
+                        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?1")
+                            .bind(&key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    sqlx::query(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(&key)
+                    .bind(update(value))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
 }
 
 #[cfg(test)]
