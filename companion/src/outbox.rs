@@ -13,6 +13,14 @@
 //!   `operating_reset_at`. Permanent refusals (the payment or pay system is gone, access denied)
 //!   end in the `dead` state after `dead_after`, counted and logged at error level, until an
 //!   operator re-queues the row (`b24pay outbox retry ID`).
+//! - A refund's row (`refund_id`) is a `pay.payment` for a payment that is paid already: it
+//!   only rewrites the payment's `PS_STATUS_*` to say what was refunded (the pay-system REST
+//!   API has no refund method). It goes out after the charge's own call (one attempt's rows in
+//!   order), and only while the portal still shows the payment paid: for one marked unpaid in
+//!   Bitrix24 meanwhile, `pay.payment` would mark it paid again, so that row ends `dead` instead.
+//!   Its effect cannot be read back with the `pay_system` scope, and it is harmless to repeat
+//!   (the same `PS_*` values on a payment that stays paid), so after an ambiguous try it is sent
+//!   again once the portal's execution limit has passed.
 
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
@@ -148,12 +156,21 @@ impl Outbox {
     }
 
     async fn bury(&self, item: &OutboxItem, error: &str) -> Result<(), StoreError> {
-        if self
+        if !self
             .store
             .outbox_dead(item.id, item.claim_epoch, error, now_ms())
             .await?
         {
-            self.metrics.outbox_dead_letters.inc();
+            return Ok(());
+        }
+        self.metrics.outbox_dead_letters.inc();
+        if let Some(refund) = &item.refund_id {
+            tracing::error!(
+                attempt = %item.attempt_id, outbox = item.id, %refund, error = %error,
+                "a refund's status was not written into the portal's payment \
+                 (`b24pay outbox list --dead`, then `b24pay outbox retry ID` once fixed)"
+            );
+        } else {
             tracing::error!(
                 attempt = %item.attempt_id, outbox = item.id, tries = item.tries, error = %error,
                 "portal call given up: the portal refused it for good; the customer was charged \
@@ -162,6 +179,31 @@ impl Outbox {
             );
         }
         Ok(())
+    }
+}
+
+/// A refund's status for a payment the portal shows paid (see the module doc).
+async fn deliver_refund_status(
+    portal: &dyn Portal,
+    metrics: &crate::metrics::Metrics,
+    settings: &OutboxSettings,
+    item: &OutboxItem,
+    call: &MarkPaid,
+) -> Delivery {
+    match portal.is_paid(call).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Delivery::Dead(
+                "the payment is not paid in Bitrix24 any more: the refund's status is not \
+                 written, since pay.payment would mark it paid again"
+                    .into(),
+            )
+        }
+        Err(e) => return failed(metrics, settings, item, &e, true),
+    }
+    match portal.mark_paid(call).await {
+        Ok(()) => Delivery::Done,
+        Err(e) => failed(metrics, settings, item, &e, e.not_executed()),
     }
 }
 
@@ -178,6 +220,11 @@ async fn deliver_all(
     let mut owed: Vec<(usize, MarkPaid)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match serde_json::from_str::<MarkPaid>(&item.payload) {
+            // Rare, and each needs its own PAID check first: one at a time.
+            Ok(call) if item.refund_id.is_some() => {
+                let d = deliver_refund_status(portal, metrics, settings, item, &call).await;
+                out[i] = Some(d);
+            }
             Ok(call) => owed.push((i, call)),
             Err(e) => {
                 // Cannot happen with rows this code wrote; keep the row and say so loudly.

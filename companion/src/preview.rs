@@ -94,7 +94,16 @@ impl Preview {
             },
             ..FileConfig::default()
         };
-        let widget_url = file.clone().validate()?.public_url;
+        // `B24PAY_STRIPE_*` (e.g. pointed at localstripe) adds a LIVE pay system charging
+        // through Stripe; without them the preview moves no money at all.
+        let mut file = file;
+        file.acquirer.stripe =
+            FileConfig::layered("", "the environment", &crate::config::process_env())?
+                .acquirer
+                .stripe;
+        let config = file.clone().validate()?;
+        let stripe = config.stripe.is_some();
+        let widget_url = config.public_url;
         let client = Client::builder(Auth::webhook(&webhook)?)
             .rate_limit(None)
             .build()?;
@@ -110,11 +119,17 @@ impl Preview {
             pay_systems.push(report.paysystem_id);
             registrations.push(report);
         }
+        if stripe {
+            let mut o = RegisterOptions::new(widget_url.clone(), Mode::Live);
+            o.person_type = Some(2);
+            let report = register(&client, &o).await?;
+            pay_systems.push(report.paysystem_id);
+            registrations.push(report);
+        }
         let payments = demo_payments(&sandbox, &pay_systems)?;
         // Opened on its own, the widget shows the first demo payment: the standalone preview.
         let sample = data.path().join("preview-sample.json");
         std::fs::write(&sample, portal_message(&payments[0].pay_url).await?)?;
-        let mut file = file;
         file.preview_sample = Some(sample);
         let server = Server::start(file.validate()?).await?;
         Ok(Preview {
@@ -158,6 +173,11 @@ impl Preview {
             out.push_str(&format!("  {}  {what}\n", grouped(number)));
         }
         out.push_str("\nCtrl-C stops everything.\n");
+        if self.payments.iter().any(|p| p.label.starts_with("Stripe")) {
+            out.push_str(
+                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, 4242 4242 4242 4242 approved, 4000 0000 0000 0341 declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
+            );
+        }
         out
     }
 
@@ -206,8 +226,12 @@ fn demo_payments(sandbox: &SandboxHandle, pay_systems: &[u64]) -> anyhow::Result
             pay_systems[1],
         ),
     ];
+    let stripe = pay_systems.get(2).map(|ps| {
+        let new = NewPayment::order("19.90", "EUR");
+        ("Stripe: LIVE pay system", new, *ps)
+    });
     let mut payments = Vec::new();
-    for (label, new, ps) in demos {
+    for (label, new, ps) in demos.into_iter().chain(stripe) {
         let created = sandbox
             .create_payment(new.with_pay_system(ps).with_topic(label))
             .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;

@@ -27,6 +27,8 @@ pub struct PageSettings {
     /// The standalone preview's sample portal message (`<meta name="b24pay-preview">`); `None`
     /// leaves the preview off.
     pub preview_sample: Option<String>,
+    /// What a configured acquirer's script needs in the page's CSP (nothing without one).
+    pub acquirer_sources: csp::AcquirerSources,
 }
 
 /// `index.html` as served: rewritten, hashed, compressed.
@@ -223,6 +225,7 @@ fn prepare_index(html: &str, modified: Option<SystemTime>, settings: &PageSettin
         api_origin: api_origin.as_deref(),
         script_hashes: &csp::inline_hashes(&html, "script"),
         style_hashes: &csp::inline_hashes(&html, "style"),
+        acquirer: &settings.acquirer_sources,
     };
     let data = html.into_bytes();
     let digest = Sha256::digest(&data);

@@ -5,5 +5,6 @@ pub mod client;
 pub mod error;
 pub mod input;
 pub mod routes;
+pub mod webhook;
 
 pub use error::ApiError;

@@ -4,14 +4,16 @@
 //! semantics; the exactly-once rules are enforced by the database (unique constraints, fenced
 //! conditional updates, row locks), so several companion instances can share one PostgreSQL.
 //!
-//! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`ledger`] (the
-//! test acquirer's records); [`sqlite`] and [`postgres`] implement [`Store`].
+//! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`refund`]
+//! (refunds of charged attempts), [`ledger`] (the test acquirer's records); [`sqlite`] and
+//! [`postgres`] implement [`Store`].
 
 pub mod attempt;
 pub mod ledger;
 mod lock;
 pub mod outbox;
 mod postgres;
+pub mod refund;
 mod sqlite;
 
 pub use attempt::{
@@ -23,6 +25,9 @@ pub use ledger::{LedgerEntry, LedgerRefund, LedgerStatus, LedgerStore, RefundRes
 pub use lock::{MetaLock, MetaLockGuard};
 pub use outbox::{OutboxItem, OutboxRetry, OutboxRow, OutboxState, OutboxStore};
 pub use postgres::PgStore;
+pub use refund::{
+    NewRefund, Refund, RefundInsert, RefundOrigin, RefundState, RefundStore, RefundUpdate,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -60,7 +65,9 @@ pub fn now_ms() -> i64 {
 
 /// The whole store, as the companion holds it (`Arc<dyn Store>`).
 #[async_trait]
-pub trait Store: MetaStore + AttemptStore + OutboxStore + LedgerStore + 'static {
+pub trait Store:
+    MetaStore + AttemptStore + OutboxStore + RefundStore + LedgerStore + 'static
+{
     /// "sqlite" or "postgres", for logs and metrics.
     fn kind(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -224,6 +224,7 @@ async fn configured_origins_and_api_base() {
         ],
         api_base: "https://pay.example.com/api/v1".into(),
         preview_sample: None,
+        acquirer_sources: Default::default(),
     };
     let widget = Widget::load(&dist, &settings).unwrap();
     let html = String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap();
@@ -242,6 +243,11 @@ async fn configured_origins_and_api_base() {
         policy.contains("connect-src 'self' https://pay.example.com;"),
         "{policy}"
     );
+    // No acquirer with its own script configured: nothing from elsewhere, no frames.
+    assert!(
+        !policy.contains("stripe") && !policy.contains("frame-src"),
+        "{policy}"
+    );
 
     // No origins configured: nobody may frame the page.
     let none = Widget::load(
@@ -250,6 +256,7 @@ async fn configured_origins_and_api_base() {
             allowed_origins: vec![],
             api_base: "/api/v1".into(),
             preview_sample: None,
+            acquirer_sources: Default::default(),
         },
     )
     .unwrap();
@@ -382,6 +389,7 @@ fn real_dist_when_built() {
         allowed_origins: vec!["http://127.0.0.1:8081".into()],
         api_base: "/api/v1".into(),
         preview_sample: None,
+        acquirer_sources: Default::default(),
     };
     let widget = Widget::load(&dist, &settings).unwrap();
     let html = String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap();
@@ -479,6 +487,7 @@ async fn standalone_preview_only_when_configured() {
                 allowed_origins: vec!["http://127.0.0.1:8081".into()],
                 api_base: "/api/v1".into(),
                 preview_sample: preview_sample.map(str::to_owned),
+                acquirer_sources: Default::default(),
             },
         )
         .unwrap();

@@ -5,6 +5,7 @@
 mod attempts;
 mod ledger;
 mod outbox;
+mod refunds;
 
 use super::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

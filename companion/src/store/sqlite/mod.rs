@@ -11,6 +11,7 @@ mod batch;
 mod checkpoint;
 mod ledger;
 mod outbox;
+mod refunds;
 mod writer;
 
 use super::*;
@@ -22,6 +23,10 @@ use std::time::Duration;
 use writer::{BoxFuture, Writer};
 
 /// How often the WAL is checkpointed.
+/// How a write transaction starts: with the write lock, waiting for it (the busy timeout).
+/// A deferred one that reads first and writes later fails at once with `database is locked`
+/// when another process (`b24pay refund` beside a running server) wrote in between.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 pub struct SqliteStore {

@@ -3,6 +3,7 @@
 //! SQLite or PostgreSQL (`B24PAY_TEST_DATABASE_URL`; skipped loudly when unset).
 #![allow(dead_code, unused_imports)]
 
+pub mod spec;
 pub mod stubs;
 
 use b24pay_companion::acquirer::{Acquirer, TestAcquirer};

@@ -94,7 +94,7 @@ fn js_response(body: &'static str) -> impl IntoResponse {
 }
 
 /// One page load in the host; `None` when the page never reported (counted as a failure).
-async fn run_once(browser: &Browser, host: &str, src: &str, payload: &Value) -> Sample {
+async fn run_once(browser: &Browser, host: &str, src: &str, payload: &Value) -> Option<Sample> {
     browser.goto(host).await;
     let t = browser
         .client
@@ -103,8 +103,27 @@ async fn run_once(browser: &Browser, host: &str, src: &str, payload: &Value) -> 
              b24run(arguments[0], arguments[1], 'dark', done);",
             vec![json!(src), payload.clone()],
         )
-        .await
-        .expect("the host reports the frame's timings");
+        .await;
+    let t = match t {
+        Ok(t) => t,
+        Err(e) => {
+            let seen = browser
+                .eval(
+                    "const f = document.getElementById('rest-payment-frame');
+                     let inner = null;
+                     try { inner = f.contentDocument && f.contentDocument.documentElement.outerHTML.slice(0, 600); } catch (e) { inner = String(e); }
+                     return {sizes: window.b24sizes, src: f && f.src, inner};",
+                    vec![],
+                )
+                .await;
+            // A load that never sized its frame (a loaded machine, a browser hiccup): counted,
+            // not measured, and the run goes on.
+            eprintln!(
+                "speed: {src}: the host never reported the frame's timings ({e}); it saw {seen}"
+            );
+            return None;
+        }
+    };
     browser.enter_widget().await;
     let marks = browser
         .wait_js(
@@ -128,13 +147,13 @@ async fn run_once(browser: &Browser, host: &str, src: &str, payload: &Value) -> 
         .iter()
         .filter_map(Value::as_f64)
         .find(|&at| at >= f("post"));
-    Sample {
+    Some(Sample {
         first_size_ms: f("size") - f("nav"),
         message_size_ms: after_message.map_or(0.0, |at| at - f("post")),
         interactive_ms: ready - f("nav"),
         themed_paint_ms: painted - f("post"),
         total_ms: painted - f("nav"),
-    }
+    })
 }
 
 pub async fn measure(dist: &Path, runs: usize) -> Speed {
@@ -196,6 +215,9 @@ pub async fn measure(dist: &Path, runs: usize) -> Speed {
             let src = if widget { &widget_src } else { &baseline_src };
             let sample = run_once(&browser, &host, src, &payload).await;
             browser.quit().await;
+            let Some(sample) = sample else {
+                continue;
+            };
             if widget {
                 cold.widget.push(sample);
             } else {
@@ -211,7 +233,9 @@ pub async fn measure(dist: &Path, runs: usize) -> Speed {
     for i in 0..runs {
         for widget in [i % 2 == 0, i % 2 == 1] {
             let src = if widget { &widget_src } else { &baseline_src };
-            let sample = run_once(&browser, &host, src, &payload).await;
+            let Some(sample) = run_once(&browser, &host, src, &payload).await else {
+                continue;
+            };
             if widget {
                 warm.widget.push(sample);
             } else {
