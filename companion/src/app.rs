@@ -91,12 +91,9 @@ impl Services {
         } = parts;
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
-        let key = store
-            .meta_init(
-                "fingerprint_key",
-                &format!("{:064x}", rand::random::<u128>()),
-            )
-            .await?;
+        // Request fingerprints (and the card-number hash inside them) are keyed by a subkey of
+        // the master key, which is never in the database.
+        let fingerprint_key = master_key.subkey(Purpose::CardHash).expose().to_vec();
         let acquirers = Acquirers {
             test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
             live: match live_acquirer {
@@ -109,7 +106,7 @@ impl Services {
             portal.clone(),
             acquirers,
             config.portal.origin.clone(),
-            key.into_bytes(),
+            fingerprint_key,
             metrics.clone(),
             wake.clone(),
             config.payments.clone(),

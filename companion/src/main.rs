@@ -167,11 +167,7 @@ fn init_logging() {
 }
 
 fn load(cli: &Cli) -> anyhow::Result<FileConfig> {
-    let file = match &cli.config {
-        Some(path) => FileConfig::read(path)?,
-        None => FileConfig::default(),
-    };
-    Ok(file.with_env(&process_env())?)
+    Ok(FileConfig::load(cli.config.as_deref(), &process_env())?)
 }
 
 async fn serve(file: FileConfig) -> anyhow::Result<()> {

@@ -110,117 +110,39 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.00025, 2.0, 15))
 }
 
+/// Registers `metric` under `name` and hands it back (the registry keeps a clone).
+fn add<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("b24pay");
-        let http_requests = Family::<HttpLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route, method and status",
-            http_requests.clone(),
-        );
-        let http_latency: HistogramFamily<RouteLabels> =
-            Family::new_with_constructor(latency_histogram);
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            http_latency.clone(),
-        );
-        let payments = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "payments",
-            "Confirm and challenge results by outcome (a state, or the error code refused with)",
-            payments.clone(),
-        );
-        let outbox_depth = Gauge::default();
-        registry.register(
-            "outbox_depth",
-            "Portal calls owed and not yet delivered",
-            outbox_depth.clone(),
-        );
-        let outbox_delivered = Counter::default();
-        registry.register(
-            "outbox_delivered",
-            "Portal calls delivered (payments marked paid)",
-            outbox_delivered.clone(),
-        );
-        let outbox_retries = Family::<CodeLabels, Counter>::default();
-        registry.register(
-            "outbox_retries",
-            "Outbox deliveries postponed for a retry, by error code",
-            outbox_retries.clone(),
-        );
-        let outbox_unsaved = Counter::default();
-        registry.register(
-            "outbox_unsaved",
-            "Portal calls answered true without the payment being saved as paid",
-            outbox_unsaved.clone(),
-        );
-        let outbox_dead_letters = Counter::default();
-        registry.register(
-            "outbox_dead_letters",
-            "Portal calls given up after permanent refusals (charged, not marked paid)",
-            outbox_dead_letters.clone(),
-        );
-        let outbox_dead = Gauge::default();
-        registry.register(
-            "outbox_dead",
-            "Portal calls in the dead state now, waiting for an operator",
-            outbox_dead.clone(),
-        );
-        let reconciled = Family::<OutcomeLabels, Counter>::default();
-        registry.register(
-            "reconciled",
-            "Attempts settled after their request was gone, by resulting state",
-            reconciled.clone(),
-        );
-        let attempts_review = Counter::default();
-        registry.register(
-            "attempts_review",
-            "Attempts listed for manual review: the acquirer gave no final answer",
-            attempts_review.clone(),
-        );
-        let portal_errors = Family::<CodeLabels, Counter>::default();
-        registry.register(
-            "portal_errors",
-            "Failed portal calls by error code",
-            portal_errors.clone(),
-        );
-        let connections_open = Gauge::default();
-        registry.register(
-            "http_connections_open",
-            "Open client connections",
-            connections_open.clone(),
-        );
-        let connections_refused = Counter::default();
-        registry.register(
-            "http_connections_refused",
-            "Connections refused: the client address already had limits.connections_per_ip open",
-            connections_refused.clone(),
-        );
-        let connections_cut = Family::<CutLabels, Counter>::default();
-        registry.register(
-            "http_connections_cut",
-            "Connections closed by a timeout: headers too slow, or idle too long",
-            connections_cut.clone(),
-        );
+        let mut r = Registry::with_prefix("b24pay");
+        let r = &mut r;
+        let latency: HistogramFamily<RouteLabels> = Family::new_with_constructor(latency_histogram);
         Metrics {
-            registry,
-            connections_open,
-            connections_refused,
-            connections_cut,
-            http_requests,
-            http_latency,
-            payments,
-            outbox_depth,
-            outbox_delivered,
-            outbox_retries,
-            outbox_unsaved,
-            outbox_dead_letters,
-            outbox_dead,
-            portal_errors,
-            reconciled,
-            attempts_review,
+            http_requests: add(r, "http_requests", "HTTP requests by route, method and status", Default::default()),
+            http_latency: add(r, "http_request_duration_seconds", "HTTP request latency by route", latency),
+            payments: add(r, "payments", "Confirm and challenge results by outcome (a state, or the error code refused with)", Default::default()),
+            outbox_depth: add(r, "outbox_depth", "Portal calls owed and not yet delivered", Default::default()),
+            outbox_delivered: add(r, "outbox_delivered", "Portal calls delivered (payments marked paid)", Default::default()),
+            outbox_retries: add(r, "outbox_retries", "Outbox deliveries postponed for a retry, by error code", Default::default()),
+            outbox_unsaved: add(r, "outbox_unsaved", "Portal calls answered true without the payment being saved as paid", Default::default()),
+            outbox_dead_letters: add(r, "outbox_dead_letters", "Portal calls given up after permanent refusals (charged, not marked paid)", Default::default()),
+            outbox_dead: add(r, "outbox_dead", "Portal calls in the dead state now, waiting for an operator", Default::default()),
+            reconciled: add(r, "reconciled", "Attempts settled after their request was gone, by resulting state", Default::default()),
+            attempts_review: add(r, "attempts_review", "Attempts listed for manual review: the acquirer gave no final answer", Default::default()),
+            portal_errors: add(r, "portal_errors", "Failed portal calls by error code", Default::default()),
+            connections_open: add(r, "http_connections_open", "Open client connections", Default::default()),
+            connections_refused: add(r, "http_connections_refused", "Connections refused: the client address already had limits.connections_per_ip open", Default::default()),
+            connections_cut: add(r, "http_connections_cut", "Connections closed by a timeout: headers too slow, or idle too long", Default::default()),
+            registry: std::mem::take(r),
         }
     }
 }

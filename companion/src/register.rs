@@ -125,116 +125,131 @@ pub enum RegisterError {
     AmbiguousPaySystem(&'static str, Vec<u64>),
 }
 
-fn code(name: &str, sort: i64) -> CodeSpec {
-    CodeSpec {
+/// Where a setting's value comes from, when the admin has not set one.
+enum Source {
+    /// Typed in by the admin.
+    Typed,
+    /// One of the options, defaulting to the first.
+    Choice(&'static [(&'static str, &'static str)]),
+    /// A field of the payment (`PAYMENT.<field>`).
+    Payment(&'static str),
+    /// A field of the order (`ORDER.<field>`; the invoice for legacy invoices).
+    Order(&'static str),
+}
+
+/// The handler's CODES: code, name shown to the admin, sort, source.
+const CODES: &[(&str, &str, i64, Source)] = &[
+    (codes::SHOP_ID, "Shop ID", 100, Source::Typed),
+    (codes::SECRET_KEY, "Secret key", 200, Source::Typed),
+    (
+        codes::MODE,
+        "Mode",
+        300,
+        Source::Choice(&[("TEST", "Test"), ("LIVE", "Live")]),
+    ),
+    (
+        codes::LANGUAGE,
+        "Widget language (optional)",
+        400,
+        Source::Typed,
+    ),
+    (
+        codes::ASK_HOLDER,
+        "Ask for the name on the card",
+        450,
+        Source::Choice(&[("N", "No"), ("Y", "Yes")]),
+    ),
+    (
+        codes::PAYMENT_SUM,
+        "Payment amount",
+        500,
+        Source::Payment("SUM"),
+    ),
+    (
+        codes::PAYMENT_CURRENCY,
+        "Payment currency",
+        510,
+        Source::Payment("CURRENCY"),
+    ),
+    (
+        codes::PAYMENT_PAID,
+        "Payment paid",
+        520,
+        Source::Payment("PAID"),
+    ),
+    (
+        codes::PAYMENT_NUMBER,
+        "Payment number",
+        530,
+        Source::Payment("ACCOUNT_NUMBER"),
+    ),
+    (
+        codes::ORDER_ID,
+        "Order or invoice id",
+        540,
+        Source::Order("ID"),
+    ),
+    (codes::PAYMENT_ID, "Payment id", 550, Source::Payment("ID")),
+];
+
+/// The FIELDS the portal posts to the widget, and the CODES they come from. Only what the
+/// customer's browser may see: never the secret key. The mode is there for the widget's
+/// test-mode notice only (the server reads the mode from the portal itself); the payment number
+/// is what the customer knows the payment by; legacy invoices are read by invoice id, which the
+/// widget passes back as `invoice_id`.
+const FIELDS: &[(&str, &str)] = &[
+    (fields::SHOP_ID, codes::SHOP_ID),
+    (fields::LANG, codes::LANGUAGE),
+    (fields::PAYMENT_NUMBER, codes::PAYMENT_NUMBER),
+    (fields::INVOICE_ID, codes::ORDER_ID),
+    (fields::MODE, codes::MODE),
+    (fields::HOLDER, codes::ASK_HOLDER),
+];
+
+fn code_spec(name: &str, sort: i64, source: &Source) -> CodeSpec {
+    let default = |provider_key, value: &str| {
+        Some(DefaultValue {
+            provider_key,
+            provider_value: value.into(),
+        })
+    };
+    let base = CodeSpec {
         name: Some(name.into()),
         sort: Some(sort),
         ..CodeSpec::default()
-    }
-}
-
-fn mapped(name: &str, sort: i64, provider: Provider, value: &str) -> CodeSpec {
-    CodeSpec {
-        group: Some(match provider {
-            Provider::Order => "ORDER".into(),
-            _ => "PAYMENT".into(),
-        }),
-        default: Some(DefaultValue {
-            provider_key: provider,
-            provider_value: value.into(),
-        }),
-        ..code(name, sort)
+    };
+    match source {
+        Source::Typed => base,
+        Source::Choice(options) => CodeSpec {
+            input: Some(InputSpec::enumeration(EnumOptions::new(
+                options.iter().copied(),
+            ))),
+            default: default(Provider::Value, options[0].0),
+            ..base
+        },
+        Source::Payment(field) => CodeSpec {
+            group: Some("PAYMENT".into()),
+            default: default(Provider::Payment, field),
+            ..base
+        },
+        Source::Order(field) => CodeSpec {
+            group: Some("ORDER".into()),
+            default: default(Provider::Order, field),
+            ..base
+        },
     }
 }
 
 /// The handler's SETTINGS: CODES and IFRAME_DATA.
 pub fn handler_settings(widget_url: &url::Url) -> HandlerSettings {
-    let mut codes = BTreeMap::new();
-    codes.insert(codes::SHOP_ID.to_string(), code("Shop ID", 100));
-    codes.insert(codes::SECRET_KEY.to_string(), code("Secret key", 200));
-    codes.insert(
-        codes::MODE.to_string(),
-        CodeSpec {
-            input: Some(InputSpec::enumeration(EnumOptions::new([
-                ("TEST", "Test"),
-                ("LIVE", "Live"),
-            ]))),
-            default: Some(DefaultValue {
-                provider_key: Provider::Value,
-                provider_value: "TEST".into(),
-            }),
-            ..code("Mode", 300)
-        },
-    );
-    codes.insert(
-        codes::LANGUAGE.to_string(),
-        code("Widget language (optional)", 400),
-    );
-    codes.insert(
-        codes::ASK_HOLDER.to_string(),
-        CodeSpec {
-            input: Some(InputSpec::enumeration(EnumOptions::new([
-                ("N", "No"),
-                ("Y", "Yes"),
-            ]))),
-            default: Some(DefaultValue {
-                provider_key: Provider::Value,
-                provider_value: "N".into(),
-            }),
-            ..code("Ask for the name on the card", 450)
-        },
-    );
-    codes.insert(
-        codes::PAYMENT_SUM.to_string(),
-        mapped("Payment amount", 500, Provider::Payment, "SUM"),
-    );
-    codes.insert(
-        codes::PAYMENT_CURRENCY.to_string(),
-        mapped("Payment currency", 510, Provider::Payment, "CURRENCY"),
-    );
-    codes.insert(
-        codes::PAYMENT_PAID.to_string(),
-        mapped("Payment paid", 520, Provider::Payment, "PAID"),
-    );
-    codes.insert(
-        codes::PAYMENT_NUMBER.to_string(),
-        mapped("Payment number", 530, Provider::Payment, "ACCOUNT_NUMBER"),
-    );
-    codes.insert(
-        codes::ORDER_ID.to_string(),
-        mapped("Order or invoice id", 540, Provider::Order, "ID"),
-    );
-    codes.insert(
-        codes::PAYMENT_ID.to_string(),
-        mapped("Payment id", 550, Provider::Payment, "ID"),
-    );
-    // Only what the customer's browser may see: never the secret key.
-    let mut f = BTreeMap::new();
-    f.insert(
-        fields::SHOP_ID.to_string(),
-        FieldSpec::setting(codes::SHOP_ID),
-    );
-    f.insert(
-        fields::LANG.to_string(),
-        FieldSpec::setting(codes::LANGUAGE),
-    );
-    // The number the customer knows the payment by (ACCOUNT_NUMBER), shown in the summary.
-    f.insert(
-        fields::PAYMENT_NUMBER.to_string(),
-        FieldSpec::setting(codes::PAYMENT_NUMBER),
-    );
-    // Legacy invoices are read by invoice id; the widget passes it back as `invoice_id`.
-    f.insert(
-        fields::INVOICE_ID.to_string(),
-        FieldSpec::setting(codes::ORDER_ID),
-    );
-    // For the widget's test-mode notice only: the server reads the mode from the portal itself.
-    f.insert(fields::MODE.to_string(), FieldSpec::setting(codes::MODE));
-    f.insert(
-        fields::HOLDER.to_string(),
-        FieldSpec::setting(codes::ASK_HOLDER),
-    );
-    let fields = f;
+    let codes = CODES
+        .iter()
+        .map(|(code, name, sort, source)| (code.to_string(), code_spec(name, *sort, source)))
+        .collect();
+    let fields: BTreeMap<String, FieldSpec> = FIELDS
+        .iter()
+        .map(|(field, code)| (field.to_string(), FieldSpec::setting(*code)))
+        .collect();
     HandlerSettings::iframe(
         codes,
         IframeData {

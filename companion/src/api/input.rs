@@ -9,7 +9,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use b24pay_protocol::api::{valid_idempotency_key, ConfirmRequest, ErrorCode, IDEMPOTENCY_HEADER};
+use b24pay_protocol::api::{
+    valid_idempotency_key, CardInput, ConfirmRequest, ErrorCode, IDEMPOTENCY_HEADER,
+};
 use b24pay_protocol::card::{self, CvcError, ExpiryError, NumberError};
 use b24pay_protocol::ids::{InvalidId, InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::money::AmountError;
@@ -210,25 +212,38 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<Confir
         )?),
         None => None,
     };
-    let session = match &req.session {
-        Some(s) if valid_idempotency_key(s) => Some(s.clone()),
-        Some(_) => {
-            return Err(ApiError::field(
-                ErrorCode::InvalidJson,
-                "session",
-                "session must be 16 to 64 characters of A-Z a-z 0-9 _ -",
-            ))
-        }
-        None => None,
-    };
-    let currency = Currency::parse(&req.currency).ok_or_else(|| {
+    Ok(ConfirmInput {
+        payment_id,
+        paysystem_id,
+        amount: parse_amount(&req.amount, &req.currency)?,
+        card: parse_card(&req.card, today)?,
+        invoice_id,
+        session: parse_session(req.session.as_deref())?,
+    })
+}
+
+/// The widget's page session: shaped like an idempotency key.
+fn parse_session(session: Option<&str>) -> Result<Option<String>, ApiError> {
+    match session {
+        Some(s) if valid_idempotency_key(s) => Ok(Some(s.to_string())),
+        Some(_) => Err(ApiError::field(
+            ErrorCode::InvalidJson,
+            "session",
+            "session must be 16 to 64 characters of A-Z a-z 0-9 _ -",
+        )),
+        None => Ok(None),
+    }
+}
+
+fn parse_amount(amount: &str, currency: &str) -> Result<Money, ApiError> {
+    let currency = Currency::parse(currency).ok_or_else(|| {
         ApiError::field(
             ErrorCode::UnknownCurrency,
             "currency",
             "not an ISO 4217 currency code",
         )
     })?;
-    let amount = Money::parse(&req.amount, currency).map_err(|e| {
+    Money::parse(amount, currency).map_err(|e| {
         let why = match e {
             AmountError::Malformed => "not a plain decimal number",
             AmountError::TooPrecise => "more decimals than the currency has",
@@ -236,8 +251,11 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<Confir
             AmountError::TooLarge => "too large",
         };
         ApiError::field(ErrorCode::InvalidAmount, "amount", format!("amount: {why}"))
-    })?;
-    let c = &req.card;
+    })
+}
+
+/// The card, checked as the widget checked it: brand and Luhn, expiry, CVC, holder.
+fn parse_card(c: &CardInput, today: (u16, u8)) -> Result<Card, ApiError> {
     let brand = card::validate_number(&c.number).map_err(|e| {
         let why = match e {
             NumberError::Empty => "empty",
@@ -251,7 +269,26 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<Confir
             format!("card number {why}"),
         )
     })?;
-    card::check_expiry(c.exp_month, c.exp_year, today.0, today.1).map_err(|e| match e {
+    card::check_expiry(c.exp_month, c.exp_year, today.0, today.1).map_err(expiry_error)?;
+    card::validate_cvc(&c.cvc, brand).map_err(|e| {
+        let why = match e {
+            CvcError::Empty => "empty",
+            CvcError::BadLength => "wrong length or not digits",
+        };
+        ApiError::field(ErrorCode::InvalidCvc, "card.cvc", format!("CVC {why}"))
+    })?;
+    Ok(Card {
+        number: c.number.clone(),
+        exp_month: c.exp_month,
+        exp_year: c.exp_year,
+        cvc: c.cvc.clone(),
+        holder: parse_holder(c.holder.as_deref())?,
+        brand,
+    })
+}
+
+fn expiry_error(e: ExpiryError) -> ApiError {
+    match e {
         ExpiryError::Past => ApiError::field(
             ErrorCode::CardExpired,
             "card.exp_year",
@@ -267,43 +304,21 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<Confir
             "card.exp_year",
             "implausible expiry year",
         ),
-    })?;
-    card::validate_cvc(&c.cvc, brand).map_err(|e| {
-        let why = match e {
-            CvcError::Empty => "empty",
-            CvcError::BadLength => "wrong length or not digits",
-        };
-        ApiError::field(ErrorCode::InvalidCvc, "card.cvc", format!("CVC {why}"))
-    })?;
-    let holder = match &c.holder {
-        Some(h) => {
-            let h = h.trim();
-            if h.chars().count() > 64 || h.chars().any(char::is_control) {
-                return Err(ApiError::field(
-                    ErrorCode::InvalidHolder,
-                    "card.holder",
-                    "holder: at most 64 printable characters",
-                ));
-            }
-            (!h.is_empty()).then(|| h.to_string())
-        }
-        None => None,
+    }
+}
+
+fn parse_holder(holder: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(h) = holder.map(str::trim) else {
+        return Ok(None);
     };
-    Ok(ConfirmInput {
-        payment_id,
-        paysystem_id,
-        amount,
-        card: Card {
-            number: c.number.clone(),
-            exp_month: c.exp_month,
-            exp_year: c.exp_year,
-            cvc: c.cvc.clone(),
-            holder,
-            brand,
-        },
-        invoice_id,
-        session,
-    })
+    if h.chars().count() > 64 || h.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidHolder,
+            "card.holder",
+            "holder: at most 64 printable characters",
+        ));
+    }
+    Ok((!h.is_empty()).then(|| h.to_string()))
 }
 
 /// Challenge codes: 1 to 16 letters or digits.

@@ -6,8 +6,6 @@ use crate::keys::{self, KeyError, MasterKey};
 use crate::store::StoreLocation;
 use serde::Deserialize;
 
-pub(super) const ENV_VARS: &[&str] = &["B24PAY_MASTER_KEY"];
-
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSecurity {
@@ -20,12 +18,6 @@ pub struct FileSecurity {
 pub struct SecuritySettings {
     /// `None`: a SQLite store's `master.key` file (generated on first start).
     pub master_key: Option<MasterKey>,
-}
-
-pub(super) fn apply_env(file: &mut FileConfig, get: &dyn Fn(&str) -> Option<String>) {
-    if let Some(v) = get("B24PAY_MASTER_KEY") {
-        file.security.master_key = Some(Secret::new(v));
-    }
 }
 
 pub(super) fn validate(
@@ -66,7 +58,7 @@ mod tests {
                 "https://p.bitrix24.ru/rest/1/code123/".to_string(),
             )])
             .collect();
-        FileConfig::default().with_env(&env)?.validate()
+        FileConfig::layered("", "test", &env)?.validate()
     }
 
     const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

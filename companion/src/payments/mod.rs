@@ -228,8 +228,8 @@ impl Payments {
         Refunds::new(self.store.clone(), self.acquirers.clone(), timeout)
     }
 
-    /// A keyed hash, so a replay can be told from a different request under the same key
-    /// without storing the request.
+    /// A keyed hash (a subkey of the master key, never in the database), so a replay can be
+    /// told from a different request under the same key without storing the request.
     fn fingerprint(&self, parts: &[&[u8]]) -> String {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.fingerprint_key).expect("HMAC takes any key");

@@ -14,8 +14,7 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 fn problems(toml: &str, vars: &[(&str, &str)]) -> String {
-    let file: FileConfig = toml::from_str(toml).unwrap();
-    match file.with_env(&env(vars)).and_then(FileConfig::validate) {
+    match FileConfig::layered(toml, "test", &env(vars)).and_then(FileConfig::validate) {
         Ok(c) => panic!("accepted: {c:?}"),
         Err(e) => e.to_string(),
     }
@@ -44,12 +43,11 @@ fn a_minimal_config_gets_sensible_defaults() {
 
 #[test]
 fn environment_overrides_the_file() {
-    let file: FileConfig = toml::from_str(
-        "listen = \"127.0.0.1:9000\"\nallowed_origins = [\"https://a.example\"]\n[portal]\nwebhook_url = \"https://x.example/rest/1/abc/\"\n",
-    )
-    .unwrap();
-    let c = file
-        .with_env(&env(&[
+    let file = "listen = \"127.0.0.1:9000\"\nallowed_origins = [\"https://a.example\"]\n[portal]\nwebhook_url = \"https://x.example/rest/1/abc/\"\n";
+    let c = FileConfig::layered(
+        file,
+        "test",
+        &env(&[
             ("B24PAY_LISTEN", "0.0.0.0:8443"),
             (
                 "B24PAY_ALLOWED_ORIGINS",
@@ -62,10 +60,11 @@ fn environment_overrides_the_file() {
                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
             ),
             ("B24PAY_PORTAL_RATE_LIMIT", "5/250"),
-        ]))
-        .unwrap()
-        .validate()
-        .unwrap();
+        ]),
+    )
+    .unwrap()
+    .validate()
+    .unwrap();
     assert_eq!(c.listen.to_string(), "0.0.0.0:8443");
     assert_eq!(
         c.allowed_origins,
@@ -188,14 +187,14 @@ fn unknown_keys_in_the_file_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b24pay.toml");
     std::fs::write(&path, "listen = \"127.0.0.1:8080\"\nlisten_port = 1\n").unwrap();
-    match FileConfig::read(&path) {
+    match FileConfig::load(Some(&path), &env(&[])) {
         Err(ConfigError::Parse { message, .. }) => {
             assert!(message.contains("listen_port"), "{message}")
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        FileConfig::read(&dir.path().join("missing.toml")),
+        FileConfig::load(Some(&dir.path().join("missing.toml")), &env(&[])),
         Err(ConfigError::Read { .. })
     ));
 }
@@ -280,13 +279,16 @@ fn stripe_from_the_file_and_the_environment() {
         "the publishable key is public"
     );
 
-    let c = file
-        .with_env(&env(&[
+    let c = FileConfig::layered(
+        &toml,
+        "test",
+        &env(&[
             ("B24PAY_STRIPE_SECRET_KEY", "sk_test_envKEY"),
             ("B24PAY_STRIPE_API_BASE", "http://127.0.0.1:8420"),
-        ]))
-        .and_then(FileConfig::validate)
-        .unwrap();
+        ]),
+    )
+    .and_then(FileConfig::validate)
+    .unwrap();
     let s = c.stripe.unwrap();
     assert_eq!(s.secret_key.expose(), "sk_test_envKEY");
     assert_eq!(s.api_base.as_str(), "http://127.0.0.1:8420/");

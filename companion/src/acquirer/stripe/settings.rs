@@ -13,16 +13,6 @@ pub const DEFAULT_JS_URL: &str = "https://js.stripe.com/v3/";
 /// Below the payment flow's charge lease (30 s by default): a call must end inside it.
 pub const DEFAULT_TIMEOUT_MS: u64 = 20_000;
 
-/// Environment variables read, in the order of [`FileStripe`]'s fields.
-pub const ENV_VARS: &[&str] = &[
-    "B24PAY_STRIPE_SECRET_KEY",
-    "B24PAY_STRIPE_PUBLISHABLE_KEY",
-    "B24PAY_STRIPE_WEBHOOK_SECRET",
-    "B24PAY_STRIPE_API_BASE",
-    "B24PAY_STRIPE_JS_URL",
-    "B24PAY_STRIPE_TIMEOUT_MS",
-];
-
 /// The `[acquirer.stripe]` table as written; every key optional until validated.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,41 +41,6 @@ impl StripeSettings {
     /// `sk_live_…`/`rk_live_…`: real money.
     pub fn livemode(&self) -> bool {
         self.secret_key.expose().contains("_live_")
-    }
-}
-
-/// Applies `B24PAY_STRIPE_*` over the file's table; any of them creates the table.
-pub fn apply_env(
-    slot: &mut Option<FileStripe>,
-    get: impl Fn(&str) -> Option<String>,
-    problems: &mut Vec<String>,
-) {
-    if ENV_VARS.iter().all(|k| get(k).is_none()) {
-        return;
-    }
-    let s = slot.get_or_insert_with(FileStripe::default);
-    if let Some(v) = get("B24PAY_STRIPE_SECRET_KEY") {
-        s.secret_key = Some(Secret::new(v));
-    }
-    if let Some(v) = get("B24PAY_STRIPE_PUBLISHABLE_KEY") {
-        s.publishable_key = Some(v);
-    }
-    if let Some(v) = get("B24PAY_STRIPE_WEBHOOK_SECRET") {
-        s.webhook_secret = Some(Secret::new(v));
-    }
-    if let Some(v) = get("B24PAY_STRIPE_API_BASE") {
-        s.api_base = Some(v);
-    }
-    if let Some(v) = get("B24PAY_STRIPE_JS_URL") {
-        s.js_url = Some(v);
-    }
-    if let Some(v) = get("B24PAY_STRIPE_TIMEOUT_MS") {
-        match v.parse() {
-            Ok(ms) => s.timeout_ms = Some(ms),
-            Err(_) => problems.push(format!(
-                "B24PAY_STRIPE_TIMEOUT_MS: {v:?} is not a number of milliseconds"
-            )),
-        }
     }
 }
 
@@ -316,28 +271,32 @@ mod tests {
 
     #[test]
     fn env_wins_and_creates_the_table() {
-        let env: HashMap<&str, &str> = [
-            ("B24PAY_STRIPE_SECRET_KEY", "sk_test_env"),
-            ("B24PAY_STRIPE_PUBLISHABLE_KEY", "pk_test_env"),
-            ("B24PAY_STRIPE_WEBHOOK_SECRET", "whsec_fromenv1"),
-            ("B24PAY_STRIPE_TIMEOUT_MS", "1500"),
-        ]
-        .into();
-        let get = |k: &str| env.get(k).map(|v| v.to_string());
-        let mut slot = None;
-        let mut problems = Vec::new();
-        apply_env(&mut slot, get, &mut problems);
-        let s = slot.unwrap().validate().unwrap();
+        use crate::config::FileConfig;
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let f = FileConfig::layered(
+            "",
+            "test",
+            &env(&[
+                ("B24PAY_STRIPE_SECRET_KEY", "sk_test_env"),
+                ("B24PAY_STRIPE_PUBLISHABLE_KEY", "pk_test_env"),
+                ("B24PAY_STRIPE_WEBHOOK_SECRET", "whsec_fromenv1"),
+                ("B24PAY_STRIPE_TIMEOUT_MS", "1500"),
+            ]),
+        )
+        .unwrap();
+        let s = f.acquirer.stripe.unwrap().validate().unwrap();
         assert_eq!(s.secret_key.expose(), "sk_test_env");
         assert_eq!(s.timeout, Duration::from_millis(1500));
-        let mut none = None;
-        apply_env(&mut none, |_| None, &mut problems);
-        assert!(none.is_none() && problems.is_empty());
-        apply_env(
-            &mut none,
-            |k| (k == "B24PAY_STRIPE_TIMEOUT_MS").then(|| "soon".into()),
-            &mut problems,
-        );
-        assert_eq!(problems.len(), 1);
+        let none = FileConfig::layered("", "test", &env(&[])).unwrap();
+        assert!(none.acquirer.stripe.is_none());
+        let err = FileConfig::layered("", "test", &env(&[("B24PAY_STRIPE_TIMEOUT_MS", "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("B24PAY_STRIPE_TIMEOUT_MS"), "{err}");
     }
 }
