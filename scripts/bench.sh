@@ -5,6 +5,8 @@
 #     the 90 KB hard limit, above which this command fails) and what the wasm is made of (twiggy),
 #   - the widget's speed in headless Chromium against a plain-JavaScript baseline page,
 #   - the companion's throughput, latency and peak memory with SQLite and PostgreSQL,
+#   - throughput within the portal's rate limit (the sandbox's bucket on, 50/200/1000
+#     simultaneous customers, batching off and on; alone: scripts/bench.sh --only throughput),
 # prints the figures with their targets and writes them into BENCHMARKS.md.
 # Extra arguments go to the benchmark (e.g. --runs 10, --only weight,speed, --no-write).
 # Takes about 10 minutes on a 2-core machine after the release builds.

@@ -25,12 +25,11 @@
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
 use crate::payments::CrashPoint;
-use crate::portal::{MarkPaid, Portal, PortalError};
+use crate::portal::{Confirmation, MarkPaid, Portal, PortalError};
 use crate::store::{now_ms, OutboxItem, OutboxRetry, SharedStore, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
-use tokio::task::JoinSet;
 
 /// How long a woken worker waits for more rows before claiming.
 const BATCH_WINDOW: Duration = Duration::from_millis(5);
@@ -118,26 +117,14 @@ impl Outbox {
             .store
             .outbox_claim(now, lease_until, self.settings.batch as i64)
             .await?;
-        let n = items.len();
-        let mut tasks = JoinSet::new();
-        for item in items {
-            let portal = self.portal.clone();
-            let metrics = self.metrics.clone();
-            let settings = self.settings.clone();
-            tasks.spawn(async move {
-                let d = deliver(portal.as_ref(), &metrics, &settings, &item).await;
-                (item, d)
-            });
-        }
+        let deliveries =
+            deliver_all(self.portal.as_ref(), &self.metrics, &self.settings, &items).await;
         let mut done = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((item, delivery)) = joined else {
-                continue;
-            };
+        for (item, delivery) in items.iter().zip(deliveries) {
             match delivery {
                 Delivery::Done => done.push((item.id, item.claim_epoch)),
-                Delivery::Retry(retry, code) => self.postpone(&item, &retry, &code).await?,
-                Delivery::Dead(error) => self.bury(&item, &error).await?,
+                Delivery::Retry(retry, code) => self.postpone(item, &retry, &code).await?,
+                Delivery::Dead(error) => self.bury(item, &error).await?,
             }
         }
         if !done.is_empty() {
@@ -145,7 +132,7 @@ impl Outbox {
             self.store.outbox_done(&done, now_ms()).await?;
             self.metrics.outbox_delivered.inc_by(done.len() as u64);
         }
-        Ok(n)
+        Ok(items.len())
     }
 
     async fn postpone(
@@ -220,44 +207,75 @@ async fn deliver_refund_status(
     }
 }
 
-async fn deliver(
+/// Delivers every claimed row, the portal calls of all of them together (in batches, on the
+/// real portal), each row's outcome on its own: first the re-reads of rows an earlier try may
+/// have reached the portal with, then the calls (each with its PAID re-read) still owed.
+async fn deliver_all(
     portal: &dyn Portal,
     metrics: &crate::metrics::Metrics,
     settings: &OutboxSettings,
-    item: &OutboxItem,
-) -> Delivery {
-    let call: MarkPaid = match serde_json::from_str(&item.payload) {
-        Ok(c) => c,
-        Err(e) => {
-            // Cannot happen with rows this code wrote; keep the row and say so loudly.
-            tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
-            let error = format!("unreadable row: {e}");
-            return Delivery::Retry(
-                retry(settings, item, None, true, error.clone()),
-                "CORRUPT".into(),
-            );
+    items: &[OutboxItem],
+) -> Vec<Delivery> {
+    let mut out: Vec<Option<Delivery>> = items.iter().map(|_| None).collect();
+    let mut owed: Vec<(usize, MarkPaid)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match serde_json::from_str::<MarkPaid>(&item.payload) {
+            // Rare, and each needs its own PAID check first: one at a time.
+            Ok(call) if item.refund_id.is_some() => {
+                let d = deliver_refund_status(portal, metrics, settings, item, &call).await;
+                out[i] = Some(d);
+            }
+            Ok(call) => owed.push((i, call)),
+            Err(e) => {
+                // Cannot happen with rows this code wrote; keep the row and say so loudly.
+                tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
+                let error = format!("unreadable row: {e}");
+                let r = retry(settings, item, None, true, error);
+                out[i] = Some(Delivery::Retry(r, "CORRUPT".into()));
+            }
         }
-    };
-    if item.refund_id.is_some() {
-        return deliver_refund_status(portal, metrics, settings, item, &call).await;
     }
-    if item.in_doubt() {
-        match portal.is_paid(&call).await {
+    let (doubt, mut send): (Vec<_>, Vec<_>) =
+        owed.into_iter().partition(|(i, _)| items[*i].in_doubt());
+    let calls: Vec<MarkPaid> = doubt.iter().map(|(_, c)| c.clone()).collect();
+    for ((i, call), paid) in doubt.into_iter().zip(portal.paid_many(&calls).await) {
+        let item = &items[i];
+        match paid {
             Ok(true) => {
                 tracing::info!(attempt = %item.attempt_id, "portal already shows the payment paid");
-                return Delivery::Done;
+                out[i] = Some(Delivery::Done);
             }
-            Ok(false) => {}
-            Err(e) => return failed(metrics, settings, item, &e, true),
+            Ok(false) => send.push((i, call)),
+            Err(e) => out[i] = Some(failed(metrics, settings, item, &e, true)),
         }
     }
-    if let Err(e) = portal.mark_paid(&call).await {
-        return failed(metrics, settings, item, &e, e.not_executed());
+    let calls: Vec<MarkPaid> = send.iter().map(|(_, c)| c.clone()).collect();
+    for ((i, _), confirmation) in send.into_iter().zip(portal.confirm_many(&calls).await) {
+        out[i] = Some(confirmed(metrics, settings, &items[i], confirmation));
     }
-    // `true` may not mean saved: look.
-    match portal.is_paid(&call).await {
-        Ok(true) => Delivery::Done,
-        Ok(false) => {
+    // Every row has its outcome by now; were one missing, it is retried as one in doubt.
+    out.into_iter()
+        .zip(items)
+        .map(|(d, item)| {
+            d.unwrap_or_else(|| {
+                let r = retry(settings, item, None, false, "no outcome".into());
+                Delivery::Retry(r, "INTERNAL".into())
+            })
+        })
+        .collect()
+}
+
+/// A call's outcome: `true` is not believed until the re-read shows the payment paid.
+fn confirmed(
+    metrics: &crate::metrics::Metrics,
+    settings: &OutboxSettings,
+    item: &OutboxItem,
+    confirmation: Confirmation,
+) -> Delivery {
+    match confirmation {
+        Confirmation::Failed(e) => failed(metrics, settings, item, &e, e.not_executed()),
+        Confirmation::Accepted(Ok(true)) => Delivery::Done,
+        Confirmation::Accepted(Ok(false)) => {
             tracing::warn!(attempt = %item.attempt_id, "the portal answered true but did not save the payment as paid");
             let mut r = retry(
                 settings,
@@ -270,7 +288,7 @@ async fn deliver(
             Delivery::Retry(r, "NOT_SAVED".into())
         }
         // The call was accepted; whether it was saved is not known: re-read before calling again.
-        Err(e) => failed(metrics, settings, item, &e, false),
+        Confirmation::Accepted(Err(e)) => failed(metrics, settings, item, &e, false),
     }
 }
 

@@ -50,6 +50,14 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .route(STRIPE_PATH, post(stripe_event))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+        // As for the payment API: a body that trickles in holds no handler.
+        .layer(axum::middleware::from_fn_with_state(
+            crate::edge::body::BodyRead {
+                timeout: config.limits.body_read_timeout,
+                max_bytes: BODY_LIMIT,
+            },
+            crate::edge::body::read_body,
+        ))
 }
 
 fn refused(e: &WebhookError) -> Response {

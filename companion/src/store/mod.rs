@@ -83,7 +83,13 @@ pub trait MetaStore: Send + Sync {
     /// Waits until no other process sharing this store holds `name`, and holds it until the
     /// lock is released or dropped (the OAuth token refresh).
     async fn meta_lock(&self, name: &str) -> Result<MetaLock, StoreError>;
+    /// Replaces `key`'s value with what `update` makes of it (`None` when there is none yet),
+    /// atomically for every process sharing the store (the portal's request budget).
+    async fn meta_update(&self, key: &str, update: MetaUpdate) -> Result<(), StoreError>;
 }
+
+/// The change [`MetaStore::meta_update`] applies to a value.
+pub type MetaUpdate = Box<dyn FnOnce(Option<String>) -> String + Send>;
 
 /// Where the store lives. `Debug` hides a URL's password.
 #[derive(Clone)]

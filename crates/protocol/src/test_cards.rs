@@ -76,4 +76,30 @@ mod tests {
         );
         assert_eq!(behaviour(CHALLENGE), Behaviour::Challenge);
     }
+
+    /// The README's test-card table says what this table does.
+    #[test]
+    fn the_readme_table_says_the_same() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let row = |number: &str| {
+            readme
+                .lines()
+                .take_while(|l| !l.starts_with("## Stripe"))
+                .find(|l| l.starts_with('|') && l.replace(' ', "").contains(number))
+                .unwrap_or_else(|| panic!("README has no test-card row for {number}"))
+                .to_string()
+        };
+        for (number, behaviour) in TABLE {
+            let row = row(number);
+            let says = match behaviour {
+                Behaviour::Approve => "approved",
+                Behaviour::Decline(_) => "declined",
+                Behaviour::ProcessingError => "processing error",
+                Behaviour::Challenge => CHALLENGE_CODE,
+            };
+            assert!(row.contains(says), "{number}: {row}");
+        }
+        assert!(row(LUHN_FAILURE).contains("Luhn"));
+    }
 }

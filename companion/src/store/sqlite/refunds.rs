@@ -106,7 +106,7 @@ impl RefundStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let mut tx = conn.begin().await?;
+                    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
                     let result = insert_in(&mut tx, &new, now).await?;
                     tx.commit().await?;
                     Ok(result)
@@ -125,7 +125,7 @@ impl RefundStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let mut tx = conn.begin().await?;
+                    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
                     let done = update_in(&mut tx, &id, &update, now).await?;
                     tx.commit().await?;
                     Ok(done)

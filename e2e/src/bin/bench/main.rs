@@ -1,6 +1,7 @@
 //! `b24pay-bench` (run by `scripts/bench.sh`, release build): widget weight, widget speed in
 //! headless Chromium against a plain-JavaScript baseline, and companion throughput, latency and
-//! memory against the sandbox, with SQLite and PostgreSQL. Prints the figures with their
+//! memory against the sandbox, with SQLite and PostgreSQL, and throughput within the portal's
+//! rate limit ([`throughput`]). Prints the figures with their
 //! targets and writes them into `BENCHMARKS.md` (replacing the previous ones). Figures, not
 //! assertions: nothing here fails because a target is missed, with one exception: the widget
 //! over its hard weight limit (90 KB brotli) fails the command, after the figures are written.
@@ -8,6 +9,7 @@
 mod breakdown;
 mod load;
 mod speed;
+mod throughput;
 mod weight;
 
 use b24pay_e2e::store::{pg_url, StoreKind};
@@ -24,9 +26,16 @@ struct Args {
     /// Page loads per page and cache state for the speed benchmark (medians are printed).
     #[arg(long, default_value_t = 30)]
     runs: usize,
-    /// Only these parts (weight, speed, load); default all.
+    /// Only these parts (weight, speed, load, throughput); default all. A partial run replaces
+    /// only its own sections of BENCHMARKS.md.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Simultaneous customers for the throughput part (the portal's rate limit on).
+    #[arg(long, value_delimiter = ',', default_value = "50,200,1000")]
+    customers: Vec<usize>,
+    /// How long each throughput run waits for answers and paid payments.
+    #[arg(long, default_value_t = 150)]
+    patience_secs: u64,
     /// Where to write the figures (default: the repository's BENCHMARKS.md).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -237,6 +246,13 @@ async fn main() {
             loads.push(load::measure(StoreKind::Postgres, &plan).await);
         }
         report.push_str(&load_section(&loads, pg.is_none()));
+    }
+
+    if wants("throughput") {
+        eprintln!("throughput: the portal's rate limit on, batching off and on");
+        let patience = std::time::Duration::from_secs(args.patience_secs);
+        let regimes = throughput::measure(&args.customers, patience).await;
+        report.push_str(&throughput::section(&regimes));
     }
 
     println!("{report}");
