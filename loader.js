@@ -12,6 +12,8 @@
 //    which origins were refused and which are allowed (origins only, nothing of a message's
 //    content), so whoever deploys can fix the configuration — even if the wasm never loads.
 // 4. Starts the browser's language catalogue in parallel with the wasm.
+// 5. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
+//    Stripe.js only then.
 //
 // The app checks every message again itself; this only decides whether to post a height.
 (function () {
@@ -96,6 +98,32 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; }));
   };
+  // `b24payStripe(jsUrl, publishableKey, clientSecret)`: Stripe.js, loaded once and only now
+  // (a failed load is tried again next time), finishes the PaymentIntent's next action in this
+  // frame. Resolves with Stripe.js's answer, which the app does not trust: the companion asks
+  // Stripe. `handleNextAction` is Stripe.js's own call; `confirmCardPayment` also finishes a
+  // card PaymentIntent's action and is what localstripe's stand-in has.
+  var stripeLoads = {};
+  window.b24payStripe = function (src, key, secret) {
+    var load = stripeLoads[src] || (stripeLoads[src] = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () {
+        delete stripeLoads[src];
+        script.remove();
+        reject(new Error("Stripe.js did not load"));
+      };
+      document.head.appendChild(script);
+    }));
+    return load.then(function () {
+      var stripe = window.Stripe(key);
+      return stripe.handleNextAction
+        ? stripe.handleNextAction({ clientSecret: secret })
+        : stripe.confirmCardPayment(secret);
+    });
+  };
+
   var ours = { en: "", ru: "ru", de: "de", uk: "uk", kk: "kk", pl: "pl", pt: "pt-BR", es: "es", fr: "fr", tr: "tr" };
   var preferred = navigator.languages || [navigator.language];
   for (var i = 0; i < preferred.length; i++) {

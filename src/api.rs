@@ -70,6 +70,15 @@ pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Reque
     }
 }
 
+/// `POST {base}/payments/{id}/resume`: the customer is through the acquirer's own step
+/// (Stripe.js); the body is `{}` (`ResumeRequest`), the server asks the acquirer how it went.
+pub fn resume(base: &str, payment: &str) -> Request {
+    Request {
+        url: format!("{}/resume", payment_url(base, payment)),
+        body: Some(Object::new()),
+    }
+}
+
 /// `GET {base}/payments/{id}`: the attempt as it stands (whether the store knows of it yet).
 pub fn status(base: &str, payment: &str) -> Request {
     Request {
@@ -180,16 +189,7 @@ pub fn parse_view(json: &JsValue) -> Option<PaymentView> {
     };
     let action = get(json, "action");
     let action = if action.is_object() {
-        if get_string(&action, "type")? != "challenge" {
-            return None;
-        }
-        let length = get(&action, "code_length").as_f64()?;
-        if !(1.0..=32.0).contains(&length) || length.fract() != 0.0 {
-            return None;
-        }
-        Some(NextAction::Challenge {
-            code_length: length as u8,
-        })
+        Some(parse_action(&action)?)
     } else {
         None
     };
@@ -208,6 +208,27 @@ pub fn parse_view(json: &JsValue) -> Option<PaymentView> {
             last4: get_string(&card, "last4")?,
         },
     })
+}
+
+/// Reads a [`NextAction`]; `None` for an unknown type or a malformed one.
+fn parse_action(action: &JsValue) -> Option<NextAction> {
+    match get_string(action, "type")?.as_str() {
+        "challenge" => {
+            let length = get(action, "code_length").as_f64()?;
+            if !(1.0..=32.0).contains(&length) || length.fract() != 0.0 {
+                return None;
+            }
+            Some(NextAction::Challenge {
+                code_length: length as u8,
+            })
+        }
+        "stripe_js" => Some(NextAction::StripeJs {
+            client_secret: get_string(action, "client_secret")?,
+            publishable_key: get_string(action, "publishable_key")?,
+            js_url: get_string(action, "js_url")?,
+        }),
+        _ => None,
+    }
 }
 
 /// Reads an `ErrorBody` into [`ApiError::Refused`]; `None` when it is not one.

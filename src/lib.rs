@@ -13,6 +13,7 @@
 //! | `form/` | the payment UI: card fields, challenge step, outcomes, after paying |
 //! | `payment.rs` | the payment's state machine and idempotency keys |
 //! | `api.rs` | calls to the companion's payment API |
+//! | `stripe.rs` | the acquirer's own step (3-D Secure in Stripe.js, loaded only then) |
 //! | `announce.rs` | the one live region for screen readers |
 //! | `focus.rs` | focus moves to the first invalid field, to an outcome |
 //! | `fresh.rs` | views replaced wholesale rather than patched (smaller wasm) |
@@ -30,6 +31,7 @@ pub mod money;
 pub mod payment;
 pub mod portal;
 pub mod resize;
+pub mod stripe;
 pub mod theme;
 
 pub use app::{App, Widget};

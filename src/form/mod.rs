@@ -8,9 +8,11 @@
 //! | `field.rs` | label, inline error, `aria-invalid`/`aria-describedby`, when errors show |
 //! | `pay_button.rs` | the amount on the button, the spinner |
 //! | `challenge.rs` | the inline code step |
+//! | `bank_step.rs` | the bank's own step (Stripe.js) while it runs |
 //! | `outcome.rs` | declines and errors in plain words; the final screens |
 //! | `paid.rs` | after paying: whether the store knows, the countdown back to the store |
 
+pub mod bank_step;
 pub mod card_number;
 pub mod challenge;
 pub mod cvc;
@@ -30,7 +32,7 @@ use crate::payment::{Payment, Phase};
 use b24pay_protocol::api::{CardInput, ConfirmRequest};
 use b24pay_protocol::Money;
 use field::FieldState;
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use outcome::{closed_keys, notice_view, outcome, Exit};
 use pay_button::pay_button;
@@ -234,21 +236,25 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
         }
     };
     let fields = move || {
+        if payment.authenticating() {
+            return Fresh(EitherOf3::C(bank_step::bank_step()));
+        }
         Fresh(match payment.challenge_length() {
-            0 => Either::Left(view! {
+            0 => EitherOf3::A(view! {
                 {card_number::card_number(card.number)}
                 <div class="b24-row">
                     {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
                 </div>
                 {card.ask_holder.then(|| holder::holder(card.holder))}
             }),
-            length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
+            length => EitherOf3::B(challenge::challenge_fields(card.code.with_length(length))),
         })
     };
     view! {
         <form
             class="b24-form"
             class:b24-challenge=move || payment.challenge_length() != 0
+            class:b24-bank-step=move || payment.authenticating()
             novalidate
             aria-label=locale.text(Key::CardDetails)
             on:submit=on_submit

@@ -69,5 +69,6 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::ChallengeCode => "Confirmation code",
         Key::CodeEmpty => "Enter the code from your bank.",
         Key::Confirm => "Confirm",
+        Key::BankStepText => "Your bank is checking that it’s you. Follow its instructions in this window.",
     }
 }

@@ -299,6 +299,9 @@ keys! {
     ChallengeCode,
     CodeEmpty,
     Confirm,
+    /// Under the challenge's title while the bank's own step (3-D Secure in Stripe.js) runs in
+    /// its window over the form.
+    BankStepText,
 }
 
 /// A text whose wording depends on a number. Each has one [`Key`] per plural form our

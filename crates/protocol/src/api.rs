@@ -131,11 +131,6 @@ pub enum NextAction {
     /// `Stripe(publishable_key).handleNextAction({clientSecret: client_secret})` (the fake
     /// Stripe.js of localstripe: `confirmCardPayment(client_secret)`), then
     /// `POST /payments/{id}/resume` whatever it answered: the server asks Stripe.
-    ///
-    /// Not compiled into the widget yet: its exhaustive `match` on this enum handles the
-    /// Stripe.js step in a later change (issue 11, widget part), which drops this `cfg`. Until
-    /// then the widget reads an unknown action as "connection problem", never as a success.
-    #[cfg(not(target_arch = "wasm32"))]
     StripeJs {
         /// The PaymentIntent's client secret: lets this browser finish this one payment; never
         /// logged, never stored by the server.
@@ -155,7 +150,6 @@ impl core::fmt::Debug for NextAction {
                 .debug_struct("Challenge")
                 .field("code_length", code_length)
                 .finish(),
-            #[cfg(not(target_arch = "wasm32"))]
             NextAction::StripeJs {
                 publishable_key,
                 js_url,

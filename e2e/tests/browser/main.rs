@@ -11,12 +11,14 @@
 //! | `paying.rs` | approved, declined, challenge, double submit, portal outage |
 //! | `layout.rs` | the frame follows the store page's width |
 //! | `accessibility.rs` | axe-core in every state, a keyboard-only payment |
+//! | `stripe.rs` | 3-D Secure in Stripe.js inside the frame (localstripe), none for the test acquirer |
 //! | `support.rs` | the world (sandbox, companion, browser) and the widget's helpers |
 
 mod accessibility;
 mod layout;
 mod page;
 mod paying;
+mod stripe;
 mod support;
 
 /// One test per browser for each scenario `async fn name(kind: BrowserKind)` of a module.
@@ -54,4 +56,6 @@ in_both_browsers!(
     layout::follows_the_store_page_width,
     accessibility::no_violations_in_any_state,
     accessibility::pays_with_the_keyboard_alone,
+    stripe::three_d_secure_completes_in_the_frame,
+    stripe::failed_authentication_leaves_it_payable,
 );
