@@ -172,9 +172,10 @@ fn values(var: &Var, text: &str) -> Result<Vec<Value>, &'static str> {
     }
 }
 
+/// Milliseconds once read as `u64`: anything TOML's integers hold is accepted.
 fn count(text: &str) -> Option<Value> {
-    let n: u32 = text.trim().parse().ok()?;
-    Some(Value::Integer(n.into()))
+    let n: u64 = text.trim().parse().ok()?;
+    Some(Value::Integer(i64::try_from(n).ok()?))
 }
 
 /// Whole numbers stay integers, so a per-minute count can take them too.
