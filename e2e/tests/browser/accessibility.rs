@@ -55,12 +55,14 @@ async fn violations(b: &Browser, axe: &str) -> Vec<String> {
 
 async fn audit(b: &Browser, axe: &str, state: &str, kind: BrowserKind) {
     // As the customer sees it once it has appeared: a screen fading in is judged at full
-    // opacity, not halfway.
+    // opacity, not halfway. An animation whose element is replaced meanwhile is cancelled, and
+    // its `finished` rejects: that one has nothing left to wait for.
     b.client
         .execute_async(
             "const done = arguments[arguments.length - 1];
              Promise.all(document.getAnimations().filter(a => a.effect && a.effect.getTiming()
-                 .iterations !== Infinity).map(a => a.finished)).then(() => done(true));",
+                 .iterations !== Infinity).map(a => a.finished.catch(() => null)))
+                 .then(() => done(true));",
             vec![],
         )
         .await
