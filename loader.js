@@ -1,17 +1,92 @@
-// Loaded synchronously before the wasm: the portal posts its one message on the iframe's
-// `load` event, which can fire before the wasm is instantiated. Keep every message until
-// the app takes over, then hand them over in order. `b24payTakeMessages(null)` (the app
-// unmounting) goes back to buffering.
+// Runs synchronously while the page is parsed, before the wasm and before the portal's message
+// (the portal posts on the iframe's `load`, which can fire before the wasm is instantiated).
+//
+// 1. Keeps every `message` until the app takes over (`b24payTakeMessages(handler)`), then hands
+//    them over in order; `b24payTakeMessages(null)` (the app unmounting) buffers again.
+// 2. Sizes the frame at plain-JavaScript speed: posts the static skeleton's height (index.html's
+//    #b24-boot, the form's boxes) to the allowed origins now, and again to the portal once its
+//    message is accepted, after fitting the skeleton to what that message asks for (the store's
+//    font size, the cardholder field, the test-mode note). Only `height` is ever posted: the
+//    portal pins the frame's width to any width it is sent (README, "Sizing").
+// 3. Says in the console, when no acceptable portal message has arrived after a few seconds,
+//    which origins were refused and which are allowed (origins only, nothing of a message's
+//    content), so whoever deploys can fix the configuration — even if the wasm never loads.
+// 4. Starts the browser's language catalogue in parallel with the wasm.
+// 5. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
+//    Stripe.js only then.
+//
+// The app checks every message again itself; this only decides whether to post a height.
 (function () {
   var queue = [];
   var deliver = null;
+  var boot = document.getElementById("b24-boot");
+  var framed = window.parent !== window;
+
+  function meta(name) {
+    var tag = document.querySelector('meta[name="' + name + '"]');
+    return tag ? tag.content : "";
+  }
+  var allowed = meta("b24pay-allowed-origins").split(/\s+/).filter(Boolean).map(function (text) {
+    try { return new URL(text).origin; } catch (e) { return ""; }
+  });
+
+  function postHeight(targets) {
+    if (!boot || !boot.isConnected || !framed) return;
+    var size = { height: Math.ceil(boot.getBoundingClientRect().height) };
+    for (var i = 0; i < targets.length; i++) if (targets[i]) parent.postMessage(size, targets[i]);
+  }
+
+  // As theme.rs reads them: "<number>px", clamped to 12–24 px, in hundredths; FIELDS as text.
+  function fit(data) {
+    var style = data.BX_COMPUTED_STYLE || {};
+    var size = /^(\d+(\.\d+)?|\.\d+)px$/.exec(String(style.fontSize || "").trim());
+    var px = size && Number(size[1]);
+    if (px >= 1 && px <= 200) {
+      px = Math.min(24, Math.max(12, Math.round(px * 100) / 100));
+      boot.style.setProperty("--b24-font-size", px + "px");
+    }
+    var field = function (name) { return String(data[name] == null ? "" : data[name]).trim().toLowerCase(); };
+    boot.toggleAttribute("data-holder", field("holder") === "y");
+    boot.toggleAttribute("data-test", field("mode") === "test");
+  }
+
+  var accepted = false, ignored = 0, refused = [];
   window.addEventListener("message", function (event) {
+    var data = event.data;
+    // Our own size messages, when the page is not framed.
+    if (event.source === window) return;
+    var ok = allowed.indexOf(event.origin) >= 0;
+    if (ok && data && typeof data === "object"
+        && data.BX_SYSTEM_PARAMS && typeof data.BX_SYSTEM_PARAMS === "object") {
+      accepted = true;
+      if (boot) {
+        fit(data);
+        postHeight([event.origin]);
+      }
+    } else {
+      ignored++;
+      if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
+    }
     if (deliver) deliver(event); else queue.push(event);
   });
+  // As src/config.rs's DEFAULT_WAIT_FOR_PORTAL. Not for the standalone preview (not framed, with
+  // a sample message configured), which needs no portal.
+  if (framed || !meta("b24pay-preview")) setTimeout(function () {
+    if (accepted) return;
+    console.warn("b24pay: no usable portal message after 4 s. " + (!ignored
+      ? "No message arrived at all: is the page opened outside the portal's payment page?"
+      : refused.length
+        ? ignored + " message(s) ignored; refused origins: " + refused.join(", ") + "."
+        : ignored + " message(s) from allowed origins were not the portal's payment message.")
+      + " Allowed origins: " + (allowed.filter(Boolean).join(", ")
+        || "none (the page's b24pay-allowed-origins meta tag is empty)")
+      + ". The companion's allowed_origins (B24PAY_ALLOWED_ORIGINS) must list the portal's origin.");
+  }, 4000);
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
     while (deliver && queue.length) deliver(queue.shift());
   };
+  postHeight(allowed);
 
   // Language catalogues (English is in the wasm): one request per language, resolving to
   // the parsed catalogue or null. The browser's language starts now, in parallel with the
@@ -23,6 +98,32 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; }));
   };
+  // `b24payStripe(jsUrl, publishableKey, clientSecret)`: Stripe.js, loaded once and only now
+  // (a failed load is tried again next time), finishes the PaymentIntent's next action in this
+  // frame. Resolves with Stripe.js's answer, which the app does not trust: the companion asks
+  // Stripe. `handleNextAction` is Stripe.js's own call; `confirmCardPayment` also finishes a
+  // card PaymentIntent's action and is what localstripe's stand-in has.
+  var stripeLoads = {};
+  window.b24payStripe = function (src, key, secret) {
+    var load = stripeLoads[src] || (stripeLoads[src] = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () {
+        delete stripeLoads[src];
+        script.remove();
+        reject(new Error("Stripe.js did not load"));
+      };
+      document.head.appendChild(script);
+    }));
+    return load.then(function () {
+      var stripe = window.Stripe(key);
+      return stripe.handleNextAction
+        ? stripe.handleNextAction({ clientSecret: secret })
+        : stripe.confirmCardPayment(secret);
+    });
+  };
+
   var ours = { en: "", ru: "ru", de: "de", uk: "uk", kk: "kk", pl: "pl", pt: "pt-BR", es: "es", fr: "fr", tr: "tr" };
   var preferred = navigator.languages || [navigator.language];
   for (var i = 0; i < preferred.length; i++) {

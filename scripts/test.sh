@@ -24,6 +24,11 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test -p b24pay-widget --target wasm32-unknown-unknown --tests --locked
 
+step "tests (wasm32, headless Firefox ESR: the same build, another engine)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  GECKODRIVER="$(command -v geckodriver)" \
+  cargo test -p b24pay-widget --target wasm32-unknown-unknown --tests --locked
+
 step "starting a throwaway PostgreSQL (the store's tests run against SQLite and PostgreSQL)"
 eval "$(bash scripts/pg.sh start)"
 # Only the tests that ask for PostgreSQL get it; everything else keeps its SQLite default.

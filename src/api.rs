@@ -1,15 +1,18 @@
 //! Calls to the companion's payment API (`b24pay_protocol::api`), through the browser's `fetch`.
 //!
-//! JSON is built and read with `JSON.stringify`/`JSON.parse` and `Reflect` rather than serde:
-//! the wasm is downloaded by every customer, and a serde_json deserializer for these few
-//! fields would cost more than the rest of this file. Every answer is parsed here, once, into
-//! the protocol's typed values or an [`ApiError`].
+//! Request bodies are the protocol's own serde types turned into JS objects by
+//! `serde-wasm-bindgen` (then `JSON.stringify`). Answers are read by hand with `Reflect` after
+//! `JSON.parse`, into the protocol's typed values or an [`ApiError`], once, here: deserializing
+//! them with `serde-wasm-bindgen` costs every customer 9.5 KB of brotli even into trimmed
+//! structs (14.8 KB into the protocol's types), this file's hand-written reader a few hundred
+//! bytes (measured; BENCHMARKS.md).
 
 use b24pay_protocol::api::{
     CardSummary, ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction,
     PaymentState, PaymentView, IDEMPOTENCY_HEADER,
 };
 use js_sys::{Object, Reflect, JSON};
+use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -20,11 +23,7 @@ pub enum ApiError {
     /// have reached the server, so only a retry with the same idempotency key is safe.
     Network,
     /// The server answered with an error body.
-    Refused {
-        code: ErrorCode,
-        /// The request field at fault ("card.number"), when the server names one.
-        field: Option<String>,
-    },
+    Refused { code: ErrorCode },
     /// An answer that is not the API's (a proxy's HTML page, a truncated body, an unknown code).
     /// Like [`ApiError::Network`], the outcome is unknown.
     Unreadable { status: u16 },
@@ -35,52 +34,74 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ApiError::Network | ApiError::Unreadable { .. } => true,
-            ApiError::Refused { code, .. } => code.is_retryable(),
+            ApiError::Refused { code } => code.is_retryable(),
         }
     }
 }
 
-/// A request ready to send: where to, and the JSON body.
+/// A request ready to send: where to, and the JSON body (a `POST`), or none (a `GET`).
 pub struct Request {
     pub url: String,
-    pub body: Object,
+    pub body: Option<Object>,
 }
 
 /// `POST {base}/payments`: charge the card for one portal payment.
 pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
-    let card = Object::new();
-    set(&card, "number", &request.card.number.as_str().into());
-    set(&card, "exp_month", &request.card.exp_month.into());
-    set(&card, "exp_year", &request.card.exp_year.into());
-    set(&card, "cvc", &request.card.cvc.as_str().into());
-    if let Some(holder) = &request.card.holder {
-        set(&card, "holder", &holder.as_str().into());
-    }
-    let body = Object::new();
-    set(&body, "payment_id", &request.payment_id.as_str().into());
-    set(&body, "paysystem_id", &request.paysystem_id.as_str().into());
-    set(&body, "amount", &request.amount.as_str().into());
-    set(&body, "currency", &request.currency.as_str().into());
-    set(&body, "card", &card);
-    if let Some(invoice) = &request.invoice_id {
-        set(&body, "invoice_id", &invoice.as_str().into());
-    }
     Request {
         url: format!("{base}/payments"),
-        body,
+        body: Some(to_js(request)),
     }
+}
+
+/// A request body as a plain JS object (maps as objects, as `JSON.stringify` wants them).
+fn to_js(body: &impl Serialize) -> Object {
+    // Strings and small numbers only: this cannot fail. Were it to, the empty body would be
+    // refused by the API as invalid, never taken for another request.
+    body.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map(JsCast::unchecked_into)
+        .unwrap_or_else(|_| Object::new())
 }
 
 /// `POST {base}/payments/{id}/challenge`: the code the customer entered in the challenge step.
 pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Request {
-    let body = Object::new();
-    set(&body, "code", &request.code.as_str().into());
+    Request {
+        url: format!("{}/challenge", payment_url(base, payment)),
+        body: Some(to_js(request)),
+    }
+}
+
+/// `POST {base}/payments/{id}/resume`: the customer is through the acquirer's own step
+/// (Stripe.js); the body is `{}` (`ResumeRequest`), the server asks the acquirer how it went.
+pub fn resume(base: &str, payment: &str) -> Request {
+    Request {
+        url: format!("{}/resume", payment_url(base, payment)),
+        body: Some(Object::new()),
+    }
+}
+
+/// `GET {base}/payments/{id}`: the attempt as it stands (whether the store knows of it yet).
+pub fn status(base: &str, payment: &str) -> Request {
+    Request {
+        url: payment_url(base, payment),
+        body: None,
+    }
+}
+
+fn payment_url(base: &str, payment: &str) -> String {
     // The id comes from our own server, but it still goes into a URL path.
     let id = String::from(js_sys::encode_uri_component(payment));
-    Request {
-        url: format!("{base}/payments/{id}/challenge"),
-        body,
-    }
+    format!("{base}/payments/{id}")
+}
+
+thread_local! {
+    static SESSION: String = new_idempotency_key();
+}
+
+/// This page load's random id (`ConfirmRequest::session`): drawn once, sent with every
+/// payment request, so the companion can tell this page's own unanswered challenge from
+/// another page's.
+pub fn page_session() -> String {
+    SESSION.with(String::clone)
 }
 
 /// A fresh idempotency key: 32 hex digits from the browser's CSPRNG.
@@ -104,39 +125,41 @@ pub fn new_idempotency_key() -> String {
     key
 }
 
-/// Sends `request` with its idempotency key; every answer is read into a [`PaymentView`] or an
-/// [`ApiError`].
-pub async fn send(request: Request, idempotency_key: &str) -> Result<PaymentView, ApiError> {
+/// Sends `request` (with its idempotency key, for a `POST`); every answer is read into a
+/// [`PaymentView`] or an [`ApiError`].
+pub async fn send(
+    request: Request,
+    idempotency_key: Option<&str>,
+) -> Result<PaymentView, ApiError> {
     let Request { url, body } = request;
     let window = web_sys::window().ok_or(ApiError::Network)?;
-    let headers = Object::new();
-    set(&headers, "Content-Type", &"application/json".into());
-    set(&headers, IDEMPOTENCY_HEADER, &idempotency_key.into());
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(
-        &JSON::stringify(&body)
-            .map_err(|_| ApiError::Network)?
-            .into(),
-    );
+    if let Some(body) = body {
+        let headers = Object::new();
+        set(&headers, "Content-Type", &"application/json".into());
+        if let Some(key) = idempotency_key {
+            set(&headers, IDEMPOTENCY_HEADER, &key.into());
+        }
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(
+            &JSON::stringify(&body)
+                .map_err(|_| ApiError::Network)?
+                .into(),
+        );
+    }
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
         .map_err(|_| ApiError::Network)?
         .unchecked_into();
     let status = response.status();
     let unreadable = ApiError::Unreadable { status };
-    // Reading the body can fail too (connection dropped mid-body): same as unreadable.
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string()),
+    // Reading the body can fail too (connection dropped mid-body, not JSON): unreadable.
+    let json = match response.json() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
         Err(_) => None,
-    };
-    let json = text
-        .and_then(|t| JSON::parse(&t).ok())
-        .ok_or(unreadable.clone())?;
+    }
+    .ok_or(unreadable.clone())?;
     if response.ok() {
         parse_view(&json).ok_or(unreadable)
     } else {
@@ -166,16 +189,7 @@ pub fn parse_view(json: &JsValue) -> Option<PaymentView> {
     };
     let action = get(json, "action");
     let action = if action.is_object() {
-        if get_string(&action, "type")? != "challenge" {
-            return None;
-        }
-        let length = get(&action, "code_length").as_f64()?;
-        if !(1.0..=32.0).contains(&length) || length.fract() != 0.0 {
-            return None;
-        }
-        Some(NextAction::Challenge {
-            code_length: length as u8,
-        })
+        Some(parse_action(&action)?)
     } else {
         None
     };
@@ -196,11 +210,31 @@ pub fn parse_view(json: &JsValue) -> Option<PaymentView> {
     })
 }
 
+/// Reads a [`NextAction`]; `None` for an unknown type or a malformed one.
+fn parse_action(action: &JsValue) -> Option<NextAction> {
+    match get_string(action, "type")?.as_str() {
+        "challenge" => {
+            let length = get(action, "code_length").as_f64()?;
+            if !(1.0..=32.0).contains(&length) || length.fract() != 0.0 {
+                return None;
+            }
+            Some(NextAction::Challenge {
+                code_length: length as u8,
+            })
+        }
+        "stripe_js" => Some(NextAction::StripeJs {
+            client_secret: get_string(action, "client_secret")?,
+            publishable_key: get_string(action, "publishable_key")?,
+            js_url: get_string(action, "js_url")?,
+        }),
+        _ => None,
+    }
+}
+
 /// Reads an `ErrorBody` into [`ApiError::Refused`]; `None` when it is not one.
 pub fn parse_error(json: &JsValue) -> Option<ApiError> {
     let error = get(json, "error");
     Some(ApiError::Refused {
         code: ErrorCode::from_code(&get_string(&error, "code")?)?,
-        field: get_string(&error, "field"),
     })
 }

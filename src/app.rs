@@ -1,17 +1,21 @@
 //! The widget's root: theme and size plumbing, the one live region, and the current view of
-//! the payment — a skeleton of the form while the portal's message is on its way, the payment
-//! UI once it has come, or an explanation when the portal's data cannot be used.
+//! the payment — nothing while the portal's message is on its way (the page's static
+//! skeleton, `boot.rs`, stands in), the payment UI once it has come, or an explanation when
+//! the portal's data cannot be used or has not come.
 
 use crate::announce::{Announcer, LiveRegion};
+use crate::boot;
 use crate::config::WidgetConfig;
-use crate::form::{skeleton::form_skeleton, Checkout, CheckoutView};
+use crate::form::outcome::{outcome, Exit};
+use crate::form::{Checkout, CheckoutView};
+use crate::fresh::Fresh;
 use crate::i18n::Key;
 use crate::portal::message::{Fields, PaymentParams};
-use crate::portal::{Payment, PortalContext, PortalError};
+use crate::portal::{PortalContext, PortalError, PortalState};
 use crate::resize::use_auto_resize;
 use b24pay_protocol::fields as field;
 use leptos::either::EitherOf3;
-use leptos::html::Div;
+use leptos::html::Main;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -26,66 +30,86 @@ pub fn App() -> impl IntoView {
 pub fn Widget(config: WidgetConfig) -> impl IntoView {
     let ctx = PortalContext::provide(config);
     let announcer = Announcer::provide();
-    let root = NodeRef::<Div>::new();
+    let root = NodeRef::<Main>::new();
     use_auto_resize(root);
-    Effect::new(move |_| {
-        ctx.theme
-            .with(|t| mirror_color_scheme(t.document_color_scheme()));
-    });
-    // Through the CSSOM, not a `style` attribute: the companion's CSP (`style-src 'self'`)
-    // blocks inline style attributes, but not `style.cssText`.
-    Effect::new(move |_| {
-        let css = ctx.theme.with(|t| t.css_vars());
-        if let Some(el) = root.get() {
-            web_sys::HtmlElement::style(&el).set_css_text(&css);
-        }
-    });
-
-    let state = move || {
-        if !ctx.locale_ready.get() {
-            return "waiting";
-        }
-        ctx.payment.with(|p| match p {
-            Payment::Waiting => "waiting",
-            Payment::Ready(_) => "ready",
-            Payment::Failed(_) => "error",
-        })
-    };
+    reflect_on_page(ctx, root);
     let view = move || {
         // The language comes with the portal's message (its `lang` field), like the payment.
-        let locale = ctx.locale.get();
+        let locale = ctx.locale();
         provide_context(locale);
-        match ctx.payment.get() {
-            Payment::Waiting => EitherOf3::A(skeleton(ctx)),
+        let heading = move || view! { <h1 class="b24-sr">{locale.text(Key::PageTitle)}</h1> };
+        let preview = move || {
+            ctx.is_preview()
+                .then(|| view! { <p class="b24-preview">{locale.text(Key::PreviewNotice)}</p> })
+        };
+        Fresh(match ctx.state() {
             // Its words are on their way (see `i18n::catalogue`).
-            _ if !ctx.locale_ready.get() => EitherOf3::A(skeleton(ctx)),
-            Payment::Ready(params) => {
-                let checkout = ctx.fields.with(|f| checkout(ctx, params, f));
-                EitherOf3::B(view! { <CheckoutView checkout /> })
+            _ if !ctx.locale_ready() => EitherOf3::A(heading()),
+            PortalState::Waiting => EitherOf3::A(heading()),
+            PortalState::Ready(params) => {
+                let checkout = ctx.with_fields(|f| checkout(ctx, params, f));
+                EitherOf3::B(view! { {heading()} {preview()} <CheckoutView checkout /> })
             }
-            Payment::Failed(error) => EitherOf3::C(error_state(ctx, announcer, error)),
-        }
+            PortalState::Failed(error) => EitherOf3::C(view! {
+                {heading()} {preview()} {error_state(ctx, error)}
+            }),
+        })
     };
     view! {
-        <div
-            class="b24pay"
-            node_ref=root
-            lang=move || ctx.locale.get().tag()
-            data-scheme=move || ctx.theme.with(|t| t.scheme_name())
-            data-state=state
-            data-ignored-messages=move || ctx.ignored_messages.get().to_string()
-        >
+        <main class="b24-app" node_ref=root data-state="waiting">
             // In the page from the start, before anything it will announce.
             <LiveRegion announcer />
             {view}
-        </div>
+        </main>
     }
+}
+
+/// What the root element and the document show of the widget's state, kept up to date by
+/// one effect (one reactive binding per attribute would each cost the wasm its own code):
+/// the root's `data-state`, `data-scheme`, `data-ignored-messages` and `lang`, the store's look
+/// as custom properties (through the CSSOM: the companion's CSP, `style-src 'self'`, blocks
+/// `style` attributes but not `style.cssText`), the document's language, title and colour
+/// scheme; and the page's static skeleton goes as soon as there is something to show, in the
+/// same frame as that content.
+fn reflect_on_page(ctx: PortalContext, root: NodeRef<Main>) {
+    Effect::new(move |_| {
+        let state = match ctx.state() {
+            _ if !ctx.locale_ready() => "waiting",
+            PortalState::Waiting => "waiting",
+            PortalState::Ready(_) => "ready",
+            PortalState::Failed(_) => "error",
+        };
+        let locale = ctx.locale();
+        let (css, scheme) = ctx.with_theme(|t| {
+            mirror_color_scheme(t.document_color_scheme());
+            (t.css_vars(), t.scheme_name())
+        });
+        let document = document();
+        document.set_title(locale.text(Key::PageTitle));
+        if let Some(html) = document.document_element() {
+            let _ = html.set_attribute("lang", locale.tag());
+        }
+        if state != "waiting" {
+            boot::remove();
+        }
+        let Some(el) = root.get() else { return };
+        let ignored = ctx.ignored_messages().to_string();
+        for (name, value) in [
+            ("data-state", state),
+            ("data-scheme", scheme),
+            ("lang", locale.tag()),
+            ("data-ignored-messages", &ignored),
+        ] {
+            let _ = el.set_attribute(name, value);
+        }
+        web_sys::HtmlElement::style(&el).set_css_text(&css);
+    });
 }
 
 /// The payment UI's input from the portal's message and the deployment.
 fn checkout(ctx: PortalContext, params: PaymentParams, fields: &Fields) -> Checkout {
     Checkout {
-        api_base: ctx.config.with_value(|c| c.api_base.clone()),
+        api_base: ctx.config().with_value(|c| c.api_base.clone()),
         payment_id: params.payment_id.to_string(),
         paysystem_id: params.paysystem_id.to_string(),
         amount: params.amount,
@@ -97,6 +121,9 @@ fn checkout(ctx: PortalContext, params: PaymentParams, fields: &Fields) -> Check
         payment_number: fields
             .non_empty(field::PAYMENT_NUMBER)
             .map_or_else(|| params.payment_id.to_string(), str::to_owned),
+        test_mode: fields
+            .non_empty(field::MODE)
+            .is_some_and(|v| v.eq_ignore_ascii_case("test")),
     }
 }
 
@@ -116,52 +143,17 @@ fn mirror_color_scheme(scheme: Option<&str>) {
     };
 }
 
-/// The summary's and the card form's boxes at their final sizes, so the iframe does not jump
-/// when the message arrives. (No `style` attributes anywhere: the companion's CSP,
-/// `style-src 'self'`, blocks them.)
-fn skeleton(ctx: PortalContext) -> impl IntoView {
-    view! {
-        <div class="b24pay-skeleton" aria-busy="true">
-            <span class="b24-sr">{ctx.text(Key::Loading)}</span>
-            <section class="b24pay-summary" aria-hidden="true">
-                <p class="b24pay-label">
-                    <span class="b24pay-bar b24pay-bar-label"></span>
-                    "\u{a0}"
-                </p>
-                <p class="b24pay-amount">
-                    <span class="b24pay-bar b24pay-bar-amount"></span>
-                    "\u{a0}"
-                </p>
-                <p class="b24pay-number">
-                    <span class="b24pay-bar b24pay-bar-number"></span>
-                    "\u{a0}"
-                </p>
-            </section>
-            {form_skeleton()}
-        </div>
-    }
-}
-
-/// The portal's data cannot be used: what happened, the code for the store's support, and a
-/// reload (the portal posts its data again on every load of the frame). Read out through the
-/// live region, like every other message.
-fn error_state(ctx: PortalContext, announcer: Announcer, error: PortalError) -> impl IntoView {
-    let title = ctx.text(Key::ErrorTitle);
-    let message = ctx.text(error.message_key());
-    announcer.say(format!("{title}. {message}"));
-    let reload = move |_| {
-        let _ = window().location().reload();
-    };
-    view! {
-        <div class="b24pay-error" data-error-code=error.code()>
-            <p class="b24pay-error-title">{title}</p>
-            <p>{message}</p>
-            <p class="b24pay-muted">
-                {ctx.locale.get_untracked().format(Key::ErrorCode, &[("code", error.code())])}
-            </p>
-            <button type="button" class="b24pay-button" on:click=reload>
-                {ctx.text(Key::Reload)}
-            </button>
-        </div>
-    }
+/// The portal's data cannot be used, or has not come: what happened, the code for the store's
+/// support, and a reload (the portal posts its data again on every load of the frame), as a
+/// final screen read out through the live region like every other.
+fn error_state(ctx: PortalContext, error: PortalError) -> impl IntoView {
+    let locale = untrack(|| ctx.locale());
+    let (title, text) = error.keys();
+    outcome(
+        None,
+        locale.text(title).to_owned(),
+        Some(locale.text(text).to_owned()),
+        Some(error.code()),
+        Exit::Reload,
+    )
 }

@@ -4,76 +4,45 @@
 //! - `<meta name="b24pay-allowed-origins" content="https://a.bitrix24.ru https://b.example">`:
 //!   space-separated exact origins allowed to post the payment message.
 //! - `<meta name="b24pay-api" content="/api/v1">`: the payment API's base URL.
+//! - `<meta name="b24pay-preview" content="{…}">`: a sample portal message for the standalone
+//!   preview (the page opened on its own, outside a portal). Empty in production; the companion
+//!   fills it only when configured to (`b24pay preview` does).
 
 use core::fmt;
 use std::time::Duration;
 
-/// An exact web origin: `http` or `https`, a host, an optional non-default port.
-/// Kept in the form browsers put in `MessageEvent.origin` (lower case, default port omitted),
-/// so comparing with an event's origin is string equality.
+/// An exact web origin (`http` or `https`), as the browser's URL parser serialises it — the
+/// form browsers put in `MessageEvent.origin` — so comparing with an event's origin is string
+/// equality.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Origin(String);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OriginError {
-    /// Not `http://` or `https://`.
+    /// The browser's URL parser refuses it (no scheme, bad host, bad port).
+    Unparsable,
+    /// Not `http:` or `https:`.
     Scheme,
-    /// Empty host, or characters a host cannot have (including userinfo `@`).
-    Host,
-    /// Port not a number in 1..=65535.
-    Port,
-    /// Anything after the host and port: a path (even `/`), query or fragment.
+    /// A user name or password before the host.
+    Credentials,
+    /// More than an origin: a path (other than the empty one), a query or a fragment.
     Path,
 }
 
 impl Origin {
+    /// Parses with the browser's own URL parser and keeps its serialisation of the origin.
     pub fn parse(text: &str) -> Result<Origin, OriginError> {
-        let lower = text.to_ascii_lowercase();
-        let (scheme, rest, default_port) = if let Some(rest) = lower.strip_prefix("https://") {
-            ("https", rest, "443")
-        } else if let Some(rest) = lower.strip_prefix("http://") {
-            ("http", rest, "80")
-        } else {
+        let url = web_sys::Url::new(text.trim()).map_err(|_| OriginError::Unparsable)?;
+        if !matches!(url.protocol().as_str(), "http:" | "https:") {
             return Err(OriginError::Scheme);
-        };
-        if rest.contains(['/', '?', '#']) {
+        }
+        if !url.username().is_empty() || !url.password().is_empty() {
+            return Err(OriginError::Credentials);
+        }
+        let origin = url.origin();
+        // `https://a.example` and `https://a.example/` both serialise as the origin plus "/".
+        if url.href() != format!("{origin}/") || text.trim().ends_with(['/', '?', '#']) {
             return Err(OriginError::Path);
-        }
-        let (host, port) = split_host_port(rest)?;
-        let valid_host = if let Some(v6) = host.strip_prefix('[') {
-            v6.strip_suffix(']').is_some_and(|inner| {
-                !inner.is_empty()
-                    && inner
-                        .bytes()
-                        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-            })
-        } else {
-            !host.is_empty()
-                && host.len() <= 253
-                && host.split('.').all(|label| {
-                    !label.is_empty()
-                        && label
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                })
-        };
-        if !valid_host {
-            return Err(OriginError::Host);
-        }
-        let mut origin = format!("{scheme}://{host}");
-        if let Some(port) = port {
-            let valid = !port.is_empty()
-                && port.len() <= 5
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
-            if !valid {
-                return Err(OriginError::Port);
-            }
-            let port = port.trim_start_matches('0');
-            if port != default_port {
-                origin.push(':');
-                origin.push_str(port);
-            }
         }
         Ok(Origin(origin))
     }
@@ -81,26 +50,6 @@ impl Origin {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), OriginError> {
-    if authority.starts_with('[') {
-        return match authority.find(']') {
-            Some(end) => {
-                let (host, after) = authority.split_at(end + 1);
-                match after.strip_prefix(':') {
-                    Some(port) => Ok((host, Some(port))),
-                    None if after.is_empty() => Ok((host, None)),
-                    None => Err(OriginError::Host),
-                }
-            }
-            None => Err(OriginError::Host),
-        };
-    }
-    Ok(match authority.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (authority, None),
-    })
 }
 
 impl fmt::Display for Origin {
@@ -119,20 +68,25 @@ impl fmt::Debug for Origin {
 #[derive(Clone, Debug, PartialEq)]
 pub struct WidgetConfig {
     /// Portal origins whose messages are accepted. Empty means none: the widget then waits,
-    /// and shows its "no payment details" error after [`WidgetConfig::wait_for_portal`].
+    /// and says so after [`WidgetConfig::wait_for_portal`].
     pub allowed_origins: Vec<Origin>,
     /// Base URL of the payment API (`/api/v1`, or absolute).
     pub api_base: String,
-    /// How long to wait for the portal's message before showing an error.
+    /// How long to wait for the portal's message before saying that it has not come.
     pub wait_for_portal: Duration,
+    /// The standalone preview's sample portal message (JSON text), when the deployment offers
+    /// one; used only when the page is not in a frame.
+    pub preview: Option<String>,
 }
 
 pub const ALLOWED_ORIGINS_META: &str = "b24pay-allowed-origins";
 pub const API_META: &str = "b24pay-api";
+pub const PREVIEW_META: &str = "b24pay-preview";
 pub const DEFAULT_API_BASE: &str = "/api/v1";
-/// The portal posts on the iframe's `load`; this only fires when the page is opened outside
-/// a portal, or the portal's configuration is wrong.
-pub const DEFAULT_WAIT_FOR_PORTAL: Duration = Duration::from_secs(10);
+/// The portal posts on the iframe's `load`, and `loader.js` keeps that message until the wasm
+/// runs: past this, it is not coming (the page was opened outside a portal, or the portal's
+/// origin is not configured).
+pub const DEFAULT_WAIT_FOR_PORTAL: Duration = Duration::from_secs(4);
 
 impl WidgetConfig {
     /// Reads the `<meta>` tags of the current document. Invalid origins are skipped with a
@@ -144,6 +98,8 @@ impl WidgetConfig {
                 .query_selector(&format!("meta[name=\"{name}\"]"))
                 .ok()??
                 .get_attribute("content")
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
         };
         let (allowed_origins, rejected) =
             parse_allowed_origins(meta(ALLOWED_ORIGINS_META).as_deref().unwrap_or_default());
@@ -153,14 +109,11 @@ impl WidgetConfig {
                 &bad.into(),
             );
         }
-        let api_base = meta(API_META)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
         WidgetConfig {
             allowed_origins,
-            api_base,
+            api_base: meta(API_META).unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
             wait_for_portal: DEFAULT_WAIT_FOR_PORTAL,
+            preview: meta(PREVIEW_META),
         }
     }
 

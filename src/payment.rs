@@ -6,7 +6,12 @@
 //!                                 ▲                   │     ╲──▶ Closed (already paid, amount changed, …)
 //!                                 │  declined, failed, │
 //!                                 └── network, refused ┘──▶ Challenge ──code──▶ Succeeded / Ready(declined)
+//!                                                     ╲──▶ Authenticating ──Stripe.js, resume──▶ Succeeded / Ready(declined)
 //! ```
+//!
+//! `Authenticating` is the acquirer's own step (3-D Secure in Stripe.js, `crate::stripe`): it
+//! runs by itself, then `POST /payments/{id}/resume` asks the companion how it went, whatever
+//! Stripe.js answered.
 //!
 //! Idempotency keys: one per distinct request body. Sending the same body again — a retry
 //! after a network failure, a transient `failed` answer or a retryable error — reuses the
@@ -20,6 +25,7 @@ use b24pay_protocol::api::{
     ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction, PaymentState, PaymentView,
 };
 use leptos::prelude::*;
+use std::fmt;
 
 /// What the customer sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +36,8 @@ pub enum Phase {
     Submitting,
     /// The bank asks for a code, entered inline (the portal's iframe cannot open popups).
     Challenge(Challenge),
+    /// The acquirer's own step (3-D Secure in Stripe.js) runs in the frame; the form is locked.
+    Authenticating(StripeStep),
     Succeeded(PaymentView),
     /// This payment cannot go on from this page (already paid, amount changed, store not set
     /// up for card payments): only the way back to the store remains.
@@ -41,8 +49,30 @@ impl Phase {
     pub fn busy(&self) -> bool {
         matches!(
             self,
-            Phase::Submitting | Phase::Challenge(Challenge { busy: true, .. })
+            Phase::Submitting
+                | Phase::Authenticating(_)
+                | Phase::Challenge(Challenge { busy: true, .. })
         )
+    }
+}
+
+/// A `NextAction::StripeJs` of one attempt.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StripeStep {
+    /// The attempt's id, for `POST /payments/{id}/resume`.
+    pub payment: String,
+    pub js_url: String,
+    pub publishable_key: String,
+    /// Lets this browser finish this one payment: never printed.
+    pub client_secret: String,
+}
+
+impl fmt::Debug for StripeStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StripeStep")
+            .field("payment", &self.payment)
+            .field("js_url", &self.js_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,6 +164,19 @@ pub fn after_confirm(result: Result<PaymentView, ApiError>) -> (Phase, bool) {
                     }),
                     true,
                 ),
+                Some(NextAction::StripeJs {
+                    client_secret,
+                    publishable_key,
+                    js_url,
+                }) => (
+                    Phase::Authenticating(StripeStep {
+                        payment: view.id,
+                        js_url,
+                        publishable_key,
+                        client_secret,
+                    }),
+                    true,
+                ),
                 None => (Phase::Ready(Some(Notice::Connection)), true),
             },
             PaymentState::Declined => (
@@ -156,8 +199,8 @@ pub fn after_confirm(result: Result<PaymentView, ApiError>) -> (Phase, bool) {
         Err(error) => {
             let keep = error.is_retryable();
             let phase = match error {
-                ApiError::Refused { code, .. } if closes(code) => Phase::Closed(code),
-                ApiError::Refused { code, .. } => Phase::Ready(Some(Notice::Refused(code))),
+                ApiError::Refused { code } if closes(code) => Phase::Closed(code),
+                ApiError::Refused { code } => Phase::Ready(Some(Notice::Refused(code))),
                 ApiError::Network | ApiError::Unreadable { .. } => {
                     Phase::Ready(Some(Notice::Connection))
                 }
@@ -167,7 +210,8 @@ pub fn after_confirm(result: Result<PaymentView, ApiError>) -> (Phase, bool) {
     }
 }
 
-/// What a challenge answer does to the challenge key and to the payment's key.
+/// What an answer does to the action's key (the challenge code's or the resume's) and to the
+/// payment's key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeepKeys {
     pub challenge: bool,
@@ -215,11 +259,10 @@ pub fn after_challenge(
             ),
             PaymentState::Processing => stay(Notice::Refused(ErrorCode::PaymentInProgress), true),
         },
-        Err(ApiError::Refused { code, .. }) if closes(code) => (Phase::Closed(code), done),
+        Err(ApiError::Refused { code }) if closes(code) => (Phase::Closed(code), done),
         // The challenge expired or was already answered: start again from the form.
         Err(ApiError::Refused {
             code: ErrorCode::InvalidState,
-            ..
         }) => (
             Phase::Ready(Some(Notice::Refused(ErrorCode::InvalidState))),
             done,
@@ -227,7 +270,7 @@ pub fn after_challenge(
         Err(error) => {
             let keep = error.is_retryable();
             let notice = match error {
-                ApiError::Refused { code, .. } => Notice::Refused(code),
+                ApiError::Refused { code } => Notice::Refused(code),
                 ApiError::Network | ApiError::Unreadable { .. } => Notice::Connection,
             };
             stay(notice, keep)
@@ -235,26 +278,115 @@ pub fn after_challenge(
     }
 }
 
+/// The phase after an answer to `POST /payments/{id}/resume` (after the Stripe.js step). The
+/// card form comes back unless the payment is over; the payment's key stays pending while the
+/// attempt may still be open, so Pay asks about the same attempt again rather than charging
+/// anew (and runs its Stripe.js step again if it still waits for one).
+pub fn after_resume(result: Result<PaymentView, ApiError>) -> (Phase, KeepKeys) {
+    let keep = |resume: bool, confirm: bool| KeepKeys {
+        challenge: resume,
+        confirm,
+    };
+    let ready = |notice: Notice| Phase::Ready(Some(notice));
+    match result {
+        Ok(view) => match view.state {
+            PaymentState::Succeeded => (Phase::Succeeded(view), keep(false, false)),
+            // Authentication failed or was cancelled: nothing charged, the payment is payable.
+            PaymentState::Declined => (
+                ready(Notice::Declined(
+                    view.decline_code.unwrap_or(DeclineCode::ChallengeFailed),
+                )),
+                keep(false, false),
+            ),
+            // Stripe.js did not get through (it did not load, the frame was blocked).
+            PaymentState::RequiresAction => (ready(Notice::Connection), keep(false, true)),
+            PaymentState::Failed => (
+                ready(Notice::Declined(
+                    view.decline_code.unwrap_or(DeclineCode::ProcessingError),
+                )),
+                keep(false, true),
+            ),
+            PaymentState::Processing => (
+                ready(Notice::Refused(ErrorCode::PaymentInProgress)),
+                keep(false, true),
+            ),
+        },
+        Err(ApiError::Refused { code }) if closes(code) => {
+            (Phase::Closed(code), keep(false, false))
+        }
+        // The step's hold ran out: that attempt is over.
+        Err(ApiError::Refused {
+            code: ErrorCode::InvalidState,
+        }) => (
+            ready(Notice::Refused(ErrorCode::InvalidState)),
+            keep(false, false),
+        ),
+        Err(error) => {
+            let retry = error.is_retryable();
+            let notice = match error {
+                ApiError::Refused { code } => Notice::Refused(code),
+                ApiError::Network | ApiError::Unreadable { .. } => Notice::Connection,
+            };
+            (ready(notice), keep(retry, true))
+        }
+    }
+}
+
+/// How long to wait before each time the widget asks again, with the same key, after a resume
+/// that got no readable answer.
+const RESUME_RETRIES_MS: [u32; 2] = [1000, 3000];
+
+/// Whether the store knows of a succeeded payment (the API's `portal_notified`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notified {
+    /// Not yet: the widget asks again a few times.
+    Pending,
+    Yes,
+    /// Still not after the last time the widget asked; the companion keeps trying.
+    Later,
+}
+
+/// How long to wait before each time the widget asks whether the store knows of the payment
+/// (about 20 s in all). The companion tells the portal within a second or two unless the
+/// portal is struggling; then the customer is told the store will know shortly.
+const NOTIFIED_POLLS_MS: [u32; 8] = [1000, 1000, 2000, 2000, 3000, 3000, 4000, 4000];
+
 /// The live payment: its phase, keys and API base. `Copy`, so handlers can capture it.
 #[derive(Clone, Copy)]
 pub struct Payment {
     phase: RwSignal<Phase>,
+    /// The code length while the challenge step is shown, else 0: the form switches between
+    /// the card fields and the code only when this changes, not at every phase.
+    challenge: RwSignal<usize>,
+    /// The Stripe.js step is running (the form shows the bank's step in place of the fields).
+    authenticating: RwSignal<bool>,
+    /// No real money moves: the pay system is in TEST mode (FIELDS `mode`, or an answer's
+    /// `test_mode`).
+    test_mode: RwSignal<bool>,
+    notified: RwSignal<Notified>,
     state: StoredValue<State>,
 }
 
 struct State {
     confirm_keys: Keys<ConfirmRequest>,
     challenge_keys: Keys<(String, ChallengeRequest)>,
+    /// By attempt id: a resume carries no body of its own.
+    resume_keys: Keys<String>,
     api_base: String,
 }
 
 impl Payment {
-    pub fn new(api_base: String) -> Payment {
+    pub fn new(api_base: String, test_mode: bool) -> Payment {
         Payment {
             phase: RwSignal::new(Phase::Ready(None)),
+            challenge: RwSignal::new(0),
+            authenticating: RwSignal::new(false),
+            test_mode: RwSignal::new(test_mode),
+            notified: RwSignal::new(Notified::Pending),
             state: StoredValue::new(State {
                 confirm_keys: Keys::new(),
                 challenge_keys: Keys::new(),
+                resume_keys: Keys::new(),
                 api_base,
             }),
         }
@@ -262,6 +394,41 @@ impl Payment {
 
     pub fn phase(&self) -> ReadSignal<Phase> {
         self.phase.read_only()
+    }
+
+    /// The challenge code's length while the challenge step is shown, else 0 (tracked).
+    pub fn challenge_length(&self) -> usize {
+        self.challenge.get()
+    }
+
+    /// The Stripe.js step is running (tracked).
+    pub fn authenticating(&self) -> bool {
+        self.authenticating.get()
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        let length = match &phase {
+            Phase::Challenge(c) => c.code_length as usize,
+            _ => 0,
+        };
+        if self.challenge.get_untracked() != length {
+            self.challenge.set(length);
+        }
+        let authenticating = matches!(phase, Phase::Authenticating(_));
+        if self.authenticating.get_untracked() != authenticating {
+            self.authenticating.set(authenticating);
+        }
+        self.phase.set(phase);
+    }
+
+    /// Whether the payment is a test (tracked).
+    pub fn test_mode(&self) -> bool {
+        self.test_mode.get()
+    }
+
+    /// Whether the store knows of the payment, once it has succeeded (tracked).
+    pub fn notified(&self) -> Notified {
+        self.notified.get()
     }
 
     /// Sends the card for payment, unless a request is already in flight (double clicks and
@@ -279,7 +446,7 @@ impl Payment {
         }) else {
             return;
         };
-        self.phase.set(Phase::Submitting);
+        self.set_phase(Phase::Submitting);
         self.send(call, key, None);
     }
 
@@ -302,7 +469,7 @@ impl Payment {
         }) else {
             return;
         };
-        self.phase.set(Phase::Challenge(Challenge {
+        self.set_phase(Phase::Challenge(Challenge {
             busy: true,
             ..challenge.clone()
         }));
@@ -312,7 +479,8 @@ impl Payment {
     /// One request in flight; `challenge` is the step it answers, if it is a code.
     fn send(self, call: api::Request, key: String, challenge: Option<Challenge>) {
         leptos::task::spawn_local(async move {
-            let result = api::send(call, &key).await;
+            let result = api::send(call, Some(&key)).await;
+            self.note_test_mode(&result);
             let (phase, keep) = match &challenge {
                 None => {
                     let (phase, keep) = after_confirm(result);
@@ -326,15 +494,99 @@ impl Payment {
                 }
                 Some(challenge) => after_challenge(challenge, result),
             };
-            self.state.update_value(|s| {
+            self.settle(phase, keep);
+        });
+    }
+
+    fn note_test_mode(&self, result: &Result<PaymentView, ApiError>) {
+        if result.as_ref().is_ok_and(|view| view.test_mode) {
+            self.test_mode.try_set(true);
+        }
+    }
+
+    /// Applies an answer: retires the keys it ends, shows its phase, and starts what that phase
+    /// runs by itself (the Stripe.js step, asking whether the store knows).
+    fn settle(self, phase: Phase, keep: KeepKeys) {
+        // The owner may be gone (the portal re-posted other parameters).
+        if self
+            .state
+            .try_update_value(|s| {
                 if !keep.challenge {
                     s.challenge_keys.retire();
+                    s.resume_keys.retire();
                 }
                 if !keep.confirm {
                     s.confirm_keys.retire();
                 }
-            });
-            self.phase.set(phase);
-        });
+            })
+            .is_none()
+        {
+            return;
+        }
+        match &phase {
+            Phase::Succeeded(view) if view.portal_notified => self.notified.set(Notified::Yes),
+            Phase::Succeeded(view) => {
+                leptos::task::spawn_local(self.watch_notification(view.id.clone()))
+            }
+            Phase::Authenticating(step) => {
+                leptos::task::spawn_local(self.authenticate(step.clone()))
+            }
+            _ => {}
+        }
+        self.set_phase(phase);
+    }
+
+    /// The Stripe.js step, then `POST /payments/{id}/resume` whatever it answered (a page that
+    /// could not load Stripe.js too): the companion asks Stripe how it went. A resume without a
+    /// readable answer is asked again with the same key a couple of times.
+    async fn authenticate(self, step: StripeStep) {
+        let _ = crate::stripe::handle_next_action(
+            &step.js_url,
+            &step.publishable_key,
+            &step.client_secret,
+        )
+        .await;
+        let Some(key) = self.state.try_update_value(|s| {
+            s.resume_keys
+                .key_for(step.payment.clone(), api::new_idempotency_key)
+        }) else {
+            return;
+        };
+        let mut result = Err(ApiError::Network);
+        for delay in [0].into_iter().chain(RESUME_RETRIES_MS) {
+            gloo_timers::future::TimeoutFuture::new(delay).await;
+            let Some(call) = self
+                .state
+                .try_with_value(|s| api::resume(&s.api_base, &step.payment))
+            else {
+                return;
+            };
+            result = api::send(call, Some(&key)).await;
+            if !matches!(result, Err(ApiError::Network | ApiError::Unreadable { .. })) {
+                break;
+            }
+        }
+        self.note_test_mode(&result);
+        let (phase, keep) = after_resume(result);
+        self.settle(phase, keep);
+    }
+
+    /// Asks `GET /payments/{id}` a bounded number of times whether the store knows of the
+    /// payment yet.
+    async fn watch_notification(self, id: String) {
+        for delay in NOTIFIED_POLLS_MS {
+            gloo_timers::future::TimeoutFuture::new(delay).await;
+            let Some(call) = self.state.try_with_value(|s| api::status(&s.api_base, &id)) else {
+                return;
+            };
+            if api::send(call, None)
+                .await
+                .is_ok_and(|view| view.portal_notified)
+            {
+                self.notified.try_set(Notified::Yes);
+                return;
+            }
+        }
+        self.notified.try_set(Notified::Later);
     }
 }

@@ -1,36 +1,33 @@
-//! Auto-resize: tells the portal the widget's size so it can size the iframe.
+//! Auto-resize: tells the portal the widget's height so it can size the iframe.
 //!
 //! The portal sets `iframe.style.width/height = value + "px"` for a message `{width, height}`
-//! from the widget's hostname. We measure the content element (never the document, whose
-//! height follows the iframe and would make the iframe grow forever), coalesce changes to one
-//! message per animation frame, and send only when the size differs from the last one sent.
-//! Until the portal's origin is known the message goes to each configured allowed origin
-//! (the browser drops the ones that do not match the parent), never to `"*"`.
+//! from the widget's hostname, and never resets either. Only `height` is posted: a width, once
+//! sent, would pin the frame at that width while the store page narrows or widens around it
+//! (the frame keeps its `width: 100%` otherwise, and the widget's layout fits any width).
+//!
+//! We measure the content element (never the document, whose height follows the iframe and
+//! would make the iframe grow forever), coalesce changes to one message per animation frame,
+//! and send only when the height differs from the last one sent. Until the portal's origin is
+//! known the message goes to each configured allowed origin (the browser drops the ones that
+//! do not match the parent), never to `"*"`.
 
 use crate::config::Origin;
 use crate::portal::PortalContext;
-use leptos::html::Div;
+use leptos::html::Main;
 use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// A size in whole CSS pixels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Size {
-    pub width: u32,
-    pub height: u32,
-}
-
-/// Observes `target` and posts its size to the portal whenever it changes, for as long as
+/// Observes `target` and posts its height to the portal whenever it changes, for as long as
 /// the calling component lives. Needs the [`PortalContext`].
-pub fn use_auto_resize(target: NodeRef<Div>) {
+pub fn use_auto_resize(target: NodeRef<Main>) {
     let ctx = expect_context::<PortalContext>();
     target.on_load(move |element| {
         let element: web_sys::Element = element.into();
         let observed = element.clone();
-        let last: Rc<Cell<Option<Size>>> = Rc::new(Cell::new(None));
+        let last = Rc::new(Cell::new(0u32));
         let scheduled = Rc::new(Cell::new(false));
         let on_resize = Closure::<dyn Fn()>::new(move || {
             if scheduled.replace(true) {
@@ -39,11 +36,15 @@ pub fn use_auto_resize(target: NodeRef<Div>) {
             let (element, last, scheduled) = (element.clone(), last.clone(), scheduled.clone());
             request_animation_frame(move || {
                 scheduled.set(false);
+                let height = measure(&element);
+                // Zero while the page's skeleton stands in (and the portal ignores it anyway).
+                if height == 0 || last.get() == height {
+                    return;
+                }
                 let targets = targets(ctx);
-                let size = measure(&element);
-                if !targets.is_empty() && last.get() != Some(size) {
-                    last.set(Some(size));
-                    post_size(size, &targets);
+                if !targets.is_empty() {
+                    last.set(height);
+                    post_height(height, &targets);
                 }
             });
         });
@@ -58,43 +59,32 @@ pub fn use_auto_resize(target: NodeRef<Div>) {
     });
 }
 
-/// The content's size: its border box rounded up (a fraction cut off would show a scrollbar),
-/// and the iframe's own width unless the content needs more — posting the content's width
-/// would shrink the iframe by the width of a scrollbar whenever one appears.
-pub fn measure(element: &web_sys::Element) -> Size {
-    let rect = element.get_bounding_client_rect();
-    let viewport_width = web_sys::window()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|w| w.as_f64())
-        .unwrap_or(0.0);
-    let content_width = (element.scroll_width() as f64).max(rect.width());
-    Size {
-        width: viewport_width.max(content_width).ceil() as u32,
-        height: rect.height().ceil() as u32,
-    }
+/// The content's height in whole CSS pixels, rounded up (a fraction cut off would show a
+/// scrollbar).
+pub fn measure(element: &web_sys::Element) -> u32 {
+    element.get_bounding_client_rect().height().ceil() as u32
 }
 
 /// The portal's origin once known, else every allowed origin. Empty once the widget is gone
 /// (a frame requested before unmounting can still run).
 fn targets(ctx: PortalContext) -> Vec<Origin> {
-    match ctx.origin.try_get_untracked() {
+    match ctx.origin_untracked() {
         Some(Some(origin)) => vec![origin],
         Some(None) => ctx
-            .config
+            .config()
             .try_with_value(|c| c.allowed_origins.clone())
             .unwrap_or_default(),
         None => Vec::new(),
     }
 }
 
-/// Posts `{width, height}` (plain numbers) to the parent window, once per target origin.
-pub fn post_size(size: Size, targets: &[Origin]) {
+/// Posts `{height}` (a plain number) to the parent window, once per target origin.
+pub fn post_height(height: u32, targets: &[Origin]) {
     let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) else {
         return;
     };
     let message = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&message, &"width".into(), &size.width.into());
-    let _ = js_sys::Reflect::set(&message, &"height".into(), &size.height.into());
+    let _ = js_sys::Reflect::set(&message, &"height".into(), &height.into());
     for origin in targets {
         let _ = parent.post_message(&message, origin.as_str());
     }

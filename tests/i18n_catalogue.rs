@@ -57,29 +57,55 @@ fn the_key_list_is_complete_and_unique() {
         assert!(!Key::ALL[..i].contains(key), "{key:?} listed twice");
         assert_eq!(*key as usize, i, "{key:?} is not at its own index");
     }
-    assert!(Key::ALL.contains(&Key::Confirm) && Key::ALL.contains(&Key::Loading));
+    assert!(Key::ALL.contains(&Key::Confirm) && Key::ALL.contains(&Key::PageTitle));
     assert_eq!(Key::Confirm.name(), "Confirm");
 }
 
 #[wasm_bindgen_test]
 fn a_broken_catalogue_falls_back_to_english_text_by_text() {
     // Installed under Turkish, then restored: tests in this file share one page.
-    let partial =
-        js_sys::JSON::parse(r#"{"Confirm": "Onayla", "Pay": 42, "Reload": " "}"#).unwrap();
-    catalogue::install(Locale::Tr, &partial).unwrap();
+    let served = js_sys::Array::new_with_length(Key::ALL.len() as u32 + 1);
+    served.set(0, format!("{:x}", Key::LIST_ID).into());
+    served.set(1 + Key::Confirm as u32, "Onayla".into());
+    served.set(1 + Key::Pay as u32, 42.into());
+    served.set(1 + Key::Reload as u32, " ".into());
+    catalogue::install(Locale::Tr, &served).unwrap();
     assert_eq!(Locale::Tr.text(Key::Confirm), "Onayla");
     assert_eq!(Locale::Tr.text(Key::Pay), Locale::En.text(Key::Pay));
     assert_eq!(Locale::Tr.text(Key::Reload), Locale::En.text(Key::Reload));
-    assert_eq!(
-        catalogue::install(Locale::Tr, &JsValue::from_str("<html>")),
-        Err(CatalogueError::NotACatalogue)
-    );
-    assert_eq!(
-        catalogue::install(Locale::Tr, &js_sys::Array::new()),
-        Err(CatalogueError::NotACatalogue)
-    );
+    assert_eq!(Locale::Tr.text(Key::Cvc), Locale::En.text(Key::Cvc));
+    for not_one in [
+        JsValue::from_str("<html>"),
+        js_sys::Array::new().into(),
+        // The written form, not the served one.
+        js_sys::JSON::parse(r#"{"Confirm": "Onayla"}"#).unwrap(),
+        // Written for another list of keys (another version of the widget): refused whole
+        // rather than showing texts in the wrong places.
+        catalogues::served_from(r#"{"Confirm": "Onayla", "Pay": "{amount} öde"}"#),
+    ] {
+        assert_eq!(
+            catalogue::install(Locale::Tr, &not_one),
+            Err(CatalogueError::NotACatalogue),
+            "{not_one:?}"
+        );
+    }
     catalogues::install(Locale::Tr);
     assert_eq!(Locale::Tr.text(Key::Pay), "{amount} öde");
+}
+
+#[wasm_bindgen_test]
+fn every_catalogue_lists_the_keys_in_the_widget_s_order() {
+    // The build serves texts by position (tools/catalogues.mjs), under the list id of the
+    // file's key names: the same names in the same order as `Key::ALL`.
+    for locale in Locale::ALL.into_iter().filter(|l| *l != Locale::En) {
+        let names: Vec<String> = entries(locale).into_iter().map(|(name, _)| name).collect();
+        let expected: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names, expected, "{locale:?}");
+    }
+    let names: String = Key::ALL.iter().map(|k| format!("{},", k.name())).collect();
+    assert_eq!(catalogue::list_id(&names), Key::LIST_ID);
+    // The same hash as tools/catalogues.mjs's `listId(["A", "B"])`.
+    assert_eq!(catalogue::list_id("A,B,"), 0xcb03_bb5e);
 }
 
 #[wasm_bindgen_test]

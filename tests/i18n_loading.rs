@@ -3,7 +3,7 @@
 //! flash English, and shows itself in English when the catalogue cannot be had.
 #![cfg(target_arch = "wasm32")]
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use b24pay_widget::i18n::Locale;
@@ -58,7 +58,7 @@ async fn the_form_waits_for_the_forced_language_then_speaks_it() {
     assert_eq!(widget.state(), "waiting");
     assert_eq!(label(&widget), "");
 
-    let catalogue = json(include_str!("../locales/de.json"));
+    let catalogue = support::catalogues::served(Locale::De);
     let res = resolve.borrow_mut().take().expect("a pending catalogue");
     res.call1(&JsValue::NULL, &catalogue).unwrap();
     frames(3).await;
@@ -110,7 +110,7 @@ async fn a_language_that_never_arrives_gives_the_english_form_after_the_timeout(
     );
     frames(3).await;
     assert_eq!(widget.state(), "waiting");
-    sleep(b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS + 200).await;
+    sleep(b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS as i32 + 200).await;
     frames(2).await;
     assert_eq!(widget.state(), "ready");
     assert_eq!(label(&widget), "Card number");

@@ -1,8 +1,9 @@
 #![cfg(target_arch = "wasm32")]
-//! The `{width, height}` messages that size the portal's iframe. Unframed, `parent` is this
-//! window, so the widget's messages to our own origin arrive here.
+//! The `{height}` messages that size the portal's iframe (never a width: the portal would pin
+//! the frame at it). Unframed, `parent` is this window, so the widget's messages to our own
+//! origin arrive here.
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use support::*;
@@ -31,14 +32,16 @@ async fn posts_each_new_height_once_per_frame_and_only_on_change() {
     let own = own_origin();
     let widget = mount(config(&[&own]));
     frames(3).await;
+    assert_eq!(
+        posts.take(),
+        Vec::<u32>::new(),
+        "nothing to show yet (the page's skeleton stands in)"
+    );
+    dispatch(&own, &valid_message());
+    frames(3).await;
     let first = posts.take();
     assert_eq!(first.len(), 1, "one initial size: {first:?}");
-    let (width, base) = first[0];
-    let viewport = window().inner_width().unwrap().as_f64().unwrap() as u32;
-    assert_eq!(
-        width, viewport,
-        "the iframe's own width, so it never shrinks"
-    );
+    let base = first[0];
     assert_eq!(
         base,
         widget.root().get_bounding_client_rect().height().ceil() as u32
@@ -97,24 +100,25 @@ async fn never_posts_to_everyone_and_only_to_the_portal_once_known() {
     let grow = spacer(&widget);
     set_height(&grow, 40);
     frames(3).await;
-    assert_eq!(posts.take(), []);
+    assert_eq!(posts.take(), Vec::<u32>::new());
     drop(widget);
 
     // Both allowed: before the portal is known the size goes to each (we get our copy)...
     let own = own_origin();
     let widget = mount(config(&[PORTAL, &own]));
+    let grow = spacer(&widget);
+    set_height(&grow, 40);
     frames(3).await;
-    assert_eq!(posts.take().len(), 1);
+    assert_eq!(posts.take(), [40]);
     // ...once the portal's message came from PORTAL, only there.
     dispatch(PORTAL, &valid_message());
     frames(3).await;
     assert_eq!(widget.state(), "ready");
-    let grow = spacer(&widget);
     set_height(&grow, 120);
     frames(3).await;
     assert_eq!(
         posts.take(),
-        [],
+        Vec::<u32>::new(),
         "a size went to an origin that is not the portal's"
     );
 }
@@ -124,6 +128,7 @@ async fn stops_when_unmounted() {
     let posts = SizePosts::listen();
     let own = own_origin();
     let widget = mount(config(&[&own]));
+    dispatch(&own, &valid_message());
     frames(3).await;
     assert_eq!(posts.take().len(), 1);
     let root = widget.root();
@@ -135,6 +140,6 @@ async fn stops_when_unmounted() {
     let grow = root.unchecked_into::<web_sys::HtmlElement>();
     set_height(&grow, 500);
     frames(3).await;
-    assert_eq!(posts.take(), []);
+    assert_eq!(posts.take(), Vec::<u32>::new());
     host.remove();
 }

@@ -19,7 +19,7 @@ fn stylesheet_defaults_are_the_derived_default_palettes() {
     );
 }
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use b24pay_widget::theme::css_values::{ColorScheme, FontFamily, Px};

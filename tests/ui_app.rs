@@ -1,14 +1,14 @@
 #![cfg(target_arch = "wasm32")]
 //! The payment UI inside the whole widget: the portal's message opens the card form in the
 //! language and with the options its FIELDS ask for, the payment goes to the configured API
-//! with the portal's ids, the waiting skeleton has the form's size, and one live region is in
-//! the page from the start.
+//! with the portal's ids, the page's static skeleton has the form's size, and one live region
+//! is in the page from the start.
 
-mod protocol_support;
+mod portal_support;
 mod ui_common;
 
 use b24pay_widget::i18n::{Key, Locale};
-use protocol_support::{config, dispatch, mount, portal_message, Mounted, FIREFOX_STYLE, PORTAL};
+use portal_support::{config, dispatch, mount, portal_message, Mounted, FIREFOX_STYLE, PORTAL};
 use ui_common::{future_expiry, paste, settle, stub_fetch, view};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -123,43 +123,136 @@ async fn the_payment_goes_to_the_configured_api_with_the_portal_s_ids() {
         Some("https://shop.example/order/?id=5")
     );
     // Once paid, the summary ("Amount to pay") is hidden with the form.
-    let summary = find(&widget, ".b24pay-summary").unwrap();
+    let summary = find(&widget, ".b24-summary").unwrap();
     let hidden = summary.closest("[hidden]").unwrap();
     assert!(hidden.is_some(), "the summary is hidden after the payment");
 }
 
+/// index.html's static skeleton (`#b24-boot`), as the page has it.
+fn boot_markup() -> &'static str {
+    let page = include_str!("../index.html");
+    let start = page
+        .find("<div id=\"b24-boot\"")
+        .expect("the skeleton in index.html");
+    let end = page
+        .find("<!-- After the skeleton")
+        .expect("the loader after it");
+    page[start..end].trim()
+}
+
+/// The page as it loads: the skeleton, then loader.js (allowed origins from the meta tag), and
+/// the app mounted next to the skeleton once the wasm runs.
+fn page_with_skeleton(width: &str) -> web_sys::HtmlElement {
+    portal_support::install_stylesheet();
+    let document = portal_support::document();
+    let meta = document.create_element("meta").unwrap();
+    meta.set_attribute("name", "b24pay-allowed-origins")
+        .unwrap();
+    meta.set_attribute("content", PORTAL).unwrap();
+    document.head().unwrap().append_child(&meta).unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    host.style().set_property("width", width).unwrap();
+    host.set_inner_html(boot_markup());
+    document.body().unwrap().append_child(&host).unwrap();
+    js_sys::Function::new_no_args(include_str!("../loader.js"))
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .unwrap();
+    meta.remove();
+    host
+}
+
 #[wasm_bindgen_test]
-async fn the_skeleton_has_the_form_s_size_at_every_width() {
-    for width in ["320px", "600px"] {
-        let widget = mount(config(&[PORTAL]));
-        widget.host.style().set_property("width", width).unwrap();
-        leptos::task::tick().await;
-        let waiting = widget.root().get_bounding_client_rect().height();
-        assert!(find(&widget, ".b24pay-skeleton").is_some());
-        dispatch(PORTAL, &message(r#""lang":"en","#));
-        settle().await;
-        let ready = widget.root().get_bounding_client_rect().height();
-        assert_eq!(widget.state(), "ready");
-        assert!(find(&widget, "#b24-number").is_some());
-        assert_eq!(waiting, ready, "the iframe would jump at {width}");
+async fn the_page_s_skeleton_has_the_form_s_size_at_every_width() {
+    let chromium = portal_support::chromium_style("rgb(20, 20, 20)", "rgba(0, 0, 0, 0)")
+        .replace("14px", "18px");
+    let cases = [
+        ("the default form", message(r#""lang":"en","#)),
+        (
+            "the store's font size and the cardholder field",
+            portal_message(
+                r#""1250.50""#,
+                "RUB",
+                r#""lang":"en","holder":"Y","#,
+                &chromium,
+            ),
+        ),
+        (
+            "the test-mode note",
+            message(r#""lang":"en","mode":"TEST","#),
+        ),
+    ];
+    for width in ["320px", "360px", "600px", "1200px"] {
+        for (what, data) in &cases {
+            let host = page_with_skeleton(width);
+            let boot = host
+                .query_selector("#b24-boot")
+                .unwrap()
+                .expect("the skeleton");
+            let handle = leptos::mount::mount_to(host.clone(), move || {
+                let config = config(&[PORTAL]);
+                leptos::view! { <b24pay_widget::Widget config/> }
+            });
+            settle().await;
+            // The portal's message: loader.js fits the skeleton to it at once...
+            dispatch(PORTAL, data);
+            let waiting = boot.get_bounding_client_rect().height();
+            settle().await;
+            // ...and the app's form replaces it at the same height.
+            let root = host.query_selector("main.b24-app").unwrap().unwrap();
+            assert_eq!(root.get_attribute("data-state").as_deref(), Some("ready"));
+            assert!(!boot.is_connected(), "the skeleton is gone");
+            assert!(root.query_selector("#b24-number").unwrap().is_some());
+            let ready = root.get_bounding_client_rect().height();
+            assert_eq!(
+                waiting, ready,
+                "the iframe would jump at {width} with {what}"
+            );
+            drop(handle);
+            host.remove();
+        }
     }
 }
 
 #[wasm_bindgen_test]
 fn reduced_motion_stops_every_animation_and_transition() {
     // Headless Chromium cannot switch the media feature from inside a test, so check the rule:
-    // everything under the widget's root, the height easing included, stops moving.
-    let css = include_str!("../style/form.css");
+    // everything under the widget's root, stops moving.
+    let css = include_str!("../style/widget.css");
     let at = css
         .find("@media (prefers-reduced-motion: reduce)")
         .expect("a reduced-motion rule");
     let rule = &css[at..];
     let rule = &rule[..rule.find("\n}").expect("the rule's end")];
     assert!(
-        rule.contains(".b24pay *") && rule.contains("animation: none !important"),
+        rule.contains(".b24-app *") && rule.contains("animation: none !important"),
         "{rule}"
     );
     assert!(rule.contains("transition: none !important"), "{rule}");
-    // The height easing is a transition on the widget's own box, which `.b24pay *` covers.
-    assert!(css.contains(".b24-screens { transition: height"));
+}
+
+#[wasm_bindgen_test]
+fn errors_and_notices_carry_an_icon_not_colour_alone() {
+    portal_support::install_stylesheet();
+    let document = portal_support::document();
+    let root = document.create_element("main").unwrap();
+    root.set_class_name("b24-app");
+    root.set_inner_html(r#"<p class="b24-field-error">x</p><div class="b24-notice">y</div>"#);
+    document.body().unwrap().append_child(&root).unwrap();
+    let window = web_sys::window().unwrap();
+    for selector in [".b24-field-error", ".b24-notice"] {
+        let el = root.query_selector(selector).unwrap().unwrap();
+        let style = window
+            .get_computed_style_with_pseudo_elt(&el, "::before")
+            .unwrap()
+            .unwrap();
+        let content = style.get_property_value("content").unwrap();
+        assert!(content.contains('!'), "{selector}::before is {content:?}");
+        // A drawn circle, not just a character (a flex item: blockified to `grid`).
+        assert_eq!(style.get_property_value("width").unwrap(), "15px");
+        assert_eq!(
+            style.get_property_value("border-top-style").unwrap(),
+            "solid"
+        );
+    }
+    root.remove();
 }

@@ -9,6 +9,7 @@ mod ui_common;
 use b24pay_protocol::api::valid_idempotency_key;
 use b24pay_widget::i18n::Locale;
 use ui_common::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -32,10 +33,14 @@ async fn success_shows_a_confirmation_with_the_way_back() {
     assert_eq!(call.content_type(), "application/json");
     assert!(is_hex_key(&call.key()), "{}", call.key());
     let yy = (js_sys::Date::new_0().get_full_year() + 3) % 100;
+    // The page load's session: 128 random bits, the same for every request of this page.
+    let session = call.body("session").as_string().unwrap();
+    assert!(is_hex_key(&session), "{session}");
+    assert_eq!(session, b24pay_widget::api::page_session());
     assert_eq!(
         call.body_json(),
         format!(
-            r#"{{"payment_id":"247","paysystem_id":"11","amount":"1250.50","currency":"RUB","card":{{"number":"4242424242424242","exp_month":12,"exp_year":{},"cvc":"123"}}}}"#,
+            r#"{{"payment_id":"247","paysystem_id":"11","amount":"1250.50","currency":"RUB","card":{{"number":"4242424242424242","exp_month":12,"exp_year":{},"cvc":"123"}},"session":"{session}"}}"#,
             2000 + yy
         )
     );
@@ -44,7 +49,7 @@ async fn success_shows_a_confirmation_with_the_way_back() {
         ui.text(".b24-outcome p"),
         "RUB\u{a0}1,250.50 paid with Visa •••• 4242."
     );
-    let back = ui.el("a.b24pay-button");
+    let back = ui.el("a.b24-button");
     assert_eq!(back.get_attribute("href").as_deref(), Some(RETURN_URL));
     assert_eq!(back.get_attribute("target").as_deref(), Some("_top"));
     assert_eq!(back.text_content().unwrap(), "Return to the store");
@@ -103,7 +108,7 @@ async fn a_decline_keeps_the_form_and_a_new_card_gets_a_new_key() {
     let notice = ui.el(".b24-notice");
     assert_eq!(
         notice.text_content().unwrap(),
-        "!Your card has insufficient funds. Try another card."
+        "Your card has insufficient funds. Try another card."
     );
     assert_eq!(focused().unwrap(), notice, "focus moves to the reason");
     assert_eq!(
@@ -153,7 +158,7 @@ async fn a_network_failure_is_retried_with_the_same_key() {
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Connection problem. Try again — you will not be charged twice."
+        "Connection problem. Try again — you will not be charged twice."
     );
     assert_eq!(focused().unwrap(), ui.el(".b24-notice"));
     ui.button().click();
@@ -183,19 +188,19 @@ async fn transient_failures_keep_the_key_too() {
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Your card could not be processed. Nothing was charged — please try again."
+        "Your card could not be processed. Nothing was charged — please try again."
     );
     ui.button().click();
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!The payment service is busy. Try again in a moment — you will not be charged twice."
+        "The payment service is busy. Try again in a moment — you will not be charged twice."
     );
     ui.button().click();
     settle().await;
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Connection problem. Try again — you will not be charged twice."
+        "Connection problem. Try again — you will not be charged twice."
     );
     ui.button().click();
     settle().await;
@@ -236,10 +241,7 @@ async fn a_challenge_is_answered_inline() {
     ui.button().click();
     settle().await;
     assert_eq!(stub.count(), 1);
-    assert_eq!(
-        ui.text("#b24-code-error"),
-        "!Enter the code from your bank."
-    );
+    assert_eq!(ui.text("#b24-code-error"), "Enter the code from your bank.");
     assert_eq!(code.get_attribute("aria-invalid").as_deref(), Some("true"));
     type_text(&code, "123");
     ui.button().click();
@@ -272,7 +274,7 @@ async fn a_failed_challenge_returns_to_the_filled_form() {
     // Lost connection while checking the code: stay, retry with the same key.
     assert_eq!(
         ui.text(".b24-notice"),
-        "!Connection problem. Try again — you will not be charged twice."
+        "Connection problem. Try again — you will not be charged twice."
     );
     ui.button().click();
     settle().await;
@@ -281,7 +283,7 @@ async fn a_failed_challenge_returns_to_the_filled_form() {
     // Declined: back to the form as it was typed, with the reason.
     assert_eq!(
         ui.text(".b24-notice"),
-        "!The payment was not confirmed. Try again or use another card."
+        "The payment was not confirmed. Try again or use another card."
     );
     assert_eq!(ui.input("b24-number").value(), "4000 0027 6000 3184");
     assert_eq!(ui.input("b24-cvc").value(), "123");
@@ -293,6 +295,7 @@ async fn api_errors_in_plain_words() {
         ("payment_unavailable", "This payment can’t be made here"),
         ("already_paid", "This payment has already been made"),
         ("live_mode_unavailable", "Card payments are unavailable"),
+        ("test_mode_not_allowed", "Card payments are unavailable"),
         ("not_found", "Payment not found"),
     ];
     for (code, title) in closing {
@@ -314,6 +317,10 @@ async fn api_errors_in_plain_words() {
         ),
         ("invalid_card_number", "Your card number is invalid."),
         (
+            "too_many_attempts",
+            "Too many attempts. Wait a few minutes, then try again.",
+        ),
+        (
             "idempotency_key_reused",
             "Something went wrong. Please try again.",
         ),
@@ -324,7 +331,7 @@ async fn api_errors_in_plain_words() {
         ui.fill("4242424242424242").await;
         ui.button().click();
         settle().await;
-        assert_eq!(ui.text(".b24-notice"), format!("!{text}"));
+        assert_eq!(ui.text(".b24-notice"), text);
         assert!(ui.find("form").is_some());
     }
 }
@@ -375,4 +382,93 @@ async fn errors_and_outcomes_are_spoken_in_the_language() {
         ui.live(),
         "Карта отклонена. Попробуйте другую карту или обратитесь в свой банк."
     );
+}
+
+#[wasm_bindgen_test]
+async fn after_paying_the_store_is_told_then_the_page_counts_down_back_to_it() {
+    // Not notified at first; the widget asks again and learns that the store knows.
+    let notified =
+        view("succeeded", "").replace(r#""portal_notified":false"#, r#""portal_notified":true"#);
+    let stub = stub_fetch(&format!("[{},{notified}]", view("succeeded", "")));
+    let ui = mount(checkout(), Locale::En);
+    ui.fill("4242424242424242").await;
+    ui.button().click();
+    settle().await;
+    assert_eq!(ui.text("h2"), "Payment successful");
+    assert!(ui.text(".b24-outcome").contains("Letting the store know…"));
+    assert!(
+        ui.find(".b24-link").is_none(),
+        "no countdown before the store knows"
+    );
+    sleep(1300).await;
+    settle().await;
+    assert_eq!(stub.count(), 2, "asked once more");
+    let status = stub.call(1);
+    assert_eq!(status.method(), "");
+    assert_eq!(status.url(), "/stub-api/v1/payments/pa_1");
+    assert_eq!(status.key(), "", "a GET carries no idempotency key");
+    let outcome = ui.text(".b24-outcome");
+    assert!(
+        outcome.contains("The store has been notified."),
+        "{outcome}"
+    );
+    assert!(
+        outcome.contains("Returning to the store in 5 seconds."),
+        "{outcome}"
+    );
+    assert!(
+        ui.live().contains("Returning to the store in 5 seconds."),
+        "{}",
+        ui.live()
+    );
+    sleep(1100).await;
+    settle().await;
+    assert!(ui.text(".b24-outcome").contains("in 4 seconds."));
+    // Cancelled: no countdown, focus on the way back, which stays.
+    let stay: web_sys::HtmlElement = ui.el(".b24-link").unchecked_into();
+    assert_eq!(stay.text_content().unwrap(), "Stay on this page");
+    stay.click();
+    settle().await;
+    assert!(ui.find(".b24-link").is_none());
+    assert!(!ui.text(".b24-outcome").contains("Returning"));
+    assert_eq!(focused().unwrap().id(), "b24-return");
+    sleep(1100).await;
+    assert_eq!(stub.count(), 2, "no more questions once the store knows");
+}
+
+#[wasm_bindgen_test]
+async fn the_store_is_asked_a_bounded_number_of_times() {
+    let stub = stub_fetch(&view("succeeded", ""));
+    let ui = mount(checkout(), Locale::En);
+    ui.fill("4242424242424242").await;
+    ui.button().click();
+    sleep(2500).await;
+    settle().await;
+    // 1 s, then 1 s more: two questions in 2.5 s, never a tight loop.
+    assert_eq!(stub.count(), 3);
+    assert!(ui.text(".b24-outcome").contains("Letting the store know…"));
+    assert!(ui.find(".b24-link").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn test_mode_says_no_money_is_taken() {
+    // The portal's FIELD `mode` says TEST: the note is there before paying.
+    let _stub = stub_fetch(&view("succeeded", ""));
+    let mut test = checkout();
+    test.test_mode = true;
+    let ui = mount(test, Locale::Ru);
+    assert_eq!(
+        ui.text(".b24-test"),
+        "Тестовый режим: деньги не списываются"
+    );
+    drop(ui);
+    // An answer with `test_mode` shows it too, after paying.
+    let _stub = stub_fetch(&view("succeeded", r#","test_mode":true"#));
+    let ui = mount(checkout(), Locale::En);
+    assert!(ui.find(".b24-test").is_none());
+    ui.fill("4242424242424242").await;
+    ui.button().click();
+    settle().await;
+    assert_eq!(ui.text("h2"), "Payment successful");
+    assert_eq!(ui.text(".b24-test"), "Test mode: no money is taken");
 }

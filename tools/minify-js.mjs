@@ -1,35 +1,29 @@
-// Trunk post_build hook (Trunk.toml): minifies the JS in a release build's staging directory
-// with terser and rewrites the `integrity` attributes that name those files in index.html.
+// Minifies the JS in a release build's staging directory with terser and rewrites the
+// `integrity` attributes that name those files in index.html (called by post-build.mjs).
 // Trunk's own minifier gives up on wasm-bindgen's glue ("RequiredTokenNotFound") and ships it
 // unminified: about 2 KB brotli more for every customer.
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { minify } from "terser";
+import { setIntegrity } from "./integrity.mjs";
 
-if (process.env.TRUNK_PROFILE !== "release") process.exit(0);
-const dir = process.env.TRUNK_STAGING_DIR;
-if (!dir) throw new Error("TRUNK_STAGING_DIR is not set: run this as a trunk hook");
-
-const html = join(dir, "index.html");
-let page = readFileSync(html, "utf8");
-for (const name of readdirSync(dir).filter((f) => f.endsWith(".js"))) {
-  const path = join(dir, name);
-  const source = readFileSync(path, "utf8");
-  const result = await minify(source, {
-    module: true,
-    ecma: 2020,
-    compress: { passes: 2 },
-    mangle: true,
-    format: { comments: false },
-  });
-  if (!result.code || result.code.length >= source.length) continue;
-  writeFileSync(path, result.code);
-  const integrity = "sha384-" + createHash("sha384").update(result.code).digest("base64");
-  // Every tag that loads this file carries its hash: `src=/name` or `href=/name`, quoted or not.
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const tag = new RegExp(`<[^>]*(?:src|href)=["']?[^"' >]*/${escaped}["' >][^>]*>`, "g");
-  page = page.replace(tag, (t) => t.replace(/integrity=["']?sha\d+-[A-Za-z0-9+/=]+["']?/, `integrity="${integrity}"`));
-  console.log(`minified ${name}: ${source.length} -> ${result.code.length} bytes`);
+export async function minifyJs(dir) {
+  const html = join(dir, "index.html");
+  let page = readFileSync(html, "utf8");
+  for (const name of readdirSync(dir).filter((f) => f.endsWith(".js"))) {
+    const path = join(dir, name);
+    const source = readFileSync(path, "utf8");
+    const result = await minify(source, {
+      module: true,
+      ecma: 2020,
+      compress: { passes: 2 },
+      mangle: true,
+      format: { comments: false },
+    });
+    if (!result.code || result.code.length >= source.length) continue;
+    writeFileSync(path, result.code);
+    page = setIntegrity(page, name, result.code);
+    console.log(`minified ${name}: ${source.length} -> ${result.code.length} bytes`);
+  }
+  writeFileSync(html, page);
 }
-writeFileSync(html, page);

@@ -107,7 +107,10 @@ impl Services {
         let fingerprint_key = master_key.subkey(Purpose::CardHash).expose().to_vec();
         let acquirers = Acquirers {
             test: test_acquirer.unwrap_or_else(|| Arc::new(TestAcquirer::new(store.clone()))),
-            live: live_acquirer,
+            live: match live_acquirer {
+                Some(live) => Some(live),
+                None => crate::acquirer::configured_live(config)?,
+            },
         };
         let portals = Arc::new(portals(config, &portal, &store, &master_key));
         let payments = Arc::new(Payments::new(
@@ -184,6 +187,12 @@ async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
     let settings = PageSettings {
         allowed_origins: config.allowed_origins.clone(),
         api_base: config.api_base.clone(),
+        preview_sample: config.preview_sample.clone(),
+        acquirer_sources: config
+            .stripe
+            .as_ref()
+            .map(crate::acquirer::stripe::settings::csp_sources)
+            .unwrap_or_default(),
     };
     let dist = config.dist_dir.clone();
     let prefix = config.public_url.path().to_string();
@@ -290,6 +299,7 @@ pub fn router(config: &Config, s: &Services) -> Router {
         .route("/api/v1/payments", post(routes::confirm))
         .route("/api/v1/payments/{id}", get(routes::status))
         .route("/api/v1/payments/{id}/challenge", post(routes::challenge))
+        .route("/api/v1/payments/{id}/resume", post(routes::resume))
         .route(
             &format!("{prefix}p/{{pid}}/api/v1/payments"),
             post(routes::confirm),
@@ -301,6 +311,10 @@ pub fn router(config: &Config, s: &Services) -> Router {
         .route(
             &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/challenge"),
             post(routes::challenge),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/resume"),
+            post(routes::resume),
         )
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(s.payments.clone())
@@ -344,6 +358,7 @@ pub fn router(config: &Config, s: &Services) -> Router {
         .merge(api)
         .merge(ops)
         .merge(market_router(&prefix, s))
+        .merge(crate::api::webhook::routes(config, &s.payments))
         .fallback(fallback)
         .with_state(s.widget.clone())
         .layer(axum::Extension(ClientIpSource {

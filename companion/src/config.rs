@@ -48,6 +48,10 @@ pub struct FileConfig {
     pub database_url: Option<Secret>,
     pub dist_dir: Option<PathBuf>,
     pub cors_origins: Option<Vec<String>>,
+    /// A JSON file with a portal message (`{...FIELDS, "BX_SYSTEM_PARAMS": {...}}`) that the
+    /// widget shows when its page is opened on its own, outside a portal: the standalone
+    /// preview. Off unless set; `b24pay preview` sets it to one of its sandbox payments.
+    pub preview_sample: Option<PathBuf>,
     #[serde(default)]
     pub portal: FilePortal,
     #[serde(default)]
@@ -87,6 +91,8 @@ pub struct Config {
     pub dist_dir: PathBuf,
     /// Extra origins allowed to call the API cross-origin (none by default).
     pub cors_origins: Vec<String>,
+    /// The standalone preview's sample portal message (JSON text), when configured.
+    pub preview_sample: Option<String>,
     pub portal: PortalSettings,
     pub limits: Limits,
     pub outbox: OutboxSettings,
@@ -193,6 +199,7 @@ impl FileConfig {
             .as_ref()
             .and_then(|s| s.validate().map_err(|p| problems.extend(p)).ok());
         let dist_dir = self.dist_dir.clone().unwrap_or_else(default_dist_dir);
+        let preview_sample = self.preview_sample(&mut problems);
         match portal {
             Some(portal) if problems.is_empty() => Ok(Config {
                 listen: network.listen,
@@ -203,6 +210,7 @@ impl FileConfig {
                 store,
                 dist_dir,
                 cors_origins: network.cors_origins,
+                preview_sample,
                 portal,
                 limits,
                 outbox,
@@ -213,6 +221,32 @@ impl FileConfig {
                 app,
             }),
             _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    /// The sample message's text, checked to be a JSON object with `BX_SYSTEM_PARAMS` (what the
+    /// widget takes for the portal's message).
+    fn preview_sample(&self, problems: &mut Vec<String>) -> Option<String> {
+        let path = self.preview_sample.as_ref()?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(format!(
+                    "preview_sample: cannot read {}: {e}",
+                    path.display()
+                ));
+                return None;
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) if v.get("BX_SYSTEM_PARAMS").is_some_and(|p| p.is_object()) => Some(text),
+            _ => {
+                problems.push(format!(
+                    "preview_sample: {} is not a portal message (a JSON object with BX_SYSTEM_PARAMS)",
+                    path.display()
+                ));
+                None
+            }
         }
     }
 

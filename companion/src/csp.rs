@@ -55,6 +55,19 @@ fn has_attribute(attrs: &str, name: &str) -> bool {
         .any(|part| part == name || part.starts_with(&format!("{name}=")))
 }
 
+/// Origins a configured acquirer's own script needs on the widget page (Stripe.js for 3-D
+/// Secure): empty unless one is configured, so a page that charges only through the test
+/// acquirer can load nothing from anywhere else.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AcquirerSources {
+    /// `script-src`: where the acquirer's script is loaded from.
+    pub script: Vec<String>,
+    /// `frame-src`: the frames that script opens (3-D Secure challenges).
+    pub frame: Vec<String>,
+    /// `connect-src`: the API that script calls.
+    pub connect: Vec<String>,
+}
+
 /// Everything the policy depends on.
 pub struct Policy<'a> {
     /// Portal origins allowed to frame the widget; empty means none may.
@@ -63,6 +76,7 @@ pub struct Policy<'a> {
     pub api_origin: Option<&'a str>,
     pub script_hashes: &'a [String],
     pub style_hashes: &'a [String],
+    pub acquirer: &'a AcquirerSources,
 }
 
 impl Policy<'_> {
@@ -74,14 +88,21 @@ impl Policy<'_> {
             self.frame_ancestors.join(" ")
         };
         let connect = match self.api_origin {
-            Some(o) => format!("'self' {o}"),
-            None => "'self'".into(),
+            Some(o) => format!("'self' {o}{}", join(&self.acquirer.connect)),
+            None => format!("'self'{}", join(&self.acquirer.connect)),
+        };
+        // Without a frame source `default-src 'none'` refuses every frame.
+        let frames = if self.acquirer.frame.is_empty() {
+            String::new()
+        } else {
+            format!(" frame-src{};", join(&self.acquirer.frame))
         };
         format!(
-            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'{}; \
-             connect-src {connect}; img-src 'self' data:; font-src 'self'; \
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}{}; style-src 'self'{}; \
+             connect-src {connect};{frames} img-src 'self' data:; font-src 'self'; \
              frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'none'",
             join(self.script_hashes),
+            join(&self.acquirer.script),
             join(self.style_hashes),
         )
     }
@@ -119,6 +140,7 @@ mod tests {
             api_origin: None,
             script_hashes: &["'sha256-abc'".to_string()],
             style_hashes: &[],
+            acquirer: &AcquirerSources::default(),
         };
         let v = p.header_value();
         assert!(v.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc';"));
@@ -129,9 +151,44 @@ mod tests {
             api_origin: Some("https://api.example"),
             script_hashes: &[],
             style_hashes: &[],
+            acquirer: &AcquirerSources::default(),
         };
         let v = none.header_value();
         assert!(v.contains("frame-ancestors 'none'"));
         assert!(v.contains("connect-src 'self' https://api.example;"));
+        assert!(!v.contains("frame-src"), "no acquirer: no frames at all");
+    }
+
+    #[test]
+    fn acquirer_sources_only_where_they_belong() {
+        let stripe = AcquirerSources {
+            script: vec!["https://js.stripe.com".into()],
+            frame: vec![
+                "https://js.stripe.com".into(),
+                "https://hooks.stripe.com".into(),
+            ],
+            connect: vec!["https://api.stripe.com".into()],
+        };
+        let p = Policy {
+            frame_ancestors: &[],
+            api_origin: None,
+            script_hashes: &["'sha256-abc'".to_string()],
+            style_hashes: &[],
+            acquirer: &stripe,
+        };
+        let v = p.header_value();
+        assert!(
+            v.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc' https://js.stripe.com;"),
+            "{v}"
+        );
+        assert!(
+            v.contains("frame-src https://js.stripe.com https://hooks.stripe.com;"),
+            "{v}"
+        );
+        assert!(
+            v.contains("connect-src 'self' https://api.stripe.com;"),
+            "{v}"
+        );
+        assert!(v.contains("style-src 'self';"), "{v}");
     }
 }

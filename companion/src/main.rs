@@ -51,6 +51,31 @@ enum Command {
     /// The outbox of portal calls: list them, re-queue one that was given up.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Refund (part of) a charged payment through the acquirer that charged it, record it, and
+    /// queue the portal's status update. Idempotent: the same command never refunds twice.
+    Refund(RefundArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RefundArgs {
+    /// The portal payment id (as in `b24pay attempts list`).
+    #[arg(long)]
+    payment: u64,
+    /// The pay system, when the payment was charged through several.
+    #[arg(long)]
+    paysystem: Option<u64>,
+    /// The installed portal's public id (`b24pay portals list`), when payments of several
+    /// portals carry this id; `configured` for the portal in the configuration.
+    #[arg(long)]
+    portal: Option<String>,
+    /// How much, in the charge's currency (e.g. 10.50). Default: everything not refunded yet.
+    #[arg(long)]
+    amount: Option<String>,
+    /// The refund's idempotency key (8-64 of A-Z a-z 0-9 _ -). Default: derived from the
+    /// charge and the amount, so repeating a command never refunds twice; a second refund of
+    /// the same amount needs a new key.
+    #[arg(long)]
+    key: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,6 +316,35 @@ async fn outbox_command(file: FileConfig, c: OutboxCommand) -> anyhow::Result<()
     Ok(())
 }
 
+async fn refund_command(file: FileConfig, args: RefundArgs) -> anyhow::Result<()> {
+    use b24pay_companion::payments::RefundCommand;
+    use b24pay_companion::portal::{PortalKey, PublicId};
+    use b24pay_protocol::ids::{PaySystemId, PaymentId};
+    let store = b24pay_companion::store::open(&file.store_location()?).await?;
+    let command = RefundCommand {
+        payment_id: PaymentId::from_u64(args.payment)
+            .map_err(|_| anyhow::anyhow!("--payment {} is not a payment id", args.payment))?,
+        paysystem_id: match args.paysystem {
+            Some(p) => Some(
+                PaySystemId::from_u64(p)
+                    .map_err(|_| anyhow::anyhow!("--paysystem {p} is not a pay system id"))?,
+            ),
+            None => None,
+        },
+        portal: match args.portal.as_deref() {
+            None => None,
+            Some("configured") => Some(PortalKey::configured()),
+            Some(p) => Some(PortalKey::installed(&PublicId::parse(p).ok_or_else(
+                || anyhow::anyhow!("--portal {p:?} is not a portal's public id"),
+            )?)),
+        },
+        amount: args.amount,
+        key: args.key,
+    };
+    let stripe = file.acquirer.stripe.as_ref();
+    b24pay_companion::operator::refund(store, stripe, &command).await
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
@@ -327,10 +381,12 @@ async fn run(cli: Cli) -> ExitCode {
             Some(Command::CheckConfig) => {
                 let config = file.validate()?;
                 println!("{config:#?}");
+                println!("{}", b24pay_companion::acquirer::describe_live(&config));
                 Ok(())
             }
             Some(Command::Attempts(c)) => attempts_command(file, c).await,
             Some(Command::Outbox(c)) => outbox_command(file, c).await,
+            Some(Command::Refund(args)) => refund_command(file, args).await,
             None if cli.config.is_none() && !file.has_portal() => {
                 preview(
                     "127.0.0.1:8080".into(),

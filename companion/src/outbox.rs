@@ -13,16 +13,33 @@
 //!   `operating_reset_at`. Permanent refusals (the payment or pay system is gone, access denied)
 //!   end in the `dead` state after `dead_after`, counted and logged at error level, until an
 //!   operator re-queues the row (`b24pay outbox retry ID`).
+//! - A refund's row (`refund_id`) is a `pay.payment` for a payment that is paid already: it
+//!   only rewrites the payment's `PS_STATUS_*` to say what was refunded (the pay-system REST
+//!   API has no refund method). It goes out after the charge's own call (one attempt's rows in
+//!   order), and only while the portal still shows the payment paid: for one marked unpaid in
+//!   Bitrix24 meanwhile, `pay.payment` would mark it paid again, so that row ends `dead` instead.
+//!   Its effect cannot be read back with the `pay_system` scope, and it is harmless to repeat
+//!   (the same `PS_*` values on a payment that stays paid), so after an ambiguous try it is sent
+//!   again once the portal's execution limit has passed.
+//! - Rows are grouped by portal ([`MarkPaid::portal`]): each group goes through that portal's
+//!   own client (its budget, its tokens, its batches; a batch never mixes portals), all groups
+//!   at once, and each records its outcomes as soon as it has them, so a portal that is down,
+//!   rate limited or uninstalled holds only its own rows. An uninstalled portal's rows wait as
+//!   refused calls (and end `dead`): the money was taken, the portal can no longer be told.
+
+mod deliver;
 
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
 use crate::payments::CrashPoint;
-use crate::portal::{MarkPaid, PortalError, SharedPortals};
+use crate::portal::{MarkPaid, PortalKey, SharedPortals};
 use crate::store::{now_ms, OutboxItem, OutboxRetry, SharedStore, StoreError};
+pub use deliver::backoff;
+use deliver::{deliver_all, failed};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
-use tokio::task::JoinSet;
 
 /// How long a woken worker waits for more rows before claiming.
 const BATCH_WINDOW: Duration = Duration::from_millis(5);
@@ -37,7 +54,7 @@ pub struct Outbox {
 }
 
 /// How one delivery try ended.
-enum Delivery {
+pub(crate) enum Delivery {
     Done,
     Retry(OutboxRetry, String),
     Dead(String),
@@ -111,27 +128,36 @@ impl Outbox {
             .outbox_claim(now, lease_until, self.settings.batch as i64)
             .await?;
         let n = items.len();
-        let mut tasks = JoinSet::new();
-        for item in items {
-            let portals = self.portals.clone();
-            let metrics = self.metrics.clone();
-            let settings = self.settings.clone();
-            // Each row on its own task and its own portal's client: a portal that is down or
-            // rate limited holds only its own rows.
-            tasks.spawn(async move {
-                let d = deliver(&portals, &metrics, &settings, &item).await;
-                (item, d)
-            });
+        let groups = by_portal(items);
+        let passes = groups
+            .into_iter()
+            .map(|(portal, rows)| self.deliver_group(portal, rows));
+        for pass in futures_util::future::join_all(passes).await {
+            pass?;
         }
+        Ok(n)
+    }
+
+    /// One portal's rows, through that portal's own client; their outcomes recorded at once.
+    async fn deliver_group(
+        &self,
+        portal: PortalKey,
+        items: Vec<OutboxItem>,
+    ) -> Result<(), StoreError> {
+        let deliveries = match self.portals.get(&portal).await {
+            Ok(client) => deliver_all(client.as_ref(), &self.metrics, &self.settings, &items).await,
+            // Uninstalled (or the store cannot say): every row waits, as a refused call.
+            Err(e) => items
+                .iter()
+                .map(|item| failed(&self.metrics, &self.settings, item, &e, true))
+                .collect(),
+        };
         let mut done = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((item, delivery)) = joined else {
-                continue;
-            };
+        for (item, delivery) in items.iter().zip(deliveries) {
             match delivery {
                 Delivery::Done => done.push((item.id, item.claim_epoch)),
-                Delivery::Retry(retry, code) => self.postpone(&item, &retry, &code).await?,
-                Delivery::Dead(error) => self.bury(&item, &error).await?,
+                Delivery::Retry(retry, code) => self.postpone(item, &retry, &code).await?,
+                Delivery::Dead(error) => self.bury(item, &error).await?,
             }
         }
         if !done.is_empty() {
@@ -139,7 +165,7 @@ impl Outbox {
             self.store.outbox_done(&done, now_ms()).await?;
             self.metrics.outbox_delivered.inc_by(done.len() as u64);
         }
-        Ok(n)
+        Ok(())
     }
 
     async fn postpone(
@@ -163,12 +189,21 @@ impl Outbox {
     }
 
     async fn bury(&self, item: &OutboxItem, error: &str) -> Result<(), StoreError> {
-        if self
+        if !self
             .store
             .outbox_dead(item.id, item.claim_epoch, error, now_ms())
             .await?
         {
-            self.metrics.outbox_dead_letters.inc();
+            return Ok(());
+        }
+        self.metrics.outbox_dead_letters.inc();
+        if let Some(refund) = &item.refund_id {
+            tracing::error!(
+                attempt = %item.attempt_id, outbox = item.id, %refund, error = %error,
+                "a refund's status was not written into the portal's payment \
+                 (`b24pay outbox list --dead`, then `b24pay outbox retry ID` once fixed)"
+            );
+        } else {
             tracing::error!(
                 attempt = %item.attempt_id, outbox = item.id, tries = item.tries, error = %error,
                 "portal call given up: the portal refused it for good; the customer was charged \
@@ -180,118 +215,17 @@ impl Outbox {
     }
 }
 
-async fn deliver(
-    portals: &crate::portal::Portals,
-    metrics: &crate::metrics::Metrics,
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-) -> Delivery {
-    let call: MarkPaid = match serde_json::from_str(&item.payload) {
-        Ok(c) => c,
-        Err(e) => {
-            // Cannot happen with rows this code wrote; keep the row and say so loudly.
-            tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
-            let error = format!("unreadable row: {e}");
-            return Delivery::Retry(
-                retry(settings, item, None, true, error.clone()),
-                "CORRUPT".into(),
-            );
-        }
-    };
-    let portal = match portals.get(&call.portal_key()).await {
-        Ok(p) => p,
-        // An uninstalled portal: the money was taken, the portal cannot be told; the row
-        // waits (and is listed) like any refused call.
-        Err(e) => return failed(metrics, settings, item, &e, true),
-    };
-    if item.in_doubt() {
-        match portal.is_paid(&call).await {
-            Ok(true) => {
-                tracing::info!(attempt = %item.attempt_id, "portal already shows the payment paid");
-                return Delivery::Done;
-            }
-            Ok(false) => {}
-            Err(e) => return failed(metrics, settings, item, &e, true),
-        }
+/// Claimed rows by the portal they are for (a row this code cannot read goes with the
+/// configured portal's, where it is reported as unreadable).
+fn by_portal(items: Vec<OutboxItem>) -> BTreeMap<PortalKey, Vec<OutboxItem>> {
+    let mut groups: BTreeMap<PortalKey, Vec<OutboxItem>> = BTreeMap::new();
+    for item in items {
+        let portal = serde_json::from_str::<MarkPaid>(&item.payload)
+            .map(|call| call.portal_key())
+            .unwrap_or_default();
+        groups.entry(portal).or_default().push(item);
     }
-    if let Err(e) = portal.mark_paid(&call).await {
-        return failed(metrics, settings, item, &e, e.not_executed());
-    }
-    // `true` may not mean saved: look.
-    match portal.is_paid(&call).await {
-        Ok(true) => Delivery::Done,
-        Ok(false) => {
-            tracing::warn!(attempt = %item.attempt_id, "the portal answered true but did not save the payment as paid");
-            let mut r = retry(
-                settings,
-                item,
-                None,
-                true,
-                "the portal answered true but the payment is not paid".into(),
-            );
-            r.unsaved = true;
-            Delivery::Retry(r, "NOT_SAVED".into())
-        }
-        // The call was accepted; whether it was saved is not known: re-read before calling again.
-        Err(e) => failed(metrics, settings, item, &e, false),
-    }
-}
-
-fn failed(
-    metrics: &crate::metrics::Metrics,
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-    e: &PortalError,
-    not_executed: bool,
-) -> Delivery {
-    metrics.portal_error(e.code());
-    let now = now_ms();
-    if e.is_permanent() {
-        let since = item.refused_since.unwrap_or(now);
-        if now - since >= settings.dead_after.as_millis() as i64 {
-            return Delivery::Dead(e.to_string());
-        }
-        let mut r = retry(settings, item, None, not_executed, e.to_string());
-        r.refused_since = Some(since);
-        return Delivery::Retry(r, e.code().to_string());
-    }
-    let not_before = match e {
-        PortalError::RateLimited { retry_at, .. } => *retry_at,
-        // The portal may still execute the call (it runs up to its execution limit): wait that
-        // long before re-reading, so the re-read sees it.
-        _ if !not_executed => Some(now + settings.ambiguous_wait.as_millis() as i64),
-        _ => None,
-    };
-    let r = retry(settings, item, not_before, not_executed, e.to_string());
-    Delivery::Retry(r, e.code().to_string())
-}
-
-fn retry(
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-    not_before: Option<i64>,
-    clean: bool,
-    error: String,
-) -> OutboxRetry {
-    let delay = backoff(settings, item.tries.max(1) as u32);
-    let next_at = (now_ms() + delay.as_millis() as i64).max(not_before.unwrap_or(0));
-    OutboxRetry {
-        next_at,
-        clean,
-        error,
-        refused_since: item.refused_since,
-        unsaved: false,
-    }
-}
-
-/// Exponential backoff with "equal jitter": half fixed, half random, capped.
-pub fn backoff(settings: &OutboxSettings, tries: u32) -> Duration {
-    let exp = settings
-        .base_backoff
-        .saturating_mul(1u32 << tries.saturating_sub(1).min(20));
-    let capped = exp.min(settings.max_backoff);
-    let half = capped / 2;
-    half + half.mul_f64(rand::random::<f64>())
+    groups
 }
 
 #[cfg(test)]

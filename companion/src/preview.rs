@@ -63,94 +63,27 @@ impl Preview {
         let data = tempfile::Builder::new()
             .prefix("b24pay-preview-")
             .tempdir()?;
-        let port = options
-            .listen
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse::<u16>().ok())
-            .unwrap_or(8080);
-        let file = FileConfig {
-            listen: Some(options.listen.clone()),
-            public_url: Some(format!("http://localhost:{port}/")),
-            allowed_origins: Some(vec![portal_origin.clone()]),
-            data_dir: Some(data.path().to_path_buf()),
-            dist_dir: options.dist_dir.clone(),
-            portal: FilePortal {
-                webhook_url: Some(Secret::new(webhook.clone())),
-                // The sandbox has no rate limit in the preview; neither has its client.
-                rate_limit_per_second: Some(0.0),
-                timeout_ms: Some(10_000),
-                ..FilePortal::default()
-            },
-            outbox: FileOutbox {
-                base_backoff_ms: Some(250),
-                max_backoff_ms: Some(5_000),
-                ..FileOutbox::default()
-            },
-            // The preview's pay systems are TEST ones: no money moves.
-            payments: FilePayments {
-                allow_test_mode: Some(true),
-                ..FilePayments::default()
-            },
-            ..FileConfig::default()
-        };
-        let config = file.validate()?;
-        let widget_url = config.public_url.clone();
-        let server = Server::start(config).await?;
-
+        let mut file = preview_config(&options, &webhook, &portal_origin, data.path());
+        // `B24PAY_STRIPE_*` (e.g. pointed at localstripe) adds a LIVE pay system charging
+        // through Stripe; without them the preview moves no money at all.
+        file.acquirer.stripe =
+            FileConfig::layered("", "the environment", &crate::config::process_env())?
+                .acquirer
+                .stripe;
+        let config = file.clone().validate()?;
+        let stripe = config.stripe.is_some();
+        let widget_url = config.public_url;
         let client = Client::builder(Auth::webhook(&webhook)?)
             .rate_limit(None)
             .build()?;
-        let mut registrations = Vec::new();
-        let mut pay_systems = Vec::new();
-        for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
-            let mut o = RegisterOptions::new(widget_url.clone(), Mode::Test);
-            o.registry = registry;
-            o.person_type = Some(person_type);
-            o.shop_id = Some("demo-shop".into());
-            o.secret_key = Some(format!("preview-{:016x}", rand::random::<u64>()));
-            let report = register(&client, &o).await?;
-            pay_systems.push(report.paysystem_id);
-            registrations.push(report);
-        }
-        let demos = [
-            (
-                "Coffee beans, 1 kg",
-                NewPayment::order("3000", "RUB"),
-                pay_systems[0],
-            ),
-            (
-                "Wool scarf",
-                NewPayment::order("1250.50", "EUR"),
-                pay_systems[0],
-            ),
-            (
-                "Notebook set",
-                NewPayment::order("49.99", "USD"),
-                pay_systems[0],
-            ),
-            (
-                "Tea ceremony kit",
-                NewPayment::order("4500", "JPY"),
-                pay_systems[0],
-            ),
-            (
-                "Consulting (legacy CRM invoice)",
-                NewPayment::invoice("12500", "RUB"),
-                pay_systems[1],
-            ),
-        ];
-        let mut payments = Vec::new();
-        for (label, new, ps) in demos {
-            let created = sandbox
-                .create_payment(new.with_pay_system(ps).with_topic(label))
-                .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;
-            payments.push(DemoPayment {
-                label: label.to_string(),
-                payment_id: created.payment_id,
-                pay_url: created.pay_url,
-            });
-        }
+        let registrations = register_demo(&client, &widget_url, stripe).await?;
+        let pay_systems: Vec<u64> = registrations.iter().map(|r| r.paysystem_id).collect();
+        let payments = demo_payments(&sandbox, &pay_systems)?;
+        // Opened on its own, the widget shows the first demo payment: the standalone preview.
+        let sample = data.path().join("preview-sample.json");
+        std::fs::write(&sample, portal_message(&payments[0].pay_url).await?)?;
+        file.preview_sample = Some(sample);
+        let server = Server::start(file.validate()?).await?;
         Ok(Preview {
             server,
             sandbox,
@@ -174,6 +107,10 @@ impl Preview {
                 "\n  WARNING: the widget is not built; run `trunk build --release` first.\n",
             );
         }
+        out.push_str(&format!(
+            "\nThe widget on its own (standalone preview of \"{}\"): {}\n",
+            self.payments[0].label, self.server.public_url
+        ));
         out.push_str("\nStore payment pages (open one in a browser):\n");
         for p in &self.payments {
             out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
@@ -188,6 +125,11 @@ impl Preview {
             out.push_str(&format!("  {}  {what}\n", grouped(number)));
         }
         out.push_str("\nCtrl-C stops everything.\n");
+        if self.payments.iter().any(|p| p.label.starts_with("Stripe")) {
+            out.push_str(
+                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, 4242 4242 4242 4242 approved, 4000 0000 0000 0341 declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
+            );
+        }
         out
     }
 
@@ -197,6 +139,72 @@ impl Preview {
     }
 }
 
+/// The preview's companion: the sandbox's webhook, TEST mode allowed, a throwaway store.
+fn preview_config(
+    options: &PreviewOptions,
+    webhook: &str,
+    portal_origin: &str,
+    data: &std::path::Path,
+) -> FileConfig {
+    let port = options
+        .listen
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(8080);
+    FileConfig {
+        listen: Some(options.listen.clone()),
+        public_url: Some(format!("http://localhost:{port}/")),
+        allowed_origins: Some(vec![portal_origin.to_string()]),
+        data_dir: Some(data.to_path_buf()),
+        dist_dir: options.dist_dir.clone(),
+        portal: FilePortal {
+            webhook_url: Some(Secret::new(webhook)),
+            // The sandbox has no rate limit in the preview; neither has its client.
+            rate_limit_per_second: Some(0.0),
+            timeout_ms: Some(10_000),
+            ..FilePortal::default()
+        },
+        outbox: FileOutbox {
+            base_backoff_ms: Some(250),
+            max_backoff_ms: Some(5_000),
+            ..FileOutbox::default()
+        },
+        // The preview's pay systems are TEST ones: no money moves.
+        payments: FilePayments {
+            allow_test_mode: Some(true),
+            ..FilePayments::default()
+        },
+        ..FileConfig::default()
+    }
+}
+
+/// The handler and the TEST pay systems (ORDER, then CRM_INVOICE), and a LIVE one when Stripe is
+/// configured, registered through the real `register` path.
+async fn register_demo(
+    client: &Client,
+    widget_url: &url::Url,
+    stripe: bool,
+) -> anyhow::Result<Vec<RegisterReport>> {
+    let mut registrations = Vec::new();
+    for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
+        let mut o = RegisterOptions::new(widget_url.clone(), Mode::Test);
+        o.registry = registry;
+        o.person_type = Some(person_type);
+        o.shop_id = Some("demo-shop".into());
+        o.secret_key = Some(format!("preview-{:016x}", rand::random::<u64>()));
+        let report = register(client, &o).await?;
+        registrations.push(report);
+    }
+    if stripe {
+        let mut o = RegisterOptions::new(widget_url.clone(), Mode::Live);
+        o.person_type = Some(2);
+        let report = register(client, &o).await?;
+        registrations.push(report);
+    }
+    Ok(registrations)
+}
+
 /// `4242 4242 4242 4242`, as printed on a card.
 fn grouped(number: &str) -> String {
     let digits: Vec<&str> = (0..number.len())
@@ -204,6 +212,72 @@ fn grouped(number: &str) -> String {
         .map(|i| &number[i..(i + 4).min(number.len())])
         .collect();
     digits.join(" ")
+}
+
+/// The demo payments, created in the sandbox for the registered pay systems (ORDER, then
+/// CRM_INVOICE).
+fn demo_payments(sandbox: &SandboxHandle, pay_systems: &[u64]) -> anyhow::Result<Vec<DemoPayment>> {
+    let demos = [
+        (
+            "Coffee beans, 1 kg",
+            NewPayment::order("3000", "RUB"),
+            pay_systems[0],
+        ),
+        (
+            "Wool scarf",
+            NewPayment::order("1250.50", "EUR"),
+            pay_systems[0],
+        ),
+        (
+            "Notebook set",
+            NewPayment::order("49.99", "USD"),
+            pay_systems[0],
+        ),
+        (
+            "Tea ceremony kit",
+            NewPayment::order("4500", "JPY"),
+            pay_systems[0],
+        ),
+        (
+            "Consulting (legacy CRM invoice)",
+            NewPayment::invoice("12500", "RUB"),
+            pay_systems[1],
+        ),
+    ];
+    let stripe = pay_systems.get(2).map(|ps| {
+        let new = NewPayment::order("19.90", "EUR");
+        ("Stripe: LIVE pay system", new, *ps)
+    });
+    let mut payments = Vec::new();
+    for (label, new, ps) in demos.into_iter().chain(stripe) {
+        let created = sandbox
+            .create_payment(new.with_pay_system(ps).with_topic(label))
+            .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;
+        payments.push(DemoPayment {
+            label: label.to_string(),
+            payment_id: created.payment_id,
+            pay_url: created.pay_url,
+        });
+    }
+    Ok(payments)
+}
+
+/// The message the sandbox's store page posts to the widget for a payment, as the page
+/// embeds it (`<script type="application/json" id="sandbox-iframe-data">`, without the
+/// computed style, which only a browser can compute).
+async fn portal_message(pay_url: &str) -> anyhow::Result<String> {
+    let page = reqwest::get(pay_url)
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let json = page
+        .split("id=\"sandbox-iframe-data\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .ok_or_else(|| anyhow::anyhow!("no portal message on the store page {pay_url}"))?;
+    let message: serde_json::Value = serde_json::from_str(json)?;
+    Ok(message.to_string())
 }
 
 /// Runs the preview until Ctrl-C.

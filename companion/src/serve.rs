@@ -1,17 +1,29 @@
-//! Serves the built widget (trunk's `dist/`) from memory: every file is read and compressed once
-//! at start (brotli and gzip), hashed assets are cached for a year, `index.html` is rewritten
-//! with this deployment's settings, never cached, and sent with the CSP computed from it.
+//! Serves the built widget (trunk's `dist/`): every file but `index.html` straight from disk
+//! with tower-http's `ServeDir`, precompressed at build time (the trunk hook
+//! `tools/post-build.mjs` writes a `.br` and a `.gz` next to each), hashed names cached for a
+//! year; `index.html` rewritten with this deployment's settings, never cached, and sent with
+//! the CSP computed from the page actually served. Everything is served under `public_url`'s
+//! path (`/`, or e.g. `/pay/`); an installed portal's page (`{prefix}p/{id}/`) is the same
+//! `index.html` naming only that portal's origin and API.
+
+mod files;
+mod page;
+
+pub use files::is_hashed_name;
+pub use page::set_meta;
 
 use crate::csp;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use files::{file_response, NO_CACHE};
+use page::{prepare_index, read_under_prefix, Index, PageView};
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
 
 /// What the served page learns about this deployment.
 #[derive(Clone, Debug)]
@@ -20,211 +32,66 @@ pub struct PageSettings {
     pub allowed_origins: Vec<String>,
     /// API base (`<meta name="b24pay-api">`).
     pub api_base: String,
-}
-
-struct Asset {
-    content_type: &'static str,
-    cache_control: &'static str,
-    etag: String,
-    identity: axum::body::Bytes,
-    br: Option<axum::body::Bytes>,
-    gzip: Option<axum::body::Bytes>,
-    csp: Option<HeaderValue>,
+    /// The standalone preview's sample portal message (`<meta name="b24pay-preview">`); `None`
+    /// leaves the preview off.
+    pub preview_sample: Option<String>,
+    /// What a configured acquirer's script needs in the page's CSP (nothing without one).
+    pub acquirer_sources: csp::AcquirerSources,
 }
 
 /// The widget's files, ready to send.
 pub struct Widget {
-    files: HashMap<String, Asset>,
+    dist: PathBuf,
+    settings: PageSettings,
+    files: ServeDir,
+    index: Mutex<Option<Arc<Index>>>,
+    /// Installed portals' pages by public id (made again when the build or the portal's origin
+    /// changes).
+    portal_pages: Mutex<HashMap<String, (String, Arc<Index>)>>,
     /// Why there is no widget to serve, when there is none.
     missing: Option<String>,
     /// `public_url`'s path, `/`-terminated: every file is served under it.
     prefix: String,
-    /// `index.html` with its asset URLs under `prefix`, before this deployment's settings:
-    /// each installed portal's page is made from it.
-    template: Option<String>,
 }
 
 pub type SharedWidget = Arc<Widget>;
 
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const NO_CACHE: &str = "no-cache";
-
-fn content_type(path: &str) -> &'static str {
-    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "wasm" => "application/wasm",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-fn compressible(content_type: &str) -> bool {
-    content_type.starts_with("text/")
-        || content_type.starts_with("application/wasm")
-        || content_type.starts_with("application/json")
-        || content_type.starts_with("image/svg")
-}
-
-/// Trunk names built assets `name-<16+ hex>.ext` (and `name-<hex>_bg.wasm`): their content
-/// never changes under that name, so browsers may keep them forever.
-pub fn is_hashed_name(file_name: &str) -> bool {
-    let stem = file_name.split('.').next().unwrap_or("");
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    match stem.rsplit_once('-') {
-        Some((_, hash)) => hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
-    }
-}
-
-fn brotli(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() / 3);
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
-        w.write_all(data).expect("writing to memory");
-    }
-    out
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    w.write_all(data).expect("writing to memory");
-    w.finish().expect("writing to memory")
-}
-
-/// Replaces the `content` of `<meta name="NAME" …>` (quoted or not, any attribute order).
-pub fn set_meta(html: &str, name: &str, content: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let mut at = 0;
-    while let Some(found) = lower[at..].find("<meta") {
-        let start = at + found;
-        let Some(len) = lower[start..].find('>') else {
-            break;
-        };
-        let end = start + len + 1;
-        let tag = &lower[start..end];
-        let names = [
-            format!("name=\"{name}\""),
-            format!("name='{name}'"),
-            format!("name={name} "),
-            format!("name={name}>"),
-            format!("name={name}/"),
-        ];
-        if names.iter().any(|n| tag.contains(n.as_str())) {
-            let replacement = format!(
-                "<meta name=\"{name}\" content=\"{}\">",
-                escape_attr(content)
-            );
-            return format!("{}{}{}", &html[..start], replacement, &html[end..]);
-        }
-        at = end;
-    }
-    html.to_string()
-}
-
-/// Points the page's absolute asset URLs (`/name-hash.js`, as trunk writes them) under `prefix`.
-fn under_prefix(html: &str, names: &[String], prefix: &str) -> String {
-    if prefix == "/" {
-        return html.to_string();
-    }
-    let mut out = html.to_string();
-    for name in names
-        .iter()
-        .filter(|n| !n.contains('/') && n.as_str() != "index.html")
-    {
-        for quote in ["=", "\"", "'"] {
-            out = out.replace(
-                &format!("{quote}/{name}"),
-                &format!("{quote}{prefix}{name}"),
-            );
-        }
-    }
-    out
-}
-
-fn escape_attr(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn api_origin(api_base: &str) -> Option<String> {
-    url::Url::parse(api_base)
-        .ok()
-        .map(|u| u.origin().ascii_serialization())
-}
-
 impl Widget {
-    /// Reads and prepares every file under `dist`. A missing `dist` is not fatal: the API still
-    /// works, and the page explains how to build the widget.
+    /// Prepares the widget under `dist`. A missing `dist` is not fatal: the API still works,
+    /// and the page explains how to build the widget.
     pub fn load(dist: &Path, settings: &PageSettings) -> std::io::Result<Widget> {
         Widget::load_at(dist, settings, "/")
     }
 
     /// As [`Widget::load`], served under `prefix` (`public_url`'s path, e.g. `/pay/`).
     pub fn load_at(dist: &Path, settings: &PageSettings, prefix: &str) -> std::io::Result<Widget> {
-        let prefix = format!("/{}/", prefix.trim_matches('/')).replace("//", "/");
-        if !dist.join("index.html").is_file() {
-            return Ok(Widget {
-                prefix,
-                template: None,
-                files: HashMap::new(),
-                missing: Some(format!(
-                    "The widget is not built: no index.html in {}. Run `trunk build --release` in the repository, or set dist_dir.",
-                    dist.display()
-                )),
-            });
-        }
-        let mut raw = Vec::new();
-        collect(dist, dist, &mut raw)?;
-        let names: Vec<String> = raw.iter().map(|(p, _)| p.clone()).collect();
-        let mut template = None;
-        for (path, data) in raw.iter_mut() {
-            if path == "index.html" {
-                let html = under_prefix(&String::from_utf8_lossy(data), &names, &prefix);
-                *data = html.clone().into_bytes();
-                template = Some(html);
-            }
-        }
-        // Compress on all cores: brotli at its best level takes a moment for the wasm.
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let chunk = raw.len().div_ceil(threads).max(1);
-        let mut files = HashMap::new();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = raw
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(path, data)| {
-                                (path.clone(), prepare(path, data.clone(), settings))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                files.extend(h.join().expect("compression thread"));
-            }
+        let prefix = match prefix.trim_matches('/') {
+            "" => "/".to_string(),
+            inner => format!("/{inner}/"),
+        };
+        let index_path = dist.join("index.html");
+        let missing = (!index_path.is_file()).then(|| {
+            format!(
+                "The widget is not built: no index.html in {}. Run `trunk build --release` in the repository, or set dist_dir.",
+                dist.display()
+            )
         });
-        Ok(Widget {
-            files,
-            missing: None,
+        let widget = Widget {
+            dist: dist.to_path_buf(),
+            settings: settings.clone(),
+            files: ServeDir::new(dist)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false),
+            index: Mutex::new(None),
+            portal_pages: Mutex::new(HashMap::new()),
+            missing,
             prefix,
-            template,
-        })
+        };
+        if widget.is_built() {
+            widget.current_index()?;
+        }
+        Ok(widget)
     }
 
     /// `public_url`'s path (`/` or e.g. `/pay/`).
@@ -232,114 +99,95 @@ impl Widget {
         &self.prefix
     }
 
-    /// An installed portal's page: messages from `origin` only, framed by `origin` only, its
-    /// API at `api_base`. `None` when the widget is not built.
-    pub fn portal_page(&self, origin: &str, api_base: &str) -> Option<Response> {
-        let template = self.template.as_ref()?;
-        let origins = [origin.to_string()];
-        let html = set_meta(template, "b24pay-allowed-origins", origin);
-        let html = set_meta(&html, "b24pay-api", api_base);
-        let policy = csp::Policy {
-            frame_ancestors: &origins,
-            api_origin: None,
-            script_hashes: &csp::inline_hashes(&html, "script"),
-            style_hashes: &csp::inline_hashes(&html, "style"),
-        };
-        let mut response = (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, NO_CACHE),
-            ],
-            html,
-        )
-            .into_response();
-        if let Ok(v) = HeaderValue::from_str(&policy.header_value()) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, v);
-        }
-        Some(response)
-    }
-
     pub fn is_built(&self) -> bool {
         self.missing.is_none()
     }
 
     /// The index page as served (for tests and the preview's sanity check).
-    pub fn index_html(&self) -> Option<&[u8]> {
-        self.files.get("index.html").map(|a| a.identity.as_ref())
+    pub fn index_html(&self) -> Option<Bytes> {
+        self.current_index().ok().map(|i| i.identity.clone())
     }
-}
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect(root, &path, out)?;
-        } else {
-            let rel = path
-                .strip_prefix(root)
-                .expect("under root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, std::fs::read(&path)?));
+    /// `index.html` prepared from the file as it is now (again only when the file changed).
+    fn current_index(&self) -> std::io::Result<Arc<Index>> {
+        let modified = self.modified()?;
+        let mut cached = self.index.lock().expect("index lock");
+        if let Some(index) = cached.as_ref().filter(|i| i.modified == modified) {
+            return Ok(index.clone());
+        }
+        let html = read_under_prefix(&self.dist, &self.prefix)?;
+        let view = PageView {
+            allowed_origins: &self.settings.allowed_origins,
+            api_base: &self.settings.api_base,
+            preview_sample: self.settings.preview_sample.as_deref(),
+            acquirer: &self.settings.acquirer_sources,
+        };
+        let index = Arc::new(prepare_index(&html, modified, &view));
+        *cached = Some(index.clone());
+        Ok(index)
+    }
+
+    fn modified(&self) -> std::io::Result<Option<std::time::SystemTime>> {
+        Ok(std::fs::metadata(self.dist.join("index.html"))?
+            .modified()
+            .ok())
+    }
+
+    /// An installed portal's page (`{prefix}p/{public_id}/`): messages from `origin` only,
+    /// framed by `origin` only, its API at `{prefix}p/{public_id}/api/v1`.
+    fn portal_index(&self, public_id: &str, origin: &str) -> std::io::Result<Arc<Index>> {
+        let modified = self.modified()?;
+        let mut pages = self.portal_pages.lock().expect("pages lock");
+        if let Some((o, index)) = pages.get(public_id) {
+            if o == origin && index.modified == modified {
+                return Ok(index.clone());
+            }
+        }
+        let html = read_under_prefix(&self.dist, &self.prefix)?;
+        let origins = [origin.to_string()];
+        let view = PageView {
+            allowed_origins: &origins,
+            api_base: &format!("{}p/{public_id}/api/v1", self.prefix),
+            preview_sample: None,
+            acquirer: &self.settings.acquirer_sources,
+        };
+        let index = Arc::new(prepare_index(&html, modified, &view));
+        pages.insert(public_id.to_string(), (origin.to_string(), index.clone()));
+        Ok(index)
+    }
+
+    /// Answers a GET/HEAD of an installed portal's page.
+    pub fn portal_page(
+        &self,
+        public_id: &str,
+        origin: &str,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Response {
+        if let Some(why) = &self.missing {
+            return plain(StatusCode::SERVICE_UNAVAILABLE, why.clone());
+        }
+        match self.portal_index(public_id, origin) {
+            Ok(index) => index_response(&index, method, headers),
+            Err(e) => unreadable(&e),
         }
     }
-    Ok(())
+
+    /// Forgets an installed portal's page (uninstalled).
+    pub fn forget_portal_page(&self, public_id: &str) {
+        self.portal_pages
+            .lock()
+            .expect("pages lock")
+            .remove(public_id);
+    }
 }
 
-fn prepare(path: &str, mut data: Vec<u8>, settings: &PageSettings) -> Asset {
-    let content_type = content_type(path);
-    let file_name = path.rsplit('/').next().unwrap_or(path);
-    let mut csp = None;
-    let cache_control = if path == "index.html" {
-        let html = String::from_utf8_lossy(&data).into_owned();
-        let html = set_meta(
-            &html,
-            "b24pay-allowed-origins",
-            &settings.allowed_origins.join(" "),
-        );
-        let html = set_meta(&html, "b24pay-api", &settings.api_base);
-        let api_origin = api_origin(&settings.api_base);
-        let policy = csp::Policy {
-            frame_ancestors: &settings.allowed_origins,
-            api_origin: api_origin.as_deref(),
-            script_hashes: &csp::inline_hashes(&html, "script"),
-            style_hashes: &csp::inline_hashes(&html, "style"),
-        };
-        csp = HeaderValue::from_str(&policy.header_value()).ok();
-        data = html.into_bytes();
-        NO_CACHE
-    } else if is_hashed_name(file_name) {
-        IMMUTABLE
-    } else {
-        NO_CACHE
-    };
-    let digest = Sha256::digest(&data);
-    let etag = digest[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    let (br, gzip) = if compressible(content_type) && data.len() > 256 {
-        let b = brotli(&data);
-        let g = gzip(&data);
-        (
-            (b.len() < data.len()).then(|| b.into()),
-            (g.len() < data.len()).then(|| g.into()),
-        )
-    } else {
-        (None, None)
-    };
-    Asset {
-        content_type,
-        cache_control,
-        etag,
-        identity: data.into(),
-        br,
-        gzip,
-        csp,
-    }
+fn unreadable(e: &std::io::Error) -> Response {
+    tracing::error!(error = %e, "cannot read the widget's index.html");
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "index.html unreadable".into(),
+    )
 }
 
 /// Which codings the client accepts (`q=0` means refused).
@@ -362,6 +210,26 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
         })
 }
 
+/// Whether `If-None-Match` names `etag` (or `*`).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+fn plain(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, NO_CACHE),
+        ],
+        text,
+    )
+        .into_response()
+}
+
 /// GET/HEAD for any path outside the API.
 pub async fn serve(
     State(widget): State<SharedWidget>,
@@ -377,63 +245,53 @@ pub async fn serve(
             .into_response();
     }
     if let Some(why) = &widget.missing {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::CACHE_CONTROL, NO_CACHE),
-            ],
-            why.clone(),
-        )
-            .into_response();
+        return plain(StatusCode::SERVICE_UNAVAILABLE, why.clone());
     }
     let Some(path) = uri.path().strip_prefix(widget.prefix.as_str()).or_else(|| {
         // `/pay` for `/pay/`.
         (uri.path() == widget.prefix.trim_end_matches('/')).then_some("")
     }) else {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "not found",
-        )
-            .into_response();
+        return plain(StatusCode::NOT_FOUND, "not found".into());
     };
-    // An installed portal's page fetches its files (`locales/…`) relative to `p/{id}/`.
-    let path = match path
-        .strip_prefix("p/")
-        .and_then(|rest| rest.split_once('/'))
-    {
-        Some((_, file)) => file,
-        None => path,
+    if path.is_empty() || path == "index.html" {
+        return match widget.current_index() {
+            Ok(index) => index_response(&index, &method, &headers),
+            Err(e) => unreadable(&e),
+        };
+    }
+    // The file under the prefix, as `ServeDir` (which serves `dist` from `/`) names it.
+    let Ok(inner) = Uri::builder().path_and_query(format!("/{path}")).build() else {
+        return plain(StatusCode::NOT_FOUND, "not found".into());
     };
-    let path = if path.is_empty() { "index.html" } else { path };
-    let Some(asset) = widget.files.get(path) else {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "not found",
-        )
-            .into_response();
+    let mut request = Request::new(Body::empty());
+    *request.method_mut() = method;
+    *request.uri_mut() = inner;
+    *request.headers_mut() = headers.clone();
+    let Ok(response) = widget.files.clone().oneshot(request).await;
+    let response = response.map(Body::new);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    file_response(response, name, &headers)
+}
+
+fn index_response(index: &Index, method: &Method, headers: &HeaderMap) -> Response {
+    let (body, encoding, tag) = if accepts(headers, "br") {
+        (index.br.clone(), Some("br"), "-br")
+    } else if accepts(headers, "gzip") {
+        (index.gzip.clone(), Some("gzip"), "-gz")
+    } else {
+        (index.identity.clone(), None, "")
     };
-    let (body, encoding, tag) = match (&asset.br, &asset.gzip) {
-        (Some(b), _) if accepts(&headers, "br") => (b.clone(), Some("br"), "-br"),
-        (_, Some(g)) if accepts(&headers, "gzip") => (g.clone(), Some("gzip"), "-gz"),
-        _ => (asset.identity.clone(), None, ""),
-    };
-    let etag = format!("\"{}{tag}\"", asset.etag);
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    let etag = format!("\"{}{tag}\"", index.etag);
+    let mut response = if not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let len = body.len();
-        let mut r = if method == Method::HEAD {
-            Response::new(Body::empty())
+        let body = if method == Method::HEAD {
+            Body::empty()
         } else {
-            Response::new(Body::from(body))
+            Body::from(body)
         };
+        let mut r = Response::new(body);
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         r
@@ -441,51 +299,23 @@ pub async fn serve(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
+        HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(asset.cache_control),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
-    }
-    if asset.br.is_some() || asset.gzip.is_some() {
-        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     if let Some(e) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
     }
-    if let Some(csp) = &asset.csp {
-        h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
-    }
+    h.insert(header::CONTENT_SECURITY_POLICY, index.csp.clone());
     response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashed_names() {
-        assert!(is_hashed_name("b24pay-widget-1a2b3c4d5e6f7a8b.js"));
-        assert!(is_hashed_name("b24pay-widget-1a2b3c4d5e6f7a8b_bg.wasm"));
-        assert!(is_hashed_name("widget-0123456789abcdef0123.css"));
-        assert!(!is_hashed_name("index.html"));
-        assert!(!is_hashed_name("b24pay-widget.js"));
-        assert!(!is_hashed_name("favicon-12.ico"));
-    }
-
-    #[test]
-    fn rewrites_meta_tags() {
-        let html = r#"<meta name="b24pay-allowed-origins" content=""><meta name=b24pay-api content="/api/v1">"#;
-        let out = set_meta(html, "b24pay-allowed-origins", "https://a.ru https://b.ru");
-        let out = set_meta(&out, "b24pay-api", "https://x/\"api");
-        assert_eq!(
-            out,
-            r#"<meta name="b24pay-allowed-origins" content="https://a.ru https://b.ru"><meta name="b24pay-api" content="https://x/&quot;api">"#
-        );
-    }
 
     #[test]
     fn accept_encoding() {

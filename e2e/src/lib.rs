@@ -15,11 +15,15 @@
 //! | `widget.rs` | the widget's build (`dist/`) and its frame on the store page |
 //! | `wait.rs` | explicit waits with timeouts |
 //! | `cards.rs` | the test acquirer's card numbers |
+//! | `localstripe.rs` | localstripe (Stripe's stand-in) started on 127.0.0.1: the Stripe tests' own launcher |
 
 pub mod binary;
 pub mod browser;
 pub mod cards;
 pub mod companion;
+/// The companion's Stripe tests start localstripe with this; one launcher for both.
+#[path = "../../companion/tests/stripe/localstripe.rs"]
+pub mod localstripe;
 pub mod stack;
 pub mod store;
 pub mod wait;

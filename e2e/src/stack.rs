@@ -20,6 +20,9 @@ pub struct StackOptions {
     pub widget: bool,
     /// Also register a pay system for legacy CRM invoices.
     pub invoices: bool,
+    /// Also register an order pay system in LIVE mode (person type 2): it charges through the
+    /// companion's live acquirer, configured through [`env`](Self::env).
+    pub live: bool,
     /// Extra `B24PAY_*` variables for the companion.
     pub env: Vec<(String, String)>,
     /// Serve this build of the widget instead of [`crate::widget::dist_dir`].
@@ -32,6 +35,7 @@ impl StackOptions {
             store,
             widget: false,
             invoices: false,
+            live: false,
             env: Vec::new(),
             dist: None,
         }
@@ -44,6 +48,11 @@ impl StackOptions {
 
     pub fn with_invoices(mut self) -> StackOptions {
         self.invoices = true;
+        self
+    }
+
+    pub fn with_live(mut self) -> StackOptions {
+        self.live = true;
         self
     }
 
@@ -73,6 +82,8 @@ pub struct Stack {
     pub paysystem_id: u64,
     /// The CRM_INVOICE pay system, with [`StackOptions::with_invoices`].
     pub invoice_paysystem_id: Option<u64>,
+    /// The LIVE order pay system, with [`StackOptions::with_live`].
+    pub live_paysystem_id: Option<u64>,
     pub store: StoreLocation,
     pub http: reqwest::Client,
     ledger: OnceCell<Ledger>,
@@ -105,10 +116,13 @@ impl Stack {
             log_dir: dir.path().to_path_buf(),
             env: options.env.clone(),
         });
-        let paysystem_id = register(&sandbox, &companion, "ORDER", 1);
+        let paysystem_id = register(&sandbox, &companion, "ORDER", 1, "TEST");
         let invoice_paysystem_id = options
             .invoices
-            .then(|| register(&sandbox, &companion, "CRM_INVOICE", 3));
+            .then(|| register(&sandbox, &companion, "CRM_INVOICE", 3, "TEST"));
+        let live_paysystem_id = options
+            .live
+            .then(|| register(&sandbox, &companion, "ORDER", 2, "LIVE"));
         Stack {
             sandbox,
             base: companion.base(),
@@ -116,6 +130,7 @@ impl Stack {
             companion: Mutex::new(companion),
             paysystem_id,
             invoice_paysystem_id,
+            live_paysystem_id,
             store,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -140,6 +155,15 @@ impl Stack {
             .payment_id
     }
 
+    /// A new order payment bound to the LIVE pay system ([`StackOptions::with_live`]).
+    pub fn live_order(&self, sum: &str, currency: &str) -> u64 {
+        let ps = self.live_paysystem_id.expect("a stack started with_live()");
+        self.sandbox
+            .create_payment(NewPayment::order(sum, currency).with_pay_system(ps))
+            .expect("payment created")
+            .payment_id
+    }
+
     /// The store's payment page for a payment, in a theme (`light` or `dark`).
     pub fn pay_page(&self, payment_id: u64, theme: &str) -> String {
         format!("{}?theme={theme}", self.sandbox.pay_page_url(payment_id))
@@ -148,10 +172,16 @@ impl Stack {
     /// Forces the widget's language for the next page loads, as a portal admin does: the pay
     /// system's `B24PAY_LANGUAGE` setting, which the portal passes as the FIELD `lang`.
     pub async fn set_language(&self, lang: &str) {
+        self.set_setting("B24PAY_LANGUAGE", lang).await;
+    }
+
+    /// Changes one setting of the ORDER pay system, as a portal admin does (the portal passes
+    /// the mapped ones to the widget as FIELDS; the companion reads the rest itself).
+    pub async fn set_setting(&self, code: &str, value: &str) {
         let body = json!({
             "ID": self.paysystem_id,
             "PERSON_TYPE_ID": 1,
-            "SETTINGS": {"B24PAY_LANGUAGE": {"TYPE": "VALUE", "VALUE": lang}},
+            "SETTINGS": {code: {"TYPE": "VALUE", "VALUE": value}},
         });
         let reply: Value = self
             .http
@@ -267,12 +297,13 @@ impl Stack {
     }
 }
 
-/// `b24pay register` for one registry; the pay system's id from its report.
+/// `b24pay register` for one registry and mode; the pay system's id from its report.
 fn register(
     sandbox: &SandboxHandle,
     companion: &Companion,
     registry: &str,
     person_type: u64,
+    mode: &str,
 ) -> u64 {
     let output = Command::new(crate::binary::b24pay())
         .env_clear()
@@ -283,7 +314,7 @@ fn register(
         .args(["--widget-url", &companion.public_url()])
         .args(["--registry", registry])
         .args(["--person-type", &person_type.to_string()])
-        .args(["--mode", "TEST", "--shop-id", "e2e-shop"])
+        .args(["--mode", mode, "--shop-id", "e2e-shop"])
         .output()
         .expect("b24pay register runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -81,7 +81,7 @@ async fn preview_pays_a_demo_payment() {
             .wait_js(
                 "the card form in the preview's widget",
                 UI,
-                "const r = document.querySelector('.b24pay');
+                "const r = document.querySelector('.b24-app');
                  return !!(r && r.dataset.state === 'ready' && document.getElementById('b24-number'));",
             )
             .await;
@@ -94,7 +94,7 @@ async fn preview_pays_a_demo_payment() {
             .await;
         let scheme = browser
             .eval(
-                "return document.querySelector('.b24pay').dataset.scheme;",
+                "return document.querySelector('.b24-app').dataset.scheme;",
                 vec![],
             )
             .await;

@@ -63,6 +63,8 @@ pub(crate) struct AppState {
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     pub method_calls: BTreeMap<String, u64>,
+    /// REST requests that reached the leaky bucket, admitted or not (a batch is one).
+    pub requests: u64,
     pub rejected_by_rate_limit: u64,
     /// Calls drawn by [`crate::Fault::DelayedExecution`] that have not run yet.
     pub delayed_pending: u64,
@@ -195,11 +197,10 @@ impl AppState {
             .lock()
             .expect("limiter lock")
             .admit(Instant::now());
+        let mut stats = self.stats.lock().expect("stats lock");
+        stats.requests += 1;
         if !admitted {
-            self.stats
-                .lock()
-                .expect("stats lock")
-                .rejected_by_rate_limit += 1;
+            stats.rejected_by_rate_limit += 1;
         }
         admitted
     }

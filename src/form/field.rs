@@ -9,6 +9,7 @@
 //! compiles each distinct element type into its own code, and one shape for five inputs keeps
 //! the wasm small.
 
+use crate::fresh::Fresh;
 use crate::i18n::{use_locale, Key, Text};
 use b24pay_protocol::card::{self, Brand};
 use leptos::prelude::*;
@@ -187,23 +188,16 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                 </span>
             </div>
             {move || {
-                state
+                Fresh(state
                     .shown()
                     .map(|text| {
                         view! {
                             <p id=state.error_id class="b24-field-error">
-                                <ErrorIcon />
                                 {locale.say(text)}
                             </p>
                         }
-                    })
+                    }))
             }}
         </div>
     }
-}
-
-/// The "!" in a circle before every error and warning: errors are never colour alone.
-#[component]
-pub fn ErrorIcon() -> impl IntoView {
-    view! { <span class="b24-icon" aria-hidden="true">"!"</span> }
 }

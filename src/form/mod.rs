@@ -8,9 +8,11 @@
 //! | `field.rs` | label, inline error, `aria-invalid`/`aria-describedby`, when errors show |
 //! | `pay_button.rs` | the amount on the button, the spinner |
 //! | `challenge.rs` | the inline code step |
+//! | `bank_step.rs` | the bank's own step (Stripe.js) while it runs |
 //! | `outcome.rs` | declines and errors in plain words; the final screens |
-//! | `skeleton.rs` | the form's shape while waiting for the portal |
+//! | `paid.rs` | after paying: whether the store knows, the countdown back to the store |
 
+pub mod bank_step;
 pub mod card_number;
 pub mod challenge;
 pub mod cvc;
@@ -19,20 +21,20 @@ pub mod expiry;
 pub mod field;
 pub mod holder;
 pub mod outcome;
+pub mod paid;
 pub mod pay_button;
-pub mod skeleton;
 
 use crate::announce::use_announcer;
+use crate::fresh::Fresh;
 use crate::i18n::{use_locale, Key};
 use crate::money::format_money;
 use crate::payment::{Payment, Phase};
-use crate::smooth_height::smooth_height;
 use b24pay_protocol::api::{CardInput, ConfirmRequest};
 use b24pay_protocol::Money;
 use field::FieldState;
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
-use outcome::{closed_keys, notice_view, outcome};
+use outcome::{closed_keys, notice_view, outcome, Exit};
 use pay_button::pay_button;
 use web_sys::SubmitEvent;
 
@@ -52,6 +54,8 @@ pub struct Checkout {
     pub invoice_id: Option<String>,
     /// The payment's number as the store shows it (the FIELD `paymentNumber`, else its id).
     pub payment_number: String,
+    /// The pay system is in TEST mode (the FIELD `mode` = `TEST`): say that no money is taken.
+    pub test_mode: bool,
 }
 
 /// The card as typed (and the challenge code), field by field. Lives above the screens, so
@@ -137,52 +141,60 @@ fn check(fields: &[FieldState], announcer: crate::announce::Announcer) -> bool {
 #[component]
 pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let locale = use_locale();
-    let payment = Payment::new(checkout.api_base.clone());
+    let payment = Payment::new(checkout.api_base.clone(), checkout.test_mode);
     let phase = payment.phase();
     let done = move || matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_));
     let card = Card::new(checkout.holder);
     let amount = format_money(checkout.amount, locale);
     let summary = summary(&amount, &checkout.payment_number);
     let form = payment_form(checkout.clone(), card, payment, &amount);
+    let test_note = move || {
+        Fresh(
+            payment
+                .test_mode()
+                .then(|| view! { <p class="b24-test">{locale.text(Key::TestMode)}</p> }),
+        )
+    };
     // Once the payment is over the form stays in the page, hidden, and the final screen is
     // created.
     let last = move || {
-        let (success, title, text, code) = match phase.get() {
+        let (paid, title, text, code) = match phase.get() {
             Phase::Succeeded(paid) => {
                 let card = outcome::card_label(&paid.card);
                 let text = locale.format(Key::PaidText, &[("amount", &amount), ("card", &card)]);
-                (true, Key::PaidTitle, Some(text), None)
+                (Some(payment), Key::PaidTitle, Some(text), None)
             }
             Phase::Closed(code) => {
                 let (title, text) = closed_keys(code);
                 let text = text.map(|k| locale.text(k).to_owned());
-                (false, title, text, Some(code.as_str()))
+                (None, title, text, Some(code.as_str()))
             }
-            _ => return None,
+            _ => return Fresh(None),
         };
         let title = locale.text(title).to_owned();
-        Some(outcome(
-            success,
+        Fresh(Some(outcome(
+            paid,
             title,
             text,
             code,
-            checkout.return_url.clone(),
-        ))
+            Exit::Store(checkout.return_url.clone()),
+        )))
     };
-    smooth_height(view! {
+    view! {
+        {test_note}
         <div hidden=done>{summary} {form}</div>
         {last}
-    })
+    }
 }
 
 /// What is being paid: the amount, large, and the store's payment number.
 fn summary(amount: &str, number: &str) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <section class="b24pay-summary">
-            <p class="b24pay-label">{locale.text(Key::AmountToPay)}</p>
-            <p class="b24pay-amount">{amount.to_owned()}</p>
-            <p class="b24pay-number">{locale.format(Key::PaymentNumber, &[("number", number)])}</p>
+        <section class="b24-summary">
+            <p class="b24-label">{locale.text(Key::AmountToPay)}</p>
+            <p class="b24-amount">{amount.to_owned()}</p>
+            <p class="b24-number">{locale.format(Key::PaymentNumber, &[("number", number)])}</p>
         </section>
     }
 }
@@ -193,10 +205,6 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
     let locale = use_locale();
     let announcer = use_announcer();
     let phase = payment.phase();
-    let challenge = Memo::new(move |_| match phase.get() {
-        Phase::Challenge(c) => c.code_length as usize,
-        _ => 0,
-    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         match phase.get_untracked() {
@@ -213,7 +221,7 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
                     currency: checkout.amount.currency.code().to_owned(),
                     card: input,
                     invoice_id: checkout.invoice_id.clone(),
-                    session: None,
+                    session: Some(crate::api::page_session()),
                 });
             }
             Phase::Challenge(c) if !c.busy => {
@@ -227,30 +235,36 @@ fn payment_form(checkout: Checkout, card: Card, payment: Payment, amount: &str) 
             _ => {}
         }
     };
-    let fields = move || match challenge.get() {
-        0 => Either::Left(view! {
-            {card_number::card_number(card.number)}
-            <div class="b24-row">
-                {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
-            </div>
-            {card.ask_holder.then(|| holder::holder(card.holder))}
-        }),
-        length => Either::Right(challenge::challenge_fields(card.code.with_length(length))),
+    let fields = move || {
+        if payment.authenticating() {
+            return Fresh(EitherOf3::C(bank_step::bank_step()));
+        }
+        Fresh(match payment.challenge_length() {
+            0 => EitherOf3::A(view! {
+                {card_number::card_number(card.number)}
+                <div class="b24-row">
+                    {expiry::expiry(card.expiry)} {cvc::cvc(card.cvc)}
+                </div>
+                {card.ask_holder.then(|| holder::holder(card.holder))}
+            }),
+            length => EitherOf3::B(challenge::challenge_fields(card.code.with_length(length))),
+        })
     };
     view! {
         <form
             class="b24-form"
-            class:b24-challenge=move || challenge.get() != 0
+            class:b24-challenge=move || payment.challenge_length() != 0
+            class:b24-bank-step=move || payment.authenticating()
             novalidate
             aria-label=locale.text(Key::CardDetails)
             on:submit=on_submit
         >
             {fields}
-            {move || match phase.get() {
+            {move || Fresh(match phase.get() {
                 Phase::Ready(Some(notice)) => Some(notice_view(notice)),
                 Phase::Challenge(c) if !c.busy => c.notice.map(notice_view),
                 _ => None,
-            }}
+            })}
             {pay_button(phase, locale.format(Key::Pay, &[("amount", amount)]))}
         </form>
     }

@@ -21,7 +21,7 @@ pub fn pay_button(phase: ReadSignal<Phase>, pay: String) -> impl IntoView {
     view! {
         <button
             type="submit"
-            class="b24pay-button b24-pay"
+            class="b24-button b24-pay"
             aria-disabled=move || busy().then_some("true")
         >
             // Shown by the stylesheet while the button is aria-disabled.

@@ -5,9 +5,18 @@
 //! catalogues in the wasm would cost every customer about 7 KB brotli for texts they never
 //! read. `loader.js` fetches them (`b24payCatalogue(tag)`, one request per language) and starts
 //! the browser's language before the wasm has even downloaded; the portal's forced language,
-//! known only from its message, is fetched then. A text missing from a catalogue falls back to English, never to a blank.
+//! known only from its message, is fetched then. A text missing from a catalogue falls back to
+//! English, never to a blank.
+//!
+//! The files are written as `{"KeyName": "text", …}` in [`Key::ALL`]'s order (the catalogue
+//! test insists); the build (`tools/catalogues.mjs`) serves each as the array
+//! `["<list id>", "text", …]`, so the key names are neither downloaded nor in the wasm. The
+//! list id, a hash of the key names in order ([`Key::LIST_ID`]), makes a catalogue written for
+//! another list of keys (another version of the widget) unusable rather than wrong: the form
+//! shows in English instead of with texts in the wrong places.
 
 use super::{Key, Locale};
+use futures_util::future::Either;
 use js_sys::{Promise, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,7 +24,7 @@ use wasm_bindgen_futures::JsFuture;
 
 /// How long the form waits for a catalogue before it shows itself in English: a customer
 /// on a slow link should still be able to pay.
-pub const LOAD_TIMEOUT_MS: i32 = 3000;
+pub const LOAD_TIMEOUT_MS: u32 = 3000;
 
 /// One language's texts, indexed like [`Key::ALL`]; `None` where it has none (English shows).
 type Texts = Vec<Option<&'static str>>;
@@ -50,18 +59,34 @@ pub(super) fn lookup(locale: Locale, key: Key) -> Option<&'static str> {
     })
 }
 
-/// Installs a parsed catalogue (`{"KeyName": "text", …}`) for `locale`. Keys it lacks and
-/// values that are not strings fall back to English; unknown keys are ignored.
+/// FNV-1a (32 bits) of a list of key names, each followed by a comma: [`Key::LIST_ID`], and
+/// what `tools/catalogues.mjs` writes first in a served catalogue, in hexadecimal.
+pub const fn list_id(names: &str) -> u32 {
+    let bytes = names.as_bytes();
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash = (hash ^ bytes[i] as u32).wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    hash
+}
+
+/// Installs a served catalogue (`["<list id>", "text", …]`, texts in [`Key::ALL`]'s order)
+/// for `locale`. Texts that are not strings, or blank, fall back to English.
 pub fn install(locale: Locale, catalogue: &JsValue) -> Result<(), CatalogueError> {
-    if !catalogue.is_object() || js_sys::Array::is_array(catalogue) {
+    let Some(served) = catalogue.dyn_ref::<js_sys::Array>() else {
+        return Err(CatalogueError::NotACatalogue);
+    };
+    let id = served.get(0).as_string();
+    if id.is_none_or(|id| u32::from_str_radix(&id, 16) != Ok(Key::LIST_ID)) {
         return Err(CatalogueError::NotACatalogue);
     }
-    let texts: Texts = Key::ALL
-        .iter()
-        .map(|key| {
-            Reflect::get(catalogue, &JsValue::from_str(key.name()))
-                .ok()
-                .and_then(|v| v.as_string())
+    let texts: Texts = (1..=Key::ALL.len() as u32)
+        .map(|i| {
+            served
+                .get(i)
+                .as_string()
                 .filter(|t| !t.trim().is_empty())
                 .map(|t| &*String::leak(t))
         })
@@ -90,22 +115,12 @@ pub async fn load(locale: Locale) -> Result<(), CatalogueError> {
         })
         .and_then(|p| p.dyn_into::<Promise>().ok())
         .ok_or(CatalogueError::Unavailable)?;
-    let raced = Promise::race(&js_sys::Array::of2(&fetched, &timeout(LOAD_TIMEOUT_MS)));
-    match JsFuture::from(raced).await {
-        Ok(value) if !value.is_null() && !value.is_undefined() => install(locale, &value),
+    let fetched = JsFuture::from(fetched);
+    let limit = gloo_timers::future::TimeoutFuture::new(LOAD_TIMEOUT_MS);
+    match futures_util::future::select(fetched, limit).await {
+        Either::Left((Ok(value), _)) if !value.is_null() && !value.is_undefined() => {
+            install(locale, &value)
+        }
         _ => Err(CatalogueError::Unavailable),
     }
-}
-
-/// A promise that resolves to `null` after `ms`.
-fn timeout(ms: i32) -> Promise {
-    Promise::new(&mut |resolve, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_1(
-                &resolve,
-                ms,
-                &JsValue::NULL,
-            );
-        }
-    })
 }

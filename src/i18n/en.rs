@@ -2,10 +2,13 @@ use super::Key;
 
 pub(super) fn text(key: Key) -> &'static str {
     match key {
-        Key::Loading => "Loading payment details…",
+        Key::PageTitle => "Card payment",
         Key::AmountToPay => "Amount to pay",
         Key::PaymentNumber => "Payment No. {number}",
         Key::ErrorTitle => "This payment cannot be shown",
+        Key::WaitingTitle => "The payment details have not arrived",
+        Key::PreviewNotice => "Preview: a sample payment from the sandbox portal. In a store, this form appears inside the payment page.",
+        Key::TestMode => "Test mode: no money is taken",
         Key::ErrorNoMessage => "The store did not send the payment details. Open this page from the store’s payment page, or reload it.",
         Key::ErrorInvalidPayment => "The store sent incomplete payment details. Reload the page; if this happens again, contact the store.",
         Key::ErrorInvalidAmount => "The payment amount sent by the store is not valid. Please contact the store.",
@@ -42,12 +45,19 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::Connection => "Connection problem. Try again — you will not be charged twice.",
         Key::ServiceBusy => "The payment service is busy. Try again in a moment — you will not be charged twice.",
         Key::InProgress => "This payment is already being processed. Wait a moment, then try again.",
+        Key::TooManyAttempts => "Too many attempts. Wait a few minutes, then try again.",
         Key::WrongCode => "The code is incorrect. Check it and try again.",
         Key::ChallengeExpired => "The confirmation has expired. Please pay again.",
         Key::SomethingWrong => "Something went wrong. Please try again.",
         Key::PaidTitle => "Payment successful",
         Key::PaidText => "{amount} paid with {card}.",
         Key::BackToStore => "Return to the store",
+        Key::StoreNotified => "The store has been notified.",
+        Key::StoreNotifying => "Letting the store know…",
+        Key::StoreNotifyLater => "The store will be notified shortly — your payment has gone through.",
+        Key::ReturningOne => "Returning to the store in {count} second.",
+        Key::ReturningFew | Key::ReturningMany | Key::ReturningOther => "Returning to the store in {count} seconds.",
+        Key::StayHere => "Stay on this page",
         Key::AlreadyPaidTitle => "This payment has already been made",
         Key::PaymentUnavailableTitle => "This payment can’t be made here",
         Key::ReopenPayment => "Go back to the store and open the payment again.",
@@ -59,5 +69,6 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::ChallengeCode => "Confirmation code",
         Key::CodeEmpty => "Enter the code from your bank.",
         Key::Confirm => "Confirm",
+        Key::BankStepText => "Your bank is checking that it’s you. Follow its instructions in this window.",
     }
 }

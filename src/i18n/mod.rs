@@ -161,6 +161,11 @@ macro_rules! keys {
         impl Key {
             pub const ALL: &'static [Key] = &[$(Key::$name,)*];
 
+            /// The id of this list of keys, in this order: what a served catalogue must carry
+            /// (see [`catalogue`]). Computed at compile time: the names themselves need not be
+            /// in the wasm.
+            pub const LIST_ID: u32 = catalogue::list_id(concat!($(stringify!($name), ",",)*));
+
             /// The key's name in the language catalogues (`locales/*.json`).
             pub fn name(self) -> &'static str {
                 match self {
@@ -172,16 +177,22 @@ macro_rules! keys {
 }
 
 keys! {
-    /// Accessible name of the loading skeleton.
-    Loading,
+    /// The page's heading (read by screen readers; the store's page shows its own).
+    PageTitle,
     /// Label above the amount in the payment summary.
     AmountToPay,
     /// `{number}`: the payment's number in the store.
     PaymentNumber,
     /// Heading of every error state.
     ErrorTitle,
+    /// Heading when no usable message from the portal has arrived after a few seconds.
+    WaitingTitle,
     /// No message from the portal arrived.
     ErrorNoMessage,
+    /// Above the form in the standalone preview (the page opened outside a portal).
+    PreviewNotice,
+    /// The pay system is in TEST mode.
+    TestMode,
     /// The portal's payment identifiers are missing or malformed.
     ErrorInvalidPayment,
     /// The portal's amount is missing or malformed.
@@ -243,6 +254,8 @@ keys! {
     /// The server or the portal is busy (rate limit, timeout, outage): retry is safe.
     ServiceBusy,
     InProgress,
+    /// Declines or codes over the limit for now (HTTP 429 `too_many_attempts`).
+    TooManyAttempts,
     WrongCode,
     /// The challenge step expired or was already used.
     ChallengeExpired,
@@ -255,6 +268,19 @@ keys! {
     PaidText,
     /// Link that takes the whole page back to the store (`RETURN_URL`).
     BackToStore,
+    /// Under the paid text: the portal has accepted the payment (`portal_notified`).
+    StoreNotified,
+    /// Under the paid text while the portal has not accepted it yet.
+    StoreNotifying,
+    /// The portal has not accepted it after a while (the companion keeps trying).
+    StoreNotifyLater,
+    /// `{count}`: seconds until the page goes back to the store. One key per plural form.
+    ReturningOne,
+    ReturningFew,
+    ReturningMany,
+    ReturningOther,
+    /// Cancels the return to the store.
+    StayHere,
     AlreadyPaidTitle,
     PaymentUnavailableTitle,
     /// Shown under the amount-changed and not-found titles.
@@ -273,6 +299,9 @@ keys! {
     ChallengeCode,
     CodeEmpty,
     Confirm,
+    /// Under the challenge's title while the bank's own step (3-D Secure in Stripe.js) runs in
+    /// its window over the form.
+    BankStepText,
 }
 
 /// A text whose wording depends on a number. Each has one [`Key`] per plural form our
@@ -282,6 +311,7 @@ keys! {
 pub enum Counted {
     CvcDigits,
     ChallengeText,
+    Returning,
 }
 
 impl Counted {
@@ -296,6 +326,10 @@ impl Counted {
             (Counted::ChallengeText, Few) => Key::ChallengeTextFew,
             (Counted::ChallengeText, Many) => Key::ChallengeTextMany,
             (Counted::ChallengeText, _) => Key::ChallengeTextOther,
+            (Counted::Returning, One) => Key::ReturningOne,
+            (Counted::Returning, Few) => Key::ReturningFew,
+            (Counted::Returning, Many) => Key::ReturningMany,
+            (Counted::Returning, _) => Key::ReturningOther,
         }
     }
 }

@@ -3,18 +3,20 @@
 //! The portal posts `{...FIELDS, BX_SYSTEM_PARAMS: {...}, BX_COMPUTED_STYLE: {...}}` on every
 //! load of the iframe. PHP values arrive as strings (`"SUM":"3000"`, `"PAYMENT_ID":"247"`) and
 //! null as `""`, but numbers are accepted too. The data is read straight from the JS object
-//! with `Reflect` (no serde in the wasm for this).
+//! with `Reflect`: deserializing even only `BX_SYSTEM_PARAMS` with `serde-wasm-bindgen` (into
+//! a trimmed struct of string-or-number fields) costs every customer 10.7 KB of brotli,
+//! measured; this reader a fraction of that (BENCHMARKS.md).
 
 use crate::theme::Theme;
+use b24pay_protocol::fields as field;
 use b24pay_protocol::money::AmountError;
 use b24pay_protocol::{Currency, Money};
-use js_sys::{Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub const SYSTEM_PARAMS_KEY: &str = "BX_SYSTEM_PARAMS";
 pub const COMPUTED_STYLE_KEY: &str = "BX_COMPUTED_STYLE";
 
-const MAX_FIELDS: usize = 64;
 const MAX_FIELD_LEN: usize = 2048;
 const MAX_URL_LEN: usize = 2048;
 
@@ -26,8 +28,6 @@ pub struct PaymentParams {
     pub amount: Money,
     /// The portal page to go back to; only `http:`/`https:` URLs are kept.
     pub return_url: Option<String>,
-    /// Set when the payment already has an id at the payment provider.
-    pub external_payment_id: Option<String>,
 }
 
 impl PaymentParams {
@@ -36,7 +36,8 @@ impl PaymentParams {
     }
 }
 
-/// The handler's FIELDS: every top-level key other than the two `BX_` objects, as strings.
+/// The handler's FIELDS the widget reads ([`READ_FIELDS`]), as strings. The portal posts every
+/// FIELD of the handler as a top-level key; those the widget does not use are not kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fields(Vec<(String, String)>);
 
@@ -55,14 +56,6 @@ impl Fields {
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -116,13 +109,12 @@ impl PortalMessage {
         if !data.is_object() || js_sys::Array::is_array(data) {
             return None;
         }
-        let object: &Object = data.unchecked_ref();
         let system_params = get(data, SYSTEM_PARAMS_KEY);
         if system_params.is_undefined() {
             return None;
         }
         Some(PortalMessage {
-            fields: parse_fields(object),
+            fields: parse_fields(data),
             params: parse_params(&system_params),
             theme: Theme::from_computed_style(&get(data, COMPUTED_STYLE_KEY)),
         })
@@ -151,24 +143,26 @@ fn scalar_text(value: &JsValue) -> Option<String> {
     None
 }
 
-fn parse_fields(object: &Object) -> Fields {
+/// The FIELDS the widget uses (`b24pay_protocol::fields`).
+pub const READ_FIELDS: [&str; 5] = [
+    field::LANG,
+    field::PAYMENT_NUMBER,
+    field::HOLDER,
+    field::INVOICE_ID,
+    field::MODE,
+];
+
+fn parse_fields(object: &JsValue) -> Fields {
     let mut fields = Vec::new();
-    for key in Object::keys(object).iter() {
-        let Some(key) = key.as_string() else { continue };
-        if key == SYSTEM_PARAMS_KEY || key == COMPUTED_STYLE_KEY || key.len() > 128 {
-            continue;
-        }
-        let value = get(object, &key);
+    for key in READ_FIELDS {
+        let value = get(object, key);
         let text = if value.is_null() {
             Some(String::new())
         } else {
             scalar_text(&value)
         };
         if let Some(text) = text.filter(|t| t.len() <= MAX_FIELD_LEN) {
-            fields.push((key, text));
-            if fields.len() == MAX_FIELDS {
-                break;
-            }
+            fields.push((key.to_owned(), text));
         }
     }
     Fields(fields)
@@ -212,8 +206,6 @@ fn parse_params(params: &JsValue) -> Result<PaymentParams, ParamError> {
         paysystem_id,
         amount,
         return_url: param_text(params, "RETURN_URL").and_then(|u| web_url(&u)),
-        external_payment_id: param_text(params, "EXTERNAL_PAYMENT_ID")
-            .filter(|s| s.len() <= MAX_FIELD_LEN),
     })
 }
 

@@ -99,7 +99,7 @@ impl FontFamily {
                 let ok = !name.is_empty()
                     && name
                         .chars()
-                        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+                        .all(|c| is_name_char(c) || matches!(c, ' ' | '-' | '.'));
                 if !ok {
                     return None;
                 }
@@ -150,21 +150,28 @@ fn unquote(item: &str) -> Option<&str> {
     None
 }
 
-/// A CSS identifier without escapes: starts with a letter, `_`, or `-` followed by a
-/// non-digit; continues with letters, digits, `-`, `_`.
+/// CSS's ident code points without `-` and digits: ASCII letters, `_`, and every non-ASCII
+/// code point but the C1 controls. (What CSS itself allows, and cheaper than Unicode's
+/// letter tables, which would cost every customer their kilobytes.) None of them can end a
+/// quoted name or a declaration.
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c >= '\u{a0}'
+}
+
+fn is_name_char(c: char) -> bool {
+    is_name_start(c) || c.is_ascii_digit()
+}
+
+/// A CSS identifier without escapes: starts with a name-start character, or `-` followed by
+/// one or by `-`; continues with name characters and `-`.
 fn is_ident(word: &str) -> bool {
     let mut chars = word.chars();
     let first_ok = match chars.next() {
-        Some('-') => {
-            matches!(word.chars().nth(1), Some(c) if c.is_alphabetic() || c == '_' || c == '-')
-        }
-        Some(c) => c.is_alphabetic() || c == '_',
+        Some('-') => matches!(chars.next(), Some(c) if is_name_start(c) || c == '-'),
+        Some(c) => is_name_start(c),
         None => false,
     };
-    first_ok
-        && word
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    first_ok && word.chars().all(|c| is_name_char(c) || c == '-')
 }
 
 fn is_css_wide_keyword(word: &str) -> bool {

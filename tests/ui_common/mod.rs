@@ -2,7 +2,7 @@
 //! browser does, and a stubbed payment API (`window.fetch` replaced by a recorder).
 #![allow(dead_code)]
 
-// ui_app.rs also has it through protocol_support: two copies of a few helpers, one state.
+// ui_app.rs also has it through portal_support: two copies of a few helpers, one state.
 #[allow(clippy::duplicate_mod)]
 #[path = "../catalogues/mod.rs"]
 pub mod catalogues;
@@ -31,6 +31,7 @@ pub fn checkout() -> Checkout {
         holder: false,
         invoice_id: None,
         payment_number: "A-247".into(),
+        test_mode: false,
     }
 }
 
@@ -294,4 +295,15 @@ pub fn view(state: &str, extra: &str) -> String {
 /// An `ErrorBody` answer.
 pub fn error(status: u16, code: &str) -> String {
     format!(r#"{{"status":{status},"body":{{"error":{{"code":"{code}","message":"m"}}}}}}"#)
+}
+
+/// Waits `ms` of real time (timers of the widget run meanwhile).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
 }

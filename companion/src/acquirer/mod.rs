@@ -142,19 +142,68 @@ pub struct ResumeRequest<'a> {
 
 /// What the customer must do before the acquirer decides. Rendered inside the widget's frame:
 /// the portal's iframe cannot open popups.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// The store keeps an action as its JSON, which never holds a secret: a Stripe.js action is
+/// stored without its client secret (`serde` skips it), and the flow asks [`Acquirer::action`]
+/// for it again when it shows a stored action to the customer.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CustomerAction {
     /// Type a code into the widget (the test acquirer's 3-D Secure stand-in).
     Code { code_length: u8 },
     /// Let Stripe.js handle the PaymentIntent's next action in the frame.
     StripeJs {
-        client_secret: String,
+        /// The PaymentIntent's client secret, as the acquirer just gave it; `None` once read
+        /// back from the store.
+        #[serde(skip_serializing, default)]
+        client_secret: Option<String>,
         publishable_key: String,
         js_url: String,
     },
     /// Show this acquirer page (3-D Secure) in a frame inside the widget.
     Redirect { url: String },
+}
+
+impl CustomerAction {
+    /// Whether the customer's answer is a code typed into the widget (the challenge endpoint),
+    /// rather than a step the acquirer runs itself (the resume endpoint).
+    pub fn takes_code(&self) -> bool {
+        matches!(self, CustomerAction::Code { .. })
+    }
+
+    /// False for an action read back from the store without the secret the customer needs.
+    pub fn is_complete(&self) -> bool {
+        !matches!(
+            self,
+            CustomerAction::StripeJs {
+                client_secret: None,
+                ..
+            }
+        )
+    }
+}
+
+impl std::fmt::Debug for CustomerAction {
+    // Never print a client secret, even in a debug log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CustomerAction::Code { code_length } => f
+                .debug_struct("Code")
+                .field("code_length", code_length)
+                .finish(),
+            CustomerAction::StripeJs {
+                client_secret,
+                publishable_key,
+                js_url,
+            } => f
+                .debug_struct("StripeJs")
+                .field("client_secret", &client_secret.as_ref().map(|_| "***"))
+                .field("publishable_key", publishable_key)
+                .field("js_url", js_url)
+                .finish(),
+            CustomerAction::Redirect { .. } => f.write_str("Redirect { .. }"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,6 +272,18 @@ pub enum RefundOutcome {
     Refused(String),
 }
 
+/// A refund as the acquirer's records have it ([`Acquirer::refunds`]), including ones made
+/// outside b24pay (Stripe's Dashboard).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcquirerRefund {
+    pub refund_id: String,
+    pub amount: Money,
+    /// The idempotency key b24pay made it with, when b24pay made it.
+    pub key: Option<String>,
+    /// Where it stands: `Refunded`, `Pending`, or `Refused` for one that failed.
+    pub outcome: RefundOutcome,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AcquirerError {
     /// The acquirer could not be reached or did not answer: the call may or may not have taken
@@ -265,4 +326,53 @@ pub trait Acquirer: Send + Sync + 'static {
     async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError>;
 
     async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError>;
+
+    /// The action a charge waiting for the customer asks for now, secrets included (`None`
+    /// when it waits for nothing). Asked when a stored action is shown again, since the store
+    /// keeps no secrets; an acquirer whose actions carry none needs nothing here.
+    async fn action(&self, reference: &str) -> Result<Option<CustomerAction>, AcquirerError> {
+        let _ = reference;
+        Ok(None)
+    }
+
+    /// Every refund of the charge opened as `reference`, as the acquirer's records have them
+    /// (read when the acquirer reports a refund, e.g. Stripe's `charge.refunded`).
+    async fn refunds(&self, reference: &str) -> Result<Vec<AcquirerRefund>, AcquirerError> {
+        let _ = reference;
+        Err(AcquirerError::Refused(format!(
+            "the {} acquirer does not list refunds",
+            self.kind()
+        )))
+    }
+}
+
+/// The live acquirer the configuration names (`[acquirer.stripe]`), built; `None` when none
+/// is configured (LIVE pay systems are then refused with `live_mode_unavailable`).
+pub fn configured_live(
+    config: &crate::config::Config,
+) -> anyhow::Result<Option<std::sync::Arc<dyn Acquirer>>> {
+    match &config.stripe {
+        Some(settings) => {
+            let stripe =
+                StripeAcquirer::new(settings).map_err(|e| anyhow::anyhow!("Stripe: {e}"))?;
+            Ok(Some(std::sync::Arc::new(stripe)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// One line for `b24pay check-config`: which live acquirer LIVE pay systems charge through
+/// (no secrets: the keys' mode, the API, where Stripe must send its webhooks).
+pub fn describe_live(config: &crate::config::Config) -> String {
+    match &config.stripe {
+        Some(s) => format!(
+            "live acquirer: stripe ({} keys, publishable key {}, API {}, Stripe.js {}, webhook endpoint {}webhooks/stripe); TEST pay systems use the built-in test acquirer",
+            if s.livemode() { "LIVE" } else { "test-mode" },
+            s.publishable_key,
+            s.api_base,
+            s.js_url,
+            config.public_url,
+        ),
+        None => "live acquirer: none configured ([acquirer.stripe]); LIVE pay systems are refused (live_mode_unavailable), TEST ones use the built-in test acquirer".into(),
+    }
 }

@@ -6,5 +6,6 @@ pub mod error;
 pub mod input;
 pub mod routes;
 pub mod scope;
+pub mod webhook;
 
 pub use error::ApiError;

@@ -9,7 +9,9 @@ use super::scope::{AttemptPath, Scope};
 use crate::payments::{PaymentError, Payments};
 use axum::extract::State;
 use axum::Json;
-use b24pay_protocol::api::{ChallengeRequest, ConfirmRequest, ErrorCode, PaymentView};
+use b24pay_protocol::api::{
+    ChallengeRequest, ConfirmRequest, ErrorCode, PaymentView, ResumeRequest,
+};
 use b24pay_protocol::ids::AttemptId;
 use std::sync::Arc;
 
@@ -57,6 +59,19 @@ pub async fn challenge(
     let id = attempt_id(&id)?;
     validate_challenge_code(&request.code)?;
     detached(async move { payments.answer(&portal, &id, &key, &request.code).await }).await
+}
+
+/// `POST /api/v1/payments/{id}/resume`: the customer finished the Stripe.js step; the body is
+/// `{}`.
+pub async fn resume(
+    State(payments): State<SharedPayments>,
+    Scope(portal): Scope,
+    AttemptPath(id): AttemptPath,
+    IdempotencyKey(key): IdempotencyKey,
+    StrictJson(_): StrictJson<ResumeRequest>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let id = attempt_id(&id)?;
+    detached(async move { payments.resume(&portal, &id, &key).await }).await
 }
 
 /// `GET /api/v1/payments/{id}`

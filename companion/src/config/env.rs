@@ -71,6 +71,7 @@ pub const VARS: &[Var] = &[
     },
     var("B24PAY_DIST_DIR", &["dist_dir"], Text, "`dist/` next to the binary, else the repository's `dist/`, else `./dist`"),
     var("B24PAY_CORS_ORIGINS", &["cors_origins"], List, "none (the widget calls the API same-origin)"),
+    var("B24PAY_PREVIEW_SAMPLE", &["preview_sample"], Text, "none; a JSON file with a portal message that the widget shows when opened on its own (the standalone preview); `b24pay preview` sets it"),
     var("B24PAY_WEBHOOK_URL", &["portal.webhook_url"], Text, "the inbound webhook (scope `pay_system`); secret"),
     var("B24PAY_OAUTH_PORTAL_URL", &["portal.oauth.portal_url"], Text, "instead of a webhook: the portal's URL"),
     var("B24PAY_OAUTH_CLIENT_ID", &["portal.oauth.client_id"], Text, "the application's client id"),
@@ -85,6 +86,7 @@ pub const VARS: &[Var] = &[
     var("B24PAY_PORTAL_TIMEOUT_MS", &["portal.timeout_ms"], Count, "20000 (must be below the portal's 60 s)"),
     var("B24PAY_PORTAL_RATE_LIMIT", &["portal.rate_limit_per_second", "portal.rate_limit_burst"], Rate, "`2/50`: 2 requests/s after a burst of 50 (the portal's leaky bucket); `off`"),
     var("B24PAY_PORTAL_CUSTOMER_SHARE", &["portal.customer_share"], Number, "0.8: customer-facing portal calls may fill 80 % of that bucket; the rest is kept for the outbox (marking charged payments paid), which may use all of it"),
+    var("B24PAY_PORTAL_BATCH", &["portal.batch"], Bool, "`true`: concurrent customers' verifications share `batch` requests and the outbox sends its calls in batches (see \"The portal's budget\"); `false` sends every call alone"),
     var("B24PAY_BODY_BYTES", &["limits.body_bytes"], Count, "16384 (1024 to 1048576)"),
     var("B24PAY_REQUEST_TIMEOUT_MS", &["limits.request_timeout_ms"], Count, "30000; the handler's timeout starts once the body is in"),
     var("B24PAY_CONCURRENCY", &["limits.concurrency"], Count, "512 requests in flight"),
@@ -174,9 +176,10 @@ fn values(var: &Var, text: &str) -> Result<Vec<Value>, &'static str> {
     }
 }
 
+/// Milliseconds once read as `u64`: anything TOML's integers hold is accepted.
 fn count(text: &str) -> Option<Value> {
-    let n: u32 = text.trim().parse().ok()?;
-    Some(Value::Integer(n.into()))
+    let n: u64 = text.trim().parse().ok()?;
+    Some(Value::Integer(i64::try_from(n).ok()?))
 }
 
 /// Whole numbers stay integers, so a per-minute count can take them too.

@@ -21,6 +21,9 @@ pub struct FilePortal {
     pub rate_limit_burst: Option<u32>,
     /// The share of the bucket customer-facing calls may use; the rest is the outbox's.
     pub customer_share: Option<f64>,
+    /// Send portal calls in `batch` requests (concurrent verifications, the outbox's calls);
+    /// on by default.
+    pub batch: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -63,6 +66,9 @@ pub struct PortalSettings {
     pub rate_limit: Option<(f64, u32)>,
     /// The share of the rate limit customer-facing calls may use (the outbox may use all).
     pub customer_share: f64,
+    /// `[portal] batch`: concurrent verifications coalesced into `batch` requests, the
+    /// outbox's calls sent in batches.
+    pub batch: bool,
 }
 
 impl FilePortal {
@@ -112,6 +118,7 @@ impl FilePortal {
             timeout,
             rate_limit,
             customer_share,
+            batch: self.batch.unwrap_or(true),
         })
     }
 

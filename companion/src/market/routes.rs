@@ -160,6 +160,8 @@ pub struct PageState {
 pub async fn widget_page(
     State(s): State<PageState>,
     axum::extract::Path(pid): axum::extract::Path<String>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let gone = || {
         (
@@ -174,14 +176,15 @@ pub async fn widget_page(
     };
     let row = match s.market.store.portal_by_public_id(id.as_str()).await {
         Ok(Some(row)) if row.is_installed() => row,
-        Ok(_) => return gone(),
+        Ok(_) => {
+            s.widget.forget_portal_page(id.as_str());
+            return gone();
+        }
         Err(e) => {
             tracing::error!(error = %e, "store failure reading a portal");
             return refused(StatusCode::SERVICE_UNAVAILABLE, "store failure");
         }
     };
-    let api_base = format!("{}p/{}/api/v1", s.widget.prefix(), id);
     s.widget
-        .portal_page(&row.origin, &api_base)
-        .unwrap_or_else(|| refused(StatusCode::SERVICE_UNAVAILABLE, "the widget is not built"))
+        .portal_page(id.as_str(), &row.origin, &method, &headers)
 }

@@ -1,13 +1,38 @@
-//! The customer's answer to an action (the inline challenge code): at most
-//! `max_action_rounds` answers per attempt, none after the action's hold, each answer once.
+//! The customer's answer to an action: the inline challenge code (`POST …/challenge`), or "I
+//! finished the acquirer's own step" (`POST …/resume`, after Stripe.js). At most
+//! `max_action_rounds` answers per attempt, none after the action's hold, each answer once (its
+//! idempotency key), and only the kind of answer the action asks for.
 
 use super::settle::{pause, Why};
 use super::{ms, PaymentError, Payments};
-use crate::acquirer::{ActionResult, ResumeRequest};
+use crate::acquirer::{AcquirerError, ActionResult, ResumeRequest};
 use crate::portal::PortalKey;
 use crate::store::{now_ms, Attempt, AttemptState, Lease};
 use b24pay_protocol::api::PaymentView;
 use b24pay_protocol::ids::AttemptId;
+
+/// What the customer answered.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Answer<'a> {
+    /// The code typed into the inline challenge.
+    Code(&'a str),
+    /// The acquirer's own step is over (Stripe.js); the acquirer says how it went.
+    Completed,
+}
+
+impl Answer<'_> {
+    fn fits(&self, a: &Attempt) -> bool {
+        let takes_code = a.action.as_ref().is_none_or(|x| x.takes_code());
+        matches!(self, Answer::Code(_)) == takes_code
+    }
+
+    fn result(&self) -> ActionResult<'_> {
+        match self {
+            Answer::Code(code) => ActionResult::Code(code),
+            Answer::Completed => ActionResult::Completed,
+        }
+    }
+}
 
 impl Payments {
     pub(super) async fn answer_inner(
@@ -15,10 +40,14 @@ impl Payments {
         portal: &PortalKey,
         id: &AttemptId,
         key: &str,
-        code: &str,
+        answer: Answer<'_>,
     ) -> Result<PaymentView, PaymentError> {
-        let fingerprint =
-            self.fingerprint(&[b"challenge", id.as_str().as_bytes(), code.as_bytes()]);
+        let fingerprint = match answer {
+            Answer::Code(code) => {
+                self.fingerprint(&[b"challenge", id.as_str().as_bytes(), code.as_bytes()])
+            }
+            Answer::Completed => self.fingerprint(&[b"resume", id.as_str().as_bytes()]),
+        };
         let mut a = self.attempt_of(portal, id).await?;
         let deadline = now_ms() + ms(self.config.wait_for_original);
         for n in 0..1000 {
@@ -28,7 +57,7 @@ impl Payments {
                 }
                 self.same_answer(&a, deadline, n).await?
             } else {
-                self.new_answer(&a, key, &fingerprint, code).await?
+                self.new_answer(&a, key, &fingerprint, answer).await?
             };
             match step {
                 Step::Done(view) => return Ok(view),
@@ -62,7 +91,7 @@ impl Payments {
                     None => Ok(Step::Again(None)),
                 }
             }
-            _ => Ok(Step::Done(a.view())),
+            _ => Ok(Step::Done(self.show(a.clone()).await)),
         }
     }
 
@@ -72,10 +101,11 @@ impl Payments {
         a: &Attempt,
         key: &str,
         fingerprint: &str,
-        code: &str,
+        answer: Answer<'_>,
     ) -> Result<Step, PaymentError> {
         let now = now_ms();
         match a.state {
+            AttemptState::RequiresAction if !answer.fits(a) => Err(PaymentError::InvalidState),
             AttemptState::RequiresAction if a.updated_at + ms(self.config.action_hold) < now => {
                 // Too late: the hold is over and the charge is cancelled, whatever the code.
                 self.try_resolve(a, Why::Abandoned).await?;
@@ -102,34 +132,53 @@ impl Payments {
                         a.action_rounds += 1;
                         a.challenge_key = Some(key.to_string());
                         a.challenge_fingerprint = Some(fingerprint.to_string());
-                        self.resume(a, code).await.map(Step::Done)
+                        self.hand_over(a, answer).await.map(Step::Done)
                     }
-                    Lease::Refused | Lease::PaymentBusy => Ok(Step::Again(None)),
+                    Lease::Refused | Lease::PaymentBusy => {
+                        // Someone holds it for a moment (the reconciler, an event): look again.
+                        tokio::time::sleep(pause(3)).await;
+                        Ok(Step::Again(None))
+                    }
                 }
             }
             AttemptState::Processing | AttemptState::Unknown => Err(PaymentError::InProgress),
+            // "The Stripe.js step is over" carries nothing to refuse: it hears how the attempt
+            // ended (an event from the acquirer may have settled it first).
+            AttemptState::Succeeded | AttemptState::Declined | AttemptState::Failed
+                if matches!(answer, Answer::Completed) =>
+            {
+                Ok(Step::Done(a.view()))
+            }
             _ => Err(PaymentError::InvalidState),
         }
     }
 
     /// Hands the answer to the acquirer and settles what it says.
-    async fn resume(&self, a: Attempt, code: &str) -> Result<PaymentView, PaymentError> {
+    async fn hand_over(&self, a: Attempt, answer: Answer<'_>) -> Result<PaymentView, PaymentError> {
         let acquirer = self.acquirer(a.acquirer)?.clone();
         let Some(reference) = a.acquirer_ref.clone() else {
             return Err(PaymentError::InvalidState);
         };
         let request = ResumeRequest {
             reference: &reference,
-            result: ActionResult::Code(code),
+            result: answer.result(),
             amount: a.amount,
             last4: &a.last4,
             metadata: self.metadata(&a),
             round: a.action_rounds,
         };
-        let answer = tokio::time::timeout(self.config.lease / 2, acquirer.resume(&request)).await;
-        let (settlement, note) = self.settlement_of(&a, answer);
+        let reply = tokio::time::timeout(self.config.lease / 2, acquirer.resume(&request)).await;
+        let (settlement, note) = match reply {
+            // After the customer's step the charge is still open at the acquirer: a refusal to
+            // go on is not "nothing charged". Unknown: the reconciler asks, and cancels.
+            Ok(Err(AcquirerError::Refused(why))) => (
+                self.unknown_now(&a),
+                format!("the acquirer refused to continue after the customer's action: {why}"),
+            ),
+            reply => self.settlement_of(&a, reply),
+        };
         let settled = self.commit(a, settlement, &note).await?;
-        self.answer_after_charge(settled)
+        self.answer_after_charge(settled).await
     }
 }
 

@@ -194,15 +194,18 @@ impl Payments {
         a.acquirer_ref = Some(reference);
         let (settlement, note) = self.settlement_of(&a, answer);
         let settled = self.commit(a, settlement, &note).await?;
-        self.answer_after_charge(settled)
+        self.answer_after_charge(settled).await
     }
 
     /// The customer hears a timeout for an attempt left `unknown` (their retry with the same
     /// key finds out what happened); otherwise the attempt as settled.
-    pub(super) fn answer_after_charge(&self, a: Attempt) -> Result<PaymentView, PaymentError> {
+    pub(super) async fn answer_after_charge(
+        &self,
+        a: Attempt,
+    ) -> Result<PaymentView, PaymentError> {
         match a.state {
             AttemptState::Unknown => Err(PaymentError::AcquirerTimeout),
-            _ => Ok(a.view()),
+            _ => Ok(self.show(a).await),
         }
     }
 
@@ -217,7 +220,7 @@ impl Payments {
             .ok_or(PaymentError::NotFound)?;
         match stored.state {
             AttemptState::Processing => Err(PaymentError::InProgress),
-            _ => Ok(stored.view()),
+            _ => Ok(self.show(stored).await),
         }
     }
 

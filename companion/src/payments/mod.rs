@@ -44,19 +44,25 @@
 mod action;
 mod charge;
 pub mod error;
+mod events;
 mod guard;
 pub mod reconcile;
+pub mod refund;
 mod replay;
 mod settle;
 mod verify;
 
 pub use error::PaymentError;
+pub use events::EventOutcome;
 pub use guard::GuardSettings;
+pub use refund::{RefundCommand, RefundError, RefundReport, Refunds};
+pub use settle::EventHint;
 
 use crate::acquirer::{Acquirer, AcquirerKind, Card, ChargeMetadata};
 use crate::metrics::SharedMetrics;
 use crate::portal::{PortalKey, SharedPortals};
-use crate::store::{Attempt, SharedStore};
+use crate::store::{Attempt, AttemptState, SharedStore};
+use action::Answer;
 use b24pay_protocol::api::PaymentView;
 use b24pay_protocol::ids::{AttemptId, InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::Money;
@@ -219,6 +225,11 @@ impl Payments {
         &self.config
     }
 
+    /// Refunds through the same acquirers and store.
+    pub fn refunds(&self, timeout: Duration) -> Refunds {
+        Refunds::new(self.store.clone(), self.acquirers.clone(), timeout)
+    }
+
     /// A keyed hash (a subkey of the master key, never in the database), so a replay can be
     /// told from a different request under the same key without storing the request.
     fn fingerprint(&self, parts: &[&[u8]]) -> String {
@@ -288,7 +299,19 @@ impl Payments {
         key: &str,
         code: &str,
     ) -> Result<PaymentView, PaymentError> {
-        let result = self.answer_inner(portal, id, key, code).await;
+        let result = self.answer_inner(portal, id, key, Answer::Code(code)).await;
+        self.count(&result);
+        result
+    }
+
+    /// `POST /payments/{id}/resume`: the customer finished the acquirer's own step (Stripe.js).
+    pub async fn resume(
+        &self,
+        portal: &PortalKey,
+        id: &AttemptId,
+        key: &str,
+    ) -> Result<PaymentView, PaymentError> {
+        let result = self.answer_inner(portal, id, key, Answer::Completed).await;
         self.count(&result);
         result
     }
@@ -299,7 +322,8 @@ impl Payments {
         portal: &PortalKey,
         id: &AttemptId,
     ) -> Result<PaymentView, PaymentError> {
-        Ok(self.attempt_of(portal, id).await?.view())
+        let a = self.attempt_of(portal, id).await?;
+        Ok(self.show(a).await)
     }
 
     /// The attempt, when it belongs to `portal`: another portal's attempt does not exist here.
@@ -313,6 +337,31 @@ impl Payments {
             .await?
             .filter(|a| &a.portal == portal)
             .ok_or(PaymentError::NotFound)
+    }
+
+    /// The attempt as the customer sees it. A stored action lacks its secrets (the store keeps
+    /// none): a `requires_action` attempt gets its action from the acquirer again.
+    pub(super) async fn show(&self, mut a: Attempt) -> PaymentView {
+        let stale = a.state == AttemptState::RequiresAction
+            && a.action.as_ref().is_some_and(|x| !x.is_complete());
+        if let (true, Some(reference)) = (stale, a.acquirer_ref.clone()) {
+            let fresh = match self.acquirer(a.acquirer) {
+                Ok(acquirer) => {
+                    tokio::time::timeout(self.config.lease / 2, acquirer.action(&reference)).await
+                }
+                Err(_) => Ok(Ok(None)),
+            };
+            match fresh {
+                Ok(Ok(action)) => a.action = action,
+                Ok(Err(e)) => {
+                    tracing::warn!(attempt = %a.id, error = %e, "could not read the action back from the acquirer")
+                }
+                Err(_) => {
+                    tracing::warn!(attempt = %a.id, "the acquirer did not give the action back in time")
+                }
+            }
+        }
+        a.view()
     }
 
     /// Forgets what the limits remember about clients that went quiet (called periodically).

@@ -61,7 +61,7 @@ impl Payments {
                         Lease::PaymentBusy => self.clear_blocker(input).await?,
                     }
                 }
-                _ => return Ok(a.view()),
+                _ => return Ok(self.show(a).await),
             }
             a = self
                 .store

@@ -14,6 +14,17 @@ use tokio::time::error::Elapsed;
 /// time.
 pub(super) type Answer = Result<Result<ChargeOutcome, AcquirerError>, Elapsed>;
 
+/// What a signed event from the acquirer says happened to a charge. Only a reason to ask: the
+/// acquirer's own answer (`status`) decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventHint {
+    /// Stripe's `payment_intent.succeeded`.
+    Succeeded,
+    /// Stripe's `payment_intent.payment_failed`: a failed charge is cancelled, so that its
+    /// failure is final (until then its client secret could confirm it again).
+    Failed,
+}
+
 /// Why an attempt is being resolved by someone other than the request that started it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Why {
@@ -23,6 +34,10 @@ pub(super) enum Why {
     Abandoned,
     /// `unknown`: ask again.
     Unknown,
+    /// The acquirer's event about an attempt nobody holds (`processing` past its lease,
+    /// `unknown`, or `requires_action` within its hold): settled when the acquirer's answer is
+    /// final; a waiting action is otherwise left exactly as it was.
+    Event(EventHint),
 }
 
 impl Payments {
@@ -72,32 +87,15 @@ impl Payments {
 
     /// A success, with the portal call it owes.
     fn succeeded(&self, a: &Attempt, transaction_id: String) -> Settlement {
-        let acquirer = a.acquirer.as_str();
-        let call = MarkPaid {
-            registry: a.registry,
-            payment_id: a.payment_id,
-            paysystem_id: a.paysystem_id,
-            invoice_id: match a.registry {
-                Registry::CrmInvoice => a.order_id,
-                Registry::Order => None,
-            },
-            portal: a.portal.as_str().to_string(),
-            ps_invoice_id: transaction_id.clone(),
-            ps_sum: a.amount.to_decimal_string(),
-            ps_currency: a.amount.currency.code().to_string(),
-            ps_card_number: b24pay_protocol::card::mask(&a.last4),
-            ps_status_code: "succeeded".into(),
-            ps_status_message: format!("Paid by card via b24pay ({acquirer} acquirer)"),
-            ps_status_description: if a.is_test() {
-                "TEST payment: no money was taken (b24pay test acquirer)".into()
-            } else {
-                format!("Card payment charged by {acquirer}, attempt {}", a.id)
-            },
-        };
+        let call = paid_call(a, &transaction_id);
         Settlement::Succeeded {
             transaction_id,
             outbox_payload: serde_json::to_string(&call).expect("serialisable"),
         }
+    }
+
+    pub(super) fn unknown_now(&self, a: &Attempt) -> Settlement {
+        self.unknown(a, now_ms())
     }
 
     /// `unknown`, asked again after a pause that grows with how long it has been unknown.
@@ -170,7 +168,14 @@ impl Payments {
         {
             status = tokio::time::timeout(budget, acquirer.cancel(&reference)).await;
         }
-        let (settlement, note) = match status {
+        if let (Ok(Ok(s)), Why::Event(_)) = (&status, why) {
+            if !s.is_final() && a.state == AttemptState::RequiresAction {
+                // The customer is still at it, or the event is an old one: nothing changes.
+                self.store.release(&a.id, a.lease_epoch).await?;
+                return Ok(a);
+            }
+        }
+        let (settlement, mut note) = match status {
             Ok(Ok(s)) => self.settlement_of_status(&a, s, why),
             Ok(Err(e)) => (
                 self.unknown(&a, now_ms()),
@@ -181,6 +186,9 @@ impl Payments {
                 "acquirer status timed out".into(),
             ),
         };
+        if matches!(why, Why::Event(_)) {
+            note.push_str(" (checked after the acquirer's event)");
+        }
         let resolved = self.commit(a, settlement, &note).await?;
         self.metrics.reconciled(resolved.state.as_str());
         if resolved.state != AttemptState::Unknown {
@@ -195,7 +203,9 @@ impl Payments {
     /// whose holder merely gave up waiting (`unknown`) gets `cancel_after` to finish first.
     fn should_cancel(&self, a: &Attempt, why: Why) -> bool {
         match why {
-            Why::Abandoned | Why::Expired => true,
+            Why::Abandoned | Why::Expired | Why::Event(EventHint::Failed) => true,
+            // A holder whose lease ran out died or stalled, as for `Expired`.
+            Why::Event(EventHint::Succeeded) => a.state == AttemptState::Processing,
             Why::Unknown => {
                 let since = a.unknown_since.unwrap_or(a.updated_at);
                 now_ms() - since >= ms(self.config.cancel_after)
@@ -214,10 +224,17 @@ impl Payments {
                 Settlement::Declined(code),
                 format!("reconciled: the acquirer declined ({code})"),
             ),
-            ChargeStatus::NotCharged if why == Why::Abandoned => (
-                Settlement::Declined(DeclineCode::ChallengeFailed),
-                "the customer's action was abandoned; cancelled at the acquirer".into(),
-            ),
+            ChargeStatus::NotCharged
+                if why == Why::Abandoned
+                    || (matches!(why, Why::Event(_))
+                        && a.state == AttemptState::RequiresAction) =>
+            {
+                (
+                    Settlement::Declined(DeclineCode::ChallengeFailed),
+                    "the customer's action was abandoned or failed; cancelled at the acquirer"
+                        .into(),
+                )
+            }
             ChargeStatus::NotCharged => {
                 (Settlement::Failed, "reconciled: nothing was charged".into())
             }
@@ -267,6 +284,32 @@ impl Payments {
             return Ok(None);
         };
         Ok(Some(self.resolve(leased, why).await?))
+    }
+}
+
+/// The `pay.payment` (or `pay.invoice`) call that marks the attempt's payment paid.
+pub(super) fn paid_call(a: &Attempt, transaction_id: &str) -> MarkPaid {
+    let acquirer = a.acquirer.as_str();
+    MarkPaid {
+        registry: a.registry,
+        payment_id: a.payment_id,
+        paysystem_id: a.paysystem_id,
+        invoice_id: match a.registry {
+            Registry::CrmInvoice => a.order_id,
+            Registry::Order => None,
+        },
+        portal: a.portal.as_str().to_string(),
+        ps_invoice_id: transaction_id.to_string(),
+        ps_sum: a.amount.to_decimal_string(),
+        ps_currency: a.amount.currency.code().to_string(),
+        ps_card_number: b24pay_protocol::card::mask(&a.last4),
+        ps_status_code: "succeeded".into(),
+        ps_status_message: format!("Paid by card via b24pay ({acquirer} acquirer)"),
+        ps_status_description: if a.is_test() {
+            "TEST payment: no money was taken (b24pay test acquirer)".into()
+        } else {
+            format!("Card payment charged by {acquirer}, attempt {}", a.id)
+        },
     }
 }
 

@@ -4,17 +4,19 @@
 //! (`mark_paid`, `is_paid`) have the background priority: customers cannot use up their share
 //! of the portal's request budget.
 
+use super::batched::{answered_false, Pay};
+use super::budget::StoreLevels;
+use super::coalesce::{Coalescer, Read};
+use super::facts::{invoice_checked, invoice_read, map_error, payment_read};
 use super::tokens::StoreTokens;
 use super::*;
 use crate::config::{AppSettings, PortalAuth, PortalSettings};
 use crate::keys::Subkey;
-use crate::store::{now_ms, SharedStore};
-use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
-use b24pay_protocol::Currency;
+use crate::store::SharedStore;
+use b24pay_protocol::ids::PaySystemId;
 use bitrix24_client::{
-    Auth, Client, Error, ListQuery, MethodError, OAuthConfig, OAuthTokens, PayInvoice, PayPayment,
-    PaySystemRef, Priority, PsExtras, RateLimit, Retry, RetryClass, RetryConfig, SystemError,
-    TokenStore,
+    Auth, Client, ListQuery, OAuthConfig, OAuthTokens, Priority, RateLimit, Retry, RetryConfig,
+    Rules, SharedBudget, TokenStore,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -24,9 +26,16 @@ use std::time::{Duration, Instant};
 const PAY_SYSTEM_TTL: Duration = Duration::from_secs(60);
 /// `/readyz` is polled often; the portal's rate limit is small.
 const PING_TTL: Duration = Duration::from_secs(10);
-/// The furthest ahead a portal's "retry at" is believed (its operating limit resets within
-/// 10 minutes): a hostile value cannot park the outbox for years.
-const MAX_RETRY_AT_MS: i64 = 10 * 60 * 1000;
+/// How long a customer's verification waits for others to share its batch.
+pub const COALESCE_WINDOW: Duration = Duration::from_millis(3);
+
+/// What an installed portal's client is built from (its `portals` row, tokens opened).
+pub struct Installed<'a> {
+    pub member_id: &'a str,
+    pub client_endpoint: &'a str,
+    pub tokens: OAuthTokens,
+    pub token_store: Arc<dyn TokenStore>,
+}
 
 pub struct Bitrix24Portal {
     client: Client,
@@ -34,137 +43,113 @@ pub struct Bitrix24Portal {
     /// One list call at a time: concurrent cold lookups wait for the same refresh.
     refresh: tokio::sync::Mutex<()>,
     last_ping: Mutex<Option<Instant>>,
+    /// Customers' settings reads, coalesced into batches; `None` when batching is off.
+    coalescer: Option<Coalescer>,
 }
 
 impl Bitrix24Portal {
     /// A legacy invoice's payment, read by invoice id and checked to be this very payment.
     async fn invoice_facts(&self, r: &PaymentRef) -> Result<PaymentFacts, PortalError> {
-        let invoice_id = r.invoice_id.ok_or_else(|| {
-            PortalError::NotFound("a legacy invoice's payment needs its invoice id".into())
-        })?;
-        let map = self
-            .client
-            .settings_invoice_get(invoice_id.get(), &PaySystemRef::Id(r.paysystem_id.get()))
-            .await
-            .map_err(|e| map_error(&e))?;
-        let facts = facts_from_settings(&map)?;
-        match facts.payment_id {
-            Some(p) if p == r.payment_id => {}
-            Some(_) => {
-                return Err(PortalError::NotFound(
-                    "the payment does not belong to this invoice".into(),
-                ))
-            }
-            None => {
-                return Err(PortalError::NotConfigured(format!(
-                    "{} has no value (run `b24pay register` again)",
-                    codes::PAYMENT_ID
-                )))
-            }
-        }
-        if facts.order_id.is_some_and(|o| o != invoice_id) {
-            return Err(PortalError::NotFound("invoice id mismatch".into()));
-        }
-        Ok(facts)
+        let map = self.read(invoice_read(r)?).await?;
+        invoice_checked(r, &map)
     }
 
+    /// A settings read: in a batch with other customers' when batching is on.
+    async fn read(&self, read: Read) -> Result<BTreeMap<String, String>, PortalError> {
+        let answer = match &self.coalescer {
+            Some(coalescer) => coalescer.read(read).await,
+            None => read.alone(&self.client).await,
+        };
+        answer.map_err(|e| map_error(&e))
+    }
+
+    /// Over `client`, one call per read (no batching).
     pub fn new(client: Client) -> Bitrix24Portal {
         Bitrix24Portal {
             client,
             pay_systems: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
             last_ping: Mutex::new(None),
+            coalescer: None,
         }
     }
 
-    /// The portal configured in the file (webhook or OAuth).
+    /// Over `client`, concurrent customers' reads coalesced into batches within `window`, and
+    /// the outbox's calls sent in batches.
+    pub fn batched(client: Client, window: Duration) -> Bitrix24Portal {
+        let coalescer = Coalescer::new(client.clone(), window);
+        Bitrix24Portal {
+            coalescer: Some(coalescer),
+            ..Bitrix24Portal::new(client)
+        }
+    }
+
+    pub fn is_batched(&self) -> bool {
+        self.coalescer.is_some()
+    }
+
+    /// The portal configured in the file (webhook or OAuth); its request budget is kept in the
+    /// store under its origin.
     pub async fn connect(
         settings: &PortalSettings,
         store: SharedStore,
         token_key: Subkey,
     ) -> Result<Bitrix24Portal, String> {
-        let auth = match &settings.auth {
-            PortalAuth::Webhook(url) => Auth::webhook(url.expose()).map_err(|e| e.to_string())?,
-            PortalAuth::OAuth(o) => {
-                let mut config = OAuthConfig::new(
-                    o.portal_url.as_str(),
-                    o.client_id.clone(),
-                    o.client_secret.expose(),
-                )
-                .map_err(|e| e.to_string())?;
-                if let Some(endpoint) = &o.token_endpoint {
-                    config = config
-                        .with_token_endpoint(endpoint.as_str())
-                        .map_err(|e| e.to_string())?;
-                }
-                // Tokens saved by an earlier refresh are newer than the configured ones.
-                let store_tokens = StoreTokens::new(store, token_key);
-                let saved = store_tokens
-                    .saved()
-                    .await
-                    .map_err(|e| format!("stored OAuth tokens: {e}"))?;
-                let tokens = match saved {
-                    Some(t) => t,
-                    None => OAuthTokens::new(
-                        o.access_token
-                            .as_ref()
-                            .map(|s| s.expose().to_string())
-                            .unwrap_or_default(),
-                        o.refresh_token
-                            .as_ref()
-                            .map(|s| s.expose().to_string())
-                            .ok_or("portal.oauth.refresh_token is required until the first refresh is stored")?,
-                    ),
-                };
-                Auth::oauth(config, tokens, Arc::new(store_tokens))
-            }
-            PortalAuth::AppOnly => {
-                return Err("no portal configured: portals install the app ([app])".into())
-            }
-        };
-        Bitrix24Portal::over(auth, settings)
+        let auth = auth(settings, store.clone(), token_key).await?;
+        let levels = StoreLevels::new(store, &settings.origin);
+        Bitrix24Portal::over(auth, settings, levels)
     }
 
-    /// A portal that installed the app: its own client, budget and token refreshes.
+    /// A portal that installed the app: its own client, token refreshes and request budget
+    /// (kept in the store under its `member_id`, so no other portal spends it and it survives
+    /// a move to another domain).
     pub fn installed(
         settings: &PortalSettings,
         app: &AppSettings,
-        client_endpoint: &str,
-        tokens: OAuthTokens,
-        store: Arc<dyn TokenStore>,
+        installed: Installed<'_>,
+        store: SharedStore,
     ) -> Result<Bitrix24Portal, String> {
         let config = OAuthConfig::new(
-            client_endpoint,
+            installed.client_endpoint,
             app.client_id.clone(),
             app.client_secret.expose(),
         )
         .and_then(|c| c.with_token_endpoint(app.token_endpoint.as_str()))
         .map_err(|e| e.to_string())?;
-        Bitrix24Portal::over(Auth::oauth(config, tokens, store), settings)
+        let auth = Auth::oauth(config, installed.tokens, installed.token_store);
+        let levels = StoreLevels::installed(store, installed.member_id);
+        Bitrix24Portal::over(auth, settings, levels)
     }
 
     /// The client as configured: retries bounded so a customer's request fails in seconds,
-    /// not minutes (the outbox retries on its own schedule).
-    fn over(auth: Auth, settings: &PortalSettings) -> Result<Bitrix24Portal, String> {
-        let client = Client::builder(auth)
+    /// not minutes (the outbox retries on its own schedule); the rate limit is a budget kept in
+    /// the store (`levels`: this portal's row), which every instance on it shares.
+    fn over(
+        auth: Auth,
+        settings: &PortalSettings,
+        levels: StoreLevels,
+    ) -> Result<Bitrix24Portal, String> {
+        let mut builder = Client::builder(auth)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
-            .rate_limit(
-                settings
-                    .rate_limit
-                    .map(|(per_second, burst)| RateLimit { per_second, burst }),
-            )
-            .customer_share(settings.customer_share)
+            .rate_limit(None)
             .retry(RetryConfig {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(200),
                 max_delay: Duration::from_secs(2),
                 max_total: settings.timeout.min(Duration::from_secs(10)),
             })
-            .user_agent(concat!("b24pay-companion/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Bitrix24Portal::new(client))
+            .user_agent(concat!("b24pay-companion/", env!("CARGO_PKG_VERSION")));
+        if let Some((per_second, burst)) = settings.rate_limit {
+            let rules = Rules::new(RateLimit { per_second, burst }, settings.customer_share);
+            builder = builder.budget(Arc::new(SharedBudget::new(Arc::new(levels), rules)));
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        Ok(if settings.batch {
+            Bitrix24Portal::batched(client, COALESCE_WINDOW)
+        } else {
+            Bitrix24Portal::new(client)
+        })
     }
 
     pub fn client(&self) -> &Client {
@@ -205,123 +190,11 @@ impl Bitrix24Portal {
     }
 }
 
-/// Maps the client's errors onto what the flow decides by.
-fn map_error(e: &Error) -> PortalError {
-    let code = e.code().to_string();
-    let message = e.to_string();
-    match e {
-        Error::Method {
-            code:
-                MethodError::CheckFailure
-                | MethodError::PaySystemNotFound
-                | MethodError::HandlerNotFound
-                | MethodError::PersonTypeNotFound,
-            ..
-        } => PortalError::NotFound(message),
-        Error::Method { code: m, .. } if m.as_str().contains("NOT_FOUND") => {
-            PortalError::NotFound(message)
-        }
-        Error::System {
-            code: SystemError::QueryLimitExceeded | SystemError::OperationTimeLimit,
-            operating_reset_at,
-            retry_after,
-            ..
-        } => PortalError::RateLimited {
-            code,
-            retry_at: retry_at_ms(now_ms(), *operating_reset_at, *retry_after),
-        },
-        _ => match e.retry_class() {
-            RetryClass::Ambiguous => PortalError::Ambiguous { code, message },
-            RetryClass::NotExecuted => PortalError::Unavailable { code, message },
-            RetryClass::Permanent => PortalError::Refused { code, message },
-        },
-    }
-}
-
-/// When a rate-limited call may be sent again (Unix ms), from the portal's reset time
-/// (seconds) or `Retry-After` (seconds from now): saturating, and at most 10 minutes ahead.
-fn retry_at_ms(now: i64, operating_reset_at: Option<i64>, retry_after: Option<u64>) -> Option<i64> {
-    let at = operating_reset_at
-        .map(|s| s.saturating_mul(1000))
-        .or_else(|| {
-            retry_after.map(|s| {
-                let ms = i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000);
-                now.saturating_add(ms)
-            })
-        })?;
-    Some(at.clamp(now, now.saturating_add(MAX_RETRY_AT_MS)))
-}
-
-fn non_empty(map: &BTreeMap<String, String>, key: &str) -> Option<String> {
-    map.get(key)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-/// Turns `settings.payment.get`'s flat map into facts, refusing anything ambiguous.
-pub fn facts_from_settings(map: &BTreeMap<String, String>) -> Result<PaymentFacts, PortalError> {
-    let missing = |code: &str| PortalError::NotConfigured(format!("{code} has no value"));
-    let currency_text =
-        non_empty(map, codes::PAYMENT_CURRENCY).ok_or_else(|| missing(codes::PAYMENT_CURRENCY))?;
-    let currency = Currency::parse(&currency_text).ok_or_else(|| {
-        PortalError::NotConfigured(format!(
-            "{} is not an ISO 4217 code",
-            codes::PAYMENT_CURRENCY
-        ))
-    })?;
-    let sum = non_empty(map, codes::PAYMENT_SUM).ok_or_else(|| missing(codes::PAYMENT_SUM))?;
-    let amount = Money::parse(&sum, currency).map_err(|e| {
-        PortalError::NotConfigured(format!(
-            "{} is not a usable amount ({e:?})",
-            codes::PAYMENT_SUM
-        ))
-    })?;
-    let paid = match non_empty(map, codes::PAYMENT_PAID).as_deref() {
-        Some("Y") | Some("y") => true,
-        Some("N") | Some("n") | None => false,
-        Some(_) => {
-            return Err(PortalError::NotConfigured(format!(
-                "{} is neither Y nor N",
-                codes::PAYMENT_PAID
-            )))
-        }
-    };
-    let mode = match non_empty(map, codes::MODE)
-        .map(|m| m.to_ascii_uppercase())
-        .as_deref()
-    {
-        Some("TEST") => Mode::Test,
-        Some("LIVE") => Mode::Live,
-        _ => {
-            return Err(PortalError::NotConfigured(format!(
-                "{} must be TEST or LIVE",
-                codes::MODE
-            )))
-        }
-    };
-    Ok(PaymentFacts {
-        amount,
-        paid,
-        mode,
-        shop_id: non_empty(map, codes::SHOP_ID),
-        secret_key: non_empty(map, codes::SECRET_KEY),
-        order_id: non_empty(map, codes::ORDER_ID).and_then(|o| InvoiceId::parse(&o).ok()),
-        payment_id: non_empty(map, codes::PAYMENT_ID).and_then(|p| PaymentId::parse(&p).ok()),
-    })
-}
-
 #[async_trait]
 impl Portal for Bitrix24Portal {
     async fn payment_facts(&self, r: &PaymentRef) -> Result<PaymentFacts, PortalError> {
         match r.registry {
-            Registry::Order => {
-                let map = self
-                    .client
-                    .settings_payment_get(r.payment_id.get(), r.paysystem_id.get())
-                    .await
-                    .map_err(|e| map_error(&e))?;
-                facts_from_settings(&map)
-            }
+            Registry::Order => facts_from_settings(&self.read(payment_read(r)).await?),
             Registry::CrmInvoice => self.invoice_facts(r).await,
         }
     }
@@ -343,52 +216,16 @@ impl Portal for Bitrix24Portal {
     }
 
     async fn mark_paid(&self, call: &MarkPaid) -> Result<(), PortalError> {
-        let extras = PsExtras {
-            ps_invoice_id: Some(call.ps_invoice_id.clone()),
-            ps_status_code: Some(call.ps_status_code.clone()),
-            ps_status_message: Some(call.ps_status_message.clone()),
-            ps_status_description: Some(call.ps_status_description.clone())
-                .filter(|d| !d.is_empty()),
-            ps_sum: Some(call.ps_sum.clone()),
-            ps_currency: Some(call.ps_currency.clone()),
-            ps_card_number: Some(call.ps_card_number.clone()),
-            ..PsExtras::default()
-        };
-        let paysystem_id = call.paysystem_id.get();
         // Only provably unexecuted failures are retried inside the client; anything ambiguous
         // comes back here so the outbox re-reads PAID before calling again.
-        let accepted = match call.registry {
-            Registry::Order => {
-                let pay = PayPayment {
-                    payment_id: call.payment_id.get(),
-                    paysystem_id,
-                    extras,
-                };
-                self.background_client()
-                    .pay_payment(&pay, Retry::IfNotExecuted)
-                    .await
-            }
-            Registry::CrmInvoice => {
-                let invoice_id = call
-                    .invoice_id
-                    .ok_or_else(|| PortalError::NotConfigured("no invoice id".into()))?;
-                let pay = PayInvoice {
-                    invoice_id: invoice_id.get(),
-                    pay_system: PaySystemRef::Id(paysystem_id),
-                };
-                self.background_client()
-                    .pay_invoice(&pay, Retry::IfNotExecuted)
-                    .await
-            }
-        }
-        .map_err(|e| map_error(&e))?;
+        let accepted = Pay::of(call)?
+            .alone(&self.background_client(), Retry::IfNotExecuted)
+            .await
+            .map_err(|e| map_error(&e))?;
         if accepted {
             Ok(())
         } else {
-            Err(PortalError::Ambiguous {
-                code: "RESULT_FALSE".into(),
-                message: "the portal answered false".into(),
-            })
+            Err(answered_false())
         }
     }
 
@@ -397,6 +234,41 @@ impl Portal for Bitrix24Portal {
     async fn is_paid(&self, call: &MarkPaid) -> Result<bool, PortalError> {
         let background = Bitrix24Portal::new(self.background_client());
         Ok(background.payment_facts(&call.payment()).await?.paid)
+    }
+
+    async fn confirm_many(&self, calls: &[MarkPaid]) -> Vec<Confirmation> {
+        if !self.is_batched() {
+            return futures_util::future::join_all(calls.iter().map(|call| async move {
+                match self.mark_paid(call).await {
+                    Err(e) => Confirmation::Failed(e),
+                    Ok(()) => Confirmation::Accepted(self.is_paid(call).await),
+                }
+            }))
+            .await;
+        }
+        let mut confirmations =
+            super::batched::confirm_many(&self.background_client(), calls).await;
+        // A command the portal refused for its rate limit is sent again on its own: the plain
+        // method's refusal says when to come back (`operating_reset_at`), a batch entry does not.
+        for (call, confirmation) in calls.iter().zip(confirmations.iter_mut()) {
+            if let Confirmation::Failed(PortalError::RateLimited { retry_at: None, .. }) =
+                confirmation
+            {
+                *confirmation = match self.mark_paid(call).await {
+                    Err(e) => Confirmation::Failed(e),
+                    Ok(()) => Confirmation::Accepted(self.is_paid(call).await),
+                };
+            }
+        }
+        confirmations
+    }
+
+    async fn paid_many(&self, calls: &[MarkPaid]) -> Vec<Result<bool, PortalError>> {
+        if !self.is_batched() {
+            return futures_util::future::join_all(calls.iter().map(|call| self.is_paid(call)))
+                .await;
+        }
+        super::batched::paid_many(&self.background_client(), calls).await
     }
 
     async fn ping(&self) -> Result<(), PortalError> {
@@ -415,76 +287,53 @@ impl Portal for Bitrix24Portal {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn hostile_retry_times_saturate_and_are_bounded() {
-        let now = 1_700_000_000_000;
-        let ten_minutes = now + MAX_RETRY_AT_MS;
-        assert_eq!(retry_at_ms(now, Some(i64::MAX), None), Some(ten_minutes));
-        assert_eq!(retry_at_ms(now, Some(i64::MIN), None), Some(now));
-        assert_eq!(retry_at_ms(now, None, Some(u64::MAX)), Some(ten_minutes));
-        assert_eq!(retry_at_ms(now, None, Some(5)), Some(now + 5_000));
-        assert_eq!(
-            retry_at_ms(now, Some(now / 1000 + 60), Some(5)),
-            Some(now + 60_000)
-        );
-        assert_eq!(retry_at_ms(i64::MAX, None, Some(u64::MAX)), Some(i64::MAX));
-        assert_eq!(retry_at_ms(now, None, None), None);
-    }
-
-    #[test]
-    fn facts_parse_portal_values() {
-        let f = facts_from_settings(&map(&[
-            ("B24PAY_PAYMENT_SUM", "1250.5000"),
-            ("B24PAY_PAYMENT_CURRENCY", "RUB"),
-            ("B24PAY_PAYMENT_PAID", "N"),
-            ("B24PAY_MODE", "TEST"),
-            ("B24PAY_SECRET_KEY", "s3cr3t"),
-            ("B24PAY_ORDER_ID", "17"),
-        ]))
-        .unwrap();
-        assert_eq!(f.amount.minor, 125_050);
-        assert!(!f.paid);
-        assert_eq!(f.mode, Mode::Test);
-        assert_eq!(f.order_id.map(|o| o.get()), Some(17));
-        assert!(!format!("{f:?}").contains("s3cr3t"));
-    }
-
-    #[test]
-    fn facts_refuse_gaps() {
-        let base = [
-            ("B24PAY_PAYMENT_SUM", "10"),
-            ("B24PAY_PAYMENT_CURRENCY", "USD"),
-            ("B24PAY_PAYMENT_PAID", "N"),
-            ("B24PAY_MODE", "TEST"),
-        ];
-        for drop in 0..base.len() {
-            let mut m = map(&base);
-            m.remove(base[drop].0);
-            let r = facts_from_settings(&m);
-            // PAID may be absent (unpaid); everything else is required.
-            assert_eq!(
-                r.is_ok(),
-                base[drop].0 == "B24PAY_PAYMENT_PAID",
-                "{}",
-                base[drop].0
-            );
+/// The client's credentials: the webhook, or OAuth tokens (those saved by an earlier refresh
+/// are newer than the configured ones).
+async fn auth(
+    settings: &PortalSettings,
+    store: SharedStore,
+    token_key: Subkey,
+) -> Result<Auth, String> {
+    let auth = match &settings.auth {
+        PortalAuth::Webhook(url) => Auth::webhook(url.expose()).map_err(|e| e.to_string())?,
+        PortalAuth::OAuth(o) => {
+            let mut config = OAuthConfig::new(
+                o.portal_url.as_str(),
+                o.client_id.clone(),
+                o.client_secret.expose(),
+            )
+            .map_err(|e| e.to_string())?;
+            if let Some(endpoint) = &o.token_endpoint {
+                config = config
+                    .with_token_endpoint(endpoint.as_str())
+                    .map_err(|e| e.to_string())?;
+            }
+            // Tokens saved by an earlier refresh are newer than the configured ones.
+            let store_tokens = StoreTokens::new(store, token_key);
+            let saved = store_tokens
+                .saved()
+                .await
+                .map_err(|e| format!("stored OAuth tokens: {e}"))?;
+            let tokens = match saved {
+                Some(t) => t,
+                None => OAuthTokens::new(
+                    o.access_token
+                        .as_ref()
+                        .map(|s| s.expose().to_string())
+                        .unwrap_or_default(),
+                    o.refresh_token
+                        .as_ref()
+                        .map(|s| s.expose().to_string())
+                        .ok_or(
+                        "portal.oauth.refresh_token is required until the first refresh is stored",
+                    )?,
+                ),
+            };
+            Auth::oauth(config, tokens, Arc::new(store_tokens))
         }
-        let mut m = map(&base);
-        m.insert("B24PAY_MODE".into(), "PROD".into());
-        assert!(matches!(
-            facts_from_settings(&m),
-            Err(PortalError::NotConfigured(_))
-        ));
-    }
+        PortalAuth::AppOnly => {
+            return Err("no portal configured: portals install the app ([app])".into())
+        }
+    };
+    Ok(auth)
 }

@@ -4,6 +4,7 @@
 //! installed again. The store's row is read on every lookup, so an uninstall (on any instance)
 //! takes effect at once: an uninstalled portal's payments are refused, its outbox calls wait.
 
+use super::bitrix24::Installed;
 use super::installed::{PortalTokens, TokenSeal};
 use super::{Bitrix24Portal, PaySystem, Portal, PortalError, PortalKey};
 use super::{MarkPaid, PaymentFacts, PaymentRef};
@@ -125,20 +126,20 @@ impl Portals {
             .seal
             .open(&row.member_id, sealed)
             .map_err(|e| refused(format!("stored tokens: {e}")))?;
-        let store = PortalTokens::new(
+        let token_store = PortalTokens::new(
             self.store.clone(),
             app.seal.clone(),
             row.member_id.clone(),
             row.client_endpoint.clone(),
         );
-        Bitrix24Portal::installed(
-            &app.settings,
-            &app.app,
-            &row.client_endpoint,
+        let installed = Installed {
+            member_id: &row.member_id,
+            client_endpoint: &row.client_endpoint,
             tokens,
-            Arc::new(store),
-        )
-        .map_err(refused)
+            token_store: Arc::new(token_store),
+        };
+        Bitrix24Portal::installed(&app.settings, &app.app, installed, self.store.clone())
+            .map_err(refused)
     }
 
     /// Drops a portal's client (uninstalled, or installed again with new tokens).

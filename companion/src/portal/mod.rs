@@ -2,14 +2,19 @@
 //! which registry a pay system belongs to, and the call that marks a payment paid. The trait
 //! keeps the flow testable; [`Bitrix24Portal`] is the real thing over `bitrix24-client`.
 
+mod batched;
 mod bitrix24;
+pub mod budget;
+mod coalesce;
 pub mod directory;
+mod facts;
 pub mod installed;
 mod key;
 pub mod tokens;
 
 pub use bitrix24::Bitrix24Portal;
 pub use directory::{AppClients, Portals, SharedPortals, Unconfigured};
+pub use facts::facts_from_settings;
 pub use key::{PortalKey, PublicId};
 
 use crate::store::Registry;
@@ -201,4 +206,28 @@ pub trait Portal: Send + Sync + 'static {
     }
     /// For `/readyz`: the portal answers authenticated calls.
     async fn ping(&self) -> Result<(), PortalError>;
+    /// [`Portal::mark_paid`] then [`Portal::is_paid`] for each call, every call's outcome on its
+    /// own (one refusal holds back no other); the real portal sends them in batches.
+    async fn confirm_many(&self, calls: &[MarkPaid]) -> Vec<Confirmation> {
+        futures_util::future::join_all(calls.iter().map(|call| async move {
+            match self.mark_paid(call).await {
+                Err(e) => Confirmation::Failed(e),
+                Ok(()) => Confirmation::Accepted(self.is_paid(call).await),
+            }
+        }))
+        .await
+    }
+    /// [`Portal::is_paid`] for each call, each answer on its own.
+    async fn paid_many(&self, calls: &[MarkPaid]) -> Vec<Result<bool, PortalError>> {
+        futures_util::future::join_all(calls.iter().map(|call| self.is_paid(call))).await
+    }
+}
+
+/// What became of one `pay.payment` / `pay.invoice` call and the PAID re-read after it.
+#[derive(Clone, Debug)]
+pub enum Confirmation {
+    /// The call failed with this error (which says whether the portal may have acted).
+    Failed(PortalError),
+    /// The portal accepted the call; the re-read says whether it saved the payment as paid.
+    Accepted(Result<bool, PortalError>),
 }

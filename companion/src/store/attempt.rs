@@ -209,12 +209,8 @@ impl Attempt {
             id: self.id.to_string(),
             state,
             decline_code: self.decline_code,
-            action: match (&self.action, state) {
-                (Some(CustomerAction::Code { code_length }), PaymentState::RequiresAction) => {
-                    Some(NextAction::Challenge {
-                        code_length: *code_length,
-                    })
-                }
+            action: match state {
+                PaymentState::RequiresAction => self.action.as_ref().and_then(next_action),
                 _ => None,
             },
             portal_notified: self.portal_notified,
@@ -226,6 +222,26 @@ impl Attempt {
                 last4: self.last4.clone(),
             },
         }
+    }
+}
+
+/// An action as the widget gets it; `None` for one it cannot show (a Stripe.js action read
+/// back from the store without its client secret, a redirect the wire has no form for yet).
+fn next_action(action: &CustomerAction) -> Option<NextAction> {
+    match action {
+        CustomerAction::Code { code_length } => Some(NextAction::Challenge {
+            code_length: *code_length,
+        }),
+        CustomerAction::StripeJs {
+            client_secret: Some(client_secret),
+            publishable_key,
+            js_url,
+        } => Some(NextAction::StripeJs {
+            client_secret: client_secret.clone(),
+            publishable_key: publishable_key.clone(),
+            js_url: js_url.clone(),
+        }),
+        CustomerAction::StripeJs { .. } | CustomerAction::Redirect { .. } => None,
     }
 }
 
@@ -386,6 +402,18 @@ pub struct Due {
 pub trait AttemptStore: Send + Sync {
     async fn attempt(&self, id: &AttemptId) -> Result<Option<Attempt>, StoreError>;
     async fn attempt_by_key(&self, key: &str) -> Result<Option<Attempt>, StoreError>;
+    /// The attempt whose current charge the acquirer knows by `reference` (a webhook names it).
+    async fn attempt_by_reference(
+        &self,
+        acquirer: AcquirerKind,
+        reference: &str,
+    ) -> Result<Option<Attempt>, StoreError>;
+    /// The charged (`succeeded`) attempts of a portal payment, of one pay system or any.
+    async fn charged_attempts(
+        &self,
+        payment_id: PaymentId,
+        paysystem_id: Option<PaySystemId>,
+    ) -> Result<Vec<Attempt>, StoreError>;
     /// The attempt that blocks new ones for this payment, if any.
     async fn live_attempt(
         &self,
@@ -447,6 +475,9 @@ pub trait AttemptStore: Send + Sync {
         note: &str,
         now: i64,
     ) -> Result<bool, StoreError>;
+    /// The holder of lease `epoch` gives the attempt back unchanged (its state, action and
+    /// hold stay as they were). False when the lease is no longer theirs.
+    async fn release(&self, id: &AttemptId, epoch: i64) -> Result<bool, StoreError>;
     /// Lists an `unknown` attempt for manual review (once).
     async fn mark_review(&self, id: &AttemptId, now: i64) -> Result<bool, StoreError>;
     /// Declined attempts of one payment since `since`.

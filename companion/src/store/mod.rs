@@ -4,8 +4,9 @@
 //! semantics; the exactly-once rules are enforced by the database (unique constraints, fenced
 //! conditional updates, row locks), so several companion instances can share one PostgreSQL.
 //!
-//! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`ledger`] (the
-//! test acquirer's records), [`portal`] (portals that installed the app); [`sqlite`] and [`postgres`] implement [`Store`].
+//! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`refund`]
+//! (refunds of charged attempts), [`ledger`] (the test acquirer's records), [`portal`] (portals
+//! that installed the app); [`sqlite`] and [`postgres`] implement [`Store`].
 
 pub mod attempt;
 pub mod ledger;
@@ -13,6 +14,7 @@ mod lock;
 pub mod outbox;
 pub mod portal;
 mod postgres;
+pub mod refund;
 mod sqlite;
 
 pub use attempt::{
@@ -27,6 +29,9 @@ pub use portal::{
     InstallOutcome, PortalInstall, PortalLocation, PortalRow, PortalState, PortalStore,
 };
 pub use postgres::PgStore;
+pub use refund::{
+    NewRefund, Refund, RefundInsert, RefundOrigin, RefundState, RefundStore, RefundUpdate,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -65,7 +70,7 @@ pub fn now_ms() -> i64 {
 /// The whole store, as the companion holds it (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store:
-    MetaStore + AttemptStore + OutboxStore + LedgerStore + PortalStore + 'static
+    MetaStore + AttemptStore + OutboxStore + RefundStore + LedgerStore + PortalStore + 'static
 {
     /// "sqlite" or "postgres", for logs and metrics.
     fn kind(&self) -> &'static str;
@@ -82,7 +87,13 @@ pub trait MetaStore: Send + Sync {
     /// Waits until no other process sharing this store holds `name`, and holds it until the
     /// lock is released or dropped (the OAuth token refresh).
     async fn meta_lock(&self, name: &str) -> Result<MetaLock, StoreError>;
+    /// Replaces `key`'s value with what `update` makes of it (`None` when there is none yet),
+    /// atomically for every process sharing the store (the portal's request budget).
+    async fn meta_update(&self, key: &str, update: MetaUpdate) -> Result<(), StoreError>;
 }
+
+/// The change [`MetaStore::meta_update`] applies to a value.
+pub type MetaUpdate = Box<dyn FnOnce(Option<String>) -> String + Send>;
 
 /// Where the store lives. `Debug` hides a URL's password.
 #[derive(Clone)]

@@ -29,6 +29,9 @@ pub struct OutboxItem {
     pub claim_epoch: i64,
     /// When the portal first refused it for good, if it did.
     pub refused_since: Option<i64>,
+    /// The refund whose status this call writes into the paid payment; `None` for the
+    /// charge's own call.
+    pub refund_id: Option<String>,
 }
 
 impl OutboxItem {
@@ -65,6 +68,7 @@ pub struct OutboxRow {
     pub refused_since: Option<i64>,
     pub created_at: i64,
     pub done_at: Option<i64>,
+    pub refund_id: Option<String>,
 }
 
 /// The outbox of portal calls.

@@ -222,7 +222,44 @@ fn the_binary_refuses_a_bad_config_with_the_message() {
         .output()
         .unwrap();
     assert!(ok.status.success());
-    assert!(!String::from_utf8_lossy(&ok.stdout).contains("s3cr3tc0de"));
+    let shown = String::from_utf8_lossy(&ok.stdout);
+    assert!(!shown.contains("s3cr3tc0de"));
+    assert!(
+        shown.contains("live acquirer: none configured") && shown.contains("live_mode_unavailable"),
+        "which acquirer LIVE pay systems use: {shown}"
+    );
+}
+
+#[test]
+fn check_config_names_the_live_acquirer_without_its_secrets() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_b24pay"))
+        .arg("check-config")
+        .env_clear()
+        .env("B24PAY_WEBHOOK_URL", WEBHOOK)
+        .env("B24PAY_PUBLIC_URL", "https://pay.example.com/")
+        .env("B24PAY_STRIPE_SECRET_KEY", "sk_test_envSECRETkey")
+        .env("B24PAY_STRIPE_PUBLISHABLE_KEY", "pk_test_envPUBLIC")
+        .env("B24PAY_STRIPE_WEBHOOK_SECRET", "whsec_envSIGNINGsecret")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{shown} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains("live acquirer: stripe (test-mode keys, publishable key pk_test_envPUBLIC"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("webhook endpoint https://pay.example.com/webhooks/stripe"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("envSECRETkey") && !shown.contains("envSIGNINGsecret"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 mod abuse;
 mod at_rest;
 mod bad_input;
+mod batching;
 mod config;
 // The crash points exist only in builds with the feature (the workspace test run has it).
 #[cfg(feature = "crash-points")]
@@ -24,4 +25,6 @@ mod readyz;
 mod reconcile;
 mod register;
 mod serving;
+mod serving_prefix;
 mod two_instances;
+mod upgrade;

@@ -26,6 +26,11 @@ struct Market2 {
 }
 
 async fn start() -> Market2 {
+    start_at("/").await
+}
+
+/// With `public_url`'s path `prefix` (e.g. `/pay/`): every URL of the app is under it.
+async fn start_at(prefix: &str) -> Market2 {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
             std::env::var("B24PAY_TEST_LOG").unwrap_or_else(|_| "warn".into()),
@@ -33,7 +38,7 @@ async fn start() -> Market2 {
         .with_test_writer()
         .try_init();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let url = format!("http://{}{prefix}", listener.local_addr().unwrap());
     let platform = Platform::builder()
         .portal(Sandbox::builder().store_name("North Shop"))
         .portal(Sandbox::builder().store_name("South Shop"))
@@ -262,6 +267,28 @@ async fn two_portals_install_pay_and_stay_apart() {
     .await
     .unwrap();
     assert_eq!(other.status(), 404);
+    // Nor can it be resumed or answered there, or through the configured portal's API.
+    let attempt = body["id"].as_str().unwrap().to_string();
+    for (path, payload) in [
+        (
+            format!("p/{}/api/v1/payments/{attempt}/resume", b.public_id),
+            json!({}),
+        ),
+        (
+            format!("p/{}/api/v1/payments/{attempt}/challenge", b.public_id),
+            json!({"code": "123"}),
+        ),
+        (format!("api/v1/payments/{attempt}/resume"), json!({})),
+    ] {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", m.url))
+            .header("Idempotency-Key", key())
+            .json(&payload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
     let (status, body) = m.pay(&b.public_id, ps, south_ps[0], "22").await;
     assert_eq!(status, 200, "{body}");
     wait_paid(north, pn).await;
@@ -366,7 +393,8 @@ async fn forged_events_change_nothing_and_uninstall_reinstall_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_that_hangs_does_not_hold_the_other() {
-    let m = start().await;
+    // Under a path, as a provider sharing its domain deploys it.
+    let m = start_at("/pay/").await;
     let (north, south) = (m.platform.portal(0), m.platform.portal(1));
     north.install_app().await.unwrap();
     south.install_app().await.unwrap();

@@ -223,6 +223,8 @@ async fn configured_origins_and_api_base() {
             "https://shop.example".into(),
         ],
         api_base: "https://pay.example.com/api/v1".into(),
+        preview_sample: None,
+        acquirer_sources: Default::default(),
     };
     let widget = Widget::load(&dist, &settings).unwrap();
     let html = String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap();
@@ -241,6 +243,11 @@ async fn configured_origins_and_api_base() {
         policy.contains("connect-src 'self' https://pay.example.com;"),
         "{policy}"
     );
+    // No acquirer with its own script configured: nothing from elsewhere, no frames.
+    assert!(
+        !policy.contains("stripe") && !policy.contains("frame-src"),
+        "{policy}"
+    );
 
     // No origins configured: nobody may frame the page.
     let none = Widget::load(
@@ -248,6 +255,8 @@ async fn configured_origins_and_api_base() {
         &PageSettings {
             allowed_origins: vec![],
             api_base: "/api/v1".into(),
+            preview_sample: None,
+            acquirer_sources: Default::default(),
         },
     )
     .unwrap();
@@ -379,6 +388,8 @@ fn real_dist_when_built() {
     let settings = PageSettings {
         allowed_origins: vec!["http://127.0.0.1:8081".into()],
         api_base: "/api/v1".into(),
+        preview_sample: None,
+        acquirer_sources: Default::default(),
     };
     let widget = Widget::load(&dist, &settings).unwrap();
     let html = String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap();
@@ -441,4 +452,61 @@ fn real_dist_when_built() {
 fn writeln_stderr(line: &str) -> std::io::Result<()> {
     use std::io::Write;
     writeln!(std::io::stderr(), "{line}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_preview_only_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = fake_dist(dir.path());
+    let sample = r#"{"lang":"en","BX_SYSTEM_PARAMS":{"PAYMENT_ID":"1","SUM":"10","CURRENCY":"USD","PAYSYSTEM_ID":"2","RETURN_URL":"http://127.0.0.1:8081/pay/1?a=1&b=\"2\""}}"#;
+    let path = dir.path().join("sample.json");
+    std::fs::write(&path, sample).unwrap();
+    // The configuration reads and checks the file; `serve` without it has no preview.
+    let mut file = b24pay_companion::config::FileConfig {
+        preview_sample: Some(path.clone()),
+        portal: b24pay_companion::config::FilePortal {
+            webhook_url: Some(b24pay_companion::config::Secret::new(
+                "http://127.0.0.1:9/rest/1/abc/",
+            )),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let config = file.clone().validate().unwrap();
+    assert_eq!(config.preview_sample.as_deref(), Some(sample));
+    std::fs::write(&path, r#"{"not":"a portal message"}"#).unwrap();
+    let err = file.clone().validate().unwrap_err().to_string();
+    assert!(err.contains("preview_sample"), "{err}");
+    file.preview_sample = None;
+    assert_eq!(file.validate().unwrap().preview_sample, None);
+
+    let page = |preview_sample: Option<&str>| {
+        let widget = Widget::load(
+            &dist,
+            &PageSettings {
+                allowed_origins: vec!["http://127.0.0.1:8081".into()],
+                api_base: "/api/v1".into(),
+                preview_sample: preview_sample.map(str::to_owned),
+                acquirer_sources: Default::default(),
+            },
+        )
+        .unwrap();
+        String::from_utf8(widget.index_html().unwrap().to_vec()).unwrap()
+    };
+    // Off by default: the meta tag stays empty.
+    let fake = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    let with_meta = fake.replace(
+        "<title>",
+        "<meta name=\"b24pay-preview\" content=\"\">\n  <title>",
+    );
+    std::fs::write(dist.join("index.html"), with_meta).unwrap();
+    assert!(page(None).contains(r#"<meta name="b24pay-preview" content="">"#));
+    // Configured: the sample, escaped for the attribute.
+    let html = page(Some(sample));
+    assert!(
+        html.contains(r#"<meta name="b24pay-preview" content="{&quot;lang&quot;:&quot;en&quot;"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"?a=1&amp;b=\&quot;2\&quot;"#), "{html}");
+    assert!(!html.contains(r#"b=\"2\""#));
 }

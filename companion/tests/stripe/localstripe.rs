@@ -28,6 +28,19 @@ def watch_parent():
     os._exit(0)
 
 threading.Thread(target=watch_parent, daemon=True).start()
+
+# The Stripe.js stand-in declares `class Element` at the top level of a classic script: that
+# shadows the DOM's `Element` for every script of the page (the widget's wasm-bindgen glue
+# among them), which real Stripe.js, declaring no global but `Stripe`, never does. Served
+# inside a block, its declarations stay its own; `Stripe` is still assigned globally.
+@web.middleware
+async def scoped_stripe_js(request, handler):
+    response = await handler(request)
+    if request.path == "/js.stripe.com/v3/" and response.status == 200:
+        response.text = "{\n" + response.text + "\n}\n"
+    return response
+
+server.app.middlewares.append(scoped_stripe_js)
 log = logging.getLogger("localstripe.requests")
 log.setLevel(logging.INFO)
 log.propagate = False

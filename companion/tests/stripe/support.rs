@@ -101,7 +101,9 @@ pub fn client_secret(outcome: &ChargeOutcome, ls: &LocalStripe) -> String {
         }) => {
             assert_eq!(publishable_key, PUBLISHABLE_KEY);
             assert_eq!(js_url, &format!("{}/js.stripe.com/v3/", ls.base));
-            client_secret.clone()
+            client_secret
+                .clone()
+                .expect("the acquirer's answer carries the client secret")
         }
         other => panic!("expected a Stripe.js action, got {other:?}"),
     }

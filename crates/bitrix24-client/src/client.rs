@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::{Auth, OAuthTokens, Webhook};
+use crate::budget::Budget;
 use crate::envelope;
 use crate::error::{Call, Error};
 use crate::oauth::{Renewal, TokenManager};
@@ -41,7 +42,7 @@ struct Inner {
     http: reqwest::Client,
     auth: AuthState,
     host: String,
-    limiter: Option<RateLimiter>,
+    budget: Option<Arc<dyn Budget>>,
     retry: RetryConfig,
     timeout: Duration,
     max_response_bytes: usize,
@@ -63,7 +64,7 @@ impl std::fmt::Debug for Client {
                     AuthState::OAuth(_) => "oauth",
                 },
             )
-            .field("rate_limit", &self.inner.limiter.is_some())
+            .field("rate_limit", &self.inner.budget.is_some())
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
             .field("priority", &self.priority)
@@ -77,6 +78,7 @@ pub struct ClientBuilder {
     auth: Auth,
     rate_limit: Option<RateLimit>,
     customer_share: f64,
+    budget: Option<Arc<dyn Budget>>,
     retry: RetryConfig,
     timeout: Duration,
     connect_timeout: Duration,
@@ -96,6 +98,14 @@ impl ClientBuilder {
     /// use the whole bucket. Between 0 (exclusive) and 1.
     pub fn customer_share(mut self, share: f64) -> Self {
         self.customer_share = share;
+        self
+    }
+
+    /// Takes slots from `budget` instead of a leaky bucket of this client's own (which
+    /// [`ClientBuilder::rate_limit`] and [`ClientBuilder::customer_share`] configure): e.g. a
+    /// [`SharedBudget`](crate::SharedBudget) that every process calling the portal shares.
+    pub fn budget(mut self, budget: Arc<dyn Budget>) -> Self {
+        self.budget = Some(budget);
         self
     }
 
@@ -166,9 +176,11 @@ impl ClientBuilder {
                 http,
                 auth,
                 host,
-                limiter: self
-                    .rate_limit
-                    .map(|l| RateLimiter::with_customer_share(l, share)),
+                budget: self.budget.or_else(|| {
+                    self.rate_limit.map(|l| {
+                        Arc::new(RateLimiter::with_customer_share(l, share)) as Arc<dyn Budget>
+                    })
+                }),
                 retry: self.retry,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes.max(1024),
@@ -184,6 +196,7 @@ impl Client {
             auth,
             rate_limit: Some(RateLimit::default()),
             customer_share: 1.0,
+            budget: None,
             retry: RetryConfig::default(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
@@ -302,8 +315,8 @@ impl Client {
                 "bitrix24 call failed"
             );
             if err.is_query_limit() {
-                if let Some(limiter) = &self.inner.limiter {
-                    limiter.mark_full();
+                if let Some(budget) = &self.inner.budget {
+                    budget.mark_full().await;
                 }
             }
             if err.is_expired_token() && !refreshed && reloads < MAX_TOKEN_RELOADS {
@@ -335,13 +348,29 @@ impl Client {
 
     /// Waits for the rate limiter, at most until `deadline`.
     async fn wait_for_slot(&self, deadline: Instant) -> Result<(), Duration> {
-        match &self.inner.limiter {
-            Some(limiter) => {
-                let budget = deadline.saturating_duration_since(Instant::now());
-                limiter.acquire(self.priority, budget).await
+        match &self.inner.budget {
+            Some(budget) => {
+                let max_wait = deadline.saturating_duration_since(Instant::now());
+                budget.acquire(self.priority, max_wait).await
             }
             None => Ok(()),
         }
+    }
+
+    /// How long a call of this handle's priority would wait for the rate limit now (zero
+    /// without one); reserves nothing. A caller gathering a [`Batch`](crate::Batch) can keep
+    /// adding commands until its slot is there.
+    pub async fn wait_now(&self) -> Duration {
+        match &self.inner.budget {
+            Some(budget) => budget.wait_now(self.priority).await,
+            None => Duration::ZERO,
+        }
+    }
+
+    /// The longest a call may wait for the rate limit before it is refused at once
+    /// ([`Error::Throttled`]): the retry configuration's `max_total`.
+    pub fn max_wait(&self) -> Duration {
+        self.inner.retry.max_total
     }
 
     /// Replaces an expired OAuth token (generation `seen`); `None` for a webhook client.

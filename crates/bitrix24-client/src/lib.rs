@@ -4,7 +4,8 @@
 //!   (one refresh for any number of concurrent calls; new tokens go to a [`TokenStore`], whose
 //!   lock and reload let several processes share one app's tokens).
 //! - Politeness: a client-side leaky bucket ([`RateLimit`]) with a share kept for background
-//!   calls ([`Priority`], [`Client::with_priority`]), per-request timeout, retries with
+//!   calls ([`Priority`], [`Client::with_priority`]), which several processes can share
+//!   ([`SharedBudget`] over levels kept in their database), per-request timeout, retries with
 //!   exponential backoff and jitter that honour `operating_reset_at` ([`RetryConfig`]).
 //! - Robustness: absurd `Retry-After`, `operating_reset_at` or `expires_in` values, giant
 //!   bodies and descriptions are bounded, never a panic or an endless wait.
@@ -37,6 +38,7 @@
 
 mod auth;
 mod batch;
+mod budget;
 mod client;
 mod envelope;
 mod error;
@@ -58,6 +60,7 @@ pub use auth::{
 pub use batch::{
     Batch, BatchResults, CommandOutcome, CommandResult, CommandTime, MAX_BATCH_COMMANDS,
 };
+pub use budget::{Budget, SharedBudget, SharedLevels};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use error::{Call, Error, MethodError, ProtocolKind, RetryClass, SystemError, TransportKind};
 pub use handler::{
@@ -70,7 +73,7 @@ pub use paysystem::{
     EntityRegistryType, ListQuery, PaySystem, PaySystemAdd, PaySystemUpdate, SettingValue,
     Settings, SortOrder,
 };
-pub use rate_limit::{Priority, RateLimit};
+pub use rate_limit::{Bucket, Change, Levels, Priority, RateLimit, Rules};
 pub use retry::{Retry, RetryConfig};
 pub use secret::Secret;
 pub use settings::SettingsUpdate;

@@ -10,6 +10,10 @@
 //!
 //! A reservation belongs to its waiter: a waiter that is dropped (its request cancelled or timed
 //! out) hands its slot back.
+//!
+//! The arithmetic ([`Rules`] over [`Levels`]) is public so that a budget kept outside this
+//! process — a database row that several instances share, see [`crate::SharedBudget`] — runs
+//! exactly the same rules as the in-process one.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -51,45 +55,132 @@ pub enum Priority {
 /// for a nanosecond.
 const EPSILON: f64 = 1e-9;
 
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
-    limit: RateLimit,
-    /// How full customer calls may make the shared bucket (at least 1).
-    customer_cap: f64,
-    state: Mutex<Buckets>,
-}
-
-#[derive(Debug)]
-struct Buckets {
+/// A budget's two levels, in requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Levels {
     /// The portal's bucket as we model it: requests sent, plus background reservations that
     /// are waiting for their turn.
-    shared: f64,
+    pub shared: f64,
     /// Customers' own queue (reservations in arrival order), draining at the same rate.
-    customers: f64,
-    updated: Instant,
+    pub customers: f64,
 }
 
+/// One of the two levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Bucket {
+pub enum Bucket {
     Shared,
     Customers,
 }
 
-impl Buckets {
-    fn drain(&mut self, per_second: f64) {
-        let now = Instant::now();
-        let drained = now.duration_since(self.updated).as_secs_f64() * per_second;
-        self.shared = (self.shared - drained).max(0.0);
-        self.customers = (self.customers - drained).max(0.0);
-        self.updated = now;
-    }
+/// One change to a budget's levels; [`Rules::apply`] answers a wait for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Takes a place in the bucket (the shared one up to the burst, the customers' queue up to
+    /// the customer cap); answers how long until it may be used.
+    Reserve(Bucket),
+    /// A customer whose turn has come in its queue enters the shared bucket below the customer
+    /// cap and answers zero; when there is no room it takes nothing and answers the wait.
+    Enter,
+    /// A reservation not used: its place is handed back.
+    GiveBack(Bucket),
+    /// Changes nothing: how long a call of this priority would wait now.
+    Peek(Priority),
+    /// The portal said its bucket is full: assume ours is too.
+    Fill,
+}
 
-    fn level(&mut self, bucket: Bucket) -> &mut f64 {
-        match bucket {
-            Bucket::Shared => &mut self.shared,
-            Bucket::Customers => &mut self.customers,
+/// The leaky bucket's rules: the limit and the customers' cap.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rules {
+    limit: RateLimit,
+    /// How full customer calls may make the shared bucket (at least 1).
+    customer_cap: f64,
+}
+
+/// `seconds` as a `Duration`, saturating instead of panicking on absurd values.
+fn secs(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+impl Rules {
+    /// `share` (0, 1] of the bucket is open to [`Priority::Customer`] calls.
+    pub fn new(limit: RateLimit, share: f64) -> Rules {
+        let burst = f64::from(limit.burst.max(1));
+        let share = if share.is_finite() {
+            share.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        Rules {
+            limit,
+            customer_cap: (burst * share).floor().max(1.0),
         }
     }
+
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
+    fn burst(&self) -> f64 {
+        f64::from(self.limit.burst.max(1))
+    }
+
+    /// How long until a level, over `cap` by `over`, has drained back to it.
+    fn wait_for(&self, over: f64) -> Duration {
+        if over <= EPSILON {
+            Duration::ZERO
+        } else {
+            secs(over / self.limit.per_second)
+        }
+    }
+
+    /// Drains `levels` for `elapsed`, then applies `change` and answers its wait.
+    pub fn apply(&self, levels: &mut Levels, elapsed: Duration, change: Change) -> Duration {
+        let drained = elapsed.as_secs_f64() * self.limit.per_second;
+        levels.shared = (levels.shared - drained).max(0.0);
+        levels.customers = (levels.customers - drained).max(0.0);
+        match change {
+            Change::Reserve(bucket) => {
+                let (level, cap) = match bucket {
+                    Bucket::Shared => (&mut levels.shared, self.burst()),
+                    Bucket::Customers => (&mut levels.customers, self.customer_cap),
+                };
+                *level += 1.0;
+                self.wait_for(*level - cap)
+            }
+            Change::Enter => {
+                let wait = self.wait_for(levels.shared + 1.0 - self.customer_cap);
+                if wait.is_zero() {
+                    levels.shared += 1.0;
+                }
+                wait
+            }
+            Change::GiveBack(bucket) => {
+                let level = match bucket {
+                    Bucket::Shared => &mut levels.shared,
+                    Bucket::Customers => &mut levels.customers,
+                };
+                *level = (*level - 1.0).max(0.0);
+                Duration::ZERO
+            }
+            Change::Peek(Priority::Background) => self.wait_for(levels.shared + 1.0 - self.burst()),
+            // The queue's wait and then room below the cap; the shared bucket drains meanwhile.
+            Change::Peek(Priority::Customer) => self
+                .wait_for(levels.customers + 1.0 - self.customer_cap)
+                .max(self.wait_for(levels.shared + 1.0 - self.customer_cap)),
+            Change::Fill => {
+                levels.shared = levels.shared.max(self.burst());
+                Duration::ZERO
+            }
+        }
+    }
+}
+
+/// The budget of one process: the levels behind a mutex.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    rules: Rules,
+    state: Mutex<(Levels, Instant)>,
 }
 
 /// A slot taken in one bucket; handed back when dropped before [`Reservation::keep`].
@@ -108,52 +199,37 @@ impl Reservation<'_> {
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         if !self.kept {
-            self.limiter.give_back(self.bucket);
+            self.limiter.change(Change::GiveBack(self.bucket));
         }
     }
-}
-
-/// `seconds` as a `Duration`, saturating instead of panicking on absurd values.
-fn secs(seconds: f64) -> Duration {
-    Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX)
 }
 
 impl RateLimiter {
     /// `share` (0, 1] of the bucket is open to [`Priority::Customer`] calls.
     pub(crate) fn with_customer_share(limit: RateLimit, share: f64) -> RateLimiter {
-        let burst = f64::from(limit.burst.max(1));
-        let share = if share.is_finite() {
-            share.clamp(0.0, 1.0)
-        } else {
-            1.0
-        };
+        RateLimiter::new(Rules::new(limit, share))
+    }
+
+    pub(crate) fn new(rules: Rules) -> RateLimiter {
         RateLimiter {
-            limit,
-            customer_cap: (burst * share).floor().max(1.0),
-            state: Mutex::new(Buckets {
-                shared: 0.0,
-                customers: 0.0,
-                updated: Instant::now(),
-            }),
+            rules,
+            state: Mutex::new((Levels::default(), Instant::now())),
         }
     }
 
-    fn burst(&self) -> f64 {
-        f64::from(self.limit.burst.max(1))
+    /// Applies `change` to the levels as they are now.
+    pub(crate) fn change(&self, change: Change) -> Duration {
+        let mut state = self.state.lock().expect("not poisoned");
+        let (levels, updated) = &mut *state;
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(*updated);
+        *updated = now;
+        self.rules.apply(levels, elapsed, change)
     }
 
-    /// Takes a slot in `bucket` whose capacity is `cap`; how long until it may be used.
-    fn reserve(&self, bucket: Bucket, cap: f64) -> (Reservation<'_>, Duration) {
-        let mut b = self.state.lock().expect("not poisoned");
-        b.drain(self.limit.per_second);
-        let level = b.level(bucket);
-        *level += 1.0;
-        let over = *level - cap;
-        let wait = if over <= EPSILON {
-            Duration::ZERO
-        } else {
-            secs(over / self.limit.per_second)
-        };
+    /// Takes a slot in `bucket`; how long until it may be used.
+    fn reserve(&self, bucket: Bucket) -> (Reservation<'_>, Duration) {
+        let wait = self.change(Change::Reserve(bucket));
         let reservation = Reservation {
             limiter: self,
             bucket,
@@ -162,11 +238,9 @@ impl RateLimiter {
         (reservation, wait)
     }
 
-    fn give_back(&self, bucket: Bucket) {
-        let mut b = self.state.lock().expect("not poisoned");
-        b.drain(self.limit.per_second);
-        let level = b.level(bucket);
-        *level = (*level - 1.0).max(0.0);
+    /// How long a call of `priority` would wait now; reserves nothing.
+    pub(crate) fn wait_now(&self, priority: Priority) -> Duration {
+        self.change(Change::Peek(priority))
     }
 
     /// Waits for a slot, unless that would take longer than `max_wait`: then nothing is
@@ -179,7 +253,7 @@ impl RateLimiter {
         let started = Instant::now();
         match priority {
             Priority::Background => {
-                let (reservation, wait) = self.reserve(Bucket::Shared, self.burst());
+                let (reservation, wait) = self.reserve(Bucket::Shared);
                 if wait > max_wait {
                     return Err(wait);
                 }
@@ -188,7 +262,7 @@ impl RateLimiter {
                 Ok(())
             }
             Priority::Customer => {
-                let (queued, wait) = self.reserve(Bucket::Customers, self.customer_cap);
+                let (queued, wait) = self.reserve(Bucket::Customers);
                 if wait > max_wait {
                     return Err(wait);
                 }
@@ -207,16 +281,10 @@ impl RateLimiter {
     async fn enter_shared(&self, max_wait: Duration) -> Result<(), Duration> {
         let started = Instant::now();
         loop {
-            let wait = {
-                let mut b = self.state.lock().expect("not poisoned");
-                b.drain(self.limit.per_second);
-                let over = b.shared + 1.0 - self.customer_cap;
-                if over <= EPSILON {
-                    b.shared += 1.0;
-                    return Ok(());
-                }
-                secs(over / self.limit.per_second)
-            };
+            let wait = self.change(Change::Enter);
+            if wait.is_zero() {
+                return Ok(());
+            }
             let left = max_wait.saturating_sub(started.elapsed());
             if wait > left {
                 return Err(started.elapsed().saturating_add(wait));
@@ -228,16 +296,11 @@ impl RateLimiter {
     /// The portal said its bucket is full: assume ours is too, so following calls pace
     /// themselves instead of collecting more 503s.
     pub(crate) fn mark_full(&self) {
-        let mut b = self.state.lock().expect("not poisoned");
-        b.drain(self.limit.per_second);
-        let full = self.burst();
-        if b.shared < full {
-            b.shared = full;
-        }
+        self.change(Change::Fill);
     }
 }
 
-async fn pause(wait: Duration) {
+pub(crate) async fn pause(wait: Duration) {
     if wait.is_zero() {
         return;
     }
@@ -386,6 +449,76 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn waits_can_be_read_without_reserving() {
+        // Burst 4 at 2/s, customers up to 2 of it.
+        let l = limiter(2.0, 4, 0.5);
+        assert_eq!(l.wait_now(Customer), Duration::ZERO);
+        l.acquire(Customer, Duration::MAX).await.unwrap();
+        l.acquire(Customer, Duration::MAX).await.unwrap();
+        // Customers are at their cap; the background still has room.
+        assert!(
+            about(l.wait_now(Customer), 500),
+            "{:?}",
+            l.wait_now(Customer)
+        );
+        assert_eq!(l.wait_now(Background), Duration::ZERO);
+        // Asking reserved nothing: the next customer waits the same half second, not more.
+        for _ in 0..5 {
+            assert!(about(l.wait_now(Customer), 500));
+        }
+        let start = Instant::now();
+        l.acquire(Customer, Duration::MAX).await.unwrap();
+        assert!(about(start.elapsed(), 500), "{:?}", start.elapsed());
+        l.acquire(Background, Duration::MAX).await.unwrap();
+        assert_eq!(l.wait_now(Background), Duration::ZERO);
+        l.mark_full();
+        assert!(
+            about(l.wait_now(Background), 500),
+            "{:?}",
+            l.wait_now(Background)
+        );
+    }
+
+    #[test]
+    fn rules_drain_before_they_change() {
+        let rules = Rules::new(
+            RateLimit {
+                per_second: 2.0,
+                burst: 10,
+            },
+            0.5,
+        );
+        let mut levels = Levels {
+            shared: 6.0,
+            customers: 1.0,
+        };
+        // One second drains two requests from each level, never below empty.
+        let wait = rules.apply(&mut levels, Duration::from_secs(1), Change::Enter);
+        assert_eq!(wait, Duration::ZERO);
+        assert_eq!(
+            levels,
+            Levels {
+                shared: 5.0,
+                customers: 0.0
+            }
+        );
+        // At the customer cap (5): no room, nothing taken, the wait until there is.
+        let wait = rules.apply(&mut levels, Duration::ZERO, Change::Enter);
+        assert_eq!(wait, Duration::from_millis(500));
+        assert_eq!(levels.shared, 5.0);
+        let wait = rules.apply(&mut levels, Duration::ZERO, Change::Reserve(Bucket::Shared));
+        assert_eq!(wait, Duration::ZERO);
+        rules.apply(
+            &mut levels,
+            Duration::ZERO,
+            Change::GiveBack(Bucket::Shared),
+        );
+        assert_eq!(levels.shared, 5.0);
+        rules.apply(&mut levels, Duration::ZERO, Change::Fill);
+        assert_eq!(levels.shared, 10.0);
+    }
+
     #[test]
     fn absurd_parameters_do_not_panic() {
         let l = RateLimiter::with_customer_share(
@@ -395,9 +528,9 @@ mod tests {
             },
             f64::NAN,
         );
-        let (_r, wait) = l.reserve(Bucket::Shared, 1.0);
+        let (_r, wait) = l.reserve(Bucket::Shared);
         assert_eq!(wait, Duration::ZERO);
-        let (_r, wait) = l.reserve(Bucket::Shared, 1.0);
+        let (_r, wait) = l.reserve(Bucket::Shared);
         assert_eq!(wait, Duration::MAX);
     }
 }

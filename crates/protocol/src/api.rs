@@ -3,6 +3,7 @@
 //! ```text
 //! POST /api/v1/payments                    Idempotency-Key: <key>   body: ConfirmRequest
 //! POST /api/v1/payments/{id}/challenge     Idempotency-Key: <key>   body: ChallengeRequest
+//! POST /api/v1/payments/{id}/resume        Idempotency-Key: <key>   body: ResumeRequest ({})
 //! GET  /api/v1/payments/{id}
 //! ```
 //! Every success answers a [`PaymentView`]; every failure answers [`ErrorBody`] with an
@@ -82,6 +83,13 @@ pub struct ChallengeRequest {
     pub code: String,
 }
 
+/// `POST /api/v1/payments/{id}/resume`: the customer finished the acquirer's own step of a
+/// [`NextAction::StripeJs`] action (3-D Secure in Stripe.js). It carries nothing: the server asks
+/// the acquirer what really happened. The body is an empty JSON object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeRequest {}
+
 crate::wire_enum! {
     pub enum PaymentState {
         /// Accepted, outcome not known yet.
@@ -110,7 +118,7 @@ crate::wire_enum! {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NextAction {
     /// Show a code entry inside the widget; the iframe cannot open popups.
@@ -118,6 +126,42 @@ pub enum NextAction {
         /// How many digits/characters the code has (for the input's size and validation).
         code_length: u8,
     },
+    /// Let Stripe.js finish the PaymentIntent's next action (3-D Secure) inside the widget's
+    /// frame: load `js_url` (only now, never before), call
+    /// `Stripe(publishable_key).handleNextAction({clientSecret: client_secret})` (the fake
+    /// Stripe.js of localstripe: `confirmCardPayment(client_secret)`), then
+    /// `POST /payments/{id}/resume` whatever it answered: the server asks Stripe.
+    StripeJs {
+        /// The PaymentIntent's client secret: lets this browser finish this one payment; never
+        /// logged, never stored by the server.
+        client_secret: String,
+        /// Stripe's publishable key (public by design).
+        publishable_key: String,
+        /// Where Stripe.js is loaded from (`https://js.stripe.com/v3/`).
+        js_url: String,
+    },
+}
+
+impl core::fmt::Debug for NextAction {
+    // Never print a client secret, even in a debug log.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NextAction::Challenge { code_length } => f
+                .debug_struct("Challenge")
+                .field("code_length", code_length)
+                .finish(),
+            NextAction::StripeJs {
+                publishable_key,
+                js_url,
+                ..
+            } => f
+                .debug_struct("StripeJs")
+                .field("client_secret", &"***")
+                .field("publishable_key", publishable_key)
+                .field("js_url", js_url)
+                .finish(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +303,23 @@ mod tests {
             serde_json::to_value(&err).unwrap()["error"]["code"],
             "payment_unavailable"
         );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn stripe_js_action_on_the_wire() {
+        let action = NextAction::StripeJs {
+            client_secret: "pi_1_secret_2".into(),
+            publishable_key: "pk_test_1".into(),
+            js_url: "https://js.stripe.com/v3/".into(),
+        };
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!(json["type"], "stripe_js");
+        assert_eq!(json["client_secret"], "pi_1_secret_2");
+        assert_eq!(serde_json::from_value::<NextAction>(json).unwrap(), action);
+        assert!(!format!("{action:?}").contains("secret_2"));
+        assert!(serde_json::from_str::<ResumeRequest>("{}").is_ok());
+        assert!(serde_json::from_str::<ResumeRequest>(r#"{"ok":true}"#).is_err());
     }
 
     #[test]

@@ -146,7 +146,7 @@ async fn set_width(b: &Browser, width: u32) {
 /// Whether the widget has settled, evaluated in its frame: the portal sized the frame to the
 /// content (no scrollbars), and no finite animation or transition is running.
 const SETTLED: &str = "
-const r = document.querySelector('.b24pay');
+const r = document.querySelector('.b24-app');
 if (!r) return null;
 const d = document.documentElement;
 const h = r.getBoundingClientRect().height;
@@ -159,7 +159,7 @@ return sized && !moving;";
 
 /// What the shot's report line says about the widget, evaluated in its frame.
 const MEASURE: &str = "
-const r = document.querySelector('.b24pay');
+const r = document.querySelector('.b24-app');
 const d = document.documentElement;
 const pay = document.querySelector('form.b24-form button[type=submit]');
 const flagged = [];
@@ -202,7 +202,7 @@ impl Shooter {
             .wait_js(
                 "the card form",
                 UI,
-                "const r = document.querySelector('.b24pay');
+                "const r = document.querySelector('.b24-app');
                  return !!(r && r.dataset.state === 'ready' && document.getElementById('b24-number'));",
             )
             .await;
@@ -213,7 +213,7 @@ impl Shooter {
                 let seen = self
                     .browser
                     .eval(
-                        "const r = document.querySelector('.b24pay');
+                        "const r = document.querySelector('.b24-app');
                          return [r.getAttribute('lang'), /[\\u0400-\\u04ff]/.test(r.innerText)];",
                         vec![],
                     )

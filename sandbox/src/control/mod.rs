@@ -89,6 +89,7 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     let stats = state.stats.lock().expect("stats lock");
     Json(json!({
         "method_calls": stats.method_calls,
+        "requests": stats.requests,
         "rate_limited_calls": stats.rejected_by_rate_limit,
         "delayed_calls_pending": stats.delayed_pending,
     }))

@@ -255,6 +255,12 @@ impl SandboxHandle {
         self.payment(payment_id).map_or(0, |p| p.unsaved_pay_calls)
     }
 
+    /// REST requests received so far, admitted by the rate limit or not: a `batch` is one,
+    /// whatever it holds.
+    pub fn requests(&self) -> u64 {
+        self.state().stats.lock().expect("stats lock").requests
+    }
+
     /// Calls refused by the rate limit so far.
     pub fn rate_limited_calls(&self) -> u64 {
         self.state()

@@ -23,8 +23,11 @@
 //! Idempotency keys ([`step_key`], per attempt and round): `payment_method-N`, `open-N`,
 //! `confirm-N`, and `cancel-N:<status seen>` (a cancel refused because the state moved on is not
 //! replayed later under the same key); refunds use the operator's key. A card Stripe refuses
-//! while creating the PaymentMethod (HTTP 402) is `Err(Refused)` naming the decline: nothing was
-//! charged, and the trait has no "declined at open" answer.
+//! while creating the PaymentMethod (HTTP 402) is `Err(Declined)`: nothing was charged.
+//!
+//! The client secret of a PaymentIntent waiting for 3-D Secure goes to the customer's browser
+//! only; the flow stores the action without it and asks [`Acquirer::action`] (a retrieve) when
+//! it shows the action again.
 
 mod client;
 mod mapping;
@@ -59,12 +62,12 @@ impl StripeAcquirer {
         })
     }
 
-    fn action(&self, pi: &PaymentIntent) -> Result<CustomerAction, AcquirerError> {
+    fn stripe_js(&self, pi: &PaymentIntent) -> Result<CustomerAction, AcquirerError> {
         let client_secret = pi.client_secret.clone().ok_or_else(|| {
             AcquirerError::Unavailable("Stripe: requires_action without a client secret".into())
         })?;
         Ok(CustomerAction::StripeJs {
-            client_secret,
+            client_secret: Some(client_secret),
             publishable_key: self.publishable_key.clone(),
             js_url: self.js_url.clone(),
         })
@@ -81,7 +84,7 @@ impl StripeAcquirer {
             Stage::Succeeded => ChargeOutcome::Approved {
                 transaction_id: pi.id,
             },
-            Stage::NeedsAction => ChargeOutcome::ActionRequired(self.action(&pi)?),
+            Stage::NeedsAction => ChargeOutcome::ActionRequired(self.stripe_js(&pi)?),
             Stage::Canceled(Some(Failure::Declined(code))) => ChargeOutcome::Declined(code),
             Stage::Canceled(_) => ChargeOutcome::Failed,
             Stage::Processing | Stage::Authorized | Stage::Unconfirmed | Stage::Failed(_) => {
@@ -243,5 +246,17 @@ impl Acquirer for StripeAcquirer {
 
     async fn refund(&self, r: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError> {
         refund::refund(&self.client, r).await
+    }
+
+    async fn action(&self, reference: &str) -> Result<Option<CustomerAction>, AcquirerError> {
+        let pi = self.retrieve(reference).await?;
+        match Stage::of(&pi) {
+            Stage::NeedsAction => Ok(Some(self.stripe_js(&pi)?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn refunds(&self, reference: &str) -> Result<Vec<AcquirerRefund>, AcquirerError> {
+        refund::list(&self.client, reference).await
     }
 }

@@ -6,7 +6,7 @@
 use super::client::{StripeClient, StripeError};
 use super::mapping::{self, acquirer_error, describe, Stage};
 use super::objects::{meta, Refund, RefundStatus};
-use crate::acquirer::{AcquirerError, RefundOutcome, RefundRequest};
+use crate::acquirer::{AcquirerError, AcquirerRefund, RefundOutcome, RefundRequest};
 
 pub async fn refund(
     client: &StripeClient,
@@ -99,4 +99,38 @@ fn outcome(f: &Refund) -> RefundOutcome {
             RefundOutcome::Pending { refund_id }
         }
     }
+}
+
+/// The PaymentIntent's refunds as Stripe has them, in our units, with the key b24pay made each
+/// with (none for one made in Stripe's Dashboard).
+pub async fn list(
+    client: &StripeClient,
+    reference: &str,
+) -> Result<Vec<AcquirerRefund>, AcquirerError> {
+    let pi = client
+        .retrieve_payment_intent(reference)
+        .await
+        .map_err(|e| acquirer_error(&e))?;
+    let refunds = client
+        .list_refunds(&pi.id)
+        .await
+        .map_err(|e| acquirer_error(&e))?;
+    refunds
+        .data
+        .iter()
+        .map(|f| {
+            let amount = mapping::from_stripe_amount(f.amount, &pi.currency).ok_or_else(|| {
+                AcquirerError::Refused(format!(
+                    "refund {}: {} {} is not an amount b24pay can record",
+                    f.id, f.amount, pi.currency
+                ))
+            })?;
+            Ok(AcquirerRefund {
+                refund_id: f.id.clone(),
+                amount,
+                key: f.metadata.get(meta::REFUND_KEY).cloned(),
+                outcome: outcome(f),
+            })
+        })
+        .collect()
 }

@@ -44,6 +44,27 @@ impl StripeSettings {
     }
 }
 
+/// What Stripe.js needs in the widget page's CSP (Stripe's published list for Stripe.js, minus
+/// what the page does not use): its script from `js_url`'s origin, its frames (3-D Secure
+/// challenges are framed from `hooks.stripe.com`), its calls to `api_base`. Against localstripe
+/// both are the fake's own origin.
+pub fn csp_sources(s: &StripeSettings) -> crate::csp::AcquirerSources {
+    let js = s.js_url.origin().ascii_serialization();
+    let api = s.api_base.origin().ascii_serialization();
+    let mut frame = vec![js.clone()];
+    let mut script = vec![js.clone()];
+    if s.js_url.host_str() == Some("js.stripe.com") {
+        script.push("https://*.js.stripe.com".into());
+        frame.push("https://*.js.stripe.com".into());
+        frame.push("https://hooks.stripe.com".into());
+    }
+    crate::csp::AcquirerSources {
+        script,
+        frame,
+        connect: vec![api],
+    }
+}
+
 /// The key's mode (`test`/`live`) when it has one of the given prefixes.
 fn key_mode<'a>(key: &'a str, prefixes: &[&str]) -> Option<&'a str> {
     let rest = prefixes.iter().find_map(|p| key.strip_prefix(p))?;
@@ -192,6 +213,24 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("sk_test_abc123") && !debug.contains("whsec_abcdef123"));
         assert!(debug.contains("pk_test_abc123"));
+    }
+
+    #[test]
+    fn csp_sources_of_stripe_and_of_a_stand_in() {
+        let real = csp_sources(&good().validate().unwrap());
+        assert_eq!(
+            real.script,
+            ["https://js.stripe.com", "https://*.js.stripe.com"]
+        );
+        assert!(real.frame.contains(&"https://hooks.stripe.com".to_string()));
+        assert_eq!(real.connect, ["https://api.stripe.com"]);
+        let mut local = good();
+        local.api_base = Some("http://127.0.0.1:8420".into());
+        local.js_url = Some("http://127.0.0.1:8420/js.stripe.com/v3/".into());
+        let local = csp_sources(&local.validate().unwrap());
+        assert_eq!(local.script, ["http://127.0.0.1:8420"]);
+        assert_eq!(local.frame, ["http://127.0.0.1:8420"]);
+        assert_eq!(local.connect, ["http://127.0.0.1:8420"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod attempts;
 mod ledger;
 mod outbox;
 mod portals;
+mod refunds;
 
 use super::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -84,5 +85,26 @@ impl MetaStore for PgStore {
 
     async fn meta_lock(&self, name: &str) -> Result<MetaLock, StoreError> {
         super::lock::pg_advisory(&self.pool, name).await
+    }
+
+    async fn meta_update(&self, key: &str, update: MetaUpdate) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The row first, so that `FOR UPDATE` has something to lock even the first time.
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, '') ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        let value: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1 FOR UPDATE")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+        let value = Some(value).filter(|v| !v.is_empty());
+        sqlx::query("UPDATE meta SET value = $2 WHERE key = $1")
+            .bind(key)
+            .bind(update(value))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -3,7 +3,11 @@
 use super::*;
 
 const ROW_COLUMNS: &str = "id, attempt_id, state, tries, unsaved, next_at, last_error, \
-    refused_since, created_at, done_at";
+    refused_since, created_at, done_at, refund_id";
+
+/// See the SQLite twin: one attempt's calls reach the portal in order.
+const IN_TURN: &str = "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.attempt_id = outbox.attempt_id \
+    AND e.id < outbox.id AND e.state = 'pending')";
 
 #[async_trait]
 impl OutboxStore for PgStore {
@@ -13,18 +17,21 @@ impl OutboxStore for PgStore {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        Ok(sqlx::query_as(
+        let sql = format!(
             "UPDATE outbox SET tries = tries + 1, claim_epoch = claim_epoch + 1, \
              lease_until = $1 WHERE id IN ( \
                SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $2 \
-               AND lease_until < $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, attempt_id, payload, tries, clean_failures, claim_epoch, refused_since",
-        )
-        .bind(lease_until)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+               AND lease_until < $2 AND {IN_TURN} ORDER BY next_at LIMIT $3 \
+               FOR UPDATE SKIP LOCKED) \
+             RETURNING id, attempt_id, payload, tries, clean_failures, claim_epoch, \
+             refused_since, refund_id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn outbox_done(&self, items: &[(i64, i64)], now: i64) -> Result<(), StoreError> {
@@ -98,11 +105,11 @@ impl OutboxStore for PgStore {
     }
 
     async fn outbox_next_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(GREATEST(next_at, lease_until)) FROM outbox WHERE state = 'pending'",
-        )
-        .fetch_one(&self.pool)
-        .await?)
+        let sql = format!(
+            "SELECT MIN(GREATEST(next_at, lease_until)) FROM outbox \
+             WHERE state = 'pending' AND {IN_TURN}"
+        );
+        Ok(sqlx::query_scalar(&sql).fetch_one(&self.pool).await?)
     }
 
     async fn outbox_list(

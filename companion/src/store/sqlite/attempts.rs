@@ -3,6 +3,7 @@
 
 use super::writer::{Job, ReferenceJob, SettleJob};
 use super::*;
+use crate::acquirer::AcquirerKind;
 use crate::portal::PortalKey;
 use crate::store::attempt::ATTEMPT_COLUMNS;
 use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
@@ -74,6 +75,70 @@ impl AttemptStore for SqliteStore {
 
     async fn attempt_by_key(&self, key: &str) -> Result<Option<Attempt>, StoreError> {
         self.attempt_where("idempotency_key = ?1", key.to_string())
+            .await
+    }
+
+    async fn attempt_by_reference(
+        &self,
+        acquirer: AcquirerKind,
+        reference: &str,
+    ) -> Result<Option<Attempt>, StoreError> {
+        let reference = reference.to_string();
+        self.read(move |conn| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE acquirer_ref = ?1 \
+                     AND acquirer = ?2"
+                );
+                let row: Option<AttemptRow> = sqlx::query_as(&sql)
+                    .bind(reference)
+                    .bind(acquirer.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                row.map(Attempt::try_from).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn charged_attempts(
+        &self,
+        payment_id: PaymentId,
+        paysystem_id: Option<PaySystemId>,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        self.read(move |conn| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE payment_id = ?1 \
+                     AND (?2 IS NULL OR paysystem_id = ?2) AND state = 'succeeded' \
+                     ORDER BY created_at"
+                );
+                let rows: Vec<AttemptRow> = sqlx::query_as(&sql)
+                    .bind(payment_id.to_string())
+                    .bind(paysystem_id.map(|p| p.to_string()))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                attempts_of(rows)
+            })
+        })
+        .await
+    }
+
+    async fn release(&self, id: &AttemptId, epoch: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let r = sqlx::query(
+                        "UPDATE attempts SET lease_until = 0 WHERE id = ?1 AND lease_epoch = ?2",
+                    )
+                    .bind(id)
+                    .bind(epoch)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(r.rows_affected() == 1)
+                })
+            })
             .await
     }
 

@@ -307,7 +307,7 @@ impl Batch {
         &self,
         conn: &mut SqliteConnection,
     ) -> Result<Results, StoreError> {
-        let mut tx = conn.begin().await?;
+        let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
         match self.execute(&mut tx).await {
             Ok(results) => {
                 tx.commit().await?;

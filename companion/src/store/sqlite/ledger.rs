@@ -100,7 +100,7 @@ impl LedgerStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let mut tx = conn.begin().await?;
+                    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
                     let result = refund_in(&mut tx, &refund, now).await?;
                     tx.commit().await?;
                     Ok(result)

@@ -12,6 +12,7 @@ mod checkpoint;
 mod ledger;
 mod outbox;
 mod portals;
+mod refunds;
 mod writer;
 
 use super::*;
@@ -23,6 +24,10 @@ use std::time::Duration;
 use writer::{BoxFuture, Writer};
 
 /// How often the WAL is checkpointed.
+/// How a write transaction starts: with the write lock, waiting for it (the busy timeout).
+/// A deferred one that reads first and writes later fails at once with `database is locked`
+/// when another process (`b24pay refund` beside a running server) wrote in between.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 pub struct SqliteStore {
@@ -190,6 +195,34 @@ impl MetaStore for SqliteStore {
         // One process per SQLite database: the client's own lock already serialises its
         // refreshes.
         Ok(MetaLock::none())
+    }
+
+    async fn meta_update(&self, key: &str, update: MetaUpdate) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    // IMMEDIATE: the write lock first, so another process cannot slip in
+                    // between the read and the write.
+                    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                    let value: Option<String> =
+                        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?1")
+                            .bind(&key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    sqlx::query(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(&key)
+                    .bind(update(value))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 }
 

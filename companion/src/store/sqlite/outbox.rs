@@ -4,7 +4,12 @@
 use super::*;
 
 const ROW_COLUMNS: &str = "id, attempt_id, state, tries, unsaved, next_at, last_error, \
-    refused_since, created_at, done_at";
+    refused_since, created_at, done_at, refund_id";
+
+/// A pending row waits while an earlier pending row of its attempt is owed: one attempt's calls
+/// reach the portal in order (the charge's paid call, then each refund's status).
+const IN_TURN: &str = "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.attempt_id = outbox.attempt_id \
+    AND e.id < outbox.id AND e.state = 'pending')";
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
@@ -17,19 +22,20 @@ impl OutboxStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    Ok(sqlx::query_as(
+                    let sql = format!(
                         "UPDATE outbox SET tries = tries + 1, claim_epoch = claim_epoch + 1, \
                          lease_until = ?1 WHERE id IN ( \
                            SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ?2 \
-                           AND lease_until < ?2 ORDER BY next_at LIMIT ?3) \
+                           AND lease_until < ?2 AND {IN_TURN} ORDER BY next_at LIMIT ?3) \
                          RETURNING id, attempt_id, payload, tries, clean_failures, claim_epoch, \
-                         refused_since",
-                    )
-                    .bind(lease_until)
-                    .bind(now)
-                    .bind(limit)
-                    .fetch_all(&mut *conn)
-                    .await?)
+                         refused_since, refund_id"
+                    );
+                    Ok(sqlx::query_as(&sql)
+                        .bind(lease_until)
+                        .bind(now)
+                        .bind(limit)
+                        .fetch_all(&mut *conn)
+                        .await?)
                 })
             })
             .await
@@ -132,11 +138,11 @@ impl OutboxStore for SqliteStore {
     async fn outbox_next_due(&self) -> Result<Option<i64>, StoreError> {
         self.read(|conn| {
             Box::pin(async move {
-                Ok(sqlx::query_scalar(
-                    "SELECT MIN(MAX(next_at, lease_until)) FROM outbox WHERE state = 'pending'",
-                )
-                .fetch_one(&mut *conn)
-                .await?)
+                let sql = format!(
+                    "SELECT MIN(MAX(next_at, lease_until)) FROM outbox \
+                     WHERE state = 'pending' AND {IN_TURN}"
+                );
+                Ok(sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?)
             })
         })
         .await

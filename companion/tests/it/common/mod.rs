@@ -3,6 +3,7 @@
 //! SQLite or PostgreSQL (`B24PAY_TEST_DATABASE_URL`; skipped loudly when unset).
 #![allow(dead_code, unused_imports)]
 
+pub mod spec;
 pub mod stubs;
 
 use b24pay_companion::acquirer::{Acquirer, TestAcquirer};
@@ -110,7 +111,30 @@ window.wasmBindings = bindings;</script>
         "window.b24payTakeMessages = function () {};\n".repeat(10),
     )
     .unwrap();
+    precompress(&dist);
     dist
+}
+
+/// What the widget build's post_build hook (`tools/post-build.mjs`) does: a `.br` and a `.gz`
+/// next to every file but `index.html` (which the companion rewrites and compresses itself).
+fn precompress(dist: &Path) {
+    use std::io::Write;
+    for entry in std::fs::read_dir(dist).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "index.html") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        let mut br = Vec::new();
+        brotli::CompressorWriter::new(&mut br, 4096, 11, 22)
+            .write_all(&data)
+            .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&data).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        std::fs::write(dist.join(format!("{name}.br")), br).unwrap();
+        std::fs::write(dist.join(format!("{name}.gz")), gz.finish().unwrap()).unwrap();
+    }
 }
 
 /// Wraps the companion's test acquirer (for acquirers that misbehave on purpose).

@@ -1,11 +1,15 @@
 //! `b24pay-bench` (run by `scripts/bench.sh`, release build): widget weight, widget speed in
 //! headless Chromium against a plain-JavaScript baseline, and companion throughput, latency and
-//! memory against the sandbox, with SQLite and PostgreSQL. Prints the figures with their
+//! memory against the sandbox, with SQLite and PostgreSQL, and throughput within the portal's
+//! rate limit ([`throughput`]). Prints the figures with their
 //! targets and writes them into `BENCHMARKS.md` (replacing the previous ones). Figures, not
-//! assertions: nothing here fails because a target is missed.
+//! assertions: nothing here fails because a target is missed, with one exception: the widget
+//! over its hard weight limit (90 KB brotli) fails the command, after the figures are written.
 
+mod breakdown;
 mod load;
 mod speed;
+mod throughput;
 mod weight;
 
 use b24pay_e2e::store::{pg_url, StoreKind};
@@ -22,9 +26,16 @@ struct Args {
     /// Page loads per page and cache state for the speed benchmark (medians are printed).
     #[arg(long, default_value_t = 30)]
     runs: usize,
-    /// Only these parts (weight, speed, load); default all.
+    /// Only these parts (weight, speed, load, throughput); default all. A partial run replaces
+    /// only its own sections of BENCHMARKS.md.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Simultaneous customers for the throughput part (the portal's rate limit on).
+    #[arg(long, value_delimiter = ',', default_value = "50,200,1000")]
+    customers: Vec<usize>,
+    /// How long each throughput run waits for answers and paid payments.
+    #[arg(long, default_value_t = 150)]
+    patience_secs: u64,
     /// Where to write the figures (default: the repository's BENCHMARKS.md).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -38,7 +49,7 @@ const TARGET_CONFIRMED_PER_S: f64 = 1000.0;
 const TARGET_P99_MS_AT_8: f64 = 25.0;
 const TARGET_RSS_MB: f64 = 60.0;
 
-fn kb(bytes: u64) -> String {
+pub(crate) fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
@@ -106,90 +117,6 @@ fn git_revision() -> String {
     } else {
         rev
     }
-}
-
-fn weight_section(w: &weight::Weight) -> String {
-    let mut s =
-        String::from("## Widget weight\n\n| file | raw | gzip | brotli |\n|---|---:|---:|---:|\n");
-    for f in &w.files {
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | {} | {} |",
-            f.name,
-            kb(f.raw),
-            kb(f.gzip),
-            kb(f.brotli)
-        );
-    }
-    if let Some(c) = w.largest_catalogue() {
-        let _ = writeln!(
-            s,
-            "| `{}` (the heaviest language catalogue) | {} | {} | {} |",
-            c.name,
-            kb(c.raw),
-            kb(c.gzip),
-            kb(c.brotli)
-        );
-    }
-    let t = w.total();
-    let verdict = if t.brotli <= weight::BUDGET_BROTLI {
-        "within"
-    } else {
-        "OVER"
-    };
-    let _ = writeln!(
-        s,
-        "| **total** (what one customer downloads at most) | **{}** | **{}** | **{}** |\n\nBudget: {} brotli for the whole widget: {} ({:.0} % of it).\n",
-        kb(t.raw),
-        kb(t.gzip),
-        kb(t.brotli),
-        kb(weight::BUDGET_BROTLI),
-        verdict,
-        t.brotli as f64 * 100.0 / weight::BUDGET_BROTLI as f64
-    );
-    let catalogues: Vec<String> = w
-        .catalogues
-        .iter()
-        .map(|c| format!("`{}` {}", c.name, kb(c.brotli)))
-        .collect();
-    let _ = writeln!(
-        s,
-        "English is compiled into the wasm; each other language is a catalogue fetched only by \
-         customers who read it (brotli): {}.\n",
-        catalogues.join(", ")
-    );
-    s
-}
-
-fn speed_section(sp: &speed::Speed, runs: usize) -> String {
-    let mut s = format!(
-        "## Widget speed (headless Chromium, loopback, median of {runs} runs each)\n\n\
-         From the iframe's navigation start to the first size message the portal receives; from the \
-         portal's message to the first frame painted with the content and theme applied; and the \
-         two together (navigation start to themed paint). Baseline: `e2e/baseline/index.html`, the \
-         reference page's plain-JavaScript example of the protocol around a static form. Cold: a \
-         fresh browser per load; warm: reloads with the HTTP cache.\n\n\
-         | | widget | baseline | widget / baseline |\n|---|---:|---:|---:|\n"
-    );
-    for (label, series) in [("cold", &sp.cold), ("warm", &sp.warm)] {
-        type Pick = fn(&speed::Sample) -> f64;
-        let rows: [(&str, Pick); 3] = [
-            ("navigation → first size", |x| x.first_size_ms),
-            ("portal message → themed paint", |x| x.themed_paint_ms),
-            ("navigation → themed paint", |x| x.total_ms),
-        ];
-        for (name, pick) in rows {
-            let w = speed::median(series.widget.iter().map(pick).collect());
-            let b = speed::median(series.baseline.iter().map(pick).collect());
-            let _ = writeln!(
-                s,
-                "| {label}: {name} | {w:.1} ms | {b:.1} ms | {:.2}× |",
-                w / b
-            );
-        }
-    }
-    s.push('\n');
-    s
 }
 
 fn load_section(loads: &[load::StoreLoad], pg_skipped: bool) -> String {
@@ -292,10 +219,13 @@ async fn main() {
         git_revision()
     );
 
+    let mut over_limit = None;
     if wants("weight") {
         eprintln!("weight: {}", dist.display());
         let w = weight::measure(&dist);
-        report.push_str(&weight_section(&w));
+        eprintln!("weight: the wasm's breakdown (twiggy)");
+        report.push_str(&weight::section(&w, breakdown::measure(25)));
+        over_limit = (w.total().brotli > weight::HARD_LIMIT_BROTLI).then(|| w.total().brotli);
     }
     if wants("speed") {
         eprintln!(
@@ -303,7 +233,7 @@ async fn main() {
             args.runs, args.runs
         );
         let sp = speed::measure(&dist, args.runs).await;
-        report.push_str(&speed_section(&sp, args.runs));
+        report.push_str(&speed::section(&sp, args.runs));
     }
     if wants("load") {
         let plan = [(1, 1500), (8, 6000), (64, 8000)];
@@ -318,6 +248,13 @@ async fn main() {
         report.push_str(&load_section(&loads, pg.is_none()));
     }
 
+    if wants("throughput") {
+        eprintln!("throughput: the portal's rate limit on, batching off and on");
+        let patience = std::time::Duration::from_secs(args.patience_secs);
+        let regimes = throughput::measure(&args.customers, patience).await;
+        report.push_str(&throughput::section(&regimes));
+    }
+
     println!("{report}");
     if !args.no_write {
         let out = args
@@ -326,6 +263,14 @@ async fn main() {
         let previous = std::fs::read_to_string(&out).unwrap_or_default();
         std::fs::write(&out, keep_unmeasured(&report, &previous)).expect("write BENCHMARKS.md");
         eprintln!("wrote {}", out.display());
+    }
+    if let Some(total) = over_limit {
+        eprintln!(
+            "FAILED: the widget weighs {} brotli, over its hard limit of {}",
+            kb(total),
+            kb(weight::HARD_LIMIT_BROTLI)
+        );
+        std::process::exit(1);
     }
 }
 

@@ -37,6 +37,7 @@ pub fn config(origins: &[&str]) -> WidgetConfig {
         allowed_origins: origins.iter().map(|o| Origin::parse(o).unwrap()).collect(),
         api_base: "/api/v1".into(),
         wait_for_portal: Duration::from_secs(60),
+        preview: None,
     }
 }
 
@@ -47,10 +48,7 @@ pub fn install_stylesheet() {
     }
     let style = document().create_element("style").unwrap();
     style.set_id("b24pay-test-css");
-    style.set_text_content(Some(concat!(
-        include_str!("../../style/widget.css"),
-        include_str!("../../style/form.css")
-    )));
+    style.set_text_content(Some(include_str!("../../style/widget.css")));
     document().head().unwrap().append_child(&style).unwrap();
 }
 
@@ -60,10 +58,10 @@ pub struct Mounted {
 }
 
 impl Mounted {
-    /// The widget's root element (`.b24pay`).
+    /// The widget's root element (`.b24-app`).
     pub fn root(&self) -> web_sys::Element {
         self.host
-            .query_selector(".b24pay")
+            .query_selector(".b24-app")
             .unwrap()
             .expect("root rendered")
     }
@@ -200,15 +198,15 @@ pub async fn sleep(ms: i32) {
     .await;
 }
 
-/// Records the `{width, height}` messages this window posts to itself (its `parent`).
+/// Records the `{height}` messages this window posts to itself (its `parent`).
 pub struct SizePosts {
-    posts: Rc<RefCell<Vec<(u32, u32)>>>,
+    posts: Rc<RefCell<Vec<u32>>>,
     listener: Closure<dyn Fn(web_sys::MessageEvent)>,
 }
 
 impl SizePosts {
     pub fn listen() -> SizePosts {
-        let posts: Rc<RefCell<Vec<(u32, u32)>>> = Rc::default();
+        let posts: Rc<RefCell<Vec<u32>>> = Rc::default();
         let sink = posts.clone();
         let listener =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
@@ -222,10 +220,10 @@ impl SizePosts {
                         .ok()
                         .and_then(|v| v.as_f64())
                 };
-                if let (Some(w), Some(h)) = (number("width"), number("height")) {
-                    assert_eq!(w.fract(), 0.0, "width is an integer");
+                if let Some(h) = number("height") {
                     assert_eq!(h.fract(), 0.0, "height is an integer");
-                    sink.borrow_mut().push((w as u32, h as u32));
+                    assert_eq!(number("width"), None, "a width pins the portal's frame");
+                    sink.borrow_mut().push(h as u32);
                 }
             });
         window()
@@ -234,12 +232,12 @@ impl SizePosts {
         SizePosts { posts, listener }
     }
 
-    pub fn take(&self) -> Vec<(u32, u32)> {
+    pub fn take(&self) -> Vec<u32> {
         std::mem::take(&mut self.posts.borrow_mut())
     }
 
     pub fn heights(&self) -> Vec<u32> {
-        self.take().into_iter().map(|(_, h)| h).collect()
+        self.take()
     }
 }
 

@@ -2,7 +2,7 @@
 //! The portal posts exactly once, on the iframe's `load`, possibly before the wasm runs:
 //! `loader.js` must keep that message for the app.
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use leptos::task::tick;
@@ -116,4 +116,53 @@ async fn the_loader_keeps_a_message_posted_at_the_frame_s_load() {
     assert_eq!(received.borrow().len(), 2);
     assert_eq!(received.borrow()[1].1, "248");
     frame.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_console_says_which_origins_were_refused_and_which_are_allowed() {
+    let warnings = js_sys::Function::new_no_args(
+        "const seen = []; const warn = console.warn;
+         console.warn = (...a) => seen.push(a.join(' '));
+         return {seen, restore() { console.warn = warn; }};",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let meta = document().create_element("meta").unwrap();
+    meta.set_attribute("name", "b24pay-allowed-origins")
+        .unwrap();
+    meta.set_attribute("content", &format!("{PORTAL} https://b.example"))
+        .unwrap();
+    document().head().unwrap().append_child(&meta).unwrap();
+    run_loader();
+    meta.remove();
+    // Before the wasm (there is none here at all): a foreign origin twice.
+    dispatch(OTHER, &valid_message());
+    dispatch(OTHER, &valid_message());
+    sleep(4200).await;
+    let restore: js_sys::Function = js_sys::Reflect::get(&warnings, &"restore".into())
+        .unwrap()
+        .unchecked_into();
+    restore.call0(&warnings).unwrap();
+    let seen: js_sys::Array = js_sys::Reflect::get(&warnings, &"seen".into())
+        .unwrap()
+        .unchecked_into();
+    let said: Vec<String> = seen.iter().filter_map(|v| v.as_string()).collect();
+    let diagnosis = said
+        .iter()
+        .find(|s| s.starts_with("b24pay: no usable portal message"))
+        .unwrap_or_else(|| panic!("no diagnosis in {said:?}"));
+    assert!(
+        diagnosis.contains("refused origins: http://evil.test."),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis.contains("Allowed origins: http://portal.test, https://b.example."),
+        "{diagnosis}"
+    );
+    assert!(diagnosis.contains("2 message(s) ignored"), "{diagnosis}");
+    // Nothing of the message's content (its amount, its return URL).
+    assert!(
+        !diagnosis.contains("1250") && !diagnosis.contains("shop.example"),
+        "{diagnosis}"
+    );
 }

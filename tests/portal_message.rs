@@ -1,6 +1,6 @@
 #![cfg(target_arch = "wasm32")]
 
-#[path = "protocol_support/mod.rs"]
+#[path = "portal_support/mod.rs"]
 mod support;
 
 use b24pay_protocol::money::AmountError;
@@ -40,7 +40,6 @@ fn system_params_as_the_portal_sends_them() {
         p.return_url.as_deref(),
         Some("https://shop.example/pay/?order=5#x")
     );
-    assert_eq!(p.external_payment_id, None);
 }
 
 #[wasm_bindgen_test]
@@ -59,7 +58,6 @@ fn numbers_are_accepted_as_well_as_strings() {
         assert_eq!(p.amount.minor, minor, "SUM {sum}");
         assert_eq!(p.currency().code(), "RUB");
         assert_eq!((p.payment_id, p.paysystem_id), (247, 12));
-        assert_eq!(p.external_payment_id.as_deref(), Some("77"));
     }
     let jpy =
         params(r#"{"PAYSYSTEM_ID":"1","PAYMENT_ID":"2","SUM":"500.00","CURRENCY":"JPY"}"#).unwrap();
@@ -100,41 +98,29 @@ fn return_url_must_be_http_or_https() {
 }
 
 #[wasm_bindgen_test]
-fn external_payment_id_is_optional() {
-    let ext = |value: &str| {
-        params(&format!(
-            r#"{{"PAYSYSTEM_ID":"1","PAYMENT_ID":"2","SUM":"1","CURRENCY":"USD","EXTERNAL_PAYMENT_ID":{value}}}"#
-        ))
-        .unwrap()
-        .external_payment_id
-    };
-    assert_eq!(ext(r#""tx-9f3""#).as_deref(), Some("tx-9f3"));
-    assert_eq!(ext(r#""""#), None, "PHP null arrives as an empty string");
-    assert_eq!(ext("null"), None);
-}
-
-#[wasm_bindgen_test]
-fn every_field_is_kept_as_text() {
+fn the_widget_s_fields_are_read_as_text() {
     let data = json(
-        r#"{"shopId":"shop-1","lang":"ru","count":5,"ratio":1.5,"flag":true,"none":null,
-            "nested":{"a":1},"list":[1,2],
+        r#"{"shopId":"shop-1","lang":"ru","paymentNumber":5,"holder":true,"invoiceId":null,
+            "mode":{"a":1},"count":5,
             "BX_SYSTEM_PARAMS":{"PAYSYSTEM_ID":"1","PAYMENT_ID":"2","SUM":"1","CURRENCY":"USD"},
             "BX_COMPUTED_STYLE":{}}"#,
     );
     let message = PortalMessage::parse(&data).unwrap();
     let fields: Vec<(&str, &str)> = message.fields.iter().collect();
+    // Numbers and booleans as JS writes them, PHP's null as ""; objects are not text. FIELDS
+    // the widget does not read (shopId, count) are not kept.
     assert_eq!(
         fields,
         [
-            ("shopId", "shop-1"),
             ("lang", "ru"),
-            ("count", "5"),
-            ("ratio", "1.5"),
-            ("flag", "true"),
-            ("none", ""),
+            ("paymentNumber", "5"),
+            ("holder", "true"),
+            ("invoiceId", ""),
         ]
     );
-    assert_eq!(message.fields.non_empty("none"), None);
+    assert_eq!(message.fields.non_empty("invoiceId"), None);
+    assert_eq!(message.fields.get("mode"), None);
+    assert_eq!(message.fields.get("shopId"), None);
     assert_eq!(message.fields.get("BX_SYSTEM_PARAMS"), None);
 }
 
@@ -329,7 +315,7 @@ async fn a_repeated_message_changes_nothing_and_a_different_one_updates() {
     tick().await;
     let summary = widget
         .root()
-        .query_selector(".b24pay-summary")
+        .query_selector(".b24-summary")
         .unwrap()
         .unwrap();
 
@@ -357,7 +343,7 @@ async fn a_repeated_message_changes_nothing_and_a_different_one_updates() {
     assert_eq!(mutations.get(), 0, "the same data re-rendered something");
     let again = widget
         .root()
-        .query_selector(".b24pay-summary")
+        .query_selector(".b24-summary")
         .unwrap()
         .unwrap();
     assert!(again.is_same_node(Some(&summary)));
@@ -460,6 +446,7 @@ async fn no_message_in_time_shows_an_error() {
         Some("no_portal_message")
     );
     let browser = Locale::from_browser(None);
+    assert!(widget.text().contains(browser.text(Key::WaitingTitle)));
     assert!(widget.text().contains(browser.text(Key::ErrorNoMessage)));
 
     // The portal's message still wins if it comes late.
@@ -469,19 +456,26 @@ async fn no_message_in_time_shows_an_error() {
 }
 
 #[wasm_bindgen_test]
-async fn the_skeleton_has_the_summary_s_size() {
+async fn a_page_opened_on_its_own_shows_the_configured_sample() {
+    // The test page is not in a frame, like the widget's URL opened directly.
+    let mut cfg = config(&[PORTAL]);
+    cfg.preview = Some(
+        r#"{"lang":"en","paymentNumber":"A-1","mode":"TEST",
+            "BX_SYSTEM_PARAMS":{"PAYMENT_ID":"1","PAYSYSTEM_ID":"2","SUM":"49.99","CURRENCY":"USD",
+            "RETURN_URL":"http://127.0.0.1:8081/pay/1"}}"#
+            .into(),
+    );
+    let widget = mount(cfg);
+    tick().await;
+    assert_eq!(widget.state(), "ready");
+    let text = widget.text();
+    assert!(text.contains("$49.99"), "{text}");
+    assert!(text.contains(Locale::En.text(Key::PreviewNotice)), "{text}");
+    assert!(text.contains(Locale::En.text(Key::TestMode)), "{text}");
+    drop(widget);
+    // Without a configured sample (production), nothing is made up.
     let widget = mount(config(&[PORTAL]));
     tick().await;
-    let skeleton = widget.root().get_bounding_client_rect();
-    assert!(widget
-        .root()
-        .query_selector(".b24pay-skeleton")
-        .unwrap()
-        .is_some());
-    dispatch(PORTAL, &valid_message());
-    tick().await;
-    let summary = widget.root().get_bounding_client_rect();
-    assert_eq!(widget.state(), "ready");
-    assert_eq!(skeleton.height(), summary.height(), "the iframe would jump");
-    assert!(summary.height() > 40.0);
+    assert_eq!(widget.state(), "waiting");
+    assert!(!widget.text().contains(Locale::En.text(Key::PreviewNotice)));
 }
