@@ -22,12 +22,14 @@
 //!   (the same `PS_*` values on a payment that stays paid), so after an ambiguous try it is sent
 //!   again once the portal's execution limit has passed.
 //! - Rows are grouped by portal ([`MarkPaid::portal`]): each group goes through that portal's
-//!   own client (its budget, its tokens, its batches; a batch never mixes portals), all groups
-//!   at once, and each records its outcomes as soon as it has them, so a portal that is down,
-//!   rate limited or uninstalled holds only its own rows. An uninstalled portal's rows wait as
+//!   own client (its budget, its tokens, its batches; a batch never mixes portals) on that
+//!   portal's own lane (`lanes.rs`), which records its outcomes itself; the claiming loop never
+//!   waits for a portal, so one that is down, hangs, is rate limited or uninstalled holds only
+//!   its own rows. An uninstalled portal's rows wait as
 //!   refused calls (and end `dead`): the money was taken, the portal can no longer be told.
 
 mod deliver;
+mod lanes;
 
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
@@ -36,6 +38,7 @@ use crate::portal::{MarkPaid, PortalKey, SharedPortals};
 use crate::store::{now_ms, OutboxItem, OutboxRetry, SharedStore, StoreError};
 pub use deliver::backoff;
 use deliver::{deliver_all, failed};
+use lanes::Lanes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +54,7 @@ pub struct Outbox {
     settings: OutboxSettings,
     wake: Arc<Notify>,
     crash_point: Option<CrashPoint>,
+    lanes: Lanes,
 }
 
 /// How one delivery try ended.
@@ -75,6 +79,7 @@ impl Outbox {
             settings,
             wake,
             crash_point: CrashPoint::from_env(),
+            lanes: Lanes::default(),
         }
     }
 
@@ -82,6 +87,7 @@ impl Outbox {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
+                self.lanes.drain().await;
                 return;
             }
             let worked = match self.run_once().await {
@@ -119,8 +125,9 @@ impl Outbox {
         }
     }
 
-    /// Claims one batch and delivers it. Returns how many rows were handled.
-    pub async fn run_once(&self) -> Result<usize, StoreError> {
+    /// Claims one batch and hands each portal's rows to that portal's lane. Returns how many
+    /// rows were claimed.
+    pub async fn run_once(self: &Arc<Self>) -> Result<usize, StoreError> {
         let now = now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let items = self
@@ -128,12 +135,8 @@ impl Outbox {
             .outbox_claim(now, lease_until, self.settings.batch as i64)
             .await?;
         let n = items.len();
-        let groups = by_portal(items);
-        let passes = groups
-            .into_iter()
-            .map(|(portal, rows)| self.deliver_group(portal, rows));
-        for pass in futures_util::future::join_all(passes).await {
-            pass?;
+        for (portal, rows) in by_portal(items) {
+            self.lanes.hand(self, portal, lease_until, rows);
         }
         Ok(n)
     }

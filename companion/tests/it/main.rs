@@ -16,6 +16,7 @@ mod edge;
 mod hostile_portal;
 mod logs;
 mod market;
+mod market_isolation;
 mod metrics_labels;
 mod oauth;
 mod openapi;

@@ -17,15 +17,15 @@ use std::time::Duration;
 const CLIENT_ID: &str = "app.b24pay.test";
 const CLIENT_SECRET: &str = "app-secret-for-tests";
 
-struct Market2 {
-    platform: PlatformHandle,
-    server: Server,
-    store: SharedStore,
-    url: String,
+pub(super) struct Market2 {
+    pub(super) platform: PlatformHandle,
+    pub(super) server: Server,
+    pub(super) store: SharedStore,
+    pub(super) url: String,
     _dir: tempfile::TempDir,
 }
 
-async fn start() -> Market2 {
+pub(super) async fn start() -> Market2 {
     start_at("/").await
 }
 
@@ -86,7 +86,7 @@ async fn start_at(prefix: &str) -> Market2 {
 }
 
 impl Market2 {
-    async fn row(&self, portal: &SandboxHandle) -> PortalRow {
+    pub(super) async fn row(&self, portal: &SandboxHandle) -> PortalRow {
         self.store
             .portal_by_member(&portal.member_id())
             .await
@@ -94,7 +94,13 @@ impl Market2 {
             .expect("the portal is known")
     }
 
-    async fn pay(&self, public_id: &str, payment: u64, ps: u64, sum: &str) -> (u16, Value) {
+    pub(super) async fn pay(
+        &self,
+        public_id: &str,
+        payment: u64,
+        ps: u64,
+        sum: &str,
+    ) -> (u16, Value) {
         let r = reqwest::Client::new()
             .post(format!("{}p/{public_id}/api/v1/payments", self.url))
             .header("Idempotency-Key", key())
@@ -125,7 +131,7 @@ impl Market2 {
 /// What the merchant does after installing when the app cannot create pay systems itself
 /// (the `pay_system` scope cannot list person types): a pay system of the b24pay handler, here
 /// through the portal's webhook with the portal's own widget URL.
-async fn add_pay_system(m: &Market2, portal: &SandboxHandle) -> u64 {
+pub(super) async fn add_pay_system(m: &Market2, portal: &SandboxHandle) -> u64 {
     let row = m.row(portal).await;
     let url = url::Url::parse(&format!("{}p/{}/", m.url, row.public_id)).unwrap();
     let mut o =
@@ -154,7 +160,7 @@ async fn our_pay_systems(portal: &SandboxHandle) -> Vec<u64> {
         .collect()
 }
 
-async fn wait_paid(portal: &SandboxHandle, payment: u64) {
+pub(super) async fn wait_paid(portal: &SandboxHandle, payment: u64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !portal.payment(payment).is_some_and(|p| p.paid) {
         assert!(
