@@ -99,6 +99,11 @@ pub trait PortalStore: Send + Sync {
         clean: bool,
         now: i64,
     ) -> Result<bool, StoreError>;
+    /// The operator forgets an installed portal (`b24pay portals forget`): its tokens are
+    /// dropped and its payments refused, as after an uninstall; its `application_token` hash
+    /// stays, so only the portal itself can install the app again. False when it was not
+    /// installed.
+    async fn portal_forget(&self, member_id: &str, now: i64) -> Result<bool, StoreError>;
     /// Refreshed tokens (sealed), while the portal is installed. False when it is not.
     async fn portal_save_tokens(
         &self,
@@ -129,6 +134,16 @@ pub(super) fn uninstall_sql(clean: bool, p: fn(usize) -> String) -> String {
         m = p(1),
         h = p(2),
         now = p(3),
+    )
+}
+
+/// The operator's forget (`?1` member_id, `?2` now; `$n` on PostgreSQL).
+pub(super) fn forget_sql(p: fn(usize) -> String) -> String {
+    format!(
+        "UPDATE portals SET state = 'uninstalled', tokens = NULL, uninstalled_at = {now}, \
+         updated_at = {now} WHERE member_id = {m} AND state = 'installed'",
+        m = p(1),
+        now = p(2),
     )
 }
 

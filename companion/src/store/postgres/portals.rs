@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::store::portal::{
-    install_sql, uninstall_sql, InstallOutcome, PortalInstall, PortalLocation, PortalRow,
-    PortalStore, PORTAL_COLUMNS,
+    forget_sql, install_sql, uninstall_sql, InstallOutcome, PortalInstall, PortalLocation,
+    PortalRow, PortalStore, PORTAL_COLUMNS,
 };
 
 fn numbered(n: usize) -> String {
@@ -68,6 +68,15 @@ impl PortalStore for PgStore {
         let r = sqlx::query(&uninstall_sql(clean, numbered))
             .bind(member_id)
             .bind(app_token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn portal_forget(&self, member_id: &str, now: i64) -> Result<bool, StoreError> {
+        let r = sqlx::query(&forget_sql(numbered))
+            .bind(member_id)
             .bind(now)
             .execute(&self.pool)
             .await?;

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::store::portal::{
-    install_sql, uninstall_sql, InstallOutcome, PortalInstall, PortalLocation, PortalRow,
-    PortalStore, PORTAL_COLUMNS,
+    forget_sql, install_sql, uninstall_sql, InstallOutcome, PortalInstall, PortalLocation,
+    PortalRow, PortalStore, PORTAL_COLUMNS,
 };
 
 fn numbered(n: usize) -> String {
@@ -118,6 +118,23 @@ impl PortalStore for SqliteStore {
                     let r = sqlx::query(&sql)
                         .bind(m)
                         .bind(h)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(r.rows_affected() == 1)
+                })
+            })
+            .await
+    }
+
+    async fn portal_forget(&self, member_id: &str, now: i64) -> Result<bool, StoreError> {
+        let sql = forget_sql(numbered);
+        let m = member_id.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let r = sqlx::query(&sql)
+                        .bind(m)
                         .bind(now)
                         .execute(&mut *conn)
                         .await?;
