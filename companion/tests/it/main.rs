@@ -17,6 +17,7 @@ mod hostile_portal;
 mod logs;
 mod market;
 mod market_isolation;
+mod market_moved;
 mod market_operator;
 mod metrics_labels;
 mod oauth;
