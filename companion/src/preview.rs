@@ -129,9 +129,12 @@ impl Preview {
         }
         out.push_str("\nCtrl-C stops everything.\n");
         if self.payments.iter().any(|p| p.label.starts_with("Stripe")) {
-            out.push_str(
-                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, 4242 4242 4242 4242 approved, 4000 0000 0000 0341 declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
-            );
+            use b24pay_protocol::test_cards::stripe::DECLINED_ON_CHARGE;
+            out.push_str(&format!(
+                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, {} approved, {} declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
+                grouped(APPROVED),
+                grouped(DECLINED_ON_CHARGE),
+            ));
         }
         out
     }
