@@ -14,8 +14,15 @@
 // 4. Starts the browser's language catalogue in parallel with the wasm.
 // 5. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
 //    Stripe.js only then.
+// 6. Starts the wasm (`b24payStart`, called by index.html's module script; Trunk.toml says
+//    why): once the portal's message has been answered, so that the answer never waits behind
+//    the wasm's start-up on the main thread; at once when the page is not framed; and a little
+//    after the page's `load` when no acceptable message has come (the app then explains).
 //
-// The app checks every message again itself; this only decides whether to post a height.
+// The app checks every message again itself; this only decides whether to post a height, by
+// the same rules (src/config.rs's `Origin::parse` for the allowed origins, src/portal/
+// message.rs's `PortalMessage::parse` for what is the portal's message; tests/portal_loader.rs
+// holds both to one table of hostile origins and messages).
 (function () {
   var queue = [];
   var deliver = null;
@@ -26,9 +33,21 @@
     var tag = document.querySelector('meta[name="' + name + '"]');
     return tag ? tag.content : "";
   }
-  var allowed = meta("b24pay-allowed-origins").split(/\s+/).filter(Boolean).map(function (text) {
-    try { return new URL(text).origin; } catch (e) { return ""; }
-  });
+  // As `Origin::parse`: an http(s) origin and nothing more, in the browser's serialisation;
+  // "" (never matching an event's origin) for anything else.
+  function origin(text) {
+    var url;
+    try { url = new URL(text); } catch (e) { return ""; }
+    return (url.protocol === "http:" || url.protocol === "https:") && !url.username
+      && !url.password && url.href === url.origin + "/" && !/[\/?#]$/.test(text) ? url.origin : "";
+  }
+  var allowed = meta("b24pay-allowed-origins").split(/\s+/).filter(Boolean).map(origin);
+  // As `PortalMessage::parse`: an object, not an array, with a `BX_SYSTEM_PARAMS` key (whatever
+  // its value: a broken payment is the app's to explain, at the size of its explanation).
+  function portalMessage(data) {
+    return data !== null && typeof data === "object" && !Array.isArray(data)
+      && data.BX_SYSTEM_PARAMS !== undefined;
+  }
 
   function postHeight(targets) {
     if (!boot || !boot.isConnected || !framed) return;
@@ -55,9 +74,8 @@
     var data = event.data;
     // Our own size messages, when the page is not framed.
     if (event.source === window) return;
-    var ok = allowed.indexOf(event.origin) >= 0;
-    if (ok && data && typeof data === "object"
-        && data.BX_SYSTEM_PARAMS && typeof data.BX_SYSTEM_PARAMS === "object") {
+    var ok = !!event.origin && allowed.indexOf(event.origin) >= 0;
+    if (ok && portalMessage(data)) {
       accepted = true;
       if (boot) {
         fit(data);
@@ -68,6 +86,7 @@
       if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
     }
     if (deliver) deliver(event); else queue.push(event);
+    if (accepted) start();
   });
   // As src/config.rs's DEFAULT_WAIT_FOR_PORTAL. Not for the standalone preview (not framed, with
   // a sample message configured), which needs no portal.
@@ -82,6 +101,18 @@
         || "none (the page's b24pay-allowed-origins meta tag is empty)")
       + ". The companion's allowed_origins (B24PAY_ALLOWED_ORIGINS) must list the portal's origin.");
   }, 4000);
+  var app = null;
+  function start() {
+    var run = app;
+    app = null;
+    if (run) run();
+  }
+  window.b24payStart = function (run) {
+    app = run;
+    if (accepted || !framed) return start();
+    var later = function () { setTimeout(start, 300); };
+    if (document.readyState === "complete") later(); else window.addEventListener("load", later);
+  };
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
     while (deliver && queue.length) deliver(queue.shift());
