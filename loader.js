@@ -2,7 +2,8 @@
 // (the portal posts on the iframe's `load`, which can fire before the wasm is instantiated).
 //
 // 1. Keeps every `message` until the app takes over (`b24payTakeMessages(handler)`), then hands
-//    them over in order; `b24payTakeMessages(null)` (the app unmounting) buffers again.
+//    them over in order (the portal's, once its answer is on its way: see below);
+//    `b24payTakeMessages(null)` (the app unmounting) buffers again.
 // 2. Sizes the frame at plain-JavaScript speed: posts the static skeleton's height (index.html's
 //    #b24-boot, the form's boxes) to the allowed origins now, and again to the portal once its
 //    message is accepted, after fitting the skeleton to what that message asks for (the store's
@@ -75,19 +76,26 @@
     // Our own size messages, when the page is not framed.
     if (event.source === window) return;
     var ok = !!event.origin && allowed.indexOf(event.origin) >= 0;
+    queue.push(event);
     if (ok && portalMessage(data)) {
       accepted = true;
       if (boot) {
         fit(data);
         postHeight([event.origin]);
       }
-    } else {
-      ignored++;
-      if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
+      // The browser sends a message to another origin's window from a task of its own, after
+      // this one: the app (its start, its handling of this message) waits until after it, or
+      // the portal would have the height only once the app is done (~130 ms later).
+      setTimeout(function () { flush(); start(); }, 0);
+      return;
     }
-    if (deliver) deliver(event); else queue.push(event);
-    if (accepted) start();
+    ignored++;
+    if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
+    flush();
   });
+  function flush() {
+    while (deliver && queue.length) deliver(queue.shift());
+  }
   // As src/config.rs's DEFAULT_WAIT_FOR_PORTAL. Not for the standalone preview (not framed, with
   // a sample message configured), which needs no portal.
   if (framed || !meta("b24pay-preview")) setTimeout(function () {
@@ -115,7 +123,7 @@
   };
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
-    while (deliver && queue.length) deliver(queue.shift());
+    flush();
   };
   postHeight(allowed);
 
