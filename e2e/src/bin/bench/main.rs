@@ -10,6 +10,7 @@ mod breakdown;
 mod load;
 mod speed;
 mod throughput;
+mod throughput_sustained;
 mod weight;
 
 use b24pay_e2e::store::{pg_url, StoreKind};
@@ -26,7 +27,8 @@ struct Args {
     /// Page loads per page and cache state for the speed benchmark (medians are printed).
     #[arg(long, default_value_t = 30)]
     runs: usize,
-    /// Only these parts (weight, speed, load, throughput); default all. A partial run replaces
+    /// Only these parts (weight, speed, load, throughput, sustained; throughput includes
+    /// sustained); default all. A partial run replaces
     /// only its own sections of BENCHMARKS.md.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -36,6 +38,18 @@ struct Args {
     /// How long each throughput run waits for answers and paid payments.
     #[arg(long, default_value_t = 150)]
     patience_secs: u64,
+    /// How long each level of the sustained-rate search is held and measured (seconds).
+    #[arg(long, default_value_t = 60)]
+    sustained_secs: u64,
+    /// How long each level is offered before it is measured (seconds).
+    #[arg(long, default_value_t = 10)]
+    sustained_warm_up_secs: u64,
+    /// Levels of the sustained-rate search with batching on (one more with batching off).
+    #[arg(long, default_value_t = 4)]
+    sustained_levels: usize,
+    /// The sustained-rate search's upper bound, payments/s.
+    #[arg(long, default_value_t = 40.0)]
+    sustained_max: f64,
     /// Where to write the figures (default: the repository's BENCHMARKS.md).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -96,6 +110,24 @@ fn now_utc() -> String {
         "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
         rem / 3600,
         rem % 3600 / 60
+    )
+}
+
+/// The 1-, 5- and 15-minute load averages (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" / "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// How busy the machine was around a part: other work on the same cores shows in its figures.
+fn load_note(before: &str) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "Load on the machine ({cores} cores; 1 / 5 / 15-minute load averages, this part's own \
+         processes included): {before} at the start, {} at the end.\n\n",
+        load_average()
     )
 }
 
@@ -251,8 +283,26 @@ async fn main() {
     if wants("throughput") {
         eprintln!("throughput: the portal's rate limit on, batching off and on");
         let patience = std::time::Duration::from_secs(args.patience_secs);
+        let load_before = load_average();
         let regimes = throughput::measure(&args.customers, patience).await;
         report.push_str(&throughput::section(&regimes));
+        report.push_str(&load_note(&load_before));
+    }
+    if wants("throughput") || wants("sustained") {
+        let plan = throughput_sustained::Plan {
+            warm_up: std::time::Duration::from_secs(args.sustained_warm_up_secs),
+            hold: std::time::Duration::from_secs(args.sustained_secs),
+            levels: args.sustained_levels,
+            max: args.sustained_max,
+        };
+        eprintln!(
+            "sustained: payments/s paid within 10 s, each level held {} s (batching off once, then on)",
+            args.sustained_secs
+        );
+        let load_before = load_average();
+        let sustained = throughput_sustained::measure(plan).await;
+        report.push_str(&throughput_sustained::section(&sustained));
+        report.push_str(&load_note(&load_before));
     }
 
     println!("{report}");
