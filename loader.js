@@ -2,7 +2,8 @@
 // (the portal posts on the iframe's `load`, which can fire before the wasm is instantiated).
 //
 // 1. Keeps every `message` until the app takes over (`b24payTakeMessages(handler)`), then hands
-//    them over in order; `b24payTakeMessages(null)` (the app unmounting) buffers again.
+//    them over in order (the portal's, once its answer is on its way: see below);
+//    `b24payTakeMessages(null)` (the app unmounting) buffers again.
 // 2. Sizes the frame at plain-JavaScript speed: posts the static skeleton's height (index.html's
 //    #b24-boot, the form's boxes) to the allowed origins now, and again to the portal once its
 //    message is accepted, after fitting the skeleton to what that message asks for (the store's
@@ -14,8 +15,15 @@
 // 4. Starts the browser's language catalogue in parallel with the wasm.
 // 5. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
 //    Stripe.js only then.
+// 6. Starts the wasm (`b24payStart`, called by index.html's module script; Trunk.toml says
+//    why): once the portal's message has been answered, so that the answer never waits behind
+//    the wasm's start-up on the main thread; at once when the page is not framed; and a little
+//    after the page's `load` when no acceptable message has come (the app then explains).
 //
-// The app checks every message again itself; this only decides whether to post a height.
+// The app checks every message again itself; this only decides whether to post a height, by
+// the same rules (src/config.rs's `Origin::parse` for the allowed origins, src/portal/
+// message.rs's `PortalMessage::parse` for what is the portal's message; tests/portal_loader.rs
+// holds both to one table of hostile origins and messages).
 (function () {
   var queue = [];
   var deliver = null;
@@ -26,9 +34,21 @@
     var tag = document.querySelector('meta[name="' + name + '"]');
     return tag ? tag.content : "";
   }
-  var allowed = meta("b24pay-allowed-origins").split(/\s+/).filter(Boolean).map(function (text) {
-    try { return new URL(text).origin; } catch (e) { return ""; }
-  });
+  // As `Origin::parse`: an http(s) origin and nothing more, in the browser's serialisation;
+  // "" (never matching an event's origin) for anything else.
+  function origin(text) {
+    var url;
+    try { url = new URL(text); } catch (e) { return ""; }
+    return (url.protocol === "http:" || url.protocol === "https:") && !url.username
+      && !url.password && url.href === url.origin + "/" && !/[\/?#]$/.test(text) ? url.origin : "";
+  }
+  var allowed = meta("b24pay-allowed-origins").split(/\s+/).filter(Boolean).map(origin);
+  // As `PortalMessage::parse`: an object, not an array, with a `BX_SYSTEM_PARAMS` key (whatever
+  // its value: a broken payment is the app's to explain, at the size of its explanation).
+  function portalMessage(data) {
+    return data !== null && typeof data === "object" && !Array.isArray(data)
+      && data.BX_SYSTEM_PARAMS !== undefined;
+  }
 
   function postHeight(targets) {
     if (!boot || !boot.isConnected || !framed) return;
@@ -55,20 +75,27 @@
     var data = event.data;
     // Our own size messages, when the page is not framed.
     if (event.source === window) return;
-    var ok = allowed.indexOf(event.origin) >= 0;
-    if (ok && data && typeof data === "object"
-        && data.BX_SYSTEM_PARAMS && typeof data.BX_SYSTEM_PARAMS === "object") {
+    var ok = !!event.origin && allowed.indexOf(event.origin) >= 0;
+    queue.push(event);
+    if (ok && portalMessage(data)) {
       accepted = true;
       if (boot) {
         fit(data);
         postHeight([event.origin]);
       }
-    } else {
-      ignored++;
-      if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
+      // The browser sends a message to another origin's window from a task of its own, after
+      // this one: the app (its start, its handling of this message) waits until after it, or
+      // the portal would have the height only once the app is done (~130 ms later).
+      setTimeout(function () { flush(); start(); }, 0);
+      return;
     }
-    if (deliver) deliver(event); else queue.push(event);
+    ignored++;
+    if (!ok && refused.indexOf(event.origin) < 0 && refused.length < 8) refused.push(event.origin);
+    flush();
   });
+  function flush() {
+    while (deliver && queue.length) deliver(queue.shift());
+  }
   // As src/config.rs's DEFAULT_WAIT_FOR_PORTAL. Not for the standalone preview (not framed, with
   // a sample message configured), which needs no portal.
   if (framed || !meta("b24pay-preview")) setTimeout(function () {
@@ -82,9 +109,21 @@
         || "none (the page's b24pay-allowed-origins meta tag is empty)")
       + ". The companion's allowed_origins (B24PAY_ALLOWED_ORIGINS) must list the portal's origin.");
   }, 4000);
+  var app = null;
+  function start() {
+    var run = app;
+    app = null;
+    if (run) run();
+  }
+  window.b24payStart = function (run) {
+    app = run;
+    if (accepted || !framed) return start();
+    var later = function () { setTimeout(start, 300); };
+    if (document.readyState === "complete") later(); else window.addEventListener("load", later);
+  };
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
-    while (deliver && queue.length) deliver(queue.shift());
+    flush();
   };
   postHeight(allowed);
 

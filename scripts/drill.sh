@@ -15,4 +15,4 @@ trap 'bash scripts/pg.sh stop' EXIT
 
 step "fault drills (${B24PAY_DRILL_KILLS:=50} kills per store)"
 export B24PAY_DRILL_KILLS
-cargo test --locked -p b24pay-e2e --test fault_drills -- --nocapture --test-threads 1 "$@" drill
+cargo test --locked -p b24pay-e2e --test it -- --nocapture --test-threads 1 "$@" fault_drills::

@@ -5,6 +5,7 @@
 #[path = "portal_support/mod.rs"]
 mod support;
 
+use b24pay_widget::config::parse_allowed_origins;
 use leptos::task::tick;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -165,4 +166,82 @@ async fn the_console_says_which_origins_were_refused_and_which_are_allowed() {
         !diagnosis.contains("1250") && !diagnosis.contains("shop.example"),
         "{diagnosis}"
     );
+}
+
+/// `loader.js` answers the portal with the skeleton's height before the wasm runs: it must
+/// accept exactly the messages the app accepts, by the same allowed origins. One table of
+/// hostile origins and messages, both asked.
+#[wasm_bindgen_test]
+async fn the_loader_and_the_app_accept_the_same_messages() {
+    // Entries the app refuses (a path, a trailing slash, credentials, other schemes, "null")
+    // next to one it accepts; the loader must not turn any of them into an allowed origin.
+    let allowed = "http://portal.test https://slash.example/ http://path.example/pay \
+                   https://u@cred.example javascript:alert(1) ftp://ftp.example null *";
+    let meta = document().create_element("meta").unwrap();
+    meta.set_attribute("name", "b24pay-allowed-origins")
+        .unwrap();
+    meta.set_attribute("content", allowed).unwrap();
+    document().head().unwrap().append_child(&meta).unwrap();
+    // The skeleton the loader fits to an accepted message (`data-test` for the FIELD mode).
+    let boot = document().create_element("div").unwrap();
+    boot.set_id("b24-boot");
+    document().body().unwrap().append_child(&boot).unwrap();
+    run_loader();
+    meta.remove();
+    let mut app_config = config(&[]);
+    app_config.allowed_origins = parse_allowed_origins(allowed).0;
+    let widget = mount(app_config);
+    tick().await;
+
+    let origins = [
+        PORTAL,
+        "https://slash.example",
+        "http://path.example",
+        "https://cred.example",
+        "null",
+        "",
+        "ftp://ftp.example",
+        OTHER,
+    ];
+    let valid = r#"{"mode":"test","BX_SYSTEM_PARAMS":{"PAYMENT_ID":"247","PAYSYSTEM_ID":"12",
+                   "SUM":"10","CURRENCY":"EUR"}}"#;
+    let messages = [
+        valid,
+        r#"{"mode":"test","BX_SYSTEM_PARAMS":""}"#,
+        r#"{"mode":"test","BX_SYSTEM_PARAMS":null}"#,
+        r#"{"mode":"test","BX_SYSTEM_PARAMS":[]}"#,
+        r#"{"mode":"test","BX_SYSTEM_PARAMS":"<img src=x onerror=alert(1)>"}"#,
+        r#"{"mode":"test"}"#,
+        r#"[{"mode":"test","BX_SYSTEM_PARAMS":{}}]"#,
+        r#""BX_SYSTEM_PARAMS""#,
+        "null",
+        "42",
+    ];
+    let mut accepted = 0;
+    for origin in origins {
+        for message in messages {
+            boot.remove_attribute("data-test").unwrap();
+            let ignored = widget.ignored();
+            dispatch(origin, &json(message));
+            // The loader hands an accepted message over from a task of its own.
+            sleep(5).await;
+            tick().await;
+            let by_app = widget.ignored() == ignored;
+            let by_loader = boot.has_attribute("data-test");
+            assert_eq!(
+                by_loader,
+                by_app,
+                "from {origin:?}: {message} (the loader {}, the app {})",
+                if by_loader { "accepts" } else { "refuses" },
+                if by_app { "accepts" } else { "refuses" },
+            );
+            accepted += usize::from(by_app);
+        }
+    }
+    // The table holds both outcomes: only the configured origin, with the portal's shape.
+    assert_eq!(
+        accepted, 5,
+        "from the portal: the valid message and the four broken payments"
+    );
+    boot.remove();
 }

@@ -2,7 +2,7 @@
 //! The Stripe.js step (`NextAction::StripeJs`) against a stubbed payment API and a stubbed
 //! `b24payStripe` (loader.js's, which loads Stripe.js): what runs when, what is sent to
 //! `…/resume` and with which key, what the customer reads. The real Stripe.js stand-in runs in
-//! the end-to-end browser tests (`e2e/tests/browser/stripe.rs`).
+//! the end-to-end browser tests (`e2e/tests/it/browser/stripe.rs`).
 
 mod ui_common;
 

@@ -11,11 +11,13 @@ use crate::config::Config;
 use crate::edge::{self, EdgeSettings};
 use crate::health::{self, Health, Readiness};
 use crate::keys::{MasterKey, Purpose};
+use crate::market::{self, Market};
 use crate::metrics::{self, Metrics, SharedMetrics};
 use crate::outbox::Outbox;
 use crate::payments::reconcile::Reconciler;
 use crate::payments::{Acquirers, Payments};
-use crate::portal::{Bitrix24Portal, Portal};
+use crate::portal::installed::TokenSeal;
+use crate::portal::{AppClients, Bitrix24Portal, Portal, Portals, SharedPortals, Unconfigured};
 use crate::serve::{self, PageSettings, SharedWidget, Widget};
 use crate::store::{self, SharedStore};
 use axum::error_handling::HandleErrorLayer;
@@ -38,7 +40,10 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct Services {
     pub store: SharedStore,
+    /// The portal configured in the file ([`Unconfigured`] in app-only mode).
     pub portal: Arc<dyn Portal>,
+    /// Every portal served: the configured one and the app's installs.
+    pub portals: SharedPortals,
     pub metrics: SharedMetrics,
     pub payments: SharedPayments,
     pub outbox: Arc<Outbox>,
@@ -46,6 +51,8 @@ pub struct Services {
     pub widget: SharedWidget,
     /// Derives the keys of secrets at rest ([`MasterKey::subkey`]).
     pub master_key: Arc<MasterKey>,
+    /// Installs and uninstalls, when `[app]` is configured.
+    pub market: Option<Arc<Market>>,
 }
 
 /// What a companion is started over: its store, its portal, and (for tests that need an
@@ -56,6 +63,8 @@ pub struct Parts {
     /// `None`: the built-in test acquirer over `store`.
     pub test_acquirer: Option<Arc<dyn Acquirer>>,
     pub live_acquirer: Option<Arc<dyn Acquirer>>,
+    /// Already bound (a test that must know the address before the companion starts).
+    pub listener: Option<std::net::TcpListener>,
 }
 
 impl Parts {
@@ -65,6 +74,7 @@ impl Parts {
             portal,
             test_acquirer: None,
             live_acquirer: None,
+            listener: None,
         }
     }
 }
@@ -88,6 +98,7 @@ impl Services {
             portal,
             test_acquirer,
             live_acquirer,
+            listener: _,
         } = parts;
         let metrics: SharedMetrics = Arc::new(Metrics::default());
         let wake = Arc::new(Notify::new());
@@ -101,9 +112,10 @@ impl Services {
                 None => crate::acquirer::configured_live(config)?,
             },
         };
+        let portals = Arc::new(portals(config, &portal, &store, &master_key));
         let payments = Arc::new(Payments::new(
             store.clone(),
-            portal.clone(),
+            portals.clone(),
             acquirers,
             config.portal.origin.clone(),
             fingerprint_key,
@@ -114,15 +126,27 @@ impl Services {
         let reconciler = Arc::new(Reconciler::new(payments.clone(), config.reconcile.clone()));
         let outbox = Arc::new(Outbox::new(
             store.clone(),
-            portal.clone(),
+            portals.clone(),
             metrics.clone(),
             config.outbox.clone(),
             wake,
         ));
         let widget = load_widget(config).await?;
+        let market = config.app.as_ref().map(|app| {
+            Arc::new(Market {
+                store: store.clone(),
+                portals: portals.clone(),
+                app: app.clone(),
+                public_url: config.public_url.clone(),
+                app_token_key: master_key.subkey(Purpose::AppToken),
+                http: reqwest::Client::new(),
+            })
+        });
         Ok(Services {
+            market,
             store,
             portal,
+            portals,
             metrics,
             payments,
             outbox,
@@ -130,6 +154,27 @@ impl Services {
             widget: Arc::new(widget),
             master_key,
         })
+    }
+}
+
+/// The configured portal, and in app mode the installs' client factory.
+fn portals(
+    config: &Config,
+    portal: &Arc<dyn Portal>,
+    store: &SharedStore,
+    key: &MasterKey,
+) -> Portals {
+    match &config.app {
+        Some(app) => Portals::with_app(
+            portal.clone(),
+            store.clone(),
+            AppClients {
+                app: app.clone(),
+                settings: config.portal.clone(),
+                seal: TokenSeal::new(key.subkey(Purpose::TokenEncryption)),
+            },
+        ),
+        None => Portals::single(portal.clone(), store.clone()),
     }
 }
 
@@ -150,7 +195,9 @@ async fn load_widget(config: &Config) -> anyhow::Result<Widget> {
             .unwrap_or_default(),
     };
     let dist = config.dist_dir.clone();
-    let widget = tokio::task::spawn_blocking(move || Widget::load(&dist, &settings)).await??;
+    let prefix = config.public_url.path().to_string();
+    let widget =
+        tokio::task::spawn_blocking(move || Widget::load_at(&dist, &settings, &prefix)).await??;
     if !widget.is_built() {
         tracing::warn!(dist = %config.dist_dir.display(), "no built widget found; serving the API only");
     }
@@ -180,7 +227,9 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// Headers every response carries. No `X-Frame-Options`: the portal frames the widget, and
 /// CSP `frame-ancestors` says by whom.
 async fn security_headers(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    // `/api/v1/…`, and installed portals' `/p/{pid}/api/v1/…`.
+    let api = path.starts_with("/api/") || path.contains("/api/v1/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -245,11 +294,28 @@ pub fn admin_router(config: &Config, s: &Services) -> Router {
 /// The whole public HTTP surface; `/readyz` and `/metrics` only without an admin listener.
 pub fn router(config: &Config, s: &Services) -> Router {
     let limits = &config.limits;
+    let prefix = s.widget.prefix().to_string();
     let mut api = Router::new()
         .route("/api/v1/payments", post(routes::confirm))
         .route("/api/v1/payments/{id}", get(routes::status))
         .route("/api/v1/payments/{id}/challenge", post(routes::challenge))
         .route("/api/v1/payments/{id}/resume", post(routes::resume))
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments"),
+            post(routes::confirm),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}"),
+            get(routes::status),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/challenge"),
+            post(routes::challenge),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/resume"),
+            post(routes::resume),
+        )
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(s.payments.clone())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
@@ -291,6 +357,7 @@ pub fn router(config: &Config, s: &Services) -> Router {
     let public = Router::new()
         .merge(api)
         .merge(ops)
+        .merge(market_router(&prefix, s))
         .merge(crate::api::webhook::routes(config, &s.payments))
         .fallback(fallback)
         .with_state(s.widget.clone())
@@ -298,6 +365,37 @@ pub fn router(config: &Config, s: &Services) -> Router {
             header: config.limits.client_ip_header.clone(),
         }));
     outer_layers(public, s)
+}
+
+/// The app's handler and install page, and installed portals' widget pages.
+fn market_router(prefix: &str, s: &Services) -> Router<SharedWidget> {
+    let Some(market) = &s.market else {
+        return Router::new();
+    };
+    let page = market::routes::PageState {
+        market: market.clone(),
+        widget: s.widget.clone(),
+    };
+    Router::new()
+        .route(
+            &format!("{prefix}p/{{pid}}/"),
+            get(market::routes::widget_page),
+        )
+        .route(
+            &format!("{prefix}p/{{pid}}/index.html"),
+            get(market::routes::widget_page),
+        )
+        .with_state(page)
+        .merge(
+            Router::new()
+                .route(&format!("{prefix}app/events"), post(market::routes::events))
+                .route(
+                    &format!("{prefix}app/install"),
+                    post(market::routes::install_page),
+                )
+                .layer(DefaultBodyLimit::max(64 * 1024))
+                .with_state(market.clone()),
+        )
 }
 
 /// A running companion: the HTTP listeners and the workers.
@@ -324,27 +422,47 @@ impl Server {
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let store = store::open(&config.store).await?;
         let key = Arc::new(master_key(&config)?);
-        let portal = Bitrix24Portal::connect(
-            &config.portal,
-            store.clone(),
-            key.subkey(Purpose::TokenEncryption),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("portal: {e}"))?;
-        let parts = Parts::new(store, Arc::new(portal));
+        let portal: Arc<dyn Portal> = match config.portal.auth {
+            crate::config::PortalAuth::AppOnly => Arc::new(Unconfigured),
+            _ => Arc::new(
+                Bitrix24Portal::connect(
+                    &config.portal,
+                    store.clone(),
+                    key.subkey(Purpose::TokenEncryption),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("portal: {e}"))?,
+            ),
+        };
+        let parts = Parts::new(store, portal);
         let services = Services::with_key(&config, parts, key).await?;
         Server::serve(config, services).await
     }
 
     /// Starts over the given parts (tests, the preview).
-    pub async fn start_with(config: Config, parts: Parts) -> anyhow::Result<Server> {
+    pub async fn start_with(config: Config, mut parts: Parts) -> anyhow::Result<Server> {
+        let listener = parts.listener.take();
         let services = Services::new(&config, parts).await?;
-        Server::serve(config, services).await
+        Server::serve_on(config, services, listener).await
     }
 
     async fn serve(config: Config, services: Services) -> anyhow::Result<Server> {
+        Server::serve_on(config, services, None).await
+    }
+
+    async fn serve_on(
+        config: Config,
+        services: Services,
+        bound: Option<std::net::TcpListener>,
+    ) -> anyhow::Result<Server> {
         let public_url = config.public_url.clone();
-        let listener = bind(config.listen, "listen").await?;
+        let listener = match bound {
+            Some(l) => {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)?
+            }
+            None => bind(config.listen, "listen").await?,
+        };
         let addr = listener.local_addr()?;
         let admin = match config.admin_listen {
             Some(a) => Some(bind(a, "admin_listen").await?),

@@ -5,6 +5,7 @@
 //! One file per section: [`network`] (addresses, origins), [`portal`], [`limits`], [`outbox`],
 //! [`payments`], [`security`], and `[acquirer.stripe]` in [`crate::acquirer::stripe::settings`].
 
+pub mod app;
 pub mod env;
 mod limits;
 mod network;
@@ -13,6 +14,7 @@ mod payments;
 mod portal;
 mod security;
 
+pub use app::AppSettings;
 pub use bitrix24_client::Secret;
 pub use env::process_env;
 pub use limits::{FileLimits, Limits};
@@ -62,6 +64,8 @@ pub struct FileConfig {
     pub security: FileSecurity,
     #[serde(default)]
     pub acquirer: FileAcquirer,
+    #[serde(default)]
+    pub app: app::FileApp,
 }
 
 /// `[acquirer.*]`: live acquirers (each validates its own table).
@@ -97,6 +101,8 @@ pub struct Config {
     pub reconcile: crate::payments::reconcile::ReconcileSettings,
     /// `[acquirer.stripe]`, when configured.
     pub stripe: Option<crate::acquirer::stripe::StripeSettings>,
+    /// `[app]`: a Market application that portals install.
+    pub app: Option<AppSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,16 +171,18 @@ impl FileConfig {
 
     /// True when nothing says which portal to use: `b24pay` then runs the preview.
     pub fn has_portal(&self) -> bool {
-        self.portal.is_set()
+        self.portal.is_set() || self.app.is_set()
     }
 
     /// Validates every section, reporting every problem at once.
     pub fn validate(self) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let network = self.network(&mut problems);
-        let portal = self.portal.validate(&mut problems);
+        let app = app::validate(&self, &mut problems);
+        let portal = self.portal.validate(app.is_some(), &mut problems);
+        let portal_origin = portal.as_ref().map(|p| p.origin.as_str());
         let allowed_origins =
-            self.allowed_origins(portal.as_ref().map(|p| p.origin.as_str()), &mut problems);
+            self.allowed_origins(portal_origin.filter(|o| !o.is_empty()), &mut problems);
         let store = self.store_with(&mut problems);
         let security = security::validate(&self, &store, &mut problems);
         let limits = self.limits.validate(&mut problems);
@@ -210,6 +218,7 @@ impl FileConfig {
                 security,
                 reconcile,
                 stripe,
+                app,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }

@@ -31,6 +31,8 @@ pub enum Purpose {
     TokenEncryption,
     /// The keyed hash of card numbers in request fingerprints.
     CardHash,
+    /// The keyed hash of each installed portal's `application_token`.
+    AppToken,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
         match self {
             Purpose::TokenEncryption => "token-encryption",
             Purpose::CardHash => "card-hash",
+            Purpose::AppToken => "app-token",
         }
     }
 }

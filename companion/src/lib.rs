@@ -6,7 +6,7 @@
 //! [`acquirer`], [`portal`], [`store`], [`outbox`], [`register`] (the `register` command),
 //! [`metrics`] and [`health`], [`edge`] (the HTTP listeners: connection limits and timeouts),
 //! [`keys`] (the master key and secrets at rest), [`preview`] (the embedded sandbox), [`app`]
-//! (wiring).
+//! (wiring), [`market`] (a Market application: installs, uninstalls, per-portal pages).
 
 pub mod acquirer;
 pub mod api;
@@ -16,6 +16,7 @@ pub mod csp;
 pub mod edge;
 pub mod health;
 pub mod keys;
+pub mod market;
 pub mod metrics;
 pub mod operator;
 pub mod outbox;

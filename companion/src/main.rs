@@ -54,6 +54,20 @@ enum Command {
     /// Refund (part of) a charged payment through the acquirer that charged it, record it, and
     /// queue the portal's status update. Idempotent: the same command never refunds twice.
     Refund(RefundArgs),
+    /// The portals that installed the app: list them, forget one.
+    #[command(subcommand)]
+    Portals(PortalsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PortalsCommand {
+    /// Lists every portal that ever installed the app (no secrets).
+    List,
+    /// Stops serving a portal: drops its tokens, refuses its payments from now on.
+    Forget {
+        /// Its public id (as in `b24pay portals list`) or its member_id.
+        id: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -64,6 +78,10 @@ struct RefundArgs {
     /// The pay system, when the payment was charged through several.
     #[arg(long)]
     paysystem: Option<u64>,
+    /// The installed portal's public id (`b24pay portals list`), when payments of several
+    /// portals carry this id; `configured` for the portal in the configuration.
+    #[arg(long)]
+    portal: Option<String>,
     /// How much, in the charge's currency (e.g. 10.50). Default: everything not refunded yet.
     #[arg(long)]
     amount: Option<String>,
@@ -312,8 +330,21 @@ async fn outbox_command(file: FileConfig, c: OutboxCommand) -> anyhow::Result<()
     Ok(())
 }
 
+async fn portals_command(file: FileConfig, c: PortalsCommand) -> anyhow::Result<()> {
+    use b24pay_companion::operator;
+    let store = b24pay_companion::store::open(&file.store_location()?).await?;
+    match c {
+        PortalsCommand::List => print!("{}", operator::list_portals(&store).await?),
+        PortalsCommand::Forget { id } => {
+            println!("{}", operator::forget_portal(&store, &id).await?)
+        }
+    }
+    Ok(())
+}
+
 async fn refund_command(file: FileConfig, args: RefundArgs) -> anyhow::Result<()> {
     use b24pay_companion::payments::RefundCommand;
+    use b24pay_companion::portal::{PortalKey, PublicId};
     use b24pay_protocol::ids::{PaySystemId, PaymentId};
     let store = b24pay_companion::store::open(&file.store_location()?).await?;
     let command = RefundCommand {
@@ -325,6 +356,13 @@ async fn refund_command(file: FileConfig, args: RefundArgs) -> anyhow::Result<()
                     .map_err(|_| anyhow::anyhow!("--paysystem {p} is not a pay system id"))?,
             ),
             None => None,
+        },
+        portal: match args.portal.as_deref() {
+            None => None,
+            Some("configured") => Some(PortalKey::configured()),
+            Some(p) => Some(PortalKey::installed(&PublicId::parse(p).ok_or_else(
+                || anyhow::anyhow!("--portal {p:?} is not a portal's public id"),
+            )?)),
         },
         amount: args.amount,
         key: args.key,
@@ -375,6 +413,7 @@ async fn run(cli: Cli) -> ExitCode {
             Some(Command::Attempts(c)) => attempts_command(file, c).await,
             Some(Command::Outbox(c)) => outbox_command(file, c).await,
             Some(Command::Refund(args)) => refund_command(file, args).await,
+            Some(Command::Portals(c)) => portals_command(file, c).await,
             None if cli.config.is_none() && !file.has_portal() => {
                 preview(
                     "127.0.0.1:8080".into(),

@@ -1,7 +1,11 @@
 //! What an operator reads and does from the command line (`b24pay attempts …`,
-//! `b24pay outbox …`, `b24pay refund …`): plain-text listings straight from the store, so every
+//! `b24pay outbox …`, `b24pay refund …`, `b24pay portals …`): plain-text listings straight from the store, so every
 //! charge, refund and portal call can be explained afterwards, the one repair the outbox needs
 //! (re-queue), and what a refund did.
+
+mod portals;
+
+pub use portals::{forget_portal, list_portals};
 
 use crate::acquirer::stripe::settings::FileStripe;
 use crate::acquirer::{Acquirer, StripeAcquirer, TestAcquirer};

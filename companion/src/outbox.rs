@@ -21,12 +21,25 @@
 //!   Its effect cannot be read back with the `pay_system` scope, and it is harmless to repeat
 //!   (the same `PS_*` values on a payment that stays paid), so after an ambiguous try it is sent
 //!   again once the portal's execution limit has passed.
+//! - Rows are grouped by portal ([`MarkPaid::portal`]): each group goes through that portal's
+//!   own client (its budget, its tokens, its batches; a batch never mixes portals) on that
+//!   portal's own lane (`lanes.rs`), which records its outcomes itself; the claiming loop never
+//!   waits for a portal, so one that is down, hangs, is rate limited or uninstalled holds only
+//!   its own rows. An uninstalled portal's rows wait as
+//!   refused calls (and end `dead`): the money was taken, the portal can no longer be told.
+
+mod deliver;
+mod lanes;
 
 use crate::config::OutboxSettings;
 use crate::metrics::SharedMetrics;
 use crate::payments::CrashPoint;
-use crate::portal::{Confirmation, MarkPaid, Portal, PortalError};
+use crate::portal::{MarkPaid, PortalKey, SharedPortals};
 use crate::store::{now_ms, OutboxItem, OutboxRetry, SharedStore, StoreError};
+pub use deliver::backoff;
+use deliver::{deliver_all, failed};
+use lanes::Lanes;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -36,15 +49,16 @@ const BATCH_WINDOW: Duration = Duration::from_millis(5);
 
 pub struct Outbox {
     store: SharedStore,
-    portal: Arc<dyn Portal>,
+    portals: SharedPortals,
     metrics: SharedMetrics,
     settings: OutboxSettings,
     wake: Arc<Notify>,
     crash_point: Option<CrashPoint>,
+    lanes: Lanes,
 }
 
 /// How one delivery try ended.
-enum Delivery {
+pub(crate) enum Delivery {
     Done,
     Retry(OutboxRetry, String),
     Dead(String),
@@ -53,18 +67,19 @@ enum Delivery {
 impl Outbox {
     pub fn new(
         store: SharedStore,
-        portal: Arc<dyn Portal>,
+        portals: SharedPortals,
         metrics: SharedMetrics,
         settings: OutboxSettings,
         wake: Arc<Notify>,
     ) -> Outbox {
         Outbox {
             store,
-            portal,
+            portals,
             metrics,
             settings,
             wake,
             crash_point: CrashPoint::from_env(),
+            lanes: Lanes::default(),
         }
     }
 
@@ -72,6 +87,7 @@ impl Outbox {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
+                self.lanes.drain().await;
                 return;
             }
             let worked = match self.run_once().await {
@@ -109,16 +125,36 @@ impl Outbox {
         }
     }
 
-    /// Claims one batch and delivers it. Returns how many rows were handled.
-    pub async fn run_once(&self) -> Result<usize, StoreError> {
+    /// Claims one batch and hands each portal's rows to that portal's lane. Returns how many
+    /// rows were claimed.
+    pub async fn run_once(self: &Arc<Self>) -> Result<usize, StoreError> {
         let now = now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let items = self
             .store
             .outbox_claim(now, lease_until, self.settings.batch as i64)
             .await?;
-        let deliveries =
-            deliver_all(self.portal.as_ref(), &self.metrics, &self.settings, &items).await;
+        let n = items.len();
+        for (portal, rows) in by_portal(items) {
+            self.lanes.hand(self, portal, lease_until, rows);
+        }
+        Ok(n)
+    }
+
+    /// One portal's rows, through that portal's own client; their outcomes recorded at once.
+    async fn deliver_group(
+        &self,
+        portal: PortalKey,
+        items: Vec<OutboxItem>,
+    ) -> Result<(), StoreError> {
+        let deliveries = match self.portals.get(&portal).await {
+            Ok(client) => deliver_all(client.as_ref(), &self.metrics, &self.settings, &items).await,
+            // Uninstalled (or the store cannot say): every row waits, as a refused call.
+            Err(e) => items
+                .iter()
+                .map(|item| failed(&self.metrics, &self.settings, item, &e, true))
+                .collect(),
+        };
         let mut done = Vec::new();
         for (item, delivery) in items.iter().zip(deliveries) {
             match delivery {
@@ -132,7 +168,7 @@ impl Outbox {
             self.store.outbox_done(&done, now_ms()).await?;
             self.metrics.outbox_delivered.inc_by(done.len() as u64);
         }
-        Ok(items.len())
+        Ok(())
     }
 
     async fn postpone(
@@ -182,171 +218,17 @@ impl Outbox {
     }
 }
 
-/// A refund's status for a payment the portal shows paid (see the module doc).
-async fn deliver_refund_status(
-    portal: &dyn Portal,
-    metrics: &crate::metrics::Metrics,
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-    call: &MarkPaid,
-) -> Delivery {
-    match portal.is_paid(call).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return Delivery::Dead(
-                "the payment is not paid in Bitrix24 any more: the refund's status is not \
-                 written, since pay.payment would mark it paid again"
-                    .into(),
-            )
-        }
-        Err(e) => return failed(metrics, settings, item, &e, true),
+/// Claimed rows by the portal they are for (a row this code cannot read goes with the
+/// configured portal's, where it is reported as unreadable).
+fn by_portal(items: Vec<OutboxItem>) -> BTreeMap<PortalKey, Vec<OutboxItem>> {
+    let mut groups: BTreeMap<PortalKey, Vec<OutboxItem>> = BTreeMap::new();
+    for item in items {
+        let portal = serde_json::from_str::<MarkPaid>(&item.payload)
+            .map(|call| call.portal_key())
+            .unwrap_or_default();
+        groups.entry(portal).or_default().push(item);
     }
-    match portal.mark_paid(call).await {
-        Ok(()) => Delivery::Done,
-        Err(e) => failed(metrics, settings, item, &e, e.not_executed()),
-    }
-}
-
-/// Delivers every claimed row, the portal calls of all of them together (in batches, on the
-/// real portal), each row's outcome on its own: first the re-reads of rows an earlier try may
-/// have reached the portal with, then the calls (each with its PAID re-read) still owed.
-async fn deliver_all(
-    portal: &dyn Portal,
-    metrics: &crate::metrics::Metrics,
-    settings: &OutboxSettings,
-    items: &[OutboxItem],
-) -> Vec<Delivery> {
-    let mut out: Vec<Option<Delivery>> = items.iter().map(|_| None).collect();
-    let mut owed: Vec<(usize, MarkPaid)> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match serde_json::from_str::<MarkPaid>(&item.payload) {
-            // Rare, and each needs its own PAID check first: one at a time.
-            Ok(call) if item.refund_id.is_some() => {
-                let d = deliver_refund_status(portal, metrics, settings, item, &call).await;
-                out[i] = Some(d);
-            }
-            Ok(call) => owed.push((i, call)),
-            Err(e) => {
-                // Cannot happen with rows this code wrote; keep the row and say so loudly.
-                tracing::error!(attempt = %item.attempt_id, error = %e, "unreadable outbox row");
-                let error = format!("unreadable row: {e}");
-                let r = retry(settings, item, None, true, error);
-                out[i] = Some(Delivery::Retry(r, "CORRUPT".into()));
-            }
-        }
-    }
-    let (doubt, mut send): (Vec<_>, Vec<_>) =
-        owed.into_iter().partition(|(i, _)| items[*i].in_doubt());
-    let calls: Vec<MarkPaid> = doubt.iter().map(|(_, c)| c.clone()).collect();
-    for ((i, call), paid) in doubt.into_iter().zip(portal.paid_many(&calls).await) {
-        let item = &items[i];
-        match paid {
-            Ok(true) => {
-                tracing::info!(attempt = %item.attempt_id, "portal already shows the payment paid");
-                out[i] = Some(Delivery::Done);
-            }
-            Ok(false) => send.push((i, call)),
-            Err(e) => out[i] = Some(failed(metrics, settings, item, &e, true)),
-        }
-    }
-    let calls: Vec<MarkPaid> = send.iter().map(|(_, c)| c.clone()).collect();
-    for ((i, _), confirmation) in send.into_iter().zip(portal.confirm_many(&calls).await) {
-        out[i] = Some(confirmed(metrics, settings, &items[i], confirmation));
-    }
-    // Every row has its outcome by now; were one missing, it is retried as one in doubt.
-    out.into_iter()
-        .zip(items)
-        .map(|(d, item)| {
-            d.unwrap_or_else(|| {
-                let r = retry(settings, item, None, false, "no outcome".into());
-                Delivery::Retry(r, "INTERNAL".into())
-            })
-        })
-        .collect()
-}
-
-/// A call's outcome: `true` is not believed until the re-read shows the payment paid.
-fn confirmed(
-    metrics: &crate::metrics::Metrics,
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-    confirmation: Confirmation,
-) -> Delivery {
-    match confirmation {
-        Confirmation::Failed(e) => failed(metrics, settings, item, &e, e.not_executed()),
-        Confirmation::Accepted(Ok(true)) => Delivery::Done,
-        Confirmation::Accepted(Ok(false)) => {
-            tracing::warn!(attempt = %item.attempt_id, "the portal answered true but did not save the payment as paid");
-            let mut r = retry(
-                settings,
-                item,
-                None,
-                true,
-                "the portal answered true but the payment is not paid".into(),
-            );
-            r.unsaved = true;
-            Delivery::Retry(r, "NOT_SAVED".into())
-        }
-        // The call was accepted; whether it was saved is not known: re-read before calling again.
-        Confirmation::Accepted(Err(e)) => failed(metrics, settings, item, &e, false),
-    }
-}
-
-fn failed(
-    metrics: &crate::metrics::Metrics,
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-    e: &PortalError,
-    not_executed: bool,
-) -> Delivery {
-    metrics.portal_error(e.code());
-    let now = now_ms();
-    if e.is_permanent() {
-        let since = item.refused_since.unwrap_or(now);
-        if now - since >= settings.dead_after.as_millis() as i64 {
-            return Delivery::Dead(e.to_string());
-        }
-        let mut r = retry(settings, item, None, not_executed, e.to_string());
-        r.refused_since = Some(since);
-        return Delivery::Retry(r, e.code().to_string());
-    }
-    let not_before = match e {
-        PortalError::RateLimited { retry_at, .. } => *retry_at,
-        // The portal may still execute the call (it runs up to its execution limit): wait that
-        // long before re-reading, so the re-read sees it.
-        _ if !not_executed => Some(now + settings.ambiguous_wait.as_millis() as i64),
-        _ => None,
-    };
-    let r = retry(settings, item, not_before, not_executed, e.to_string());
-    Delivery::Retry(r, e.code().to_string())
-}
-
-fn retry(
-    settings: &OutboxSettings,
-    item: &OutboxItem,
-    not_before: Option<i64>,
-    clean: bool,
-    error: String,
-) -> OutboxRetry {
-    let delay = backoff(settings, item.tries.max(1) as u32);
-    let next_at = (now_ms() + delay.as_millis() as i64).max(not_before.unwrap_or(0));
-    OutboxRetry {
-        next_at,
-        clean,
-        error,
-        refused_since: item.refused_since,
-        unsaved: false,
-    }
-}
-
-/// Exponential backoff with "equal jitter": half fixed, half random, capped.
-pub fn backoff(settings: &OutboxSettings, tries: u32) -> Duration {
-    let exp = settings
-        .base_backoff
-        .saturating_mul(1u32 << tries.saturating_sub(1).min(20));
-    let capped = exp.min(settings.max_backoff);
-    let half = capped / 2;
-    half + half.mul_f64(rand::random::<f64>())
+    groups
 }
 
 #[cfg(test)]

@@ -60,9 +60,12 @@ impl Preview {
         let portal_origin = sandbox.base_url();
 
         // The sandbox forgets everything when it stops, so the companion's store must too.
-        let data = tempfile::Builder::new()
-            .prefix("b24pay-preview-")
-            .tempdir()?;
+        // Owner-only like every data directory (tempfile's default follows the umask).
+        let mut data = tempfile::Builder::new();
+        data.prefix("b24pay-preview-");
+        #[cfg(unix)]
+        data.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let data = data.tempdir()?;
         let mut file = preview_config(&options, &webhook, &portal_origin, data.path());
         // `B24PAY_STRIPE_*` (e.g. pointed at localstripe) adds a LIVE pay system charging
         // through Stripe; without them the preview moves no money at all.
@@ -126,9 +129,12 @@ impl Preview {
         }
         out.push_str("\nCtrl-C stops everything.\n");
         if self.payments.iter().any(|p| p.label.starts_with("Stripe")) {
-            out.push_str(
-                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, 4242 4242 4242 4242 approved, 4000 0000 0000 0341 declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
-            );
+            use b24pay_protocol::test_cards::stripe::DECLINED_ON_CHARGE;
+            out.push_str(&format!(
+                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, {} approved, {} declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
+                grouped(APPROVED),
+                grouped(DECLINED_ON_CHARGE),
+            ));
         }
         out
     }

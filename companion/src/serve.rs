@@ -2,18 +2,26 @@
 //! with tower-http's `ServeDir`, precompressed at build time (the trunk hook
 //! `tools/post-build.mjs` writes a `.br` and a `.gz` next to each), hashed names cached for a
 //! year; `index.html` rewritten with this deployment's settings, never cached, and sent with
-//! the CSP computed from the page actually served.
+//! the CSP computed from the page actually served. Everything is served under `public_url`'s
+//! path (`/`, or e.g. `/pay/`); an installed portal's page (`{prefix}p/{id}/`) is the same
+//! `index.html` naming only that portal's origin and API.
+
+mod files;
+mod page;
+
+pub use files::is_hashed_name;
+pub use page::set_meta;
 
 use crate::csp;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
-use std::io::Write;
+use files::{file_response, NO_CACHE};
+use page::{prepare_index, read_under_prefix, Index, PageView};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
@@ -31,135 +39,36 @@ pub struct PageSettings {
     pub acquirer_sources: csp::AcquirerSources,
 }
 
-/// `index.html` as served: rewritten, hashed, compressed.
-struct Index {
-    /// The file's modification time when it was prepared: a new build (`trunk watch`) is
-    /// picked up at the next request.
-    modified: Option<SystemTime>,
-    identity: Bytes,
-    br: Bytes,
-    gzip: Bytes,
-    etag: String,
-    csp: HeaderValue,
-}
-
 /// The widget's files, ready to send.
 pub struct Widget {
     dist: PathBuf,
     settings: PageSettings,
     files: ServeDir,
     index: Mutex<Option<Arc<Index>>>,
+    /// Installed portals' pages by public id (made again when the build or the portal's origin
+    /// changes).
+    portal_pages: Mutex<HashMap<String, (String, Arc<Index>)>>,
     /// Why there is no widget to serve, when there is none.
     missing: Option<String>,
+    /// `public_url`'s path, `/`-terminated: every file is served under it.
+    prefix: String,
 }
 
 pub type SharedWidget = Arc<Widget>;
-
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const NO_CACHE: &str = "no-cache";
-
-fn content_type(path: &str) -> &'static str {
-    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "wasm" => "application/wasm",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-fn compressible(content_type: &str) -> bool {
-    content_type.starts_with("text/")
-        || content_type.starts_with("application/wasm")
-        || content_type.starts_with("application/json")
-        || content_type.starts_with("image/svg")
-}
-
-/// Trunk names built assets `name-<hex>.ext` (and `name-<hex>_bg.wasm`), the hex a 64-bit hash
-/// without leading zeros (so usually 16 digits, sometimes fewer): their content never changes
-/// under that name, so browsers may keep them forever.
-pub fn is_hashed_name(file_name: &str) -> bool {
-    let stem = file_name.split('.').next().unwrap_or("");
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    match stem.rsplit_once('-') {
-        Some((_, hash)) => hash.len() >= 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
-    }
-}
-
-fn brotli(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() / 3);
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
-        w.write_all(data).expect("writing to memory");
-    }
-    out
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    w.write_all(data).expect("writing to memory");
-    w.finish().expect("writing to memory")
-}
-
-/// Replaces the `content` of `<meta name="NAME" …>` (quoted or not, any attribute order).
-pub fn set_meta(html: &str, name: &str, content: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let mut at = 0;
-    while let Some(found) = lower[at..].find("<meta") {
-        let start = at + found;
-        let Some(len) = lower[start..].find('>') else {
-            break;
-        };
-        let end = start + len + 1;
-        let tag = &lower[start..end];
-        let names = [
-            format!("name=\"{name}\""),
-            format!("name='{name}'"),
-            format!("name={name} "),
-            format!("name={name}>"),
-            format!("name={name}/"),
-        ];
-        if names.iter().any(|n| tag.contains(n.as_str())) {
-            let replacement = format!(
-                "<meta name=\"{name}\" content=\"{}\">",
-                escape_attr(content)
-            );
-            return format!("{}{}{}", &html[..start], replacement, &html[end..]);
-        }
-        at = end;
-    }
-    html.to_string()
-}
-
-fn escape_attr(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn api_origin(api_base: &str) -> Option<String> {
-    url::Url::parse(api_base)
-        .ok()
-        .map(|u| u.origin().ascii_serialization())
-}
 
 impl Widget {
     /// Prepares the widget under `dist`. A missing `dist` is not fatal: the API still works,
     /// and the page explains how to build the widget.
     pub fn load(dist: &Path, settings: &PageSettings) -> std::io::Result<Widget> {
+        Widget::load_at(dist, settings, "/")
+    }
+
+    /// As [`Widget::load`], served under `prefix` (`public_url`'s path, e.g. `/pay/`).
+    pub fn load_at(dist: &Path, settings: &PageSettings, prefix: &str) -> std::io::Result<Widget> {
+        let prefix = match prefix.trim_matches('/') {
+            "" => "/".to_string(),
+            inner => format!("/{inner}/"),
+        };
         let index_path = dist.join("index.html");
         let missing = (!index_path.is_file()).then(|| {
             format!(
@@ -175,12 +84,19 @@ impl Widget {
                 .precompressed_gzip()
                 .append_index_html_on_directories(false),
             index: Mutex::new(None),
+            portal_pages: Mutex::new(HashMap::new()),
             missing,
+            prefix,
         };
         if widget.is_built() {
             widget.current_index()?;
         }
         Ok(widget)
+    }
+
+    /// `public_url`'s path (`/` or e.g. `/pay/`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     pub fn is_built(&self) -> bool {
@@ -194,53 +110,84 @@ impl Widget {
 
     /// `index.html` prepared from the file as it is now (again only when the file changed).
     fn current_index(&self) -> std::io::Result<Arc<Index>> {
-        let path = self.dist.join("index.html");
-        let modified = std::fs::metadata(&path)?.modified().ok();
+        let modified = self.modified()?;
         let mut cached = self.index.lock().expect("index lock");
         if let Some(index) = cached.as_ref().filter(|i| i.modified == modified) {
             return Ok(index.clone());
         }
-        let html = std::fs::read_to_string(&path)?;
-        let index = Arc::new(prepare_index(&html, modified, &self.settings));
+        let html = read_under_prefix(&self.dist, &self.prefix)?;
+        let view = PageView {
+            allowed_origins: &self.settings.allowed_origins,
+            api_base: &self.settings.api_base,
+            preview_sample: self.settings.preview_sample.as_deref(),
+            acquirer: &self.settings.acquirer_sources,
+        };
+        let index = Arc::new(prepare_index(&html, modified, &view));
         *cached = Some(index.clone());
         Ok(index)
     }
-}
 
-fn prepare_index(html: &str, modified: Option<SystemTime>, settings: &PageSettings) -> Index {
-    let html = set_meta(
-        html,
-        "b24pay-allowed-origins",
-        &settings.allowed_origins.join(" "),
-    );
-    let html = set_meta(&html, "b24pay-api", &settings.api_base);
-    let html = set_meta(
-        &html,
-        "b24pay-preview",
-        settings.preview_sample.as_deref().unwrap_or_default(),
-    );
-    let api_origin = api_origin(&settings.api_base);
-    let policy = csp::Policy {
-        frame_ancestors: &settings.allowed_origins,
-        api_origin: api_origin.as_deref(),
-        script_hashes: &csp::inline_hashes(&html, "script"),
-        style_hashes: &csp::inline_hashes(&html, "style"),
-        acquirer: &settings.acquirer_sources,
-    };
-    let data = html.into_bytes();
-    let digest = Sha256::digest(&data);
-    Index {
-        modified,
-        br: brotli(&data).into(),
-        gzip: gzip(&data).into(),
-        etag: hex(&digest[..12]),
-        csp: HeaderValue::from_str(&policy.header_value()).expect("a CSP is header-safe"),
-        identity: data.into(),
+    fn modified(&self) -> std::io::Result<Option<std::time::SystemTime>> {
+        Ok(std::fs::metadata(self.dist.join("index.html"))?
+            .modified()
+            .ok())
+    }
+
+    /// An installed portal's page (`{prefix}p/{public_id}/`): messages from `origin` only,
+    /// framed by `origin` only, its API at `{prefix}p/{public_id}/api/v1`.
+    fn portal_index(&self, public_id: &str, origin: &str) -> std::io::Result<Arc<Index>> {
+        let modified = self.modified()?;
+        let mut pages = self.portal_pages.lock().expect("pages lock");
+        if let Some((o, index)) = pages.get(public_id) {
+            if o == origin && index.modified == modified {
+                return Ok(index.clone());
+            }
+        }
+        let html = read_under_prefix(&self.dist, &self.prefix)?;
+        let origins = [origin.to_string()];
+        let view = PageView {
+            allowed_origins: &origins,
+            api_base: &format!("{}p/{public_id}/api/v1", self.prefix),
+            preview_sample: None,
+            acquirer: &self.settings.acquirer_sources,
+        };
+        let index = Arc::new(prepare_index(&html, modified, &view));
+        pages.insert(public_id.to_string(), (origin.to_string(), index.clone()));
+        Ok(index)
+    }
+
+    /// Answers a GET/HEAD of an installed portal's page.
+    pub fn portal_page(
+        &self,
+        public_id: &str,
+        origin: &str,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Response {
+        if let Some(why) = &self.missing {
+            return plain(StatusCode::SERVICE_UNAVAILABLE, why.clone());
+        }
+        match self.portal_index(public_id, origin) {
+            Ok(index) => index_response(&index, method, headers),
+            Err(e) => unreadable(&e),
+        }
+    }
+
+    /// Forgets an installed portal's page (uninstalled).
+    pub fn forget_portal_page(&self, public_id: &str) {
+        self.portal_pages
+            .lock()
+            .expect("pages lock")
+            .remove(public_id);
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn unreadable(e: &std::io::Error) -> Response {
+    tracing::error!(error = %e, "cannot read the widget's index.html");
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "index.html unreadable".into(),
+    )
 }
 
 /// Which codings the client accepts (`q=0` means refused).
@@ -300,22 +247,25 @@ pub async fn serve(
     if let Some(why) = &widget.missing {
         return plain(StatusCode::SERVICE_UNAVAILABLE, why.clone());
     }
-    let path = uri.path();
-    if path == "/" || path == "/index.html" {
+    let Some(path) = uri.path().strip_prefix(widget.prefix.as_str()).or_else(|| {
+        // `/pay` for `/pay/`.
+        (uri.path() == widget.prefix.trim_end_matches('/')).then_some("")
+    }) else {
+        return plain(StatusCode::NOT_FOUND, "not found".into());
+    };
+    if path.is_empty() || path == "index.html" {
         return match widget.current_index() {
             Ok(index) => index_response(&index, &method, &headers),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the widget's index.html");
-                plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "index.html unreadable".into(),
-                )
-            }
+            Err(e) => unreadable(&e),
         };
     }
+    // The file under the prefix, as `ServeDir` (which serves `dist` from `/`) names it.
+    let Ok(inner) = Uri::builder().path_and_query(format!("/{path}")).build() else {
+        return plain(StatusCode::NOT_FOUND, "not found".into());
+    };
     let mut request = Request::new(Body::empty());
     *request.method_mut() = method;
-    *request.uri_mut() = uri.clone();
+    *request.uri_mut() = inner;
     *request.headers_mut() = headers.clone();
     let Ok(response) = widget.files.clone().oneshot(request).await;
     let response = response.map(Body::new);
@@ -363,82 +313,9 @@ fn index_response(index: &Index, method: &Method, headers: &HeaderMap) -> Respon
     response
 }
 
-/// `ServeDir`'s answer with our headers: the content type with its charset, the cache policy
-/// by name, `Vary`, and an ETag (from the file's size, time and coding) that `If-None-Match`
-/// revalidates against.
-fn file_response(mut response: Response, name: &str, request: &HeaderMap) -> Response {
-    if response.status() == StatusCode::NOT_FOUND {
-        return plain(StatusCode::NOT_FOUND, "not found".into());
-    }
-    if !response.status().is_success() {
-        return response;
-    }
-    let content_type = content_type(name);
-    let h = response.headers();
-    let tag = [
-        header::CONTENT_LENGTH,
-        header::LAST_MODIFIED,
-        header::CONTENT_ENCODING,
-    ]
-    .map(|k| {
-        h.get(&k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    })
-    .join("|");
-    let etag = format!("\"{}\"", hex(&Sha256::digest(tag.as_bytes())[..12]));
-    if not_modified(request, &etag) {
-        let mut not = StatusCode::NOT_MODIFIED.into_response();
-        for k in [header::LAST_MODIFIED, header::CONTENT_ENCODING] {
-            if let Some(v) = response.headers().get(&k) {
-                not.headers_mut().insert(k, v.clone());
-            }
-        }
-        response = not;
-    }
-    let cache = if is_hashed_name(name) {
-        IMMUTABLE
-    } else {
-        NO_CACHE
-    };
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if compressible(content_type) {
-        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    }
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashed_names() {
-        assert!(is_hashed_name("b24pay-widget-1a2b3c4d5e6f7a8b.js"));
-        assert!(is_hashed_name("b24pay-widget-1a2b3c4d5e6f7a8b_bg.wasm"));
-        assert!(is_hashed_name("widget-0123456789abcdef0123.css"));
-        assert!(is_hashed_name("loader-74a1c86b9d09306.js"));
-        assert!(!is_hashed_name("index.html"));
-        assert!(!is_hashed_name("b24pay-widget.js"));
-        assert!(!is_hashed_name("favicon-12.ico"));
-    }
-
-    #[test]
-    fn rewrites_meta_tags() {
-        let html = r#"<meta name="b24pay-allowed-origins" content=""><meta name=b24pay-api content="/api/v1">"#;
-        let out = set_meta(html, "b24pay-allowed-origins", "https://a.ru https://b.ru");
-        let out = set_meta(&out, "b24pay-api", "https://x/\"api");
-        assert_eq!(
-            out,
-            r#"<meta name="b24pay-allowed-origins" content="https://a.ru https://b.ru"><meta name="b24pay-api" content="https://x/&quot;api">"#
-        );
-    }
 
     #[test]
     fn accept_encoding() {

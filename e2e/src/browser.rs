@@ -8,7 +8,7 @@
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -140,6 +140,73 @@ fn start_driver(mut cmd: Command, marker: &str) -> (Child, u16) {
     }
 }
 
+/// Starts chromedriver on a free port; the session's capabilities for headless Chromium with
+/// its profile in `profile`.
+fn start_chromium(profile: &Path) -> (Child, u16, Value) {
+    let hint = "Install Debian's `chromium` and `chromium-driver` (scripts/setup.sh does; CI installs them).";
+    let browser = locate(
+        "B24PAY_CHROMIUM",
+        &[PathBuf::from("/usr/bin/chromium")],
+        hint,
+    );
+    let chromedriver = locate(
+        "CHROMEDRIVER",
+        &[PathBuf::from("/usr/bin/chromedriver")],
+        hint,
+    );
+    let mut cmd = Command::new(chromedriver);
+    cmd.arg("--port=0");
+    let (driver, port) = start_driver(cmd, "started successfully on port");
+    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": browser,
+            "args": args,
+            "prefs": {"intl.accept_languages": "en-US"},
+        },
+    });
+    (driver, port, caps)
+}
+
+/// Starts geckodriver on a free port; the session's capabilities for headless Firefox ESR with
+/// its profiles under `profile`.
+fn start_firefox(profile: &Path) -> (Child, u16, Value) {
+    let hint = "Install Debian's `firefox-esr` and `cargo install geckodriver` (scripts/setup.sh does; CI installs them).";
+    let browser = locate(
+        "B24PAY_FIREFOX",
+        &[PathBuf::from("/usr/bin/firefox-esr")],
+        hint,
+    );
+    let geckodriver = locate("GECKODRIVER", &on_path("geckodriver"), hint);
+    let mut cmd = Command::new(geckodriver);
+    cmd.args(["--port", "0", "--websocket-port", "0", "--log", "info"])
+        .arg("--profile-root")
+        .arg(profile);
+    let (driver, port) = start_driver(cmd, "Listening on 127.0.0.1:");
+    let caps = json!({
+        "browserName": "firefox",
+        "moz:firefoxOptions": {
+            "binary": browser,
+            "args": ["-headless", "--width=1000", "--height=900"],
+            "prefs": {
+                "intl.accept_languages": "en-US",
+                "browser.shell.checkDefaultBrowser": false,
+                "app.update.disabledForTesting": true,
+                "datareporting.policy.dataSubmissionEnabled": false,
+                "toolkit.telemetry.enabled": false,
+                "network.captive-portal-service.enabled": false,
+                "network.connectivity-service.enabled": false,
+                "browser.safebrowsing.malware.enabled": false,
+                "browser.safebrowsing.phishing.enabled": false,
+                "extensions.update.enabled": false,
+            },
+        },
+    });
+    (driver, port, caps)
+}
+
 impl Browser {
     pub async fn start(kind: BrowserKind) -> Browser {
         let profile = tempfile::Builder::new()
@@ -147,67 +214,8 @@ impl Browser {
             .tempdir()
             .expect("profile dir");
         let (driver, port, capabilities) = match kind {
-            BrowserKind::Chromium => {
-                let hint = "Install Debian's `chromium` and `chromium-driver` (scripts/setup.sh does; CI installs them).";
-                let browser = locate(
-                    "B24PAY_CHROMIUM",
-                    &[PathBuf::from("/usr/bin/chromium")],
-                    hint,
-                );
-                let chromedriver = locate(
-                    "CHROMEDRIVER",
-                    &[PathBuf::from("/usr/bin/chromedriver")],
-                    hint,
-                );
-                let mut cmd = Command::new(chromedriver);
-                cmd.arg("--port=0");
-                let (driver, port) = start_driver(cmd, "started successfully on port");
-                let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
-                args.push(format!("--user-data-dir={}", profile.path().display()));
-                let caps = json!({
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {
-                        "binary": browser,
-                        "args": args,
-                        "prefs": {"intl.accept_languages": "en-US"},
-                    },
-                });
-                (driver, port, caps)
-            }
-            BrowserKind::Firefox => {
-                let hint = "Install Debian's `firefox-esr` and `cargo install geckodriver` (scripts/setup.sh does; CI installs them).";
-                let browser = locate(
-                    "B24PAY_FIREFOX",
-                    &[PathBuf::from("/usr/bin/firefox-esr")],
-                    hint,
-                );
-                let geckodriver = locate("GECKODRIVER", &on_path("geckodriver"), hint);
-                let mut cmd = Command::new(geckodriver);
-                cmd.args(["--port", "0", "--websocket-port", "0", "--log", "info"])
-                    .arg("--profile-root")
-                    .arg(profile.path());
-                let (driver, port) = start_driver(cmd, "Listening on 127.0.0.1:");
-                let caps = json!({
-                    "browserName": "firefox",
-                    "moz:firefoxOptions": {
-                        "binary": browser,
-                        "args": ["-headless", "--width=1000", "--height=900"],
-                        "prefs": {
-                            "intl.accept_languages": "en-US",
-                            "browser.shell.checkDefaultBrowser": false,
-                            "app.update.disabledForTesting": true,
-                            "datareporting.policy.dataSubmissionEnabled": false,
-                            "toolkit.telemetry.enabled": false,
-                            "network.captive-portal-service.enabled": false,
-                            "network.connectivity-service.enabled": false,
-                            "browser.safebrowsing.malware.enabled": false,
-                            "browser.safebrowsing.phishing.enabled": false,
-                            "extensions.update.enabled": false,
-                        },
-                    },
-                });
-                (driver, port, caps)
-            }
+            BrowserKind::Chromium => start_chromium(profile.path()),
+            BrowserKind::Firefox => start_firefox(profile.path()),
         };
         let Value::Object(capabilities) = capabilities else {
             unreachable!("an object literal")

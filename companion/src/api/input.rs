@@ -219,6 +219,8 @@ pub fn validate_confirm(req: &ConfirmRequest, today: (u16, u8)) -> Result<Confir
         card: parse_card(&req.card, today)?,
         invoice_id,
         session: parse_session(req.session.as_deref())?,
+        // The route's portal (`api::scope`) replaces it.
+        portal: crate::portal::PortalKey::configured(),
     })
 }
 

@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod input;
 pub mod routes;
+pub mod scope;
 pub mod webhook;
 
 pub use error::ApiError;

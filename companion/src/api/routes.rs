@@ -5,8 +5,9 @@
 use super::client::ClientIp;
 use super::error::ApiError;
 use super::input::{today, validate_challenge_code, validate_confirm, IdempotencyKey, StrictJson};
+use super::scope::{AttemptPath, Scope};
 use crate::payments::{PaymentError, Payments};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use b24pay_protocol::api::{
     ChallengeRequest, ConfirmRequest, ErrorCode, PaymentView, ResumeRequest,
@@ -32,11 +33,13 @@ where
 /// `POST /api/v1/payments`
 pub async fn confirm(
     State(payments): State<SharedPayments>,
+    Scope(portal): Scope,
     ClientIp(client): ClientIp,
     IdempotencyKey(key): IdempotencyKey,
     StrictJson(request): StrictJson<ConfirmRequest>,
 ) -> Result<Json<PaymentView>, ApiError> {
-    let input = validate_confirm(&request, today())?;
+    let mut input = validate_confirm(&request, today())?;
+    input.portal = portal;
     drop(request);
     detached(async move { payments.confirm(&key, &input, client).await }).await
 }
@@ -48,34 +51,37 @@ fn attempt_id(id: &str) -> Result<AttemptId, ApiError> {
 /// `POST /api/v1/payments/{id}/challenge`
 pub async fn challenge(
     State(payments): State<SharedPayments>,
-    Path(id): Path<String>,
+    Scope(portal): Scope,
+    AttemptPath(id): AttemptPath,
     IdempotencyKey(key): IdempotencyKey,
     StrictJson(request): StrictJson<ChallengeRequest>,
 ) -> Result<Json<PaymentView>, ApiError> {
     let id = attempt_id(&id)?;
     validate_challenge_code(&request.code)?;
-    detached(async move { payments.answer(&id, &key, &request.code).await }).await
+    detached(async move { payments.answer(&portal, &id, &key, &request.code).await }).await
 }
 
 /// `POST /api/v1/payments/{id}/resume`: the customer finished the Stripe.js step; the body is
 /// `{}`.
 pub async fn resume(
     State(payments): State<SharedPayments>,
-    Path(id): Path<String>,
+    Scope(portal): Scope,
+    AttemptPath(id): AttemptPath,
     IdempotencyKey(key): IdempotencyKey,
     StrictJson(_): StrictJson<ResumeRequest>,
 ) -> Result<Json<PaymentView>, ApiError> {
     let id = attempt_id(&id)?;
-    detached(async move { payments.resume(&id, &key).await }).await
+    detached(async move { payments.resume(&portal, &id, &key).await }).await
 }
 
 /// `GET /api/v1/payments/{id}`
 pub async fn status(
     State(payments): State<SharedPayments>,
-    Path(id): Path<String>,
+    Scope(portal): Scope,
+    AttemptPath(id): AttemptPath,
 ) -> Result<Json<PaymentView>, ApiError> {
     let id = attempt_id(&id)?;
-    Ok(Json(payments.status(&id).await?))
+    Ok(Json(payments.status(&portal, &id).await?))
 }
 
 /// Unknown paths under `/api/`.

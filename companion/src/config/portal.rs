@@ -42,6 +42,8 @@ pub struct FileOAuth {
 pub enum PortalAuth {
     Webhook(Secret),
     OAuth(Box<OAuthSettings>),
+    /// No portal of its own: `[app]` is set and portals install the application.
+    AppOnly,
 }
 
 #[derive(Clone, Debug)]
@@ -75,7 +77,8 @@ impl FilePortal {
         self.webhook_url.is_some() || self.oauth.is_some()
     }
 
-    pub(super) fn validate(&self, problems: &mut Vec<String>) -> Option<PortalSettings> {
+    /// `app`: an `[app]` is configured, so no portal of its own is needed.
+    pub(super) fn validate(&self, app: bool, problems: &mut Vec<String>) -> Option<PortalSettings> {
         let timeout = Duration::from_millis(self.timeout_ms.unwrap_or(20_000));
         if timeout < Duration::from_millis(50) || timeout >= Duration::from_secs(60) {
             problems.push(format!(
@@ -98,6 +101,7 @@ impl FilePortal {
                 );
                 return None;
             }
+            (None, None) if app => (PortalAuth::AppOnly, String::new()),
             (None, None) => {
                 problems.push(
                     "portal: no portal configured; set portal.webhook_url (B24PAY_WEBHOOK_URL) or [portal.oauth] (B24PAY_OAUTH_*), or run `b24pay preview`"

@@ -6,6 +6,7 @@
 use super::settle::{pause, Why};
 use super::{ms, PaymentError, Payments};
 use crate::acquirer::{AcquirerError, ActionResult, ResumeRequest};
+use crate::portal::PortalKey;
 use crate::store::{now_ms, Attempt, AttemptState, Lease};
 use b24pay_protocol::api::PaymentView;
 use b24pay_protocol::ids::AttemptId;
@@ -36,6 +37,7 @@ impl Answer<'_> {
 impl Payments {
     pub(super) async fn answer_inner(
         &self,
+        portal: &PortalKey,
         id: &AttemptId,
         key: &str,
         answer: Answer<'_>,
@@ -46,11 +48,7 @@ impl Payments {
             }
             Answer::Completed => self.fingerprint(&[b"resume", id.as_str().as_bytes()]),
         };
-        let mut a = self
-            .store
-            .attempt(id)
-            .await?
-            .ok_or(PaymentError::NotFound)?;
+        let mut a = self.attempt_of(portal, id).await?;
         let deadline = now_ms() + ms(self.config.wait_for_original);
         for n in 0..1000 {
             let step = if a.challenge_key.as_deref() == Some(key) {
@@ -64,13 +62,7 @@ impl Payments {
             match step {
                 Step::Done(view) => return Ok(view),
                 Step::Again(Some(next)) => a = *next,
-                Step::Again(None) => {
-                    a = self
-                        .store
-                        .attempt(id)
-                        .await?
-                        .ok_or(PaymentError::NotFound)?;
-                }
+                Step::Again(None) => a = self.attempt_of(portal, id).await?,
             }
         }
         Err(PaymentError::InProgress)

@@ -66,7 +66,12 @@ impl Payments {
         let window = self.config.decline_window;
         let declines = self
             .store
-            .declines_since(input.paysystem_id, input.payment_id, now_ms() - ms(window))
+            .declines_since(
+                &input.portal,
+                input.paysystem_id,
+                input.payment_id,
+                now_ms() - ms(window),
+            )
             .await?;
         if declines >= i64::from(self.config.max_declines) {
             return Err(PaymentError::TooManyAttempts {
@@ -82,25 +87,33 @@ impl Payments {
     pub(super) fn confirm_fingerprint(&self, input: &ConfirmInput) -> String {
         let card = &input.card;
         let number = self.fingerprint(&[b"card-number", card.number.as_bytes()]);
-        self.fingerprint(&[
-            b"confirm",
-            input.payment_id.to_string().as_bytes(),
-            input.paysystem_id.to_string().as_bytes(),
-            input.amount.to_decimal_string().as_bytes(),
+        let payment = input.payment_id.to_string();
+        let paysystem = input.paysystem_id.to_string();
+        let amount = input.amount.to_decimal_string();
+        let invoice = input.invoice_id.map(|i| i.to_string()).unwrap_or_default();
+        let exp_month = [card.exp_month];
+        let exp_year = card.exp_year.to_be_bytes();
+        let mut parts: Vec<&[u8]> = vec![b"confirm"];
+        // An installed portal's requests hash with its key; the configured portal's hash as
+        // they did before portals were keyed, so a retry across an upgrade is recognised.
+        if !input.portal.is_configured() {
+            parts.push(input.portal.as_str().as_bytes());
+        }
+        parts.extend_from_slice(&[
+            payment.as_bytes(),
+            paysystem.as_bytes(),
+            amount.as_bytes(),
             input.amount.currency.code().as_bytes(),
-            input
-                .invoice_id
-                .map(|i| i.to_string())
-                .unwrap_or_default()
-                .as_bytes(),
+            invoice.as_bytes(),
             input.session.as_deref().unwrap_or("").as_bytes(),
-            &[card.exp_month],
-            &card.exp_year.to_be_bytes(),
+            &exp_month,
+            &exp_year,
             card.holder.as_deref().unwrap_or("").as_bytes(),
             card.brand_code().as_bytes(),
             card.last4().as_bytes(),
             number.as_bytes(),
-        ])
+        ]);
+        self.fingerprint(&parts)
     }
 
     fn new_attempt(
@@ -123,6 +136,7 @@ impl Payments {
             registry: verified.registry,
             order_id: verified.order_id,
             acquirer: verified.acquirer,
+            portal: input.portal.clone(),
             session: input.session.clone(),
             lease_until: now + ms(self.config.lease),
             now,
@@ -216,7 +230,7 @@ impl Payments {
     pub(super) async fn clear_blocker(&self, input: &ConfirmInput) -> Result<(), PaymentError> {
         let Some(live) = self
             .store
-            .live_attempt(input.paysystem_id, input.payment_id)
+            .live_attempt(&input.portal, input.paysystem_id, input.payment_id)
             .await?
         else {
             return Ok(());

@@ -4,6 +4,7 @@
 //! learn anything from the timing of repeated ones. Limits are per instance (in memory).
 
 use super::{ConfirmInput, PaymentError};
+use crate::portal::PortalKey;
 use b24pay_protocol::ids::{InvoiceId, PaySystemId, PaymentId};
 use b24pay_protocol::Money;
 use governor::clock::{Clock, DefaultClock};
@@ -43,8 +44,10 @@ impl Default for GuardSettings {
 
 /// One request's identity for the refusal memory: a refusal for another amount says nothing
 /// about this one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct RequestKey {
+    /// Portals number their payments independently: one's refusal says nothing of another's.
+    portal: PortalKey,
     paysystem_id: PaySystemId,
     payment_id: PaymentId,
     invoice_id: Option<InvoiceId>,
@@ -59,7 +62,7 @@ enum Refusal {
 
 pub(super) struct Guard {
     per_client: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    per_payment: Option<DefaultKeyedRateLimiter<(PaySystemId, PaymentId)>>,
+    per_payment: Option<DefaultKeyedRateLimiter<(PortalKey, PaySystemId, PaymentId)>>,
     refusals: Mutex<HashMap<RequestKey, (Instant, Refusal)>>,
     refusal_ttl: Duration,
 }
@@ -92,6 +95,7 @@ fn check<K: std::hash::Hash + Eq + Clone>(
 
 fn key_of(input: &ConfirmInput) -> RequestKey {
     RequestKey {
+        portal: input.portal.clone(),
         paysystem_id: input.paysystem_id,
         payment_id: input.payment_id,
         invoice_id: input.invoice_id,
@@ -118,7 +122,10 @@ impl Guard {
                 Refusal::AlreadyPaid => PaymentError::AlreadyPaid,
             });
         }
-        check(&self.per_payment, &(input.paysystem_id, input.payment_id))
+        check(
+            &self.per_payment,
+            &(input.portal.clone(), input.paysystem_id, input.payment_id),
+        )
     }
 
     fn remembered(&self, input: &ConfirmInput) -> Option<Refusal> {
@@ -192,6 +199,7 @@ mod tests {
             },
             invoice_id: None,
             session: None,
+            portal: PortalKey::configured(),
         }
     }
 

@@ -60,7 +60,7 @@ pub use settle::EventHint;
 
 use crate::acquirer::{Acquirer, AcquirerKind, Card, ChargeMetadata};
 use crate::metrics::SharedMetrics;
-use crate::portal::Portal;
+use crate::portal::{PortalKey, SharedPortals};
 use crate::store::{Attempt, AttemptState, SharedStore};
 use action::Answer;
 use b24pay_protocol::api::PaymentView;
@@ -165,6 +165,8 @@ pub struct ConfirmInput {
     pub invoice_id: Option<InvoiceId>,
     /// The widget's page session (see `ConfirmRequest::session`).
     pub session: Option<String>,
+    /// Which portal the payment is on: the one whose widget URL the request came through.
+    pub portal: PortalKey,
 }
 
 /// The acquirers by kind.
@@ -177,7 +179,7 @@ pub struct Acquirers {
 
 pub struct Payments {
     store: SharedStore,
-    portal: Arc<dyn Portal>,
+    portals: SharedPortals,
     acquirers: Acquirers,
     /// Who the portal is, for the acquirer's metadata.
     portal_name: String,
@@ -197,7 +199,7 @@ impl Payments {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: SharedStore,
-        portal: Arc<dyn Portal>,
+        portals: SharedPortals,
         acquirers: Acquirers,
         portal_name: String,
         fingerprint_key: Vec<u8>,
@@ -207,7 +209,7 @@ impl Payments {
     ) -> Payments {
         Payments {
             store,
-            portal,
+            portals,
             acquirers,
             portal_name,
             fingerprint_key,
@@ -258,7 +260,11 @@ impl Payments {
 
     fn metadata<'a>(&'a self, a: &'a Attempt) -> ChargeMetadata<'a> {
         ChargeMetadata {
-            portal: &self.portal_name,
+            portal: if a.portal.is_configured() {
+                &self.portal_name
+            } else {
+                a.portal.as_str()
+            },
             paysystem_id: a.paysystem_id,
             payment_id: a.payment_id,
             attempt_id: &a.id,
@@ -288,30 +294,49 @@ impl Payments {
     /// `POST /payments/{id}/challenge`.
     pub async fn answer(
         &self,
+        portal: &PortalKey,
         id: &AttemptId,
         key: &str,
         code: &str,
     ) -> Result<PaymentView, PaymentError> {
-        let result = self.answer_inner(id, key, Answer::Code(code)).await;
+        let result = self.answer_inner(portal, id, key, Answer::Code(code)).await;
         self.count(&result);
         result
     }
 
     /// `POST /payments/{id}/resume`: the customer finished the acquirer's own step (Stripe.js).
-    pub async fn resume(&self, id: &AttemptId, key: &str) -> Result<PaymentView, PaymentError> {
-        let result = self.answer_inner(id, key, Answer::Completed).await;
+    pub async fn resume(
+        &self,
+        portal: &PortalKey,
+        id: &AttemptId,
+        key: &str,
+    ) -> Result<PaymentView, PaymentError> {
+        let result = self.answer_inner(portal, id, key, Answer::Completed).await;
         self.count(&result);
         result
     }
 
     /// `GET /payments/{id}`.
-    pub async fn status(&self, id: &AttemptId) -> Result<PaymentView, PaymentError> {
-        let a = self
-            .store
+    pub async fn status(
+        &self,
+        portal: &PortalKey,
+        id: &AttemptId,
+    ) -> Result<PaymentView, PaymentError> {
+        let a = self.attempt_of(portal, id).await?;
+        Ok(self.show(a).await)
+    }
+
+    /// The attempt, when it belongs to `portal`: another portal's attempt does not exist here.
+    async fn attempt_of(
+        &self,
+        portal: &PortalKey,
+        id: &AttemptId,
+    ) -> Result<Attempt, PaymentError> {
+        self.store
             .attempt(id)
             .await?
-            .ok_or(PaymentError::NotFound)?;
-        Ok(self.show(a).await)
+            .filter(|a| &a.portal == portal)
+            .ok_or(PaymentError::NotFound)
     }
 
     /// The attempt as the customer sees it. A stored action lacks its secrets (the store keeps

@@ -298,6 +298,7 @@ pub(super) fn paid_call(a: &Attempt, transaction_id: &str) -> MarkPaid {
             Registry::CrmInvoice => a.order_id,
             Registry::Order => None,
         },
+        portal: a.portal.as_str().to_string(),
         ps_invoice_id: transaction_id.to_string(),
         ps_sum: a.amount.to_decimal_string(),
         ps_currency: a.amount.currency.code().to_string(),

@@ -3,7 +3,7 @@
 
 use super::{ConfirmInput, PaymentError, Payments};
 use crate::acquirer::AcquirerKind;
-use crate::portal::{Mode, PaymentRef, PortalError};
+use crate::portal::{Mode, PaymentRef, Portal, PortalError};
 use crate::store::Registry;
 use b24pay_protocol::ids::InvoiceId;
 
@@ -19,16 +19,26 @@ impl Payments {
     /// it against the request. Refusals that say nothing new are cached briefly by the guard,
     /// so a flood of the same request costs the portal one call.
     pub(super) async fn verify(&self, input: &ConfirmInput) -> Result<Verified, PaymentError> {
-        let result = self.verify_with_portal(input).await;
+        // A portal that is not installed (yet, or any more) is not remembered as a refusal of
+        // this payment: installed again, it pays at once.
+        let portal = self
+            .portals
+            .get(&input.portal)
+            .await
+            .map_err(|e| self.portal_failure(&e))?;
+        let result = self.verify_with_portal(portal.as_ref(), input).await;
         if let Err(e) = &result {
             self.guard.remember_refusal(input, e);
         }
         result
     }
 
-    async fn verify_with_portal(&self, input: &ConfirmInput) -> Result<Verified, PaymentError> {
-        let pay_system = self
-            .portal
+    async fn verify_with_portal(
+        &self,
+        portal: &dyn Portal,
+        input: &ConfirmInput,
+    ) -> Result<Verified, PaymentError> {
+        let pay_system = portal
             .pay_system(input.paysystem_id)
             .await
             .map_err(|e| self.portal_failure(&e))?;
@@ -36,8 +46,7 @@ impl Payments {
             // Not ours, or inactive: for the customer the same as no such payment.
             return Err(PaymentError::Unavailable);
         }
-        let facts = self
-            .portal
+        let facts = portal
             .payment_facts(&PaymentRef {
                 paysystem_id: input.paysystem_id,
                 payment_id: input.payment_id,

@@ -10,13 +10,13 @@ use super::coalesce::{Coalescer, Read};
 use super::facts::{invoice_checked, invoice_read, map_error, payment_read};
 use super::tokens::StoreTokens;
 use super::*;
-use crate::config::{PortalAuth, PortalSettings};
+use crate::config::{AppSettings, PortalAuth, PortalSettings};
 use crate::keys::Subkey;
 use crate::store::SharedStore;
 use b24pay_protocol::ids::PaySystemId;
 use bitrix24_client::{
     Auth, Client, ListQuery, OAuthConfig, OAuthTokens, Priority, RateLimit, Retry, RetryConfig,
-    Rules, SharedBudget,
+    Rules, SharedBudget, TokenStore,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,14 @@ const PAY_SYSTEM_TTL: Duration = Duration::from_secs(60);
 const PING_TTL: Duration = Duration::from_secs(10);
 /// How long a customer's verification waits for others to share its batch.
 pub const COALESCE_WINDOW: Duration = Duration::from_millis(3);
+
+/// What an installed portal's client is built from (its `portals` row, tokens opened).
+pub struct Installed<'a> {
+    pub member_id: &'a str,
+    pub client_endpoint: &'a str,
+    pub tokens: OAuthTokens,
+    pub token_store: Arc<dyn TokenStore>,
+}
 
 pub struct Bitrix24Portal {
     client: Client,
@@ -80,15 +88,47 @@ impl Bitrix24Portal {
         self.coalescer.is_some()
     }
 
-    /// The client as configured: retries bounded so a customer's request fails in seconds,
-    /// not minutes (the outbox retries on its own schedule); the rate limit is a budget kept in
-    /// the store, which every instance on it shares.
+    /// The portal configured in the file (webhook or OAuth); its request budget is kept in the
+    /// store under its origin.
     pub async fn connect(
         settings: &PortalSettings,
         store: SharedStore,
         token_key: Subkey,
     ) -> Result<Bitrix24Portal, String> {
         let auth = auth(settings, store.clone(), token_key).await?;
+        let levels = StoreLevels::new(store, &settings.origin);
+        Bitrix24Portal::over(auth, settings, levels)
+    }
+
+    /// A portal that installed the app: its own client, token refreshes and request budget
+    /// (kept in the store under its `member_id`, so no other portal spends it and it survives
+    /// a move to another domain).
+    pub fn installed(
+        settings: &PortalSettings,
+        app: &AppSettings,
+        installed: Installed<'_>,
+        store: SharedStore,
+    ) -> Result<Bitrix24Portal, String> {
+        let config = OAuthConfig::new(
+            installed.client_endpoint,
+            app.client_id.clone(),
+            app.client_secret.expose(),
+        )
+        .and_then(|c| c.with_token_endpoint(app.token_endpoint.as_str()))
+        .map_err(|e| e.to_string())?;
+        let auth = Auth::oauth(config, installed.tokens, installed.token_store);
+        let levels = StoreLevels::installed(store, installed.member_id);
+        Bitrix24Portal::over(auth, settings, levels)
+    }
+
+    /// The client as configured: retries bounded so a customer's request fails in seconds,
+    /// not minutes (the outbox retries on its own schedule); the rate limit is a budget kept in
+    /// the store (`levels`: this portal's row), which every instance on it shares.
+    fn over(
+        auth: Auth,
+        settings: &PortalSettings,
+        levels: StoreLevels,
+    ) -> Result<Bitrix24Portal, String> {
         let mut builder = Client::builder(auth)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
@@ -102,7 +142,6 @@ impl Bitrix24Portal {
             .user_agent(concat!("b24pay-companion/", env!("CARGO_PKG_VERSION")));
         if let Some((per_second, burst)) = settings.rate_limit {
             let rules = Rules::new(RateLimit { per_second, burst }, settings.customer_share);
-            let levels = StoreLevels::new(store, &settings.origin);
             builder = builder.budget(Arc::new(SharedBudget::new(Arc::new(levels), rules)));
         }
         let client = builder.build().map_err(|e| e.to_string())?;
@@ -291,6 +330,9 @@ async fn auth(
                 ),
             };
             Auth::oauth(config, tokens, Arc::new(store_tokens))
+        }
+        PortalAuth::AppOnly => {
+            return Err("no portal configured: portals install the app ([app])".into())
         }
     };
     Ok(auth)

@@ -66,6 +66,16 @@ impl StoreLevels {
             key: format!("portal_budget:{}", origin.trim_end_matches('/')),
         }
     }
+
+    /// The budget of a portal that installed the app, by its `member_id`: its own row, whatever
+    /// its domain (a configured portal's row is keyed by its `http(s)://` origin, so the two
+    /// never meet).
+    pub fn installed(store: SharedStore, member_id: &str) -> StoreLevels {
+        StoreLevels {
+            store,
+            key: format!("portal_budget:app:{member_id}"),
+        }
+    }
 }
 
 impl SharedLevels for StoreLevels {
@@ -122,5 +132,35 @@ mod tests {
         assert_eq!((row.shared, row.at), (3.0, 11_000));
         let stored = serde_json::to_string(&row).unwrap();
         assert_eq!(Row::parse(Some(&stored)), row);
+    }
+
+    #[tokio::test]
+    async fn each_installed_portal_spends_its_own_budget() {
+        let store: SharedStore = Arc::new(
+            crate::store::SqliteStore::connect_url("sqlite::memory:")
+                .await
+                .unwrap(),
+        );
+        let rules = Rules::new(
+            RateLimit {
+                per_second: 0.5,
+                burst: 2,
+            },
+            0.5,
+        );
+        let north = StoreLevels::installed(store.clone(), "north-member");
+        let south = StoreLevels::installed(store.clone(), "south-member");
+        let configured = StoreLevels::new(store.clone(), "https://north.bitrix24.ru");
+        let reserve = Change::Reserve(Bucket::Shared);
+        for _ in 0..2 {
+            assert_eq!(north.apply(rules, reserve).await.unwrap(), Duration::ZERO);
+        }
+        assert!(north.apply(rules, reserve).await.unwrap() > Duration::ZERO);
+        // North's bucket is full; nobody else's is touched.
+        assert_eq!(south.apply(rules, reserve).await.unwrap(), Duration::ZERO);
+        assert_eq!(
+            configured.apply(rules, reserve).await.unwrap(),
+            Duration::ZERO
+        );
     }
 }

@@ -6,11 +6,16 @@ mod batched;
 mod bitrix24;
 pub mod budget;
 mod coalesce;
+pub mod directory;
 mod facts;
+pub mod installed;
+mod key;
 pub mod tokens;
 
 pub use bitrix24::Bitrix24Portal;
+pub use directory::{AppClients, Portals, SharedPortals, Unconfigured};
 pub use facts::facts_from_settings;
+pub use key::{PortalKey, PublicId};
 
 use crate::store::Registry;
 use async_trait::async_trait;
@@ -111,9 +116,16 @@ pub struct MarkPaid {
     /// none.
     #[serde(default)]
     pub ps_status_description: String,
+    /// Which portal to call ([`PortalKey`]; absent: the configured one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub portal: String,
 }
 
 impl MarkPaid {
+    pub fn portal_key(&self) -> PortalKey {
+        PortalKey::from_stored(self.portal.clone())
+    }
+
     /// Which payment to re-read to see whether the call took effect.
     pub fn payment(&self) -> PaymentRef {
         PaymentRef {

@@ -3,6 +3,7 @@
 
 use super::StoreError;
 use crate::acquirer::{AcquirerKind, CustomerAction};
+use crate::portal::PortalKey;
 use async_trait::async_trait;
 use b24pay_protocol::api::{CardSummary, DeclineCode, NextAction, PaymentState, PaymentView};
 use b24pay_protocol::ids::{AttemptId, InvoiceId, PaySystemId, PaymentId, Registry};
@@ -83,6 +84,7 @@ pub struct AttemptRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub acquirer: String,
+    pub portal: String,
 }
 
 /// The columns of [`AttemptRow`], in order, for `SELECT`s.
@@ -90,7 +92,7 @@ pub const ATTEMPT_COLUMNS: &str = "id, idempotency_key, fingerprint, payment_id,
     state, decline_code, amount_minor, currency, brand, last4, registry, order_id, \
     transaction_id, acquirer_ref, action, challenge_key, challenge_fingerprint, portal_notified, \
     lease_until, lease_epoch, round, action_rounds, session, note, next_check_at, unknown_since, \
-    review_at, created_at, updated_at, acquirer";
+    review_at, created_at, updated_at, acquirer, portal";
 
 /// One payment attempt, typed.
 #[derive(Clone, Debug)]
@@ -131,6 +133,8 @@ pub struct Attempt {
     pub created_at: i64,
     pub updated_at: i64,
     pub acquirer: AcquirerKind,
+    /// Which portal the payment is on ([`crate::portal::PortalKey`]).
+    pub portal: PortalKey,
 }
 
 impl TryFrom<AttemptRow> for Attempt {
@@ -183,6 +187,7 @@ impl TryFrom<AttemptRow> for Attempt {
             review_at: r.review_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            portal: PortalKey::from_stored(r.portal),
         })
     }
 }
@@ -257,6 +262,7 @@ pub struct NewAttempt {
     pub session: Option<String>,
     pub lease_until: i64,
     pub now: i64,
+    pub portal: PortalKey,
 }
 
 impl NewAttempt {
@@ -293,6 +299,7 @@ impl NewAttempt {
             created_at: self.now,
             updated_at: self.now,
             acquirer: self.acquirer,
+            portal: self.portal,
         }
     }
 }
@@ -410,6 +417,7 @@ pub trait AttemptStore: Send + Sync {
     /// The attempt that blocks new ones for this payment, if any.
     async fn live_attempt(
         &self,
+        portal: &PortalKey,
         paysystem_id: PaySystemId,
         payment_id: PaymentId,
     ) -> Result<Option<Attempt>, StoreError>;
@@ -475,6 +483,7 @@ pub trait AttemptStore: Send + Sync {
     /// Declined attempts of one payment since `since`.
     async fn declines_since(
         &self,
+        portal: &PortalKey,
         paysystem_id: PaySystemId,
         payment_id: PaymentId,
         since: i64,

@@ -5,13 +5,14 @@
 //! conditional updates, row locks), so several companion instances can share one PostgreSQL.
 //!
 //! [`attempt`] (attempts and their states), [`outbox`] (portal calls owed), [`refund`]
-//! (refunds of charged attempts), [`ledger`] (the test acquirer's records); [`sqlite`] and
-//! [`postgres`] implement [`Store`].
+//! (refunds of charged attempts), [`ledger`] (the test acquirer's records), [`portal`] (portals
+//! that installed the app); [`sqlite`] and [`postgres`] implement [`Store`].
 
 pub mod attempt;
 pub mod ledger;
 mod lock;
 pub mod outbox;
+pub mod portal;
 mod postgres;
 pub mod refund;
 mod sqlite;
@@ -24,6 +25,9 @@ pub use b24pay_protocol::ids::Registry;
 pub use ledger::{LedgerEntry, LedgerRefund, LedgerStatus, LedgerStore, RefundResult};
 pub use lock::{MetaLock, MetaLockGuard};
 pub use outbox::{OutboxItem, OutboxRetry, OutboxRow, OutboxState, OutboxStore};
+pub use portal::{
+    InstallOutcome, PortalInstall, PortalLocation, PortalRow, PortalState, PortalStore,
+};
 pub use postgres::PgStore;
 pub use refund::{
     NewRefund, Refund, RefundInsert, RefundOrigin, RefundState, RefundStore, RefundUpdate,
@@ -66,7 +70,7 @@ pub fn now_ms() -> i64 {
 /// The whole store, as the companion holds it (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store:
-    MetaStore + AttemptStore + OutboxStore + RefundStore + LedgerStore + 'static
+    MetaStore + AttemptStore + OutboxStore + RefundStore + LedgerStore + PortalStore + 'static
 {
     /// "sqlite" or "postgres", for logs and metrics.
     fn kind(&self) -> &'static str;

@@ -27,11 +27,7 @@ async fn made_up_ids_do_not_spend_the_portal(kind: StoreKind) {
     let mut refused = 0;
     for n in 0..30u64 {
         let body = env.body(900_000 + n, env.ps_order, "3000", "RUB", APPROVED);
-        let resp = env
-            .http
-            .post(format!("{}/api/v1/payments", env.base))
-            .header("Idempotency-Key", key())
-            .json(&body)
+        let resp = confirm_request(&env.http, &env.base, &key(), &body)
             .send()
             .await
             .unwrap();

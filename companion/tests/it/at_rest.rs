@@ -101,14 +101,8 @@ async fn oauth_tokens_are_encrypted_at_rest() {
 }
 
 async fn confirm(server: &Server, id: u64, ps: u64) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/payments", server.url()))
-        .header("Idempotency-Key", key())
-        .json(
-            &serde_json::json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(),
-            "amount": "10", "currency": "USD",
-            "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
-        )
+    let body = confirm_body(id, ps, "10", "USD", APPROVED);
+    let r = confirm_request(&reqwest::Client::new(), &server.url(), &key(), &body)
         .send()
         .await
         .unwrap();

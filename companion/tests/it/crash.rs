@@ -6,8 +6,7 @@
 use crate::common::*;
 use b24pay_companion::store::{self, StoreLocation};
 use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,10 +29,7 @@ impl Setup {
         let ps = register_order_paysystem(&sandbox, None).await;
         let dir = tempfile::tempdir().unwrap();
         fake_dist(dir.path());
-        let location = match kind {
-            StoreKind::Sqlite => StoreLocation::DataDir(dir.path().join("data")),
-            StoreKind::Postgres => StoreLocation::Url(fresh_pg_database().await),
-        };
+        let location = store_location(kind, dir.path()).await;
         Setup {
             sandbox,
             ps,
@@ -73,33 +69,12 @@ impl Setup {
         if let Some(point) = crash_point {
             cmd.env("B24PAY_CRASH_POINT", point);
         }
-        let mut child = cmd.spawn().expect("b24pay starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("b24pay prints its address");
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
+        let (child, base) = start_listening(&mut cmd, Duration::from_secs(30));
         Companion { child, base }
     }
 
     fn body(&self, payment_id: u64) -> Value {
-        json!({
-            "payment_id": payment_id.to_string(),
-            "paysystem_id": self.ps.to_string(),
-            "amount": "3000",
-            "currency": "RUB",
-            "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}
-        })
+        confirm_body(payment_id, self.ps, "3000", "RUB", APPROVED)
     }
 
     fn order(&self) -> u64 {
@@ -117,11 +92,7 @@ impl Setup {
         key: &str,
         body: &Value,
     ) -> Result<(u16, Value), reqwest::Error> {
-        let resp = self
-            .http
-            .post(format!("{}/api/v1/payments", c.base))
-            .header("Idempotency-Key", key)
-            .json(body)
+        let resp = confirm_request(&self.http, &c.base, key, body)
             .timeout(Duration::from_secs(20))
             .send()
             .await?;

@@ -19,11 +19,7 @@ async fn an_absurd_operating_reset_at_is_bounded() {
     let id = env.order("10", "USD");
     let body = env.body(id, env.ps_order, "10", "USD", APPROVED);
     let k = key();
-    let resp = env
-        .http
-        .post(format!("{}/api/v1/payments", env.base))
-        .header("Idempotency-Key", &k)
-        .json(&body)
+    let resp = confirm_request(&env.http, &env.base, &k, &body)
         .send()
         .await
         .unwrap();

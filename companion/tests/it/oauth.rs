@@ -41,14 +41,10 @@ async fn refreshed_tokens_survive_a_restart() {
             .create_payment(NewPayment::order("10", "USD").with_pay_system(ps))
             .unwrap()
             .payment_id;
-        let url = format!("{}/api/v1/payments", server.url());
+        let base = server.url();
         async move {
-            let r = reqwest::Client::new()
-                .post(url)
-                .header("Idempotency-Key", key())
-                .json(&serde_json::json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(),
-                    "amount": "10", "currency": "USD",
-                    "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}))
+            let body = confirm_body(id, ps, "10", "USD", APPROVED);
+            let r = confirm_request(&reqwest::Client::new(), &base, &key(), &body)
                 .send()
                 .await
                 .unwrap();

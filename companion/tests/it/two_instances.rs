@@ -6,8 +6,7 @@
 
 use crate::common::*;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,22 +50,7 @@ fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> Ins
         .env("B24PAY_OUTBOX_MAX_BACKOFF_MS", "400")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut child = cmd.spawn().expect("b24pay starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("b24pay prints its address");
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (child, base) = start_listening(&mut cmd, Duration::from_secs(60));
     Instance { child, base }
 }
 
@@ -93,13 +77,8 @@ async fn pay(instance: &str, sandbox: &SandboxHandle, ps: u64) -> u64 {
         .local_address(std::net::IpAddr::from([127, 1, hi, lo.max(1)]))
         .build()
         .unwrap();
-    let body = json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(),
-        "amount": "25", "currency": "EUR",
-        "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}});
-    let r = http
-        .post(format!("{instance}/api/v1/payments"))
-        .header("Idempotency-Key", key())
-        .json(&body)
+    let body = confirm_body(id, ps, "25", "EUR", APPROVED);
+    let r = confirm_request(&http, instance, &key(), &body)
         .timeout(Duration::from_secs(30))
         .send()
         .await

@@ -5,7 +5,6 @@
 use crate::common::*;
 use crate::localstripe::LocalStripe;
 use b24pay_companion::portal::Mode;
-use b24pay_companion::register::{register, RegisterOptions};
 use b24pay_sandbox::NewPayment;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,15 +26,7 @@ impl Live {
         env.stop_server().await;
         env.file_config.acquirer.stripe = Some(ls.file_settings());
         env.start_server().await;
-        let mut o = RegisterOptions::new(
-            url::Url::parse("http://localhost:8080/").unwrap(),
-            Mode::Live,
-        );
-        o.person_type = Some(2);
-        let ps = register(&webhook_client(&env.sandbox), &o)
-            .await
-            .expect("register a LIVE pay system")
-            .paysystem_id;
+        let ps = register_paysystem(&env.sandbox, Mode::Live, 2, None).await;
         Live { env, ls, ps }
     }
 

@@ -9,6 +9,8 @@
 mod common;
 
 mod charges;
+#[cfg(feature = "crash-points")]
+mod crash_support;
 mod errors;
 mod flow;
 mod live;

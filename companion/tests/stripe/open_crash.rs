@@ -5,14 +5,10 @@
 //! retry with the same key is then charged once, as the attempt's next round.
 
 use crate::common::*;
-use crate::localstripe::{LocalStripe, Request};
-use crate::support::{adapter_posts, posts_to, stripe_get, APPROVED};
-use crate::webhook_crash::spawn;
-use b24pay_companion::portal::Mode;
-use b24pay_companion::register::{register, RegisterOptions};
-use b24pay_companion::store::{self, AttemptFilter, AttemptState, StoreLocation};
-use b24pay_sandbox::{NewPayment, Sandbox};
-use serde_json::json;
+use crate::crash_support::CrashWorld;
+use crate::localstripe::Request;
+use crate::support::{adapter_posts, posts_to, stripe_get};
+use b24pay_companion::store::{self, AttemptFilter, AttemptState};
 use std::time::{Duration, Instant};
 
 fn creates(requests: &[Request]) -> usize {
@@ -23,50 +19,13 @@ fn creates(requests: &[Request]) -> usize {
 }
 
 async fn killed_between_open_and_confirm(kind: StoreKind) {
-    let ls = LocalStripe::start();
-    let sandbox = Sandbox::builder().start().await.unwrap();
-    let mut o = RegisterOptions::new(
-        url::Url::parse("http://localhost:8080/").unwrap(),
-        Mode::Live,
-    );
-    o.person_type = Some(1);
-    let ps = register(&webhook_client(&sandbox), &o)
-        .await
-        .unwrap()
-        .paysystem_id;
-    let dir = tempfile::tempdir().unwrap();
-    fake_dist(dir.path());
-    let location = match kind {
-        StoreKind::Sqlite => StoreLocation::DataDir(dir.path().join("data")),
-        StoreKind::Postgres => StoreLocation::Url(fresh_pg_database().await),
-    };
-    let id = sandbox
-        .create_payment(NewPayment::order("23.50", "EUR").with_pay_system(ps))
-        .unwrap()
-        .payment_id;
+    let world = CrashWorld::start(kind).await;
+    let (ls, sandbox, location) = (&world.ls, &world.sandbox, &world.location);
+    let (id, body) = world.order("23.50", "EUR");
     let poll = [("B24PAY_RECONCILE_POLL_MS", "200")];
-    let mut c = spawn(
-        &sandbox,
-        &ls,
-        dir.path(),
-        &location,
-        Some("after_open"),
-        &poll,
-    );
-    let body = json!({
-        "payment_id": id.to_string(), "paysystem_id": ps.to_string(), "amount": "23.50",
-        "currency": "EUR",
-        "card": {"number": APPROVED, "exp_month": 12, "exp_year": 2034, "cvc": "123"}
-    });
-    let http = reqwest::Client::new();
+    let mut c = world.spawn(Some("after_open"), &poll);
     let k = key();
-    let sent = http
-        .post(format!("http://{}/api/v1/payments", c.addr))
-        .header("Idempotency-Key", &k)
-        .json(&body)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await;
+    let sent = c.confirm(&k, &body).await;
     assert!(sent.is_err(), "no answer: it died ({sent:?})");
     let _ = c.child.wait();
     let requests = ls.requests_until(|r| creates(r) >= 1).await;
@@ -76,7 +35,7 @@ async fn killed_between_open_and_confirm(kind: StoreKind) {
     );
 
     // The PaymentIntent's id was recorded before the confirm that never happened.
-    let store = store::open(&location).await.unwrap();
+    let store = store::open(location).await.unwrap();
     let attempts = store
         .list_attempts(AttemptFilter::Recent, 10)
         .await
@@ -88,10 +47,10 @@ async fn killed_between_open_and_confirm(kind: StoreKind) {
         .acquirer_ref
         .clone()
         .expect("the PaymentIntent id is stored");
-    let at_stripe = stripe_get(&ls, &format!("payment_intents/{pi}")).await;
+    let at_stripe = stripe_get(ls, &format!("payment_intents/{pi}")).await;
     assert_eq!(at_stripe["status"], "requires_confirmation");
 
-    let mut c = spawn(&sandbox, &ls, dir.path(), &location, None, &poll);
+    let c = world.spawn(None, &poll);
     let started = Instant::now();
     let failed = loop {
         let a = store.attempt(&first.id).await.unwrap().unwrap();
@@ -106,7 +65,7 @@ async fn killed_between_open_and_confirm(kind: StoreKind) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(failed.state, AttemptState::Failed, "{:?}", failed.note);
-    let at_stripe = stripe_get(&ls, &format!("payment_intents/{pi}")).await;
+    let at_stripe = stripe_get(ls, &format!("payment_intents/{pi}")).await;
     assert_eq!(
         at_stripe["status"], "canceled",
         "cancelled by its stored id"
@@ -120,13 +79,7 @@ async fn killed_between_open_and_confirm(kind: StoreKind) {
     assert!(!sandbox.payment(id).unwrap().paid);
 
     // The customer tries again with the same key: the next round, charged once.
-    let resp = http
-        .post(format!("http://{}/api/v1/payments", c.addr))
-        .header("Idempotency-Key", &k)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = c.confirm(&k, &body).await.unwrap();
     let view: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(view["state"], "succeeded", "{view}");
     assert_eq!(
@@ -157,9 +110,8 @@ async fn killed_between_open_and_confirm(kind: StoreKind) {
             .unwrap_or_else(|| panic!("no Idempotency-Key: {r:?}"));
         assert!(k.starts_with(&format!("{}:", first.id)), "{k} for {r:?}");
     }
-    let _ = c.child.kill();
-    let _ = c.child.wait();
-    sandbox.shutdown().await;
+    c.kill();
+    world.sandbox.shutdown().await;
 }
 
 both_stores!(killed_between_open_and_confirm);

@@ -9,11 +9,8 @@ use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
 use b24pay_protocol::{Currency, Money};
 use serde_json::Value;
 
-pub const APPROVED: &str = "4242424242424242";
-/// Declined when charged (localstripe: on confirm; Stripe: `card_declined`).
-pub const DECLINED_ON_CHARGE: &str = "4000000000000341";
-/// 3-D Secure, then declined (Stripe: insufficient funds).
-pub const THREE_DS_THEN_DECLINED: &str = "4000008260003178";
+pub use b24pay_protocol::test_cards::stripe::{DECLINED_ON_CHARGE, THREE_DS_THEN_DECLINED};
+pub use b24pay_protocol::test_cards::APPROVED;
 /// 3-D Secure required.
 pub const THREE_DS: &str = "4000002760003184";
 

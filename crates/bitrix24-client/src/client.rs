@@ -319,7 +319,11 @@ impl Client {
                     budget.mark_full().await;
                 }
             }
-            if err.is_expired_token() && !refreshed && reloads < MAX_TOKEN_RELOADS {
+            // A portal that moved answers with a redirect (never followed: it would carry the
+            // token elsewhere); the refreshed tokens name its new endpoint, which the next try
+            // goes to.
+            let renew = err.is_expired_token() || err.is_moved();
+            if renew && !refreshed && reloads < MAX_TOKEN_RELOADS {
                 // Refused before execution: always safe to send again with a fresh token. Tokens
                 // refreshed elsewhere may have expired too, so they do not use up this call's
                 // own refresh.
@@ -452,7 +456,7 @@ impl Client {
             AuthState::OAuth(m) => {
                 let (token, generation) = m.access_token();
                 (
-                    m.config().method_url(method),
+                    m.method_url(method),
                     with_auth(body, &token),
                     Some(generation),
                     Box::new(move |s| m.scrub(s)),

@@ -330,6 +330,12 @@ impl Error {
         }
     }
 
+    /// The portal answered with a redirect: it moved to another domain (the method did not
+    /// run; refreshed OAuth tokens name its new `client_endpoint`).
+    pub(crate) fn is_moved(&self) -> bool {
+        self.http_status().is_some_and(|s| (300..400).contains(&s))
+    }
+
     pub(crate) fn is_expired_token(&self) -> bool {
         matches!(
             self,

@@ -86,8 +86,23 @@ impl TokenManager {
         }
     }
 
-    pub(crate) fn config(&self) -> &OAuthConfig {
-        &self.config
+    /// Where `method` is called: the portal's REST endpoint as the OAuth server last named it
+    /// (a portal that moved), else as configured.
+    pub(crate) fn method_url(&self, method: &str) -> url::Url {
+        let endpoint = self
+            .current
+            .lock()
+            .expect("not poisoned")
+            .tokens
+            .client_endpoint
+            .clone();
+        endpoint
+            .and_then(|e| OAuthConfig::new(&e, String::new(), "").ok())
+            // Never from https down to plain http.
+            .filter(|c| {
+                c.portal_url.scheme() == "https" || self.config.portal_url.scheme() == "http"
+            })
+            .map_or_else(|| self.config.method_url(method), |c| c.method_url(method))
     }
 
     /// The access token to send, and its generation.

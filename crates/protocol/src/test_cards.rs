@@ -19,6 +19,15 @@ pub const CHALLENGE_CODE: &str = "123";
 /// Fails the Luhn check: the widget catches it before anything is sent.
 pub const LUHN_FAILURE: &str = "4242424242424241";
 
+/// Stripe test-mode cards beyond the table, for the Stripe adapter's tests against localstripe
+/// and the preview's Stripe banner (the test acquirer declines them as unknown numbers).
+pub mod stripe {
+    /// Declined when charged (localstripe: on confirm; Stripe: `card_declined`).
+    pub const DECLINED_ON_CHARGE: &str = "4000000000000341";
+    /// 3-D Secure, then declined (Stripe: insufficient funds).
+    pub const THREE_DS_THEN_DECLINED: &str = "4000008260003178";
+}
+
 /// What the test acquirer does with a card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behaviour {

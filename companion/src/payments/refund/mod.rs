@@ -36,6 +36,8 @@ use std::time::Duration;
 pub struct RefundCommand {
     pub payment_id: PaymentId,
     pub paysystem_id: Option<PaySystemId>,
+    /// The portal, when payments of several portals carry this id (`b24pay portals list`).
+    pub portal: Option<crate::portal::PortalKey>,
     /// Decimal text in the charge's currency; `None`: everything not refunded yet.
     pub amount: Option<String>,
     /// The refund's idempotency key; `None`: derived from the charge and the amount.
@@ -46,7 +48,7 @@ pub struct RefundCommand {
 pub enum RefundError {
     #[error("payment {0} has no charged attempt in this store")]
     NotCharged(PaymentId),
-    #[error("payment {payment} was charged through several pay systems ({paysystems}): name one with --paysystem")]
+    #[error("payment {payment} was charged through several pay systems or portals ({paysystems}): name one with --paysystem or --portal")]
     Ambiguous {
         payment: PaymentId,
         paysystems: String,
@@ -180,6 +182,9 @@ impl Refunds {
             .store
             .charged_attempts(cmd.payment_id, cmd.paysystem_id)
             .await?;
+        if let Some(portal) = &cmd.portal {
+            charged.retain(|a| &a.portal == portal);
+        }
         match charged.len() {
             0 => Err(RefundError::NotCharged(cmd.payment_id)),
             1 => Ok(charged.remove(0)),
@@ -187,7 +192,10 @@ impl Refunds {
                 payment: cmd.payment_id,
                 paysystems: charged
                     .iter()
-                    .map(|a| a.paysystem_id.to_string())
+                    .map(|a| match a.portal.public_id() {
+                        Some(p) => format!("{} on portal {p}", a.paysystem_id),
+                        None => a.paysystem_id.to_string(),
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
             }),

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::acquirer::AcquirerKind;
+use crate::portal::PortalKey;
 use crate::store::attempt::ATTEMPT_COLUMNS;
 use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
 
@@ -92,16 +93,18 @@ impl AttemptStore for PgStore {
 
     async fn live_attempt(
         &self,
+        portal: &PortalKey,
         paysystem_id: PaySystemId,
         payment_id: PaymentId,
     ) -> Result<Option<Attempt>, StoreError> {
         let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE paysystem_id = $1 AND payment_id = $2 \
-             AND state IN {LIVE_STATES}"
+             AND portal = $3 AND state IN {LIVE_STATES}"
         );
         let row: Option<AttemptRow> = sqlx::query_as(&sql)
             .bind(paysystem_id.to_string())
             .bind(payment_id.to_string())
+            .bind(portal.as_str())
             .fetch_optional(&self.pool)
             .await?;
         row.map(Attempt::try_from).transpose()
@@ -111,9 +114,9 @@ impl AttemptStore for PgStore {
         let result = sqlx::query(
             "INSERT INTO attempts (id, idempotency_key, fingerprint, payment_id, paysystem_id, \
              state, amount_minor, currency, brand, last4, registry, order_id, session, \
-             lease_until, lease_epoch, created_at, updated_at, acquirer) \
+             lease_until, lease_epoch, created_at, updated_at, acquirer, portal) \
              VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $10, $11, $12, $13, 1, \
-             $14, $14, $15) ON CONFLICT (idempotency_key) DO NOTHING",
+             $14, $14, $15, $16) ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(a.id.as_str())
         .bind(&a.idempotency_key)
@@ -130,6 +133,7 @@ impl AttemptStore for PgStore {
         .bind(a.lease_until)
         .bind(a.now)
         .bind(a.acquirer.as_str())
+        .bind(a.portal.as_str())
         .execute(&self.pool)
         .await;
         match result {
@@ -310,17 +314,19 @@ impl AttemptStore for PgStore {
 
     async fn declines_since(
         &self,
+        portal: &PortalKey,
         paysystem_id: PaySystemId,
         payment_id: PaymentId,
         since: i64,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM attempts WHERE paysystem_id = $1 AND payment_id = $2 \
-             AND state = 'declined' AND updated_at >= $3",
+             AND state = 'declined' AND updated_at >= $3 AND portal = $4",
         )
         .bind(paysystem_id.to_string())
         .bind(payment_id.to_string())
         .bind(since)
+        .bind(portal.as_str())
         .fetch_one(&self.pool)
         .await?)
     }

@@ -5,6 +5,7 @@
 mod attempts;
 mod ledger;
 mod outbox;
+mod portals;
 mod refunds;
 
 use super::*;

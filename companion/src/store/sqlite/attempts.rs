@@ -4,6 +4,7 @@
 use super::writer::{Job, ReferenceJob, SettleJob};
 use super::*;
 use crate::acquirer::AcquirerKind;
+use crate::portal::PortalKey;
 use crate::store::attempt::ATTEMPT_COLUMNS;
 use b24pay_protocol::ids::{AttemptId, PaySystemId, PaymentId};
 
@@ -143,18 +144,21 @@ impl AttemptStore for SqliteStore {
 
     async fn live_attempt(
         &self,
+        portal: &PortalKey,
         paysystem_id: PaySystemId,
         payment_id: PaymentId,
     ) -> Result<Option<Attempt>, StoreError> {
+        let portal = portal.as_str().to_string();
         self.read(move |conn| {
             Box::pin(async move {
                 let sql = format!(
                     "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE paysystem_id = ?1 \
-                     AND payment_id = ?2 AND state IN {LIVE_STATES}"
+                     AND payment_id = ?2 AND portal = ?3 AND state IN {LIVE_STATES}"
                 );
                 let row: Option<AttemptRow> = sqlx::query_as(&sql)
                     .bind(paysystem_id.to_string())
                     .bind(payment_id.to_string())
+                    .bind(portal)
                     .fetch_optional(&mut *conn)
                     .await?;
                 row.map(Attempt::try_from).transpose()
@@ -327,19 +331,22 @@ impl AttemptStore for SqliteStore {
 
     async fn declines_since(
         &self,
+        portal: &PortalKey,
         paysystem_id: PaySystemId,
         payment_id: PaymentId,
         since: i64,
     ) -> Result<i64, StoreError> {
+        let portal = portal.as_str().to_string();
         self.read(move |conn| {
             Box::pin(async move {
                 Ok(sqlx::query_scalar(
                     "SELECT COUNT(*) FROM attempts WHERE paysystem_id = ?1 AND payment_id = ?2 \
-                     AND state = 'declined' AND updated_at >= ?3",
+                     AND state = 'declined' AND updated_at >= ?3 AND portal = ?4",
                 )
                 .bind(paysystem_id.to_string())
                 .bind(payment_id.to_string())
                 .bind(since)
+                .bind(portal)
                 .fetch_one(&mut *conn)
                 .await?)
             })

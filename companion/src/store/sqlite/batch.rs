@@ -11,13 +11,13 @@ use std::collections::{HashMap, HashSet};
 // `WHERE true` keeps SQLite from reading `ON CONFLICT` as part of the SELECT's join.
 const INSERT_SQL: &str = "INSERT INTO attempts (id, idempotency_key, fingerprint, payment_id, \
      paysystem_id, state, amount_minor, currency, brand, last4, registry, order_id, session, \
-     lease_until, lease_epoch, created_at, updated_at, acquirer) \
+     lease_until, lease_epoch, created_at, updated_at, acquirer, portal) \
      SELECT j.value ->> 'id', j.value ->> 'key', j.value ->> 'fingerprint', \
      j.value ->> 'payment_id', j.value ->> 'paysystem_id', 'processing', \
      j.value ->> 'amount_minor', j.value ->> 'currency', j.value ->> 'brand', \
      j.value ->> 'last4', j.value ->> 'registry', j.value ->> 'order_id', \
      j.value ->> 'session', j.value ->> 'lease_until', 1, j.value ->> 'now', j.value ->> 'now', \
-     j.value ->> 'acquirer' \
+     j.value ->> 'acquirer', j.value ->> 'portal' \
      FROM json_each(?1) AS j WHERE true \
      ON CONFLICT DO NOTHING \
      RETURNING id";
@@ -95,6 +95,7 @@ struct InsertRow<'a> {
     lease_until: i64,
     now: i64,
     acquirer: &'a str,
+    portal: &'a str,
 }
 
 impl<'a> InsertRow<'a> {
@@ -115,6 +116,7 @@ impl<'a> InsertRow<'a> {
             lease_until: a.lease_until,
             now: a.now,
             acquirer: a.acquirer.as_str(),
+            portal: a.portal.as_str(),
         }
     }
 }

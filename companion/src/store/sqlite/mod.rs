@@ -11,6 +11,7 @@ mod batch;
 mod checkpoint;
 mod ledger;
 mod outbox;
+mod portals;
 mod refunds;
 mod writer;
 
@@ -252,7 +253,37 @@ mod tests {
             session: None,
             lease_until: now_ms() + 30_000,
             now: now_ms(),
+            portal: crate::portal::PortalKey::configured(),
         }
+    }
+
+    #[tokio::test]
+    async fn the_same_payment_number_on_two_portals_is_two_payments() {
+        let store = SqliteStore::connect_url("sqlite::memory:").await.unwrap();
+        let a = new_attempt("key-on-the-configured-portal-1", 7);
+        let mut b = new_attempt("key-on-an-installed-portal-01", 7);
+        b.portal = crate::portal::PortalKey::from_stored("abcdefghijkmnpqrstuv".into());
+        assert_eq!(
+            store.insert_attempt(&a).await.unwrap(),
+            InsertOutcome::Inserted
+        );
+        assert_eq!(
+            store.insert_attempt(&b).await.unwrap(),
+            InsertOutcome::Inserted
+        );
+        let mut c = new_attempt("key-on-an-installed-portal-02", 7);
+        c.portal = b.portal.clone();
+        assert_eq!(
+            store.insert_attempt(&c).await.unwrap(),
+            InsertOutcome::PaymentBusy
+        );
+        let live = store
+            .live_attempt(&b.portal, b.paysystem_id, b.payment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(live.id, b.id);
+        assert_eq!(live.portal, b.portal);
     }
 
     fn ledger_entry(reference: &str, tx: &str) -> LedgerEntry {

@@ -35,16 +35,32 @@ pub fn webhook_client(sandbox: &SandboxHandle) -> Client {
 /// Registers, through the real `register` path, a TEST pay system for orders (person type 1)
 /// with the widget at `http://localhost:8080/`; its id.
 pub async fn register_order_paysystem(sandbox: &SandboxHandle, secret_key: Option<&str>) -> u64 {
-    let mut o = RegisterOptions::new(
-        url::Url::parse("http://localhost:8080/").unwrap(),
-        Mode::Test,
-    );
-    o.person_type = Some(1);
+    register_paysystem(sandbox, Mode::Test, 1, secret_key).await
+}
+
+/// Registers the handler and an ORDER pay system in `mode` for `person_type` through the real
+/// `register` path; the pay system's id.
+pub async fn register_paysystem(
+    sandbox: &SandboxHandle,
+    mode: Mode,
+    person_type: u64,
+    secret_key: Option<&str>,
+) -> u64 {
+    let mut o = RegisterOptions::new(url::Url::parse("http://localhost:8080/").unwrap(), mode);
+    o.person_type = Some(person_type);
     o.secret_key = secret_key.map(str::to_owned);
     register(&webhook_client(sandbox), &o)
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("register a {mode:?} pay system: {e}"))
         .paysystem_id
+}
+
+/// Where a test's store lives: SQLite under `dir`, or a fresh PostgreSQL database.
+pub async fn store_location(kind: StoreKind, dir: &Path) -> StoreLocation {
+    match kind {
+        StoreKind::Sqlite => StoreLocation::DataDir(dir.join("data")),
+        StoreKind::Postgres => StoreLocation::Url(fresh_pg_database().await),
+    }
 }
 
 pub use b24pay_testkit::{both_stores, pg_url, StoreKind};
@@ -219,10 +235,7 @@ impl Env {
         let sandbox = Sandbox::builder().start().await.expect("sandbox starts");
         let dir = tempfile::tempdir().unwrap();
         let dist = fake_dist(dir.path());
-        let store_location = match o.kind {
-            StoreKind::Sqlite => StoreLocation::DataDir(dir.path().join("data")),
-            StoreKind::Postgres => StoreLocation::Url(fresh_pg_database().await),
-        };
+        let store_location = store_location(o.kind, dir.path()).await;
         let file_config = FileConfig {
             listen: Some("127.0.0.1:0".into()),
             public_url: Some("http://localhost:8080/".into()),
@@ -420,13 +433,7 @@ impl Env {
         currency: &str,
         number: &str,
     ) -> Value {
-        json!({
-            "payment_id": payment_id.to_string(),
-            "paysystem_id": ps.to_string(),
-            "amount": amount,
-            "currency": currency,
-            "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": if number.starts_with("37") {"1234"} else {"123"}}
-        })
+        confirm_body(payment_id, ps, amount, currency, number)
     }
 
     pub async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
@@ -515,6 +522,59 @@ impl Env {
         self.stop_server().await;
         self.sandbox.shutdown().await;
     }
+}
+
+/// The widget's confirm body for a payment and a card (expiry 12/2034; the CVC's length fits
+/// the brand: four digits for American Express).
+pub fn confirm_body(payment_id: u64, ps: u64, amount: &str, currency: &str, number: &str) -> Value {
+    json!({
+        "payment_id": payment_id.to_string(),
+        "paysystem_id": ps.to_string(),
+        "amount": amount,
+        "currency": currency,
+        "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": if number.starts_with("37") {"1234"} else {"123"}}
+    })
+}
+
+/// The widget's confirm request to the companion at `base`: `POST /api/v1/payments` with the
+/// idempotency key and the JSON body. The caller adds a timeout if it needs one, and sends it.
+pub fn confirm_request(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    http.post(format!(
+        "{base}{}/payments",
+        b24pay_protocol::api::API_PREFIX
+    ))
+    .header("Idempotency-Key", key)
+    .json(body)
+}
+
+/// Starts a `b24pay serve` command whose stdout is piped and waits (up to `within`) for the
+/// line with its address; the process and its base URL (`http://127.0.0.1:PORT`). Its stdout
+/// keeps being drained, so it never blocks on a full pipe.
+pub fn start_listening(
+    cmd: &mut std::process::Command,
+    within: Duration,
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd.spawn().expect("b24pay starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx.recv_timeout(within).expect("b24pay prints its address");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, base)
 }
 
 pub fn key() -> String {

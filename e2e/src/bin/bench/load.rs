@@ -60,9 +60,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
-    // Payments and bodies first: only the companion's work is timed.
-    let work: Arc<Vec<(u64, String, Vec<u8>)>> = Arc::new(
+/// One payment to confirm: its id, idempotency key and request body.
+type Work = Arc<Vec<(u64, String, Vec<u8>)>>;
+
+/// Payments and bodies made before the clock starts: only the companion's work is timed.
+fn prepare(stack: &Stack, clients: usize, payments: usize) -> Work {
+    Arc::new(
         (0..payments)
             .map(|i| {
                 let id = stack.order("1990.00", "RUB");
@@ -74,7 +77,65 @@ async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
                 )
             })
             .collect(),
-    );
+    )
+}
+
+/// One load client: takes the next payment until none is left, confirms it and times the
+/// answer. Returns its latencies and how many answers were not `succeeded`.
+async fn client(stack: Arc<Stack>, work: Work, next: Arc<AtomicUsize>) -> (Vec<Duration>, usize) {
+    let url = format!("{}/api/v1/payments", stack.base);
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some((_, key, body)) = work.get(i) else {
+            break;
+        };
+        let t = Instant::now();
+        let answer = stack
+            .http
+            .post(&url)
+            .header("Idempotency-Key", key)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await;
+        let ok = match answer {
+            Ok(r) if r.status().is_success() => r
+                .bytes()
+                .await
+                .map(|b| {
+                    serde_json::from_slice::<serde_json::Value>(&b)
+                        .map(|v| v["state"] == "succeeded")
+                        .unwrap_or(false)
+                })
+                .unwrap_or(false),
+            _ => false,
+        };
+        latencies.push(t.elapsed());
+        if !ok {
+            errors += 1;
+        }
+    }
+    (latencies, errors)
+}
+
+/// Waits until the portal shows every payment of `work` paid (the outbox's work).
+async fn wait_all_paid(stack: &Stack, work: &Work) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for (id, _, _) in work.iter() {
+        while !stack.payment(*id).paid {
+            assert!(
+                Instant::now() < deadline,
+                "payment {id} never paid during the benchmark"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
+async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
+    let work = prepare(stack, clients, payments);
     let next = Arc::new(AtomicUsize::new(0));
     let companion_pid = stack
         .companion
@@ -86,44 +147,7 @@ async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients {
-        let (stack, work, next) = (stack.clone(), work.clone(), next.clone());
-        tasks.spawn(async move {
-            let url = format!("{}/api/v1/payments", stack.base);
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((_, key, body)) = work.get(i) else {
-                    break;
-                };
-                let t = Instant::now();
-                let answer = stack
-                    .http
-                    .post(&url)
-                    .header("Idempotency-Key", key)
-                    .header("Content-Type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                let ok = match answer {
-                    Ok(r) if r.status().is_success() => r
-                        .bytes()
-                        .await
-                        .map(|b| {
-                            serde_json::from_slice::<serde_json::Value>(&b)
-                                .map(|v| v["state"] == "succeeded")
-                                .unwrap_or(false)
-                        })
-                        .unwrap_or(false),
-                    _ => false,
-                };
-                latencies.push(t.elapsed());
-                if !ok {
-                    errors += 1;
-                }
-            }
-            (latencies, errors)
-        });
+        tasks.spawn(client(stack.clone(), work.clone(), next.clone()));
     }
     let mut latencies = Vec::with_capacity(payments);
     let mut errors = 0;
@@ -133,17 +157,7 @@ async fn run(stack: &Arc<Stack>, clients: usize, payments: usize) -> Run {
         errors += e;
     }
     let confirm_elapsed = started.elapsed();
-    // Then until the portal shows every one paid (the outbox's work).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for (id, _, _) in work.iter() {
-        while !stack.payment(*id).paid {
-            assert!(
-                Instant::now() < deadline,
-                "payment {id} never paid during the benchmark"
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
+    wait_all_paid(stack, &work).await;
     let paid_after = started.elapsed();
     let cpu_after = (cpu_seconds(&companion_pid), cpu_seconds("self"));
     latencies.sort();

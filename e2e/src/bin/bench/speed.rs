@@ -156,15 +156,45 @@ async fn run_once(browser: &Browser, host: &str, src: &str, payload: &Value) -> 
     })
 }
 
-pub async fn measure(dist: &Path, runs: usize) -> Speed {
-    let work = tempfile::tempdir().expect("temp dir");
-    let probed = work.path().join("dist");
-    probed_copy(dist, &probed);
+impl Series {
+    fn push(&mut self, widget: bool, sample: Sample) {
+        if widget {
+            self.widget.push(sample);
+        } else {
+            self.baseline.push(sample);
+        }
+    }
+}
 
+/// The pages one run loads: the host (the portal stand-in) and the two framed pages.
+struct Pages {
+    host: String,
+    widget: String,
+    baseline: String,
+}
+
+impl Pages {
+    /// Loads alternate between the widget and the baseline, the widget first on even runs.
+    fn order(&self, run: usize) -> [(bool, &str); 2] {
+        let (w, b) = (
+            (true, self.widget.as_str()),
+            (false, self.baseline.as_str()),
+        );
+        if run % 2 == 0 {
+            [w, b]
+        } else {
+            [b, w]
+        }
+    }
+}
+
+/// Serves the host page on its own origin and the baseline on a third; answers the host's
+/// origin (which the widget must allow) and the host's and baseline's URLs.
+async fn serve_host_and_baseline() -> (String, String, String) {
     let host_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host_origin = format!("http://{}", host_listener.local_addr().unwrap());
     let baseline_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let baseline_src = format!(
+    let baseline = format!(
         "http://localhost:{}/",
         baseline_listener.local_addr().unwrap().port()
     );
@@ -180,16 +210,13 @@ pub async fn measure(dist: &Path, runs: usize) -> Speed {
             .route("/probe.js", get(|| async { js_response(PROBE) })),
     )
     .await;
+    let host = format!("{host_origin}/host");
+    (host_origin, host, baseline)
+}
 
-    // The widget as deployed: the real companion (release), allowed to be framed by the host.
-    let stack = Stack::start(
-        StackOptions::new(StoreKind::Sqlite)
-            .with_dist(probed)
-            .env("B24PAY_ALLOWED_ORIGINS", &host_origin),
-    )
-    .await;
+/// The FIELDS and BX_SYSTEM_PARAMS the portal would post for a payment, from the store page.
+async fn portal_payload(stack: &Stack) -> Value {
     let payment = stack.order("1250.50", "EUR");
-    // The FIELDS and BX_SYSTEM_PARAMS the portal would post for it, from the store page.
     let page = stack
         .http
         .get(stack.pay_page(payment, "dark"))
@@ -199,51 +226,66 @@ pub async fn measure(dist: &Path, runs: usize) -> Speed {
         .text()
         .await
         .expect("store page text");
-    let payload: Value = page
-        .split("id=\"sandbox-iframe-data\">")
+    page.split("id=\"sandbox-iframe-data\">")
         .nth(1)
         .and_then(|rest| rest.split("</script>").next())
         .and_then(|json| serde_json::from_str(json).ok())
-        .expect("the store page embeds the portal's payload");
-    let host = format!("{host_origin}/host");
-    let widget_src = stack.public_url.clone();
+        .expect("the store page embeds the portal's payload")
+}
 
+/// A fresh browser (empty cache) for every page load.
+async fn cold_runs(pages: &Pages, payload: &Value, runs: usize) -> Series {
     let mut cold = Series::default();
-    for i in 0..runs {
-        for widget in [i % 2 == 0, i % 2 == 1] {
+    for run in 0..runs {
+        for (widget, src) in pages.order(run) {
             let browser = Browser::start(BrowserKind::Chromium).await;
-            let src = if widget { &widget_src } else { &baseline_src };
-            let sample = run_once(&browser, &host, src, &payload).await;
+            let sample = run_once(&browser, &pages.host, src, payload).await;
             browser.quit().await;
-            let Some(sample) = sample else {
-                continue;
-            };
-            if widget {
-                cold.widget.push(sample);
-            } else {
-                cold.baseline.push(sample);
+            if let Some(sample) = sample {
+                cold.push(widget, sample);
             }
         }
     }
+    cold
+}
+
+/// Reloads in one browser, after one load of each, so that "warm" means cached.
+async fn warm_runs(pages: &Pages, payload: &Value, runs: usize) -> Series {
     let mut warm = Series::default();
     let browser = Browser::start(BrowserKind::Chromium).await;
-    // One load of each first, so that "warm" means cached.
-    run_once(&browser, &host, &widget_src, &payload).await;
-    run_once(&browser, &host, &baseline_src, &payload).await;
-    for i in 0..runs {
-        for widget in [i % 2 == 0, i % 2 == 1] {
-            let src = if widget { &widget_src } else { &baseline_src };
-            let Some(sample) = run_once(&browser, &host, src, &payload).await else {
-                continue;
-            };
-            if widget {
-                warm.widget.push(sample);
-            } else {
-                warm.baseline.push(sample);
+    run_once(&browser, &pages.host, &pages.widget, payload).await;
+    run_once(&browser, &pages.host, &pages.baseline, payload).await;
+    for run in 0..runs {
+        for (widget, src) in pages.order(run) {
+            if let Some(sample) = run_once(&browser, &pages.host, src, payload).await {
+                warm.push(widget, sample);
             }
         }
     }
     browser.quit().await;
+    warm
+}
+
+pub async fn measure(dist: &Path, runs: usize) -> Speed {
+    let work = tempfile::tempdir().expect("temp dir");
+    let probed = work.path().join("dist");
+    probed_copy(dist, &probed);
+    let (host_origin, host, baseline) = serve_host_and_baseline().await;
+    // The widget as deployed: the real companion (release), allowed to be framed by the host.
+    let stack = Stack::start(
+        StackOptions::new(StoreKind::Sqlite)
+            .with_dist(probed)
+            .env("B24PAY_ALLOWED_ORIGINS", &host_origin),
+    )
+    .await;
+    let payload = portal_payload(&stack).await;
+    let pages = Pages {
+        host,
+        widget: stack.public_url.clone(),
+        baseline,
+    };
+    let cold = cold_runs(&pages, &payload, runs).await;
+    let warm = warm_runs(&pages, &payload, runs).await;
     Speed { cold, warm }
 }
 

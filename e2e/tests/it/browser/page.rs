@@ -1,7 +1,7 @@
 //! The widget on the store page: sized to its content, themed like the store, deaf to other
 //! origins, in the language the store forces.
 
-use crate::support::*;
+use super::support::*;
 use b24pay_e2e::browser::{contrast, luminance, parse_rgb, BrowserKind, Image};
 use b24pay_e2e::widget::FRAME_ID;
 use serde_json::json;

@@ -6,7 +6,7 @@
 //! In the light store only: inside the frame axe cannot see the store page behind the widget's
 //! transparent background, so on a dark store it would judge light text against white.
 
-use crate::support::*;
+use super::support::*;
 use b24pay_e2e::browser::{Browser, BrowserKind};
 use b24pay_e2e::cards;
 use b24pay_e2e::widget::FRAME_ID;

@@ -1,7 +1,7 @@
 //! The frame follows the store page's width: the portal pins the iframe's width to any width
 //! the widget posts, so the widget posts only heights, and its layout fits any width.
 
-use crate::support::*;
+use super::support::*;
 use b24pay_e2e::browser::BrowserKind;
 use b24pay_e2e::widget::FRAME_ID;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Paying on the store page: approved, declined, challenged, clicked twice, and the portal
 //! down when the charge is made; what the portal shows afterwards and what was charged.
 
-use crate::support::*;
+use super::support::*;
 use b24pay_e2e::browser::BrowserKind;
 use b24pay_e2e::cards;
 use b24pay_sandbox::Fault;

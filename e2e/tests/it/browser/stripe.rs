@@ -3,7 +3,7 @@
 //! "Complete authentication" or "Fail authentication"), a LIVE pay system in the sandbox, and
 //! the test acquirer's TEST pay system beside it.
 
-use crate::support::*;
+use super::support::*;
 use b24pay_e2e::browser::{Browser, BrowserKind};
 use b24pay_e2e::cards;
 use b24pay_e2e::localstripe::{LocalStripe, PUBLISHABLE_KEY, SECRET_KEY};

@@ -1,0 +1,81 @@
+//! One lane per portal: a task that delivers that portal's claimed rows, group after group, so
+//! the claiming loop never waits for a portal's answer. A portal that hangs holds only its own
+//! lane; the others' rows keep going out at once. A group that waited in its lane so long that
+//! its claim is nearly over is left alone (its claim runs out and it is claimed again), so a
+//! late lane never calls the portal for a row another instance may have claimed since.
+
+use super::Outbox;
+use crate::portal::PortalKey;
+use crate::store::{now_ms, OutboxItem};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// Rows of one portal, claimed until `lease_until`.
+struct Group {
+    lease_until: i64,
+    rows: Vec<OutboxItem>,
+}
+
+#[derive(Default)]
+pub(super) struct Lanes {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    senders: HashMap<PortalKey, mpsc::UnboundedSender<Group>>,
+    tasks: JoinSet<()>,
+}
+
+impl Lanes {
+    /// Queues `rows` on `portal`'s lane (started when it has none).
+    pub(super) fn hand(
+        &self,
+        outbox: &Arc<Outbox>,
+        portal: PortalKey,
+        lease_until: i64,
+        rows: Vec<OutboxItem>,
+    ) {
+        let mut inner = self.inner.lock().expect("lanes lock");
+        while inner.tasks.try_join_next().is_some() {}
+        let mut group = Group { lease_until, rows };
+        if let Some(sender) = inner.senders.get(&portal) {
+            match sender.send(group) {
+                Ok(()) => return,
+                // The lane ended (it cannot, short of a panic): a new one takes the rows.
+                Err(mpsc::error::SendError(back)) => group = back,
+            }
+        }
+        let (sender, receiver) = mpsc::unbounded_channel();
+        sender.send(group).expect("the receiver is here");
+        inner.senders.insert(portal.clone(), sender);
+        inner.tasks.spawn(lane(outbox.clone(), portal, receiver));
+    }
+
+    /// Closes every lane and waits until each has delivered what it was given.
+    pub(super) async fn drain(&self) {
+        let mut tasks = {
+            let mut inner = self.inner.lock().expect("lanes lock");
+            inner.senders.clear();
+            std::mem::take(&mut inner.tasks)
+        };
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+async fn lane(outbox: Arc<Outbox>, portal: PortalKey, mut groups: mpsc::UnboundedReceiver<Group>) {
+    // Half the claim must be left: enough for a call to end within it (the lease exceeds the
+    // portal's timeout; see the outbox settings).
+    let margin = outbox.settings.lease.as_millis() as i64 / 2;
+    while let Some(group) = groups.recv().await {
+        if group.lease_until - now_ms() < margin {
+            tracing::warn!(%portal, rows = group.rows.len(), "outbox rows waited too long behind their portal's earlier calls: left to be claimed again");
+            continue;
+        }
+        if let Err(e) = outbox.deliver_group(portal.clone(), group.rows).await {
+            tracing::error!(%portal, error = %e, "outbox delivery failed");
+        }
+    }
+}
