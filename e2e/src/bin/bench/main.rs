@@ -244,19 +244,22 @@ async fn main() {
     }
 
     let mut report = format!(
-        "# Benchmarks\n\nWritten by `scripts/bench.sh` on {} — {} — revision {}.\nRelease builds; \
-         figures, not test assertions.\n\n",
-        now_utc(),
-        machine(),
-        git_revision()
+        "# Benchmarks\n\nWritten by `scripts/bench.sh` — {}. Each section says when and at which \
+         revision it was measured: a run with `--only` rewrites its own sections and keeps the \
+         others.\nRelease builds; figures, not test assertions.\n\n",
+        machine()
     );
+    let stamp = format!("_Measured {} at revision {}._", now_utc(), git_revision());
+    let push = |report: &mut String, section: String| {
+        report.push_str(&stamped(&section, &stamp));
+    };
 
     let mut over_limit = None;
     if wants("weight") {
         eprintln!("weight: {}", dist.display());
         let w = weight::measure(&dist);
         eprintln!("weight: the wasm's breakdown (twiggy)");
-        report.push_str(&weight::section(&w, breakdown::measure(25)));
+        push(&mut report, weight::section(&w, breakdown::measure(25)));
         over_limit = (w.total().brotli > weight::HARD_LIMIT_BROTLI).then(|| w.total().brotli);
     }
     if wants("speed") {
@@ -265,7 +268,7 @@ async fn main() {
             args.runs, args.runs
         );
         let sp = speed::measure(&dist, args.runs).await;
-        report.push_str(&speed::section(&sp, args.runs));
+        push(&mut report, speed::section(&sp, args.runs));
     }
     if wants("load") {
         let plan = [(1, 1500), (8, 6000), (64, 8000)];
@@ -277,7 +280,7 @@ async fn main() {
             eprintln!("load: PostgreSQL");
             loads.push(load::measure(StoreKind::Postgres, &plan).await);
         }
-        report.push_str(&load_section(&loads, pg.is_none()));
+        push(&mut report, load_section(&loads, pg.is_none()));
     }
 
     if wants("throughput") {
@@ -285,7 +288,7 @@ async fn main() {
         let patience = std::time::Duration::from_secs(args.patience_secs);
         let load_before = load_average();
         let regimes = throughput::measure(&args.customers, patience).await;
-        report.push_str(&throughput::section(&regimes));
+        push(&mut report, throughput::section(&regimes));
         report.push_str(&load_note(&load_before));
     }
     if wants("throughput") || wants("sustained") {
@@ -301,7 +304,7 @@ async fn main() {
         );
         let load_before = load_average();
         let sustained = throughput_sustained::measure(plan).await;
-        report.push_str(&throughput_sustained::section(&sustained));
+        push(&mut report, throughput_sustained::section(&sustained));
         report.push_str(&load_note(&load_before));
     }
 
@@ -324,6 +327,14 @@ async fn main() {
     }
 }
 
+/// `section` with `stamp` as its first paragraph, under its heading.
+fn stamped(section: &str, stamp: &str) -> String {
+    match section.split_once("\n\n") {
+        Some((heading, rest)) => format!("{heading}\n\n{stamp}\n\n{rest}"),
+        None => format!("{section}\n\n{stamp}\n\n"),
+    }
+}
+
 /// The new report, followed by the previous file's sections this run did not measure (a run with
 /// `--only`, or figures other commands write, such as the fault drills'), so one part can be
 /// measured again without losing the others.
@@ -342,6 +353,12 @@ fn keep_unmeasured(report: &str, previous: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_section_says_when_it_was_measured() {
+        let out = super::stamped("## Weight\n\n| a |\n", "_Measured now._");
+        assert_eq!(out, "## Weight\n\n_Measured now._\n\n| a |\n");
+    }
+
     #[test]
     fn sections_not_measured_are_kept() {
         let previous = "# B\n\nold header\n\n## Weight\n\nold w\n\n## Fault drills\n\n100 kills\n";
