@@ -38,7 +38,7 @@ async fn pay(env: &Env, id: u64) -> (u16, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "FAILS (2026-12-01): the lone customer is answered 502 portal_unavailable at once while the outbox catches up; not yet diagnosed"]
+#[ignore = "FAILS (2026-12-01): while the outbox catches up it takes every slot, so the lone customer is refused at once (429 rate_limited with Retry-After: the wait exceeds its patience); the budget does not yet keep slots for customers"]
 async fn a_lone_customer_is_not_stuck_behind_the_outbox_backlog() {
     let mut env = Env::start_with(patient(StoreKind::Sqlite).configure(unbatched)).await;
     // Thirty customers are charged while the portal refuses every pay.payment: thirty rows
