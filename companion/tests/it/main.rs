@@ -16,6 +16,7 @@ mod edge;
 mod hostile_portal;
 mod logs;
 mod market;
+mod market_install_page;
 mod market_isolation;
 mod market_moved;
 mod market_operator;
