@@ -38,6 +38,16 @@ pub(super) fn map_error(e: &Error) -> PortalError {
             code,
             retry_at: retry_at_ms(now_ms(), *operating_reset_at, *retry_after),
         },
+        // Our own budget has no slot within the call's patience: nothing was sent, and the
+        // caller is told when a slot frees up (429 and Retry-After), not that the portal is down.
+        Error::Throttled { wait, .. } => {
+            let now = now_ms();
+            let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+            PortalError::RateLimited {
+                code,
+                retry_at: Some(now.saturating_add(wait_ms.min(MAX_RETRY_AT_MS))),
+            }
+        }
         _ => match e.retry_class() {
             RetryClass::Ambiguous => PortalError::Ambiguous { code, message },
             RetryClass::NotExecuted => PortalError::Unavailable { code, message },
@@ -211,6 +221,31 @@ mod tests {
         );
         assert_eq!(retry_at_ms(i64::MAX, None, Some(u64::MAX)), Some(i64::MAX));
         assert_eq!(retry_at_ms(now, None, None), None);
+    }
+
+    #[test]
+    fn our_own_budget_refusing_is_a_rate_limit_with_its_wait() {
+        let throttled = Error::Throttled {
+            call: bitrix24_client::Call::new("sale.paysystem.settings.payment.get", "portal"),
+            wait: std::time::Duration::from_secs(7),
+        };
+        let before = now_ms();
+        match map_error(&throttled) {
+            PortalError::RateLimited {
+                retry_at: Some(at), ..
+            } => assert!((before + 7_000..=now_ms() + 7_000).contains(&at), "{at}"),
+            other => panic!("{other:?}"),
+        }
+        let absurd = Error::Throttled {
+            call: bitrix24_client::Call::new("m", "portal"),
+            wait: std::time::Duration::MAX,
+        };
+        match map_error(&absurd) {
+            PortalError::RateLimited {
+                retry_at: Some(at), ..
+            } => assert!(at <= now_ms() + MAX_RETRY_AT_MS),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod config;
 #[cfg(feature = "crash-points")]
 mod crash;
 mod edge;
+mod fair_budget;
 mod hostile_portal;
 mod logs;
 mod market;

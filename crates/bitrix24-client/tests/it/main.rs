@@ -5,6 +5,7 @@ mod common;
 
 mod batch;
 mod budget_and_instances;
+mod budget_fairness;
 mod errors;
 mod faults;
 mod hostile_portal;

@@ -10,6 +10,7 @@ mod breakdown;
 mod load;
 mod speed;
 mod throughput;
+mod throughput_sustained;
 mod weight;
 
 use b24pay_e2e::store::{pg_url, StoreKind};
@@ -26,7 +27,8 @@ struct Args {
     /// Page loads per page and cache state for the speed benchmark (medians are printed).
     #[arg(long, default_value_t = 30)]
     runs: usize,
-    /// Only these parts (weight, speed, load, throughput); default all. A partial run replaces
+    /// Only these parts (weight, speed, load, throughput, sustained; throughput includes
+    /// sustained); default all. A partial run replaces
     /// only its own sections of BENCHMARKS.md.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -36,6 +38,18 @@ struct Args {
     /// How long each throughput run waits for answers and paid payments.
     #[arg(long, default_value_t = 150)]
     patience_secs: u64,
+    /// How long each level of the sustained-rate search is held and measured (seconds).
+    #[arg(long, default_value_t = 60)]
+    sustained_secs: u64,
+    /// How long each level is offered before it is measured (seconds).
+    #[arg(long, default_value_t = 10)]
+    sustained_warm_up_secs: u64,
+    /// Levels of the sustained-rate search with batching on (one more with batching off).
+    #[arg(long, default_value_t = 4)]
+    sustained_levels: usize,
+    /// The sustained-rate search's upper bound, payments/s.
+    #[arg(long, default_value_t = 40.0)]
+    sustained_max: f64,
     /// Where to write the figures (default: the repository's BENCHMARKS.md).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -96,6 +110,24 @@ fn now_utc() -> String {
         "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
         rem / 3600,
         rem % 3600 / 60
+    )
+}
+
+/// The 1-, 5- and 15-minute load averages (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" / "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// How busy the machine was around a part: other work on the same cores shows in its figures.
+fn load_note(before: &str) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "Load on the machine ({cores} cores; 1 / 5 / 15-minute load averages, this part's own \
+         processes included): {before} at the start, {} at the end.\n\n",
+        load_average()
     )
 }
 
@@ -212,19 +244,22 @@ async fn main() {
     }
 
     let mut report = format!(
-        "# Benchmarks\n\nWritten by `scripts/bench.sh` on {} — {} — revision {}.\nRelease builds; \
-         figures, not test assertions.\n\n",
-        now_utc(),
-        machine(),
-        git_revision()
+        "# Benchmarks\n\nWritten by `scripts/bench.sh` — {}. Each section says when and at which \
+         revision it was measured: a run with `--only` rewrites its own sections and keeps the \
+         others.\nRelease builds; figures, not test assertions.\n\n",
+        machine()
     );
+    let stamp = format!("_Measured {} at revision {}._", now_utc(), git_revision());
+    let push = |report: &mut String, section: String| {
+        report.push_str(&stamped(&section, &stamp));
+    };
 
     let mut over_limit = None;
     if wants("weight") {
         eprintln!("weight: {}", dist.display());
         let w = weight::measure(&dist);
         eprintln!("weight: the wasm's breakdown (twiggy)");
-        report.push_str(&weight::section(&w, breakdown::measure(25)));
+        push(&mut report, weight::section(&w, breakdown::measure(25)));
         over_limit = (w.total().brotli > weight::HARD_LIMIT_BROTLI).then(|| w.total().brotli);
     }
     if wants("speed") {
@@ -233,7 +268,7 @@ async fn main() {
             args.runs, args.runs
         );
         let sp = speed::measure(&dist, args.runs).await;
-        report.push_str(&speed::section(&sp, args.runs));
+        push(&mut report, speed::section(&sp, args.runs));
     }
     if wants("load") {
         let plan = [(1, 1500), (8, 6000), (64, 8000)];
@@ -245,14 +280,32 @@ async fn main() {
             eprintln!("load: PostgreSQL");
             loads.push(load::measure(StoreKind::Postgres, &plan).await);
         }
-        report.push_str(&load_section(&loads, pg.is_none()));
+        push(&mut report, load_section(&loads, pg.is_none()));
     }
 
     if wants("throughput") {
         eprintln!("throughput: the portal's rate limit on, batching off and on");
         let patience = std::time::Duration::from_secs(args.patience_secs);
+        let load_before = load_average();
         let regimes = throughput::measure(&args.customers, patience).await;
-        report.push_str(&throughput::section(&regimes));
+        push(&mut report, throughput::section(&regimes));
+        report.push_str(&load_note(&load_before));
+    }
+    if wants("throughput") || wants("sustained") {
+        let plan = throughput_sustained::Plan {
+            warm_up: std::time::Duration::from_secs(args.sustained_warm_up_secs),
+            hold: std::time::Duration::from_secs(args.sustained_secs),
+            levels: args.sustained_levels,
+            max: args.sustained_max,
+        };
+        eprintln!(
+            "sustained: payments/s paid within 10 s, each level held {} s (batching off once, then on)",
+            args.sustained_secs
+        );
+        let load_before = load_average();
+        let sustained = throughput_sustained::measure(plan).await;
+        push(&mut report, throughput_sustained::section(&sustained));
+        report.push_str(&load_note(&load_before));
     }
 
     println!("{report}");
@@ -274,6 +327,14 @@ async fn main() {
     }
 }
 
+/// `section` with `stamp` as its first paragraph, under its heading.
+fn stamped(section: &str, stamp: &str) -> String {
+    match section.split_once("\n\n") {
+        Some((heading, rest)) => format!("{heading}\n\n{stamp}\n\n{rest}"),
+        None => format!("{section}\n\n{stamp}\n\n"),
+    }
+}
+
 /// The new report, followed by the previous file's sections this run did not measure (a run with
 /// `--only`, or figures other commands write, such as the fault drills'), so one part can be
 /// measured again without losing the others.
@@ -292,6 +353,12 @@ fn keep_unmeasured(report: &str, previous: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_section_says_when_it_was_measured() {
+        let out = super::stamped("## Weight\n\n| a |\n", "_Measured now._");
+        assert_eq!(out, "## Weight\n\n_Measured now._\n\n| a |\n");
+    }
+
     #[test]
     fn sections_not_measured_are_kept() {
         let previous = "# B\n\nold header\n\n## Weight\n\nold w\n\n## Fault drills\n\n100 kills\n";

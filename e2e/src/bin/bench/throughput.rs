@@ -37,9 +37,14 @@ pub struct Regime {
 }
 
 /// What one customer saw: the final answer's time, and whether it was a success.
-type Seen = Option<(Duration, bool)>;
+pub(crate) type Seen = Option<(Duration, bool)>;
 
-async fn customer(stack: Arc<Stack>, id: u64, started: Instant, patience: Duration) -> Seen {
+pub(crate) async fn customer(
+    stack: Arc<Stack>,
+    id: u64,
+    started: Instant,
+    patience: Duration,
+) -> Seen {
     let key = format!("thr{id:012}{:08x}", rand::random::<u32>());
     let body = stack.confirm_body(id, "1990.00", "RUB", cards::APPROVED);
     let url = format!("{}/api/v1/payments", stack.base);
@@ -82,7 +87,7 @@ async fn customer(stack: Arc<Stack>, id: u64, started: Instant, patience: Durati
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -90,7 +95,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn stack(batch: bool) -> Arc<Stack> {
+pub(crate) async fn stack(batch: bool) -> Arc<Stack> {
     let options = StackOptions::new(StoreKind::Sqlite)
         // The companion's defaults for the portal: its budget 2/50, a 20 s timeout.
         .env("B24PAY_PORTAL_RATE_LIMIT", "2/50")
@@ -221,7 +226,8 @@ const INTRO: &str = "## Throughput within the portal's rate limit\n\n\
     requests are the REST requests the sandbox received (a `batch` is one), of which it refused \
     the last column's for its rate limit. Batching off (`[portal] batch = false`, what the \
     companion did before) and on, in the same run, each on a fresh stack. Run alone with \
-    `scripts/bench.sh --only throughput` (or `b24pay-bench --only throughput --customers 50,200`).\n\n\
+    `scripts/bench.sh --only throughput` (which also measures the sustained rate, next section; \
+    `b24pay-bench --only throughput --customers 50,200` for fewer runs).\n\n\
     | customers | batch | succeeded | median answer | p95 answer | slowest answer | all paid after | portal requests | refused by the portal |\n\
     |---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
 
@@ -265,6 +271,6 @@ pub fn section(regimes: &[Regime]) -> String {
             met(few)
         );
     }
-    s.push_str("\nNot measured yet: the sustained rate (payments/s per portal that stay paid within 10 s for a minute).\n\n");
+    s.push('\n');
     s
 }
