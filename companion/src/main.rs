@@ -36,6 +36,10 @@ enum Command {
         /// Sandbox portal address.
         #[arg(long, default_value = "127.0.0.1:8081")]
         sandbox_listen: String,
+        /// The second sandbox portal, where b24pay is installed as a Market application
+        /// (default: the port after --sandbox-listen's; port 0: the OS chooses).
+        #[arg(long)]
+        app_sandbox_listen: Option<String>,
         /// The widget's build (trunk's dist/).
         #[arg(long, env = "B24PAY_DIST_DIR")]
         dist_dir: Option<PathBuf>,
@@ -223,17 +227,23 @@ async fn shutdown_signal() {
     }
 }
 
-#[cfg(feature = "preview")]
-async fn preview(
+/// `b24pay preview`'s addresses (the type exists in builds without the preview too).
+#[cfg_attr(not(feature = "preview"), allow(dead_code))]
+struct PreviewArgs {
     listen: String,
     sandbox_listen: String,
+    app_sandbox_listen: Option<String>,
     dist_dir: Option<PathBuf>,
-) -> anyhow::Result<()> {
+}
+
+#[cfg(feature = "preview")]
+async fn preview(options: PreviewArgs) -> anyhow::Result<()> {
     use b24pay_companion::preview::{Preview, PreviewOptions};
     let preview = Preview::start(PreviewOptions {
-        listen,
-        sandbox_listen,
-        dist_dir,
+        listen: options.listen,
+        sandbox_listen: options.sandbox_listen,
+        app_sandbox_listen: options.app_sandbox_listen,
+        dist_dir: options.dist_dir,
     })
     .await?;
     println!("{}", preview.banner());
@@ -244,7 +254,7 @@ async fn preview(
 }
 
 #[cfg(not(feature = "preview"))]
-async fn preview(_: String, _: String, _: Option<PathBuf>) -> anyhow::Result<()> {
+async fn preview(_: PreviewArgs) -> anyhow::Result<()> {
     anyhow::bail!(
         "this build has no preview (a production build; scripts/preview.sh builds one with the \
          `preview` feature): configure a portal and run `b24pay serve`"
@@ -401,8 +411,17 @@ async fn run(cli: Cli) -> ExitCode {
             Some(Command::Preview {
                 listen,
                 sandbox_listen,
+                app_sandbox_listen,
                 dist_dir,
-            }) => preview(listen, sandbox_listen, dist_dir).await,
+            }) => {
+                preview(PreviewArgs {
+                    listen,
+                    sandbox_listen,
+                    app_sandbox_listen,
+                    dist_dir,
+                })
+                .await
+            }
             Some(Command::Register(args)) => run_register(file, args).await,
             Some(Command::CheckConfig) => {
                 let config = file.validate()?;
@@ -415,11 +434,12 @@ async fn run(cli: Cli) -> ExitCode {
             Some(Command::Refund(args)) => refund_command(file, args).await,
             Some(Command::Portals(c)) => portals_command(file, c).await,
             None if cli.config.is_none() && !file.has_portal() => {
-                preview(
-                    "127.0.0.1:8080".into(),
-                    "127.0.0.1:8081".into(),
-                    file.dist_dir.clone(),
-                )
+                preview(PreviewArgs {
+                    listen: "127.0.0.1:8080".into(),
+                    sandbox_listen: "127.0.0.1:8081".into(),
+                    app_sandbox_listen: None,
+                    dist_dir: file.dist_dir.clone(),
+                })
                 .await
             }
             None => serve(file).await,

@@ -1,14 +1,18 @@
 //! The preview (`b24pay preview`, or `b24pay` with no configuration): an embedded sandbox portal
 //! on `127.0.0.1:8081`, the companion on `localhost:8080`, the handler and pay systems
 //! registered in the sandbox through the real `register` path over HTTP, and a few demo
-//! payments whose store pages are printed.
+//! payments whose store pages are printed. A second sandbox portal (the next port) installs
+//! the companion as a Market application ([`app_portal`]) and pays at its own widget URL.
+
+mod app_portal;
 
 use crate::config::{FileConfig, FileOutbox, FilePayments, FilePortal, Secret};
 use crate::portal::Mode;
 use crate::register::{register, RegisterOptions, RegisterReport};
 use crate::store::Registry;
 use crate::Server;
-use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
+use app_portal::AppPortal;
+use b24pay_sandbox::{NewPayment, Platform, PlatformHandle, Sandbox, SandboxHandle};
 use bitrix24_client::{Auth, Client};
 use std::path::PathBuf;
 
@@ -18,6 +22,9 @@ pub struct PreviewOptions {
     pub listen: String,
     /// The embedded sandbox portal.
     pub sandbox_listen: String,
+    /// The second sandbox portal, where b24pay is a Market application (default: the port
+    /// after `sandbox_listen`'s; `:0` lets the OS choose).
+    pub app_sandbox_listen: Option<String>,
     /// Where the widget's build is (default: as for `serve`).
     pub dist_dir: Option<PathBuf>,
 }
@@ -27,6 +34,7 @@ impl Default for PreviewOptions {
         PreviewOptions {
             listen: "127.0.0.1:8080".into(),
             sandbox_listen: "127.0.0.1:8081".into(),
+            app_sandbox_listen: None,
             dist_dir: None,
         }
     }
@@ -42,20 +50,41 @@ pub struct DemoPayment {
 
 pub struct Preview {
     pub server: Server,
+    /// The first portal (webhook mode); the second is `platform.portal(1)`.
     pub sandbox: SandboxHandle,
+    pub platform: PlatformHandle,
     pub registrations: Vec<RegisterReport>,
     pub payments: Vec<DemoPayment>,
+    pub app_portal: AppPortal,
     /// Keeps the throwaway store alive until the preview stops.
     _data: tempfile::TempDir,
 }
 
 impl Preview {
     pub async fn start(options: PreviewOptions) -> anyhow::Result<Preview> {
-        let sandbox = Sandbox::builder()
-            .bind(options.sandbox_listen.clone())
+        let app_secret = format!("preview-app-{:016x}", rand::random::<u64>());
+        let public_url = url::Url::parse(&public_url(&options))?;
+        let app_listen = options
+            .app_sandbox_listen
+            .clone()
+            .unwrap_or_else(|| next_port(&options.sandbox_listen));
+        let platform = Platform::builder()
+            .portal(Sandbox::builder().bind(options.sandbox_listen.clone()))
+            .portal(
+                Sandbox::builder()
+                    .bind(app_listen.clone())
+                    .store_name(app_portal::STORE_NAME),
+            )
+            .app(app_portal::app(&public_url, &app_secret))
             .start()
             .await
-            .map_err(|e| anyhow::anyhow!("sandbox portal on {}: {e}", options.sandbox_listen))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "sandbox portals on {} and {app_listen}: {e}",
+                    options.sandbox_listen
+                )
+            })?;
+        let sandbox = platform.portal(0).clone();
         let webhook = sandbox.webhook_url();
         let portal_origin = sandbox.base_url();
 
@@ -67,6 +96,7 @@ impl Preview {
         data.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
         let data = data.tempdir()?;
         let mut file = preview_config(&options, &webhook, &portal_origin, data.path());
+        app_portal::configure(&mut file, &platform, platform.portal(1), &app_secret);
         // `B24PAY_STRIPE_*` (e.g. pointed at localstripe) adds a LIVE pay system charging
         // through Stripe; without them the preview moves no money at all.
         file.acquirer.stripe =
@@ -87,11 +117,14 @@ impl Preview {
         std::fs::write(&sample, portal_message(&payments[0].pay_url).await?)?;
         file.preview_sample = Some(sample);
         let server = Server::start(file.validate()?).await?;
+        let app_portal = app_portal::install(&server, platform.portal(1)).await?;
         Ok(Preview {
             server,
             sandbox,
+            platform,
             registrations,
             payments,
+            app_portal,
             _data: data,
         })
     }
@@ -119,6 +152,17 @@ impl Preview {
             out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
         }
         use b24pay_protocol::test_cards::{APPROVED, CHALLENGE, CHALLENGE_CODE, DECLINED};
+        let second = self.platform.portal(1);
+        out.push_str(&format!(
+            "\nThe second sandbox portal, {:?}, has b24pay installed as a Market application\n(its ONAPPINSTALL, tokens checked with the sandbox's OAuth server):\n  sandbox portal:           {}\n  sandbox admin page:       {}\n  its widget URL:           {}\nIts store payment pages:\n",
+            app_portal::STORE_NAME,
+            second.base_url(),
+            second.admin_url(),
+            self.app_portal.widget_url
+        ));
+        for p in &self.app_portal.payments {
+            out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
+        }
         out.push_str("\nTest cards (any future expiry, any CVC):\n");
         for (number, what) in [
             (APPROVED, "approved".to_string()),
@@ -141,7 +185,8 @@ impl Preview {
 
     pub async fn stop(self) {
         self.server.stop().await;
-        self.sandbox.shutdown().await;
+        drop(self.sandbox);
+        self.platform.shutdown().await;
     }
 }
 
@@ -152,15 +197,9 @@ fn preview_config(
     portal_origin: &str,
     data: &std::path::Path,
 ) -> FileConfig {
-    let port = options
-        .listen
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse::<u16>().ok())
-        .unwrap_or(8080);
     FileConfig {
         listen: Some(options.listen.clone()),
-        public_url: Some(format!("http://localhost:{port}/")),
+        public_url: Some(public_url(options)),
         allowed_origins: Some(vec![portal_origin.to_string()]),
         data_dir: Some(data.to_path_buf()),
         dist_dir: options.dist_dir.clone(),
@@ -182,6 +221,29 @@ fn preview_config(
             ..FilePayments::default()
         },
         ..FileConfig::default()
+    }
+}
+
+/// `http://localhost:{the companion's port}/`.
+fn public_url(options: &PreviewOptions) -> String {
+    let port = options
+        .listen
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(8080);
+    format!("http://localhost:{port}/")
+}
+
+/// `host:{port + 1}` (`host:0` stays: the OS chooses).
+fn next_port(listen: &str) -> String {
+    match listen.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(0) => listen.to_string(),
+            Ok(p) => format!("{host}:{}", p.saturating_add(1)),
+            Err(_) => format!("{host}:0"),
+        },
+        None => format!("{listen}:0"),
     }
 }
 

@@ -116,7 +116,7 @@ impl Market2 {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn post_event(&self, form: &[(&str, &str)]) -> u16 {
+    pub(super) async fn post_event(&self, form: &[(&str, &str)]) -> u16 {
         reqwest::Client::new()
             .post(format!("{}app/events", self.url))
             .form(form)

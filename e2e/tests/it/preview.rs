@@ -1,7 +1,8 @@
 //! The preview as a new user runs it (`b24pay preview`, what `scripts/preview.sh` ends with), on
 //! free ports: it prints the store's payment pages; one of them, opened in headless Chromium,
 //! hosts the widget themed to the store; paying with 4242 4242 4242 4242 marks the payment paid
-//! on the sandbox's admin page; Ctrl-C stops everything cleanly.
+//! on the sandbox's admin page; the second portal, where b24pay is installed as a Market
+//! application, pays through its own widget URL; Ctrl-C stops everything cleanly.
 
 use b24pay_e2e::browser::{Browser, BrowserKind};
 use b24pay_e2e::{free_port, say};
@@ -24,13 +25,15 @@ impl Drop for Running {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_pays_a_demo_payment() {
     let dist = b24pay_e2e::widget::dist_dir();
-    let (companion_port, sandbox_port) = (free_port(), free_port());
+    let (companion_port, sandbox_port, app_port) = (free_port(), free_port(), free_port());
     let mut child = Running(
         Command::new(b24pay_e2e::binary::b24pay())
             .args(["preview", "--listen"])
             .arg(format!("127.0.0.1:{companion_port}"))
             .arg("--sandbox-listen")
             .arg(format!("127.0.0.1:{sandbox_port}"))
+            .arg("--app-sandbox-listen")
+            .arg(format!("127.0.0.1:{app_port}"))
             .arg("--dist-dir")
             .arg(&dist)
             .env("B24PAY_LOG", "warn")
@@ -63,7 +66,7 @@ async fn preview_pays_a_demo_payment() {
     let sandbox = format!("http://127.0.0.1:{sandbox_port}");
     let pages: Vec<&str> = banner
         .split_whitespace()
-        .filter(|w| w.starts_with(&sandbox) && w.contains("/pay/"))
+        .filter(|w| w.starts_with(&format!("{sandbox}/pay/")))
         .collect();
     assert!(pages.len() >= 3, "store pages printed: {banner}");
     assert!(
@@ -107,58 +110,46 @@ async fn preview_pays_a_demo_payment() {
         .ok();
     }
     browser.enter_widget().await;
-    for (id, text) in [
-        ("b24-number", "4242 4242 4242 4242"),
-        ("b24-expiry", "1234"),
-        ("b24-cvc", "123"),
-    ] {
-        browser
-            .client
-            .find(fantoccini::Locator::Id(id))
-            .await
-            .expect("card field")
-            .send_keys(text)
-            .await
-            .expect("typing");
-    }
-    browser
-        .client
-        .find(fantoccini::Locator::Css(
-            "form.b24-form button[type=submit]",
-        ))
-        .await
-        .expect("Pay")
-        .click()
-        .await
-        .expect("click");
-    browser
-        .wait_js(
-            "the success screen",
-            UI,
-            "return !!document.querySelector('.b24-outcome .b24-ok');",
-        )
-        .await;
-    browser.quit().await;
+    pay_in_widget(&browser).await;
 
     // What the seller sees: the sandbox's control API and its admin page.
     let http = reqwest::Client::new();
-    let payment = b24pay_e2e::wait::until("the demo payment paid", UI, || async {
-        let p: serde_json::Value = http
-            .get(format!("{sandbox}/sandbox/api/payments/{payment_id}"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
-        if p["paid"] == serde_json::json!(true) {
-            Ok(p)
-        } else {
-            Err(p.to_string())
-        }
-    })
-    .await;
+    let payment = wait_paid(&http, &sandbox, payment_id).await;
     assert_eq!(payment["pay_calls"], serde_json::json!(1), "{payment}");
+
+    // The second portal installed the app: its store page frames the widget at its own
+    // `/p/{public id}/` URL, and pays there.
+    let second = format!("http://127.0.0.1:{app_port}");
+    let app_page = banner
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{second}/pay/")))
+        .unwrap_or_else(|| panic!("the second portal's store page printed: {banner}"));
+    let widget_url = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("its widget URL:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("the second portal's widget URL printed: {banner}"));
+    assert!(widget_url.contains("/p/"), "{widget_url}");
+    let app_payment: u64 = app_page.rsplit('/').next().unwrap().parse().unwrap();
+    browser.leave_widget().await;
+    browser.goto(app_page).await;
+    let frame = browser
+        .eval(
+            "return document.getElementById(arguments[0]).src;",
+            vec![serde_json::json!(b24pay_e2e::widget::FRAME_ID)],
+        )
+        .await;
+    assert!(
+        frame
+            .as_str()
+            .is_some_and(|src| src.starts_with(widget_url)),
+        "the store page frames {frame}, not {widget_url}"
+    );
+    browser.enter_widget().await;
+    pay_in_widget(&browser).await;
+    browser.quit().await;
+    let paid = wait_paid(&http, &second, app_payment).await;
+    assert_eq!(paid["pay_calls"], serde_json::json!(1), "{paid}");
     let admin = http
         .get(format!("{sandbox}/admin"))
         .send()
@@ -195,6 +186,72 @@ async fn preview_pays_a_demo_payment() {
         .is_err()
         && tokio::net::TcpStream::connect(("127.0.0.1", sandbox_port))
             .await
+            .is_err()
+        && tokio::net::TcpStream::connect(("127.0.0.1", app_port))
+            .await
             .is_err();
-    assert!(closed, "both servers stopped");
+    assert!(closed, "every server stopped");
+}
+
+/// Types the approved test card into the widget (entered already) and waits for success.
+async fn pay_in_widget(browser: &Browser) {
+    browser
+        .wait_js(
+            "the card form",
+            UI,
+            "const r = document.querySelector('.b24-app');
+             return !!(r && r.dataset.state === 'ready' && document.getElementById('b24-number'));",
+        )
+        .await;
+    for (id, text) in [
+        ("b24-number", "4242 4242 4242 4242"),
+        ("b24-expiry", "1234"),
+        ("b24-cvc", "123"),
+    ] {
+        browser
+            .client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .expect("card field")
+            .send_keys(text)
+            .await
+            .expect("typing");
+    }
+    browser
+        .client
+        .find(fantoccini::Locator::Css(
+            "form.b24-form button[type=submit]",
+        ))
+        .await
+        .expect("Pay")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .wait_js(
+            "the success screen",
+            UI,
+            "return !!document.querySelector('.b24-outcome .b24-ok');",
+        )
+        .await;
+}
+
+/// The payment as the sandbox's control API reports it, once paid.
+async fn wait_paid(http: &reqwest::Client, sandbox: &str, payment_id: u64) -> serde_json::Value {
+    b24pay_e2e::wait::until("the demo payment paid", UI, || async {
+        let p: serde_json::Value = http
+            .get(format!("{sandbox}/sandbox/api/payments/{payment_id}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        if p["paid"] == serde_json::json!(true) {
+            Ok(p)
+        } else {
+            Err(p.to_string())
+        }
+    })
+    .await
 }
