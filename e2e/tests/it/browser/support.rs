@@ -32,14 +32,25 @@ impl World {
             .goto(&self.stack.pay_page(payment_id, theme))
             .await;
         self.browser.enter_widget().await;
-        self.browser
-            .wait_js(
-                "the widget ready",
-                UI,
-                "const r = document.querySelector('.b24-app');
-                 return !!(r && r.dataset.state === 'ready');",
-            )
-            .await;
+        // On a timeout, the message names the state the widget was left in (`waiting`: no
+        // portal message was accepted).
+        b24pay_e2e::wait::until("the widget ready", UI, || async {
+            let state = self
+                .browser
+                .client
+                .execute(
+                    "const r = document.querySelector('.b24-app');
+                     return r ? String(r.dataset.state) : 'no .b24-app (the wasm has not mounted)';",
+                    vec![],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            match state.as_str() {
+                Some("ready") => Ok(()),
+                _ => Err(state.to_string()),
+            }
+        })
+        .await;
     }
 
     /// [`open`](Self::open), then waits for the card form.
