@@ -271,41 +271,17 @@ async fn main() {
         push(&mut report, speed::section(&sp, args.runs));
     }
     if wants("load") {
-        let plan = [(1, 1500), (8, 6000), (64, 8000)];
-        let mut loads = Vec::new();
-        eprintln!("load: SQLite");
-        loads.push(load::measure(StoreKind::Sqlite, &plan).await);
-        let pg = pg_url();
-        if pg.is_some() {
-            eprintln!("load: PostgreSQL");
-            loads.push(load::measure(StoreKind::Postgres, &plan).await);
-        }
-        push(&mut report, load_section(&loads, pg.is_none()));
+        push(&mut report, companion_load().await);
     }
-
     if wants("throughput") {
-        eprintln!("throughput: the portal's rate limit on, batching off and on");
-        let patience = std::time::Duration::from_secs(args.patience_secs);
-        let load_before = load_average();
-        let regimes = throughput::measure(&args.customers, patience).await;
-        push(&mut report, throughput::section(&regimes));
-        report.push_str(&load_note(&load_before));
+        let (section, note) = burst(&args).await;
+        push(&mut report, section);
+        report.push_str(&note);
     }
     if wants("throughput") || wants("sustained") {
-        let plan = throughput_sustained::Plan {
-            warm_up: std::time::Duration::from_secs(args.sustained_warm_up_secs),
-            hold: std::time::Duration::from_secs(args.sustained_secs),
-            levels: args.sustained_levels,
-            max: args.sustained_max,
-        };
-        eprintln!(
-            "sustained: payments/s paid within 10 s, each level held {} s (batching off once, then on)",
-            args.sustained_secs
-        );
-        let load_before = load_average();
-        let sustained = throughput_sustained::measure(plan).await;
-        push(&mut report, throughput_sustained::section(&sustained));
-        report.push_str(&load_note(&load_before));
+        let (section, note) = sustained(&args).await;
+        push(&mut report, section);
+        report.push_str(&note);
     }
 
     println!("{report}");
@@ -325,6 +301,49 @@ async fn main() {
         );
         std::process::exit(1);
     }
+}
+
+/// The companion with the portal's rate limit off, on SQLite and (given one) PostgreSQL.
+async fn companion_load() -> String {
+    let plan = [(1, 1500), (8, 6000), (64, 8000)];
+    let mut loads = Vec::new();
+    eprintln!("load: SQLite");
+    loads.push(load::measure(StoreKind::Sqlite, &plan).await);
+    let pg = pg_url();
+    if pg.is_some() {
+        eprintln!("load: PostgreSQL");
+        loads.push(load::measure(StoreKind::Postgres, &plan).await);
+    }
+    load_section(&loads, pg.is_none())
+}
+
+/// N customers at once within the portal's rate limit: the section and the machine's load.
+async fn burst(args: &Args) -> (String, String) {
+    eprintln!("throughput: the portal's rate limit on, batching off and on");
+    let patience = std::time::Duration::from_secs(args.patience_secs);
+    let load_before = load_average();
+    let regimes = throughput::measure(&args.customers, patience).await;
+    (throughput::section(&regimes), load_note(&load_before))
+}
+
+/// The sustained rate within the portal's rate limit: the section and the machine's load.
+async fn sustained(args: &Args) -> (String, String) {
+    let plan = throughput_sustained::Plan {
+        warm_up: std::time::Duration::from_secs(args.sustained_warm_up_secs),
+        hold: std::time::Duration::from_secs(args.sustained_secs),
+        levels: args.sustained_levels,
+        max: args.sustained_max,
+    };
+    eprintln!(
+        "sustained: payments/s paid within 10 s, each level held {} s (batching off once, then on)",
+        args.sustained_secs
+    );
+    let load_before = load_average();
+    let sustained = throughput_sustained::measure(plan).await;
+    (
+        throughput_sustained::section(&sustained),
+        load_note(&load_before),
+    )
 }
 
 /// `section` with `stamp` as its first paragraph, under its heading.
