@@ -176,3 +176,14 @@ impl Live {
         count
     }
 }
+
+/// Whether an attempt's log shows it settled by asking Stripe after one of its events (the
+/// note `payments/settle.rs` writes), rather than by the customer's answer or the reconciler.
+pub fn settled_after_event(log: &[b24pay_companion::store::LogEntry]) -> bool {
+    log.iter().any(|l| {
+        l.note
+            .as_deref()
+            .unwrap_or("")
+            .contains("after the acquirer's event")
+    })
+}

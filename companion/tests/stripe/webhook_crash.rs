@@ -10,7 +10,7 @@
 
 use crate::common::*;
 use crate::crash_support::CrashWorld;
-use crate::live::subscribe;
+use crate::live::{settled_after_event, subscribe};
 use b24pay_companion::store;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -84,11 +84,7 @@ async fn the_webhook_settles_a_charge_whose_companion_died(kind: StoreKind) {
     let a = charged.remove(0);
     let log = store.attempt_log(&a.id).await.unwrap();
     assert!(
-        log.iter().any(|l| l
-            .note
-            .as_deref()
-            .unwrap_or("")
-            .contains("after the acquirer's event")),
+        settled_after_event(&log),
         "settled by the event, not the reconciler: {log:?}"
     );
     let p = sandbox.payment(id).unwrap();

@@ -5,7 +5,7 @@
 //! a refund made at Stripe outside b24pay is recorded from `charge.refunded`.
 
 use crate::common::*;
-use crate::live::{deliver, event, signed, Live, WEBHOOK_SECRET};
+use crate::live::{deliver, event, settled_after_event, signed, Live, WEBHOOK_SECRET};
 use crate::localstripe::SECRET_KEY;
 use crate::support::{authenticate, APPROVED, THREE_DS, THREE_DS_THEN_DECLINED};
 use b24pay_companion::store::{AttemptState, RefundOrigin, RefundState};
@@ -106,14 +106,7 @@ async fn a_failed_charge_is_settled_by_its_event(kind: StoreKind) {
         .await;
     assert_eq!(a.state, AttemptState::Declined, "{:?}", a.note);
     let log = live.env.store().attempt_log(&a.id).await.unwrap();
-    assert!(
-        log.iter().any(|l| l
-            .note
-            .as_deref()
-            .unwrap_or("")
-            .contains("after the acquirer's event")),
-        "{log:?}"
-    );
+    assert!(settled_after_event(&log), "{log:?}");
     // The customer's late resume hears how it ended.
     let (status, view) = live.resume(&attempt, &key()).await;
     assert_eq!(

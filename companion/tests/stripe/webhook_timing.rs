@@ -4,7 +4,7 @@
 //! told exactly once. Also: the widget page of a companion with Stripe allows Stripe.js.
 
 use crate::common::*;
-use crate::live::Live;
+use crate::live::{settled_after_event, Live};
 use crate::support::{authenticate, stripe_get, APPROVED, THREE_DS};
 use b24pay_companion::store::AttemptState;
 use std::sync::atomic::Ordering;
@@ -74,14 +74,7 @@ async fn the_event_before_the_resume_settles_it(kind: StoreKind) {
     assert_eq!(a.state, AttemptState::Succeeded, "{:?}", a.note);
     assert!(deliveries.load(Ordering::SeqCst) >= 1);
     let log = live.env.store().attempt_log(&a.id).await.unwrap();
-    assert!(
-        log.iter().any(|l| l
-            .note
-            .as_deref()
-            .unwrap_or("")
-            .contains("after the acquirer's event")),
-        "settled by the event: {log:?}"
-    );
+    assert!(settled_after_event(&log), "settled by the event: {log:?}");
     let (status, view) = live.resume(&attempt, &key()).await;
     assert_eq!(
         (status, view["state"].as_str()),
