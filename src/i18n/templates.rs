@@ -5,23 +5,25 @@
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                let name = &after[..close];
-                match args.iter().find(|(n, _)| *n == name) {
-                    Some((_, value)) => out.push_str(value),
-                    None => out.push_str(&rest[open..open + close + 2]),
-                }
-                rest = &after[close + 1..];
+    // `split_once` rather than indexing: no byte offsets, so no panic path in the wasm.
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        out.push('{');
+        let Some((name, tail)) = after.split_once('}') else {
+            rest = after;
+            break;
+        };
+        match args.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => {
+                out.pop();
+                out.push_str(value);
             }
             None => {
-                out.push_str(&rest[open..]);
-                rest = "";
+                out.push_str(name);
+                out.push('}');
             }
         }
+        rest = tail;
     }
     out.push_str(rest);
     out
@@ -31,11 +33,12 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
 pub fn placeholders(template: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else { break };
-        names.push(&after[..close]);
-        rest = &after[close + 1..];
+    while let Some((_, after)) = rest.split_once('{') {
+        let Some((name, tail)) = after.split_once('}') else {
+            break;
+        };
+        names.push(name);
+        rest = tail;
     }
     names
 }
