@@ -2,8 +2,8 @@
 //! jobs, in one transaction (see [`writer`](super::writer)).
 
 use super::super::{InsertOutcome, LedgerEntry, NewAttempt, StoreError};
-use super::ledger::entry_of;
 use super::writer::{DecideJob, Job, ReferenceJob, Reply, SettleJob};
+use crate::store::ledger::entry_of;
 use sqlx::{Connection, Row, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 

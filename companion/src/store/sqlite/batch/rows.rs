@@ -2,9 +2,10 @@
 //! through `json_each` (one row per job).
 
 use super::super::super::{LedgerEntry, NewAttempt};
-use super::super::ledger::LEDGER_RETURNING;
 use super::super::writer::{DecideJob, ReferenceJob, SettleJob};
+use crate::store::ledger::LEDGER_COLUMNS;
 use serde::Serialize;
+
 // `WHERE true` keeps SQLite from reading `ON CONFLICT` as part of the SELECT's join.
 pub(super) const INSERT_SQL: &str =
     "INSERT INTO attempts (id, idempotency_key, fingerprint, payment_id, \
@@ -36,7 +37,7 @@ pub(super) fn ledger_sql() -> String {
          j.value ->> 'now', j.value ->> 'now' \
          FROM json_each(?1) AS j WHERE true \
          ON CONFLICT (reference) DO UPDATE SET reference = excluded.reference \
-         RETURNING {LEDGER_RETURNING}"
+         RETURNING {LEDGER_COLUMNS}"
     )
 }
 
@@ -52,7 +53,7 @@ pub(super) const DECIDE_SQL: &str =
 
 pub(super) fn decided_sql() -> String {
     format!(
-        "SELECT {LEDGER_RETURNING} FROM test_acquirer_ledger WHERE reference IN \
+        "SELECT {LEDGER_COLUMNS} FROM test_acquirer_ledger WHERE reference IN \
          (SELECT j.value ->> 'reference' FROM json_each(?1) AS j)"
     )
 }
