@@ -1,5 +1,5 @@
 //! The client: configuration, and one call with rate limiting, retries, token refresh,
-//! logging and error mapping. The typed methods live in `handler.rs`, `paysystem.rs`,
+//! logging and error mapping. The typed methods live in `handler/`, `paysystem.rs`,
 //! `settings.rs` and `pay.rs`.
 
 use std::sync::Arc;
