@@ -145,9 +145,7 @@ pub fn CheckoutView(checkout: Checkout) -> impl IntoView {
     let phase = payment.phase();
     // `Some("")` sets the boolean attribute, `None` removes it: the same value type as the
     // other reactive attributes (`aria-invalid`, `aria-disabled`), so no code of its own.
-    let done = move || {
-        matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_)).then_some("")
-    };
+    let done = move || matches!(phase.get(), Phase::Succeeded(_) | Phase::Closed(_)).then_some("");
     let card = Card::new(checkout.holder);
     let amount = format_money(checkout.amount, locale);
     let summary = summary(&amount, &checkout.payment_number);
