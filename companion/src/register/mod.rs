@@ -20,6 +20,7 @@ mod person_types;
 mod settings;
 
 pub use install::register_on_install;
+pub use person_types::Scopes;
 pub use settings::{handler_settings, paysystem_settings};
 
 use crate::portal::{Mode, HANDLER_CODE};

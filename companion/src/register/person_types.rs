@@ -1,11 +1,53 @@
-//! The shop's person types (`sale.persontype.list`, scope `sale`).
+//! The shop's person types: `sale.persontype.list` (scope `sale`) for ORDER pay systems,
+//! `crm.persontype.list` (scope `crm`) for legacy invoices'.
 
 use super::RegisterError;
 use crate::store::Registry;
 use bitrix24_client::{Client, Error, Retry};
 
+/// The scopes a portal granted an app (its install's `auth[scope]`, as the OAuth server
+/// repeats it): `pay_system` alone cannot list person types.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scopes(Vec<String>);
+
+impl Scopes {
+    /// A comma- or space-separated list, e.g. `pay_system,sale`.
+    pub fn parse(text: &str) -> Scopes {
+        Scopes(
+            text.split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect(),
+        )
+    }
+
+    pub fn has(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+
+    /// Whether `registry`'s person types may be listed.
+    pub fn can_list(&self, registry: Registry) -> bool {
+        self.has(list_method(registry).1)
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(","))
+    }
+}
+
+/// The method listing `registry`'s person types, and its scope.
+fn list_method(registry: Registry) -> (&'static str, &'static str) {
+    match registry {
+        Registry::Order => ("sale.persontype.list", "sale"),
+        Registry::CrmInvoice => ("crm.persontype.list", "crm"),
+    }
+}
+
 /// A person type of `registry` when there is exactly one; otherwise the list to choose from.
-/// Listing needs the `sale` scope (`sale.persontype.list`); without it, `--person-type` is
+/// Listing needs the `sale` scope (`crm` for legacy invoices); without it, `--person-type` is
 /// required.
 pub(super) async fn choose_person_type(
     client: &Client,
@@ -43,8 +85,9 @@ pub(super) async fn person_types(
         },
         Plain(Vec<PersonType>),
     }
+    let (method, _) = list_method(registry);
     let reply: Result<Reply, Error> = client
-        .call("sale.persontype.list", &serde_json::json!({}), Retry::Safe)
+        .call(method, &serde_json::json!({}), Retry::Safe)
         .await;
     let types = match reply {
         Ok(Reply::Wrapped { person_types }) | Ok(Reply::Plain(person_types)) => person_types,

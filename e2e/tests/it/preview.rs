@@ -1,8 +1,9 @@
 //! The preview as a new user runs it (`b24pay preview`, what `scripts/preview.sh` ends with), on
-//! free ports: it prints the store's payment pages; one of them, opened in headless Chromium,
-//! hosts the widget themed to the store; paying with 4242 4242 4242 4242 marks the payment paid
-//! on the sandbox's admin page; the second portal, where b24pay is installed as a Market
-//! application, pays through its own widget URL; Ctrl-C stops everything cleanly.
+//! free ports: both sandbox portals installed b24pay as a Market application, and it prints
+//! each one's widget URL and store payment pages; a store page of the first, opened in headless
+//! Chromium, frames the widget at that portal's own URL, themed to the store; paying with
+//! 4242 4242 4242 4242 marks the payment paid on the sandbox's admin page; a store page of the
+//! second pays through the second portal's own URL; Ctrl-C stops everything cleanly.
 
 use b24pay_e2e::browser::{Browser, BrowserKind};
 use b24pay_e2e::{free_port, say};
@@ -75,8 +76,19 @@ async fn preview_pays_a_demo_payment() {
     );
     let page = pages[0];
     let payment_id: u64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    // One widget URL per portal, each its own.
+    let widget_urls: Vec<&str> = banner
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("its widget URL:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(widget_urls.len(), 2, "both portals' widget URLs: {banner}");
+    assert!(widget_urls.iter().all(|u| u.contains("/p/")), "{banner}");
+    assert_ne!(widget_urls[0], widget_urls[1]);
 
     let browser = Browser::start(BrowserKind::Chromium).await;
+    browser.goto(page).await;
+    assert_frames(&browser, widget_urls[0]).await;
     for theme in ["dark", "light"] {
         browser.goto(&format!("{page}?theme={theme}")).await;
         browser.enter_widget().await;
@@ -124,27 +136,10 @@ async fn preview_pays_a_demo_payment() {
         .split_whitespace()
         .find(|w| w.starts_with(&format!("{second}/pay/")))
         .unwrap_or_else(|| panic!("the second portal's store page printed: {banner}"));
-    let widget_url = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("its widget URL:"))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("the second portal's widget URL printed: {banner}"));
-    assert!(widget_url.contains("/p/"), "{widget_url}");
     let app_payment: u64 = app_page.rsplit('/').next().unwrap().parse().unwrap();
     browser.leave_widget().await;
     browser.goto(app_page).await;
-    let frame = browser
-        .eval(
-            "return document.getElementById(arguments[0]).src;",
-            vec![serde_json::json!(b24pay_e2e::widget::FRAME_ID)],
-        )
-        .await;
-    assert!(
-        frame
-            .as_str()
-            .is_some_and(|src| src.starts_with(widget_url)),
-        "the store page frames {frame}, not {widget_url}"
-    );
+    assert_frames(&browser, widget_urls[1]).await;
     browser.enter_widget().await;
     pay_in_widget(&browser).await;
     browser.quit().await;
@@ -191,6 +186,23 @@ async fn preview_pays_a_demo_payment() {
             .await
             .is_err();
     assert!(closed, "every server stopped");
+}
+
+/// The store page (the browser is on it, outside the frame) frames the widget at
+/// `widget_url`.
+async fn assert_frames(browser: &Browser, widget_url: &str) {
+    let frame = browser
+        .eval(
+            "return document.getElementById(arguments[0]).src;",
+            vec![serde_json::json!(b24pay_e2e::widget::FRAME_ID)],
+        )
+        .await;
+    assert!(
+        frame
+            .as_str()
+            .is_some_and(|src| src.starts_with(widget_url)),
+        "the store page frames {frame}, not {widget_url}"
+    );
 }
 
 /// Types the approved test card into the widget (entered already) and waits for success.
