@@ -154,8 +154,8 @@ fn own_target() -> (PathBuf, bool) {
 fn build(package: &str, bin: &str) -> PathBuf {
     let (target, release) = own_target();
     let mut cmd = cargo();
-    // The features this crate's dependency on the companion asks for (Cargo.toml): without
-    // them the binary has no `preview` and no crash points, and the suites using them fail.
+    // The features this crate's own dependency on the companion turns on: a build of the
+    // binary alone would otherwise lack the preview and the crash points the drills use.
     cmd.args(["build", "-p", package, "--bin", bin])
         .args(["--features", "preview,crash-points"])
         .args(["--message-format", "json-render-diagnostics"])
