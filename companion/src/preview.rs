@@ -1,29 +1,29 @@
-//! The preview (`b24pay preview`, or `b24pay` with no configuration): an embedded sandbox portal
-//! on `127.0.0.1:8081`, the companion on `localhost:8080`, the handler and pay systems
-//! registered in the sandbox through the real `register` path over HTTP, and a few demo
-//! payments whose store pages are printed. A second sandbox portal (the next port) installs
-//! the companion as a Market application ([`app_portal`]) and pays at its own widget URL.
+//! The preview (`b24pay preview`, or `b24pay` with no configuration): two sandbox portals
+//! (`127.0.0.1:8081` and the next port) and the companion on `localhost:8080` as a Market
+//! application. Each portal installs the app the way the platform does ([`app_portal`]: its
+//! `ONAPPINSTALL`, the handler and a TEST pay system set up with that portal's own tokens),
+//! a few demo payments are created ([`demo`]) and their store pages printed ([`banner`]).
+//! Webhook deployments are the tests' (and `b24pay register`'s) business, not the preview's.
 
 mod app_portal;
+mod banner;
+mod demo;
 
-use crate::config::{FileConfig, FileOutbox, FilePayments, FilePortal, Secret};
-use crate::portal::Mode;
-use crate::register::{register, RegisterOptions, RegisterReport};
-use crate::store::Registry;
+use crate::config::{FileConfig, FileOutbox, FilePayments, FilePortal};
 use crate::Server;
-use app_portal::AppPortal;
-use b24pay_sandbox::{NewPayment, Platform, PlatformHandle, Sandbox, SandboxHandle};
+use app_portal::Installed;
+use b24pay_sandbox::{Platform, PlatformHandle, Sandbox, SandboxHandle};
 use bitrix24_client::{Auth, Client};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct PreviewOptions {
-    /// The companion (serves the widget: the handler's ACTION_URI).
+    /// The companion (serves the widget: the handlers' ACTION_URIs).
     pub listen: String,
-    /// The embedded sandbox portal.
+    /// The first sandbox portal.
     pub sandbox_listen: String,
-    /// The second sandbox portal, where b24pay is a Market application (default: the port
-    /// after `sandbox_listen`'s; `:0` lets the OS choose).
+    /// The second sandbox portal (default: the port after `sandbox_listen`'s; `:0` lets the
+    /// OS choose).
     pub app_sandbox_listen: Option<String>,
     /// Where the widget's build is (default: as for `serve`).
     pub dist_dir: Option<PathBuf>,
@@ -48,14 +48,23 @@ pub struct DemoPayment {
     pub pay_url: String,
 }
 
+/// One preview portal with the app installed, and its demo payments.
+pub struct PreviewPortal {
+    pub sandbox: SandboxHandle,
+    /// Our public id for it, and its widget URL (`{public_url}p/{public id}/`).
+    pub public_id: String,
+    pub widget_url: url::Url,
+    pub payments: Vec<DemoPayment>,
+}
+
+/// The second portal's shop name.
+pub const SECOND_STORE_NAME: &str = "Harbour Street Market";
+
 pub struct Preview {
     pub server: Server,
-    /// The first portal (webhook mode); the second is `platform.portal(1)`.
-    pub sandbox: SandboxHandle,
     pub platform: PlatformHandle,
-    pub registrations: Vec<RegisterReport>,
-    pub payments: Vec<DemoPayment>,
-    pub app_portal: AppPortal,
+    /// Both portals, in the order they were started.
+    pub portals: Vec<PreviewPortal>,
     /// Keeps the throwaway store alive until the preview stops.
     _data: tempfile::TempDir,
 }
@@ -64,30 +73,7 @@ impl Preview {
     pub async fn start(options: PreviewOptions) -> anyhow::Result<Preview> {
         let app_secret = format!("preview-app-{:016x}", rand::random::<u64>());
         let public_url = url::Url::parse(&public_url(&options))?;
-        let app_listen = options
-            .app_sandbox_listen
-            .clone()
-            .unwrap_or_else(|| next_port(&options.sandbox_listen));
-        let platform = Platform::builder()
-            .portal(Sandbox::builder().bind(options.sandbox_listen.clone()))
-            .portal(
-                Sandbox::builder()
-                    .bind(app_listen.clone())
-                    .store_name(app_portal::STORE_NAME),
-            )
-            .app(app_portal::app(&public_url, &app_secret))
-            .start()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "sandbox portals on {} and {app_listen}: {e}",
-                    options.sandbox_listen
-                )
-            })?;
-        let sandbox = platform.portal(0).clone();
-        let webhook = sandbox.webhook_url();
-        let portal_origin = sandbox.base_url();
-
+        let platform = start_portals(&options, &public_url, &app_secret).await?;
         // The sandbox forgets everything when it stops, so the companion's store must too.
         // Owner-only like every data directory (tempfile's default follows the umask).
         let mut data = tempfile::Builder::new();
@@ -95,8 +81,8 @@ impl Preview {
         #[cfg(unix)]
         data.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
         let data = data.tempdir()?;
-        let mut file = preview_config(&options, &webhook, &portal_origin, data.path());
-        app_portal::configure(&mut file, &platform, platform.portal(1), &app_secret);
+        let mut file = preview_config(&options, platform.portal(0), data.path());
+        app_portal::configure(&mut file, &platform, &app_secret);
         // `B24PAY_STRIPE_*` (e.g. pointed at localstripe) adds a LIVE pay system charging
         // through Stripe; without them the preview moves no money at all.
         file.acquirer.stripe =
@@ -105,107 +91,111 @@ impl Preview {
                 .stripe;
         let config = file.clone().validate()?;
         let stripe = config.stripe.is_some();
-        let widget_url = config.public_url;
-        let client = Client::builder(Auth::webhook(&webhook)?)
-            .rate_limit(None)
-            .build()?;
-        let registrations = register_demo(&client, &widget_url, stripe).await?;
-        let pay_systems: Vec<u64> = registrations.iter().map(|r| r.paysystem_id).collect();
-        let payments = demo_payments(&sandbox, &pay_systems)?;
-        // Opened on its own, the widget shows the first demo payment: the standalone preview.
+        let server = Server::start(config).await?;
+        let (first, second) = (platform.portal(0), platform.portal(1));
+        let a = app_portal::install(&server, first).await?;
+        let b = app_portal::install(&server, second).await?;
+        let extra = demo::merchant_pay_systems(first, &a.widget_url, stripe).await?;
+        let live = extra.get(1).map(|r| r.paysystem_id);
+        let first_payments = demo::first_portal(first, a.pay_system, extra[0].paysystem_id, live)?;
+        let second_payments = demo::second_portal(second, b.pay_system)?;
+        // Opened on its own, the widget shows the first demo payment and pays it through the
+        // first portal's API (the standalone preview): the page says so only once the install
+        // named that portal, hence the restart.
+        server.stop().await;
         let sample = data.path().join("preview-sample.json");
-        std::fs::write(&sample, portal_message(&payments[0].pay_url).await?)?;
+        std::fs::write(&sample, portal_message(&first_payments[0].pay_url).await?)?;
         file.preview_sample = Some(sample);
+        file.api_base = Some(format!("{}api/v1", a.widget_url.path()));
         let server = Server::start(file.validate()?).await?;
-        let app_portal = app_portal::install(&server, platform.portal(1)).await?;
+        let portals = vec![
+            portal(first, a, first_payments),
+            portal(second, b, second_payments),
+        ];
         Ok(Preview {
             server,
-            sandbox,
             platform,
-            registrations,
-            payments,
-            app_portal,
+            portals,
             _data: data,
         })
     }
 
     /// What to tell the person who started the preview.
     pub fn banner(&self) -> String {
-        let mut out = String::new();
-        out.push_str(&format!(
-            "b24pay preview\n  companion (widget + API): {}\n  sandbox portal:           {}\n  sandbox admin page:       {}\n",
-            self.server.public_url,
-            self.sandbox.base_url(),
-            self.sandbox.admin_url()
-        ));
-        if !self.server.services.widget.is_built() {
-            out.push_str(
-                "\n  WARNING: the widget is not built; run `trunk build --release` first.\n",
-            );
-        }
-        out.push_str(&format!(
-            "\nThe widget on its own (standalone preview of \"{}\"): {}\n",
-            self.payments[0].label, self.server.public_url
-        ));
-        out.push_str("\nStore payment pages (open one in a browser):\n");
-        for p in &self.payments {
-            out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
-        }
-        use b24pay_protocol::test_cards::{APPROVED, CHALLENGE, CHALLENGE_CODE, DECLINED};
-        let second = self.platform.portal(1);
-        out.push_str(&format!(
-            "\nThe second sandbox portal, {:?}, has b24pay installed as a Market application\n(its ONAPPINSTALL, tokens checked with the sandbox's OAuth server):\n  sandbox portal:           {}\n  sandbox admin page:       {}\n  its widget URL:           {}\nIts store payment pages:\n",
-            app_portal::STORE_NAME,
-            second.base_url(),
-            second.admin_url(),
-            self.app_portal.widget_url
-        ));
-        for p in &self.app_portal.payments {
-            out.push_str(&format!("  {:<34} {}\n", p.label, p.pay_url));
-        }
-        out.push_str("\nTest cards (any future expiry, any CVC):\n");
-        for (number, what) in [
-            (APPROVED, "approved".to_string()),
-            (DECLINED, "declined".to_string()),
-            (CHALLENGE, format!("challenge, code {CHALLENGE_CODE}")),
-        ] {
-            out.push_str(&format!("  {}  {what}\n", grouped(number)));
-        }
-        out.push_str("\nCtrl-C stops everything.\n");
-        if self.payments.iter().any(|p| p.label.starts_with("Stripe")) {
-            use b24pay_protocol::test_cards::stripe::DECLINED_ON_CHARGE;
-            out.push_str(&format!(
-                "\nThe Stripe pay system charges through [acquirer.stripe] (B24PAY_STRIPE_*): with\nlocalstripe, {} approved, {} declined; 3-D Secure cards\nneed the widget's Stripe.js step (see README: Stripe).\n",
-                grouped(APPROVED),
-                grouped(DECLINED_ON_CHARGE),
-            ));
-        }
-        out
+        banner::banner(self)
     }
 
     pub async fn stop(self) {
         self.server.stop().await;
-        drop(self.sandbox);
+        drop(self.portals);
         self.platform.shutdown().await;
     }
 }
 
-/// The preview's companion: the sandbox's webhook, TEST mode allowed, a throwaway store.
+fn portal(
+    sandbox: &SandboxHandle,
+    installed: Installed,
+    payments: Vec<DemoPayment>,
+) -> PreviewPortal {
+    PreviewPortal {
+        sandbox: sandbox.clone(),
+        public_id: installed.public_id,
+        widget_url: installed.widget_url,
+        payments,
+    }
+}
+
+/// Both portals, on one platform (a shared OAuth server, as `oauth.bitrix.info`) that knows
+/// the app.
+async fn start_portals(
+    options: &PreviewOptions,
+    public_url: &url::Url,
+    app_secret: &str,
+) -> anyhow::Result<PlatformHandle> {
+    let second = options
+        .app_sandbox_listen
+        .clone()
+        .unwrap_or_else(|| next_port(&options.sandbox_listen));
+    Platform::builder()
+        .portal(Sandbox::builder().bind(options.sandbox_listen.clone()))
+        .portal(
+            Sandbox::builder()
+                .bind(second.clone())
+                .store_name(SECOND_STORE_NAME),
+        )
+        .app(app_portal::app(public_url, app_secret))
+        .start()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "sandbox portals on {} and {second}: {e}",
+                options.sandbox_listen
+            )
+        })
+}
+
+/// The portal's webhook: the preview's stand-in for what its admin clicks in its settings.
+fn webhook_client(portal: &SandboxHandle) -> anyhow::Result<Client> {
+    Ok(Client::builder(Auth::webhook(&portal.webhook_url())?)
+        .rate_limit(None)
+        .build()?)
+}
+
+/// The preview's companion: a Market app only (no `[portal]`), TEST mode allowed, a
+/// throwaway store. The root page (the standalone preview) may be framed by the first portal.
 fn preview_config(
     options: &PreviewOptions,
-    webhook: &str,
-    portal_origin: &str,
+    first: &SandboxHandle,
     data: &std::path::Path,
 ) -> FileConfig {
     FileConfig {
         listen: Some(options.listen.clone()),
         public_url: Some(public_url(options)),
-        allowed_origins: Some(vec![portal_origin.to_string()]),
+        allowed_origins: Some(vec![first.base_url()]),
         data_dir: Some(data.to_path_buf()),
         dist_dir: options.dist_dir.clone(),
         portal: FilePortal {
-            webhook_url: Some(Secret::new(webhook)),
-            // The sandbox has no rate limit in the preview; neither has its client.
+            // The sandbox has no rate limit in the preview; neither have the portals' clients.
             rate_limit_per_second: Some(0.0),
             timeout_ms: Some(10_000),
             ..FilePortal::default()
@@ -245,89 +235,6 @@ fn next_port(listen: &str) -> String {
         },
         None => format!("{listen}:0"),
     }
-}
-
-/// The handler and the TEST pay systems (ORDER, then CRM_INVOICE), and a LIVE one when Stripe is
-/// configured, registered through the real `register` path.
-async fn register_demo(
-    client: &Client,
-    widget_url: &url::Url,
-    stripe: bool,
-) -> anyhow::Result<Vec<RegisterReport>> {
-    let mut registrations = Vec::new();
-    for (registry, person_type) in [(Registry::Order, 1), (Registry::CrmInvoice, 3)] {
-        let mut o = RegisterOptions::new(widget_url.clone(), Mode::Test);
-        o.registry = registry;
-        o.person_type = Some(person_type);
-        o.shop_id = Some("demo-shop".into());
-        o.secret_key = Some(format!("preview-{:016x}", rand::random::<u64>()));
-        let report = register(client, &o).await?;
-        registrations.push(report);
-    }
-    if stripe {
-        let mut o = RegisterOptions::new(widget_url.clone(), Mode::Live);
-        o.person_type = Some(2);
-        let report = register(client, &o).await?;
-        registrations.push(report);
-    }
-    Ok(registrations)
-}
-
-/// `4242 4242 4242 4242`, as printed on a card.
-fn grouped(number: &str) -> String {
-    let digits: Vec<&str> = (0..number.len())
-        .step_by(4)
-        .map(|i| &number[i..(i + 4).min(number.len())])
-        .collect();
-    digits.join(" ")
-}
-
-/// The demo payments, created in the sandbox for the registered pay systems (ORDER, then
-/// CRM_INVOICE).
-fn demo_payments(sandbox: &SandboxHandle, pay_systems: &[u64]) -> anyhow::Result<Vec<DemoPayment>> {
-    let demos = [
-        (
-            "Coffee beans, 1 kg",
-            NewPayment::order("3000", "RUB"),
-            pay_systems[0],
-        ),
-        (
-            "Wool scarf",
-            NewPayment::order("1250.50", "EUR"),
-            pay_systems[0],
-        ),
-        (
-            "Notebook set",
-            NewPayment::order("49.99", "USD"),
-            pay_systems[0],
-        ),
-        (
-            "Tea ceremony kit",
-            NewPayment::order("4500", "JPY"),
-            pay_systems[0],
-        ),
-        (
-            "Consulting (legacy CRM invoice)",
-            NewPayment::invoice("12500", "RUB"),
-            pay_systems[1],
-        ),
-    ];
-    let stripe = pay_systems.get(2).map(|ps| {
-        let new = NewPayment::order("19.90", "EUR");
-        ("Stripe: LIVE pay system", new, *ps)
-    });
-    let mut payments = Vec::new();
-    for (label, new, ps) in demos.into_iter().chain(stripe) {
-        let created = sandbox
-            .create_payment(new.with_pay_system(ps).with_topic(label))
-            .map_err(|e| anyhow::anyhow!("creating a demo payment: {e}"))?;
-        payments.push(DemoPayment {
-            label: label.to_string(),
-            payment_id: created.payment_id,
-            pay_url: created.pay_url,
-        });
-    }
-    Ok(payments)
 }
 
 /// The message the sandbox's store page posts to the widget for a payment, as the page

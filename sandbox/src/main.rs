@@ -56,6 +56,10 @@ struct Cli {
     /// The application's OAuth client secret (with `--app-handler`).
     #[arg(long, env = "SANDBOX_APP_CLIENT_SECRET", default_value = DEFAULT_OAUTH_CLIENT_SECRET)]
     app_client_secret: String,
+    /// The scopes the portals grant the application (`auth[scope]`), comma-separated; its
+    /// tokens may call only these scopes' methods (`insufficient_scope` otherwise).
+    #[arg(long, env = "SANDBOX_APP_SCOPE", default_value = "pay_system")]
+    app_scope: String,
     /// Create a payment at start (in every portal): `SUM:CURRENCY`, optionally `:invoice` and/or `:ps=ID`
     /// (e.g. `1250.50:EUR` or `990:USD:invoice`). Repeatable.
     #[arg(long = "create-payment", value_name = "SUM:CURRENCY[:invoice][:ps=ID]")]
@@ -187,7 +191,8 @@ fn portal_builder(cli: &Cli, index: usize) -> Result<SandboxBuilder, String> {
         builder = builder.https(cli.tls_dir.clone());
     }
     if let Some(handler) = &cli.app_handler {
-        let mut app = App::new(&cli.app_client_id, &cli.app_client_secret, handler);
+        let mut app = App::new(&cli.app_client_id, &cli.app_client_secret, handler)
+            .with_scope(cli.app_scope.clone());
         if let Some(url) = &cli.app_install_url {
             app = app.with_install_url(url);
         }

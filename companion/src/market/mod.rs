@@ -18,7 +18,7 @@ pub mod verify;
 use crate::config::AppSettings;
 use crate::keys::Subkey;
 use crate::portal::{Mode, PortalKey, PublicId, SharedPortals};
-use crate::register::{register_on_install, RegisterOptions, RegisterReport};
+use crate::register::{register_on_install, RegisterOptions, RegisterReport, Scopes};
 use crate::store::{now_ms, InstallOutcome, PortalInstall, PortalRow, SharedStore};
 use form::Handover;
 use hmac::{Hmac, Mac};
@@ -102,7 +102,7 @@ impl Market {
         };
         self.portals.forget(&row.member_id);
         tracing::info!(member_id = %row.member_id, public_id = %row.public_id, origin = %row.origin, "portal installed the app");
-        let register = self.set_up(&row).await?;
+        let register = self.set_up(&row, &verified.scopes).await?;
         Ok(Installed {
             widget_url: self.widget_url(&row.public_id),
             portal: row,
@@ -110,14 +110,18 @@ impl Market {
         })
     }
 
-    async fn set_up(&self, row: &PortalRow) -> Result<RegisterReport, InstallError> {
+    async fn set_up(
+        &self,
+        row: &PortalRow,
+        scopes: &Scopes,
+    ) -> Result<RegisterReport, InstallError> {
         let failed = |e: String| InstallError::Register(e);
         let portal = self
             .portals
             .client_for(row)
             .map_err(|e| failed(e.to_string()))?;
         let options = RegisterOptions::new(self.widget_url(&row.public_id), Mode::Test);
-        let report = register_on_install(portal.client(), &options)
+        let report = register_on_install(portal.client(), &options, scopes)
             .await
             .map_err(|e| failed(e.to_string()))?;
         tracing::info!(member_id = %row.member_id, report = %report, "portal set up");

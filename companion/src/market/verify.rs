@@ -6,6 +6,7 @@
 
 use super::form::Handover;
 use crate::config::AppSettings;
+use crate::register::Scopes;
 use bitrix24_client::OAuthTokens;
 use serde::Deserialize;
 use std::time::Duration;
@@ -20,6 +21,8 @@ struct Reply {
     member_id: Option<String>,
     #[serde(default)]
     client_endpoint: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 /// A portal's tokens, fresh from the OAuth server, and who it says the portal is.
@@ -27,6 +30,8 @@ pub struct Verified {
     pub tokens: OAuthTokens,
     pub member_id: String,
     pub client_endpoint: url::Url,
+    /// The scopes the portal granted the app, as the OAuth server says (`pay_system,sale`).
+    pub scopes: Scopes,
 }
 
 impl Verified {
@@ -100,5 +105,6 @@ pub async fn verify(
         tokens,
         member_id: handover.member_id.clone(),
         client_endpoint,
+        scopes: Scopes::parse(reply.scope.as_deref().unwrap_or_default()),
     })
 }

@@ -21,6 +21,8 @@ mod market_install_page;
 mod market_isolation;
 mod market_moved;
 mod market_operator;
+mod market_reinstall;
+mod market_two_instances;
 mod metrics_labels;
 mod oauth;
 mod openapi;

@@ -1,8 +1,10 @@
 //! The preview as a new user runs it (`b24pay preview`, what `scripts/preview.sh` ends with), on
-//! free ports: it prints the store's payment pages; one of them, opened in headless Chromium,
-//! hosts the widget themed to the store; paying with 4242 4242 4242 4242 marks the payment paid
-//! on the sandbox's admin page; the second portal, where b24pay is installed as a Market
-//! application, pays through its own widget URL; Ctrl-C stops everything cleanly.
+//! free ports: both sandbox portals installed b24pay as a Market application, and it prints
+//! each one's widget URL and store payment pages; a store page of the first, opened in headless
+//! Chromium, frames the widget at that portal's own URL, themed to the store; paying with
+//! 4242 4242 4242 4242 marks the payment paid on the sandbox's admin page; a store page of the
+//! second pays through the second portal's own URL; nothing is logged at WARN or above on the
+//! way; Ctrl-C stops everything cleanly.
 
 use b24pay_e2e::browser::{Browser, BrowserKind};
 use b24pay_e2e::{free_port, say};
@@ -22,26 +24,109 @@ impl Drop for Running {
     }
 }
 
+/// The three ports: the companion, the first portal, the second portal.
+type Ports = (u16, u16, u16);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_pays_a_demo_payment() {
+    let ports @ (_, sandbox_port, app_port) = (free_port(), free_port(), free_port());
+    let (mut child, banner) = start_preview(ports);
+    let sandbox = format!("http://127.0.0.1:{sandbox_port}");
+    let pages: Vec<&str> = banner
+        .split_whitespace()
+        .filter(|w| w.starts_with(&format!("{sandbox}/pay/")))
+        .collect();
+    assert!(pages.len() >= 3, "store pages printed: {banner}");
+    assert!(
+        pages.iter().any(|p| p.contains("/pay/invoice/")),
+        "a legacy invoice among the demos: {banner}"
+    );
+    let page = pages[0];
+    let payment_id: u64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    // One widget URL per portal, each its own.
+    let widget_urls: Vec<&str> = banner
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("its widget URL:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(widget_urls.len(), 2, "both portals' widget URLs: {banner}");
+    assert!(widget_urls.iter().all(|u| u.contains("/p/")), "{banner}");
+    assert_ne!(widget_urls[0], widget_urls[1]);
+
+    let browser = Browser::start(BrowserKind::Chromium).await;
+    browser.goto(page).await;
+    assert_frames(&browser, widget_urls[0]).await;
+    check_themes(&browser, page).await;
+    browser.enter_widget().await;
+    pay_in_widget(&browser).await;
+
+    // What the seller sees: the sandbox's control API and its admin page.
+    let http = reqwest::Client::new();
+    let payment = wait_paid(&http, &sandbox, payment_id).await;
+    assert_eq!(payment["pay_calls"], serde_json::json!(1), "{payment}");
+
+    // The second portal's store page frames the widget at its own `/p/{public id}/` URL,
+    // and pays there.
+    let second = format!("http://127.0.0.1:{app_port}");
+    let app_page = banner
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{second}/pay/")))
+        .unwrap_or_else(|| panic!("the second portal's store page printed: {banner}"));
+    let app_payment: u64 = app_page.rsplit('/').next().unwrap().parse().unwrap();
+    browser.leave_widget().await;
+    browser.goto(app_page).await;
+    assert_frames(&browser, widget_urls[1]).await;
+    browser.enter_widget().await;
+    pay_in_widget(&browser).await;
+    browser.quit().await;
+    let paid = wait_paid(&http, &second, app_payment).await;
+    assert_eq!(paid["pay_calls"], serde_json::json!(1), "{paid}");
+    let admin = http
+        .get(format!("{sandbox}/admin"))
+        .send()
+        .await
+        .expect("admin page")
+        .text()
+        .await
+        .expect("admin text");
+    assert!(
+        admin.contains("tx_test_"),
+        "the admin page shows the acquirer's transaction id"
+    );
+    stop_cleanly(&mut child, ports).await;
+}
+
+/// `b24pay preview` on `ports`, until its banner ends; the process and the banner. It starts
+/// without a warning or an error in its log (`B24PAY_LOG=warn`: its stderr has nothing else).
+fn start_preview((companion, sandbox, app): Ports) -> (Running, String) {
     let dist = b24pay_e2e::widget::dist_dir();
-    let (companion_port, sandbox_port, app_port) = (free_port(), free_port(), free_port());
     let mut child = Running(
         Command::new(b24pay_e2e::binary::b24pay())
             .args(["preview", "--listen"])
-            .arg(format!("127.0.0.1:{companion_port}"))
+            .arg(format!("127.0.0.1:{companion}"))
             .arg("--sandbox-listen")
-            .arg(format!("127.0.0.1:{sandbox_port}"))
+            .arg(format!("127.0.0.1:{sandbox}"))
             .arg("--app-sandbox-listen")
-            .arg(format!("127.0.0.1:{app_port}"))
+            .arg(format!("127.0.0.1:{app}"))
             .arg("--dist-dir")
             .arg(&dist)
             .env("B24PAY_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("b24pay preview starts"),
     );
+    let logged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stderr = child.0.stderr.take().expect("piped");
+    std::thread::spawn({
+        let logged = logged.clone();
+        move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                logged.lock().unwrap().push(line);
+            }
+        }
+    });
     let stdout = child.0.stdout.take().expect("piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -63,20 +148,16 @@ async fn preview_pays_a_demo_payment() {
     let banner = banner.join("\n");
     say(format!("preview banner:\n{banner}"));
     assert!(!banner.contains("WARNING"), "{banner}");
-    let sandbox = format!("http://127.0.0.1:{sandbox_port}");
-    let pages: Vec<&str> = banner
-        .split_whitespace()
-        .filter(|w| w.starts_with(&format!("{sandbox}/pay/")))
-        .collect();
-    assert!(pages.len() >= 3, "store pages printed: {banner}");
+    let logged = logged.lock().unwrap().clone();
     assert!(
-        pages.iter().any(|p| p.contains("/pay/invoice/")),
-        "a legacy invoice among the demos: {banner}"
+        logged.is_empty(),
+        "the preview started with warnings: {logged:#?}"
     );
-    let page = pages[0];
-    let payment_id: u64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    (child, banner)
+}
 
-    let browser = Browser::start(BrowserKind::Chromium).await;
+/// The store `page` in a dark and a light theme: the widget follows it and fits its frame.
+async fn check_themes(browser: &Browser, page: &str) {
     for theme in ["dark", "light"] {
         browser.goto(&format!("{page}?theme={theme}")).await;
         browser.enter_widget().await;
@@ -109,61 +190,10 @@ async fn preview_pays_a_demo_payment() {
         )
         .ok();
     }
-    browser.enter_widget().await;
-    pay_in_widget(&browser).await;
+}
 
-    // What the seller sees: the sandbox's control API and its admin page.
-    let http = reqwest::Client::new();
-    let payment = wait_paid(&http, &sandbox, payment_id).await;
-    assert_eq!(payment["pay_calls"], serde_json::json!(1), "{payment}");
-
-    // The second portal installed the app: its store page frames the widget at its own
-    // `/p/{public id}/` URL, and pays there.
-    let second = format!("http://127.0.0.1:{app_port}");
-    let app_page = banner
-        .split_whitespace()
-        .find(|w| w.starts_with(&format!("{second}/pay/")))
-        .unwrap_or_else(|| panic!("the second portal's store page printed: {banner}"));
-    let widget_url = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("its widget URL:"))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("the second portal's widget URL printed: {banner}"));
-    assert!(widget_url.contains("/p/"), "{widget_url}");
-    let app_payment: u64 = app_page.rsplit('/').next().unwrap().parse().unwrap();
-    browser.leave_widget().await;
-    browser.goto(app_page).await;
-    let frame = browser
-        .eval(
-            "return document.getElementById(arguments[0]).src;",
-            vec![serde_json::json!(b24pay_e2e::widget::FRAME_ID)],
-        )
-        .await;
-    assert!(
-        frame
-            .as_str()
-            .is_some_and(|src| src.starts_with(widget_url)),
-        "the store page frames {frame}, not {widget_url}"
-    );
-    browser.enter_widget().await;
-    pay_in_widget(&browser).await;
-    browser.quit().await;
-    let paid = wait_paid(&http, &second, app_payment).await;
-    assert_eq!(paid["pay_calls"], serde_json::json!(1), "{paid}");
-    let admin = http
-        .get(format!("{sandbox}/admin"))
-        .send()
-        .await
-        .expect("admin page")
-        .text()
-        .await
-        .expect("admin text");
-    assert!(
-        admin.contains("tx_test_"),
-        "the admin page shows the acquirer's transaction id"
-    );
-
-    // Ctrl-C stops it cleanly.
+/// Ctrl-C stops the preview cleanly: a clean exit, and nothing listens on its ports.
+async fn stop_cleanly(child: &mut Running, (companion, sandbox, app): Ports) {
     let status = Command::new("kill")
         .args(["-INT", &child.0.id().to_string()])
         .status()
@@ -181,16 +211,27 @@ async fn preview_pays_a_demo_payment() {
         tokio::time::sleep(b24pay_e2e::wait::POLL).await;
     };
     assert!(exit.success(), "clean exit: {exit}");
-    let closed = tokio::net::TcpStream::connect(("127.0.0.1", companion_port))
-        .await
-        .is_err()
-        && tokio::net::TcpStream::connect(("127.0.0.1", sandbox_port))
-            .await
-            .is_err()
-        && tokio::net::TcpStream::connect(("127.0.0.1", app_port))
-            .await
-            .is_err();
-    assert!(closed, "every server stopped");
+    for port in [companion, sandbox, app] {
+        let open = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
+        assert!(open.is_err(), "every server stopped (port {port})");
+    }
+}
+
+/// The store page (the browser is on it, outside the frame) frames the widget at
+/// `widget_url`.
+async fn assert_frames(browser: &Browser, widget_url: &str) {
+    let frame = browser
+        .eval(
+            "return document.getElementById(arguments[0]).src;",
+            vec![serde_json::json!(b24pay_e2e::widget::FRAME_ID)],
+        )
+        .await;
+    assert!(
+        frame
+            .as_str()
+            .is_some_and(|src| src.starts_with(widget_url)),
+        "the store page frames {frame}, not {widget_url}"
+    );
 }
 
 /// Types the approved test card into the widget (entered already) and waits for success.

@@ -35,7 +35,7 @@ pub struct App {
     pub install_url: Option<String>,
     /// `data[VERSION]`.
     pub version: u32,
-    /// `auth[scope]`.
+    /// `auth[scope]`: what its tokens may call (`insufficient_scope` otherwise).
     pub scope: String,
     /// `data[LANGUAGE_ID]`, `LANG`.
     pub language: String,
@@ -61,6 +61,13 @@ impl App {
 
     pub fn with_install_url(mut self, url: impl Into<String>) -> App {
         self.install_url = Some(url.into());
+        self
+    }
+
+    /// The scopes the portal grants it (`auth[scope]`, comma-separated: `pay_system,sale`);
+    /// its tokens may call only those scopes' methods.
+    pub fn with_scope(mut self, scope: impl Into<String>) -> App {
+        self.scope = scope.into();
         self
     }
 

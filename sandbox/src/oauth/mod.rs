@@ -102,10 +102,15 @@ impl OAuthState {
         }
     }
 
-    /// Installs the app: a fresh `application_token`.
+    /// Installs the app: a fresh `application_token`, unless it is installed already (the
+    /// admin reinstalling it keeps its installation's token; only an uninstall ends it).
     pub(crate) fn install(&mut self, finished: bool, now: i64) -> Installation {
+        let application_token = match &self.installation {
+            Some(installed) => installed.application_token.clone(),
+            None => self.fresh_token(),
+        };
         let installation = Installation {
-            application_token: self.fresh_token(),
+            application_token,
             finished,
             installed_at: now,
         };
@@ -250,6 +255,12 @@ mod tests {
         );
         let installed = a.install(true, 0);
         assert_ne!(installed.application_token, ta.access_token);
+        assert_eq!(
+            a.install(true, 1).application_token,
+            installed.application_token,
+            "a reinstall keeps the installation's token"
+        );
+        let installed = a.installation().cloned().unwrap();
         assert_eq!(a.uninstall(), Some(installed));
         assert_eq!(
             a.check_access(&ta.access_token, 1),

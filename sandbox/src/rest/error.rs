@@ -24,6 +24,7 @@ pub(crate) enum ErrorCode {
     AccessDenied,
     NoAuthFound,
     ExpiredToken,
+    InsufficientScope,
     QueryLimitExceeded,
     OperationTimeLimit,
     InternalServerError,
@@ -50,6 +51,7 @@ impl ErrorCode {
             ErrorCode::AccessDenied => "ACCESS_DENIED",
             ErrorCode::NoAuthFound => "NO_AUTH_FOUND",
             ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::QueryLimitExceeded => "QUERY_LIMIT_EXCEEDED",
             ErrorCode::OperationTimeLimit => "OPERATION_TIME_LIMIT",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
@@ -61,7 +63,7 @@ impl ErrorCode {
     pub(crate) fn status(self) -> StatusCode {
         match self {
             ErrorCode::MethodNotFound => StatusCode::NOT_FOUND,
-            ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
+            ErrorCode::AccessDenied | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             ErrorCode::NoAuthFound | ErrorCode::ExpiredToken => StatusCode::UNAUTHORIZED,
             ErrorCode::QueryLimitExceeded => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::OperationTimeLimit => StatusCode::TOO_MANY_REQUESTS,

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::RestError;
-use super::{handlers, pay, paysystem_list, paysystems, settings};
+use super::{handlers, pay, paysystem_list, paysystems, person_types, settings};
 use crate::params::{self, Params};
 use crate::world::World;
 
@@ -44,12 +44,14 @@ pub(crate) struct Method {
     pub name: &'static str,
     pub run: Run,
     pub names: Names,
+    /// The scope an OAuth token needs for it ([`super::scope`]).
+    pub scope: &'static str,
 }
 
 macro_rules! methods {
-    ($($name:literal => $kind:ident($f:path), $names:ident;)+) => {
+    ($($name:literal => $kind:ident($f:path), $names:ident, $scope:literal;)+) => {
         const TABLE: &[Method] = &[
-            $(Method { name: $name, run: Run::$kind($f), names: Names::$names },)+
+            $(Method { name: $name, run: Run::$kind($f), names: Names::$names, scope: $scope },)+
         ];
 
         /// The method names the sandbox implements (besides `batch`).
@@ -58,20 +60,22 @@ macro_rules! methods {
 }
 
 methods! {
-    "sale.paysystem.handler.add" => Write(handlers::add), Handler;
-    "sale.paysystem.handler.update" => Write(handlers::update), Handler;
-    "sale.paysystem.handler.delete" => Write(handlers::delete), Handler;
-    "sale.paysystem.handler.list" => Read(handlers::list), Handler;
-    "sale.paysystem.add" => Write(paysystems::add), Deep;
-    "sale.paysystem.update" => Write(paysystems::update), Deep;
-    "sale.paysystem.delete" => Write(paysystems::delete), Deep;
-    "sale.paysystem.list" => Read(paysystem_list::list), Deep;
-    "sale.paysystem.settings.get" => Read(settings::get), Deep;
-    "sale.paysystem.settings.update" => Write(settings::update), Deep;
-    "sale.paysystem.settings.payment.get" => Read(settings::payment_get), Deep;
-    "sale.paysystem.settings.invoice.get" => Read(settings::invoice_get), Deep;
-    "sale.paysystem.pay.payment" => Write(pay::payment), Deep;
-    "sale.paysystem.pay.invoice" => Write(pay::invoice), Deep;
+    "sale.paysystem.handler.add" => Write(handlers::add), Handler, "pay_system";
+    "sale.paysystem.handler.update" => Write(handlers::update), Handler, "pay_system";
+    "sale.paysystem.handler.delete" => Write(handlers::delete), Handler, "pay_system";
+    "sale.paysystem.handler.list" => Read(handlers::list), Handler, "pay_system";
+    "sale.paysystem.add" => Write(paysystems::add), Deep, "pay_system";
+    "sale.paysystem.update" => Write(paysystems::update), Deep, "pay_system";
+    "sale.paysystem.delete" => Write(paysystems::delete), Deep, "pay_system";
+    "sale.paysystem.list" => Read(paysystem_list::list), Deep, "pay_system";
+    "sale.paysystem.settings.get" => Read(settings::get), Deep, "pay_system";
+    "sale.paysystem.settings.update" => Write(settings::update), Deep, "pay_system";
+    "sale.paysystem.settings.payment.get" => Read(settings::payment_get), Deep, "pay_system";
+    "sale.paysystem.settings.invoice.get" => Read(settings::invoice_get), Deep, "pay_system";
+    "sale.paysystem.pay.payment" => Write(pay::payment), Deep, "pay_system";
+    "sale.paysystem.pay.invoice" => Write(pay::invoice), Deep, "pay_system";
+    "sale.persontype.list" => Read(person_types::sale_list), Deep, "sale";
+    "crm.persontype.list" => Read(person_types::crm_list), Deep, "crm";
 }
 
 /// The method of a lower-case name without `.json`.

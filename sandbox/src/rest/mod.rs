@@ -6,12 +6,13 @@
 //! | `pipeline.rs` | the stages in order: fault, admission, parameters, authentication, method, reply |
 //! | `route.rs` | call form and method name from the path |
 //! | `auth.rs` | webhook code or OAuth token |
+//! | `scope.rs` | the scopes an app's token was granted |
 //! | `methods.rs` | the method table (one listing of every implemented method) |
 //! | `batch/` | `batch`: commands, `$result[…]` references, the answer |
 //! | `invoke.rs` | running one method: persistence, call counts, operating time |
 //! | `delivery.rs` | the reply: now, later, or the connection closed without one |
 //! | `envelope.rs`, `error.rs` | the portal's reply and error shapes |
-//! | `handlers.rs` (+ `handler_settings.rs`), `paysystems.rs` (+ `paysystem_list.rs`), `settings.rs`, `pay.rs` | the methods |
+//! | `handlers.rs` (+ `handler_settings.rs`), `paysystems.rs` (+ `paysystem_list.rs`), `settings.rs`, `pay.rs`, `person_types.rs` | the methods |
 
 mod auth;
 mod batch;
@@ -25,8 +26,10 @@ mod methods;
 mod pay;
 mod paysystem_list;
 mod paysystems;
+mod person_types;
 mod pipeline;
 mod route;
+pub(crate) mod scope;
 mod settings;
 
 use std::sync::Arc;

@@ -101,11 +101,12 @@ fn stages(state: &Arc<AppState>, incoming: &Incoming) -> Result<Delivery, Stop> 
     let plan = fault(state, &name)?;
     admit(state)?;
     let mut raw = parameters(incoming)?;
-    authenticate(state, &caller, raw.remove("auth").as_ref())?;
+    let granted = authenticate(state, &caller, raw.remove("auth").as_ref())?;
     if name == batch::METHOD {
-        return Ok(batch::run(state, raw, plan, incoming));
+        return Ok(batch::run(state, raw, plan, incoming, granted));
     }
     let method = methods::lookup(&name).ok_or_else(RestError::method_not_found)?;
+    granted.check(&method)?;
     let params = method.params(raw);
     Ok(reply(state, method, params, plan, incoming))
 }

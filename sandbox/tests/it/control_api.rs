@@ -178,7 +178,7 @@ async fn info_stats_and_admin_page() {
         info.body["webhook_url"],
         json!(portal.sandbox.webhook_url())
     );
-    assert_eq!(info.body["methods"].as_array().unwrap().len(), 14);
+    assert_eq!(info.body["methods"].as_array().unwrap().len(), 16);
 
     let ps = portal.b24pay_setup("http://localhost:8080/").await;
     portal

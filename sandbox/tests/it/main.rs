@@ -18,4 +18,5 @@ mod pay_systems;
 mod payment_settings;
 mod persistence;
 mod portals;
+mod scopes;
 mod seed_examples;

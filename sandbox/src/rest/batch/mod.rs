@@ -40,6 +40,7 @@ use super::error::{ErrorCode, RestError};
 use super::invoke;
 use super::methods::{self, Method};
 use super::pipeline::{After, Incoming, Plan};
+use super::scope::Granted;
 use crate::faults::Fault;
 use crate::state::AppState;
 use answer::Answer;
@@ -56,8 +57,9 @@ pub(crate) fn run(
     raw: Map<String, Value>,
     plan: Plan,
     incoming: &Incoming,
+    granted: Granted,
 ) -> Delivery {
-    let mut runner = Runner::new(Request::parse(&raw));
+    let mut runner = Runner::new(Request::parse(&raw), granted);
     if let After::Deferred { delay, cut_after } = plan.after {
         runner.defer(state.clone(), incoming.arrived + delay);
         return Delivery::Close(cut_after.saturating_sub(incoming.arrived.elapsed()));
@@ -107,6 +109,8 @@ struct Runner {
     /// The commands not run yet, with their position in `cmd`.
     commands: VecDeque<(usize, Command)>,
     halt: bool,
+    /// The batch's authentication's scopes, for every command.
+    granted: Granted,
     answer: Answer,
     /// Counted as a `batch` call (once, also when resumed later).
     counted: bool,
@@ -119,10 +123,11 @@ struct Runner {
 }
 
 impl Runner {
-    fn new(request: Request) -> Runner {
+    fn new(request: Request, granted: Granted) -> Runner {
         Runner {
             commands: request.commands.into_iter().enumerate().collect(),
             halt: request.halt,
+            granted,
             answer: Answer::default(),
             counted: false,
             resumed: false,
@@ -154,7 +159,9 @@ impl Runner {
 
     fn step(&mut self, state: &AppState, position: usize, command: &Command) -> Step {
         let key = command.key.as_str();
-        let (method, mut raw) = match checked(position, command) {
+        let checked = checked(position, command)
+            .and_then(|(method, raw)| self.granted.check(&method).map(|()| (method, raw)));
+        let (method, mut raw) = match checked {
             Ok(checked) => checked,
             Err(error) => return self.fail(key, &error, None),
         };
