@@ -60,5 +60,6 @@ in_both_browsers!(
     accessibility::pays_with_the_keyboard_alone,
     stripe::three_d_secure_completes_in_the_frame,
     stripe::failed_authentication_leaves_it_payable,
-    slow_store::a_frame_loaded_before_the_store_page_gets_no_message,
+    slow_store::a_frame_loaded_before_the_store_page_reloads_and_pays,
+    slow_store::a_frame_never_given_a_message_reloads_only_once,
 );
