@@ -60,6 +60,7 @@ impl World {
                 vec![],
             )
             .await;
+        let how = how.as_str().unwrap_or_default();
         if how != "navigate" {
             eprintln!("the widget's frame got its portal message only after a {how}");
         }
