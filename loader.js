@@ -12,10 +12,16 @@
 // 3. Says in the console, when no acceptable portal message has arrived after a few seconds,
 //    which origins were refused and which are allowed (origins only, nothing of a message's
 //    content), so whoever deploys can fix the configuration — even if the wasm never loads.
-// 4. Starts the browser's language catalogue in parallel with the wasm.
-// 5. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
+// 4. Reloads the frame once when, framed, it has had no message at all 3 s after its `load`:
+//    the portal attaches its `iframe.onload` (which posts) only on its page's
+//    DOMContentLoaded, so a frame that loaded before that never hears from it, and the
+//    reload's `load` comes after. sessionStorage keeps it to one reload (cleared by an accepted
+//    message, or by the reloaded page giving up). A refused message is not a reason: that is
+//    a configuration to fix (3.), which a reload would not.
+// 5. Starts the browser's language catalogue in parallel with the wasm.
+// 6. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
 //    Stripe.js only then.
-// 6. Starts the wasm (`b24payStart`, called by index.html's module script; Trunk.toml says
+// 7. Starts the wasm (`b24payStart`, called by index.html's module script; Trunk.toml says
 //    why): once the portal's message has been answered, so that the answer never waits behind
 //    the wasm's start-up on the main thread; at once when the page is not framed; and a little
 //    after the page's `load` when no acceptable message has come (the app then explains).
@@ -79,6 +85,7 @@
     queue.push(event);
     if (ok && portalMessage(data)) {
       accepted = true;
+      session(function (s) { s.removeItem(RELOADED); });
       if (boot) {
         fit(data);
         postHeight([event.origin]);
@@ -109,6 +116,24 @@
         || "none (the page's b24pay-allowed-origins meta tag is empty)")
       + ". The companion's allowed_origins (B24PAY_ALLOWED_ORIGINS) must list the portal's origin.");
   }, 4000);
+  function afterLoad(f) {
+    if (document.readyState === "complete") f(); else window.addEventListener("load", f);
+  }
+  // sessionStorage can be refused (storage blocked): then no reload, rather than maybe a loop.
+  var RELOADED = "b24pay-reloaded";
+  function session(f) {
+    try { return f(sessionStorage); } catch (e) { return null; }
+  }
+  if (framed) afterLoad(function () {
+    setTimeout(function () {
+      if (accepted || refused.length) return;
+      if (session(function (s) { return s.getItem(RELOADED); })) {
+        session(function (s) { s.removeItem(RELOADED); });
+      } else if (session(function (s) { s.setItem(RELOADED, "1"); return s.getItem(RELOADED); })) {
+        location.reload();
+      }
+    }, 3000);
+  });
   var app = null;
   function start() {
     var run = app;
@@ -118,8 +143,7 @@
   window.b24payStart = function (run) {
     app = run;
     if (accepted || !framed) return start();
-    var later = function () { setTimeout(start, 300); };
-    if (document.readyState === "complete") later(); else window.addEventListener("load", later);
+    afterLoad(function () { setTimeout(start, 300); });
   };
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;

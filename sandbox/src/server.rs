@@ -31,6 +31,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/oauth/token", any(oauth::token))
         .route("/pay/{payment_id}", get(pay_page::payment_page))
         .route("/pay/invoice/{invoice_id}", get(pay_page::invoice_page))
+        .route("/sandbox/slow.js", get(pay_page::slow_script))
         .route("/admin", get(admin::page))
         .route("/admin/payments", post(admin::create_payment))
         .route("/admin/app", get(app::install_page))

@@ -17,7 +17,10 @@
 //!   ACTION_URI's hostname (`value + "px"`, only for values whose `parseInt` is positive).
 //!
 //! The store around it has a light and a dark theme and three fonts (`?theme=dark&font=serif`);
-//! the wrapper is transparent and the background sits on an ancestor, as on real portals. The
+//! the wrapper is transparent and the background sits on an ancestor, as on real portals.
+//! `?dcl_delay_ms=N` holds the page's `DOMContentLoaded` N ms with a slow parser-blocking script
+//! after the payment block (a store's slow third-party script): the portal's script attaches
+//! `iframe.onload` only then, so a frame that has loaded before gets no message. The
 //! same payload is also embedded as `<script type="application/json" id="sandbox-iframe-data">`
 //! (without `BX_COMPUTED_STYLE`, which only a browser can compute) for tests to read.
 //!
@@ -37,6 +40,7 @@ use crate::html::{self, display_amount, esc};
 use crate::portal_format::{site_date, site_datetime};
 use crate::state::AppState;
 use crate::world::{Order, Payment, Registry, World};
+pub(crate) use look::slow_script;
 use look::Look;
 
 const SUMMARY: &str = include_str!("../../templates/summary.html");

@@ -194,3 +194,41 @@ async fn theme_and_font_switches() {
     assert!(mono.contains(r#"<body class="theme-light font-mono">"#));
     portal.sandbox.shutdown().await;
 }
+
+/// `?dcl_delay_ms=N`: a parser-blocking script after the payment block, answered N ms late, so
+/// the page's `DOMContentLoaded` (and the portal's `iframe.onload`) comes after the frame can
+/// have loaded. Absent by default and for 0 or nonsense; capped at 30 s.
+#[tokio::test]
+async fn a_slow_store_script_holds_dom_content_loaded() {
+    let portal = Portal::start().await;
+    portal.b24pay_setup("http://localhost:8080/").await;
+    let script = |html: &str| {
+        html.find(r#"<script src="/sandbox/slow.js"#)
+            .map(|at| html[at..at + html[at..].find("</script>").unwrap()].to_string())
+    };
+    for plain in [
+        "/pay/1",
+        "/pay/1?dcl_delay_ms=0",
+        "/pay/1?dcl_delay_ms=soon",
+    ] {
+        let (status, html) = page(&portal, plain).await;
+        assert_eq!((status, script(&html)), (200, None), "{plain}");
+    }
+    let (_, html) = page(&portal, "/pay/1?theme=dark&dcl_delay_ms=400").await;
+    assert_eq!(
+        script(&html).as_deref(),
+        Some(r#"<script src="/sandbox/slow.js?ms=400">"#)
+    );
+    // After the frame and the portal's script, before the page ends.
+    let frame = html.find("<iframe").unwrap();
+    let slow = html.find("/sandbox/slow.js").unwrap();
+    assert!(frame < slow && slow < html.find("</body>").unwrap());
+    let (_, capped) = page(&portal, "/pay/1?dcl_delay_ms=99999999").await;
+    assert!(capped.contains("/sandbox/slow.js?ms=30000\""));
+
+    let started = std::time::Instant::now();
+    let (status, body) = page(&portal, "/sandbox/slow.js?ms=400").await;
+    assert_eq!((status, body.as_str()), (200, ""));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    portal.sandbox.shutdown().await;
+}

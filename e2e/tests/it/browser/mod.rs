@@ -12,12 +12,14 @@
 //! | `layout.rs` | the frame follows the store page's width |
 //! | `accessibility.rs` | axe-core in every state, a keyboard-only payment |
 //! | `stripe.rs` | 3-D Secure in Stripe.js inside the frame (localstripe), none for the test acquirer |
+//! | `slow_store.rs` | a store page whose `DOMContentLoaded` comes after the frame has loaded |
 //! | `support.rs` | the world (sandbox, companion, browser) and the widget's helpers |
 
 mod accessibility;
 mod layout;
 mod page;
 mod paying;
+mod slow_store;
 mod stripe;
 mod support;
 
@@ -58,4 +60,6 @@ in_both_browsers!(
     accessibility::pays_with_the_keyboard_alone,
     stripe::three_d_secure_completes_in_the_frame,
     stripe::failed_authentication_leaves_it_payable,
+    slow_store::a_frame_loaded_before_the_store_page_reloads_and_pays,
+    slow_store::a_frame_never_given_a_message_reloads_only_once,
 );

@@ -51,6 +51,19 @@ impl World {
             }
         })
         .await;
+        // Said, not failed: the widget recovers a message lost to the portal's late `onload`
+        // by reloading once (loader.js); how often that happens is worth seeing in the output.
+        let how = self
+            .browser
+            .eval(
+                "return performance.getEntriesByType('navigation')[0].type;",
+                vec![],
+            )
+            .await;
+        let how = how.as_str().unwrap_or_default();
+        if how != "navigate" {
+            eprintln!("the widget's frame got its portal message only after a {how}");
+        }
     }
 
     /// [`open`](Self::open), then waits for the card form.
