@@ -271,6 +271,13 @@ impl Portal for Bitrix24Portal {
         super::batched::paid_many(&self.background_client(), calls).await
     }
 
+    async fn outbox_wait(&self) -> Duration {
+        if !self.is_batched() {
+            return Duration::ZERO;
+        }
+        self.background_client().wait_now().await
+    }
+
     async fn ping(&self) -> Result<(), PortalError> {
         if self
             .last_ping
