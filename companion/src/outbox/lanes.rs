@@ -98,9 +98,9 @@ async fn lane(outbox: Arc<Outbox>, portal: PortalKey, mut groups: mpsc::Unbounde
 }
 
 /// `first` and every group queued behind it; then, while they fill less than a batch and the
-/// portal's budget has no slot for the outbox yet, whatever comes in meanwhile (up to
-/// [`MAX_GATHER`]): rows that would wait for the slot anyway go out in the same request
-/// instead of each few spending one of the portal's scarce requests.
+/// portal's budget is short ([`Portal::outbox_wait`](crate::portal::Portal::outbox_wait)),
+/// whatever comes in meanwhile (up to [`MAX_GATHER`]): rows go out in one request instead of
+/// each few spending one of the portal's scarce requests (which customers need too).
 async fn gather(
     outbox: &Outbox,
     portal: &PortalKey,

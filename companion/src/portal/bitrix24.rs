@@ -275,7 +275,12 @@ impl Portal for Bitrix24Portal {
         if !self.is_batched() {
             return Duration::ZERO;
         }
-        self.background_client().wait_now().await
+        let own = self.background_client().wait_now().await;
+        if !own.is_zero() {
+            return own;
+        }
+        // A customer would wait: what is free is the outbox's reserve, not slots to spare.
+        self.client.wait_now().await
     }
 
     async fn ping(&self) -> Result<(), PortalError> {

@@ -222,8 +222,9 @@ pub trait Portal: Send + Sync + 'static {
     async fn paid_many(&self, calls: &[MarkPaid]) -> Vec<Result<bool, PortalError>> {
         futures_util::future::join_all(calls.iter().map(|call| self.is_paid(call))).await
     }
-    /// How long the outbox's next batch would wait for the portal's request budget now (zero
-    /// when its calls are not batched: gathering more rows would not make them cheaper).
+    /// How long the portal's request budget is short now: the outbox's next batch would wait
+    /// for a slot, or only its reserve is left (a customer would wait). Zero when slots are to
+    /// spare, or when its calls are not batched (more rows would not make them cheaper).
     async fn outbox_wait(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
