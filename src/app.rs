@@ -31,7 +31,7 @@ pub fn Widget(config: WidgetConfig) -> impl IntoView {
     let ctx = PortalContext::provide(config);
     let announcer = Announcer::provide();
     let root = NodeRef::<Main>::new();
-    use_auto_resize(root);
+    use_auto_resize(ctx, root);
     reflect_on_page(ctx, root);
     let view = move || {
         // The language comes with the portal's message (its `lang` field), like the payment.

@@ -11,7 +11,7 @@
 //! | `money.rs` | amounts through the browser's `Intl.NumberFormat` |
 //! | `i18n/` | the text catalogue in every language |
 //! | `form/` | the payment UI: card fields, challenge step, outcomes, after paying |
-//! | `payment.rs` | the payment's state machine and idempotency keys |
+//! | `payment/` | the payment's state machine and idempotency keys |
 //! | `api.rs` | calls to the companion's payment API |
 //! | `stripe.rs` | the acquirer's own step (3-D Secure in Stripe.js, loaded only then) |
 //! | `announce.rs` | the one live region for screen readers |

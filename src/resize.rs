@@ -21,9 +21,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Observes `target` and posts its height to the portal whenever it changes, for as long as
-/// the calling component lives. Needs the [`PortalContext`].
-pub fn use_auto_resize(target: NodeRef<Main>) {
-    let ctx = expect_context::<PortalContext>();
+/// the calling component lives. `ctx` is passed rather than looked up with `expect_context`,
+/// whose panic message would bring `Debug` formatting of strings into the wasm.
+pub fn use_auto_resize(ctx: PortalContext, target: NodeRef<Main>) {
     target.on_load(move |element| {
         let element: web_sys::Element = element.into();
         let observed = element.clone();

@@ -6,7 +6,9 @@
 //! [`acquirer`], [`portal`], [`store`], [`outbox`], [`register`] (the `register` command),
 //! [`metrics`] and [`health`], [`edge`] (the HTTP listeners: connection limits and timeouts),
 //! [`keys`] (the master key and secrets at rest), [`preview`] (the embedded sandbox), [`app`]
-//! (wiring), [`market`] (a Market application: installs, uninstalls, per-portal pages).
+//! (wiring), [`market`] (a Market application: installs, uninstalls, per-portal pages),
+//! [`operator`] (what the operator's subcommands print and do). The `b24pay` command line
+//! itself is `src/bin/b24pay/` (its arguments in `cli.rs`, the subcommands in `commands.rs`).
 
 pub mod acquirer;
 pub mod api;

@@ -6,7 +6,8 @@
 //! same packages, features, profile and target directory, so when that run already built the
 //! companion (`cargo test --workspace`, as `scripts/test.sh` does) this is a no-op instead of a
 //! second build with differently unified features. Otherwise the binary is built with
-//! `cargo build -p b24pay-companion --bin b24pay` in the same target directory and profile.
+//! `cargo build -p b24pay-companion --bin b24pay --features preview,crash-points` in the same
+//! target directory and profile.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -153,7 +154,10 @@ fn own_target() -> (PathBuf, bool) {
 fn build(package: &str, bin: &str) -> PathBuf {
     let (target, release) = own_target();
     let mut cmd = cargo();
+    // The features this crate's own dependency on the companion turns on: a build of the
+    // binary alone would otherwise lack the preview and the crash points the drills use.
     cmd.args(["build", "-p", package, "--bin", bin])
+        .args(["--features", "preview,crash-points"])
         .args(["--message-format", "json-render-diagnostics"])
         .arg("--target-dir")
         .arg(&target);

@@ -11,7 +11,7 @@
 //! | `companion.rs` | one `b24pay serve` process: start, SIGKILL, restart on the same port and data |
 //! | `store.rs` | SQLite or PostgreSQL for the companion; the acquirer's ledger (charges per payment) |
 //! | `stack.rs` | sandbox + companion + registration: one isolated world per test |
-//! | `browser.rs` | headless Chromium / Firefox ESR through chromedriver / geckodriver |
+//! | `browser/` | headless Chromium / Firefox ESR through chromedriver / geckodriver (`driver.rs`), and screenshots as pixels (`image.rs`) |
 //! | `widget.rs` | the widget's build (`dist/`) and its frame on the store page |
 //! | `wait.rs` | explicit waits with timeouts |
 //! | `cards.rs` | the test acquirer's card numbers |

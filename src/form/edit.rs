@@ -61,7 +61,11 @@ pub fn reformat(
     // remove the digit before it instead, as the customer meant. At the end of the text
     // ("12 / |") removing the separator alone is already a visible change.
     if deleting_back && digits == previous && before > 0 && before < digits.len() {
-        digits.remove(before - 1);
+        // Not `String::remove`, which slices at a byte offset and so links a panic path
+        // that formats strings; the digits are ASCII, so chars and bytes count alike.
+        digits = (digits.chars().enumerate())
+            .filter_map(|(i, c)| (i != before - 1).then_some(c))
+            .collect();
         before -= 1;
     }
     if !deleting {

@@ -68,7 +68,10 @@ pub fn show(digits: &str, deleting: bool) -> String {
     match digits.len() {
         0 | 1 => digits.to_owned(),
         2 if deleting => digits.to_owned(),
-        _ => format!("{} / {}", &digits[..2], &digits[2..]),
+        _ => {
+            let (month, year) = digits.split_at_checked(2).unwrap_or((digits, ""));
+            format!("{month} / {year}")
+        }
     }
 }
 

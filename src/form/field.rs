@@ -179,7 +179,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
                 // The badge's picture and short text come from the stylesheet, by brand.
                 <span
                     class="b24-brand"
-                    hidden=!has_brand
+                    hidden=(!has_brand).then_some("")
                     data-brand=move || brand_of(number).map_or("none", Brand::code)
                     aria-hidden="true"
                 ></span>

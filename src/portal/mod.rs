@@ -68,7 +68,8 @@ pub enum PortalState {
     Failed(PortalError),
 }
 
-/// The portal's state for the UI: `expect_context::<PortalContext>()`. Private signals with
+/// The portal's state for the UI (`PortalContext::provide` returns it and puts it in the
+/// context; `use_context::<PortalContext>()`). Private signals with
 /// read-only accessors: only the messages (and the language loading they start) change them,
 /// and each only when its value really changes, so a re-posted identical message re-renders
 /// nothing.

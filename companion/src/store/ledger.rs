@@ -3,8 +3,9 @@
 
 use super::StoreError;
 use async_trait::async_trait;
+use sqlx::FromRow;
 
-use b24pay_protocol::Money;
+use b24pay_protocol::{Currency, Money};
 
 b24pay_protocol::wire_enum! {
     pub enum LedgerStatus {
@@ -33,6 +34,53 @@ pub struct LedgerEntry {
     pub transaction_id: Option<String>,
     pub decline_code: Option<String>,
     pub refunded_minor: u64,
+}
+
+/// The ledger's columns, in the order both stores read them.
+pub const LEDGER_COLUMNS: &str = "reference, merchant_reference, amount_minor, currency, last4, \
+    status, transaction_id, decline_code, refunded_minor";
+
+/// One ledger row as either store returns it, before its values are checked.
+#[derive(sqlx::FromRow)]
+pub struct LedgerRow {
+    reference: String,
+    merchant_reference: String,
+    amount_minor: i64,
+    currency: String,
+    last4: String,
+    status: String,
+    transaction_id: Option<String>,
+    decline_code: Option<String>,
+    refunded_minor: i64,
+}
+
+impl TryFrom<LedgerRow> for LedgerEntry {
+    type Error = StoreError;
+
+    fn try_from(r: LedgerRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("ledger {}: {what}", r.reference));
+        Ok(LedgerEntry {
+            amount: Money {
+                minor: u64::try_from(r.amount_minor).map_err(|_| corrupt("amount"))?,
+                currency: Currency::parse(&r.currency).ok_or_else(|| corrupt("currency"))?,
+            },
+            status: LedgerStatus::from_code(&r.status).ok_or_else(|| corrupt("status"))?,
+            refunded_minor: u64::try_from(r.refunded_minor).map_err(|_| corrupt("refunded"))?,
+            merchant_reference: r.merchant_reference,
+            last4: r.last4,
+            transaction_id: r.transaction_id,
+            decline_code: r.decline_code,
+            reference: r.reference,
+        })
+    }
+}
+
+/// The entry in a row of [`LEDGER_COLUMNS`], from either store.
+pub fn entry_of<'r, R: sqlx::Row>(row: &'r R) -> Result<LedgerEntry, StoreError>
+where
+    LedgerRow: sqlx::FromRow<'r, R>,
+{
+    LedgerEntry::try_from(LedgerRow::from_row(row)?)
 }
 
 /// A refund of (part of) a ledger charge.

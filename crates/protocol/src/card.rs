@@ -153,7 +153,7 @@ pub fn detect_brand(digits: &str) -> Option<Brand> {
     for &(low, high, brand) in RANGES {
         let width = digit_count(low);
         let take = width.min(digits.len());
-        let prefix: u32 = digits[..take].parse().ok()?;
+        let prefix: u32 = digits.get(..take)?.parse().ok()?;
         let shift = 10u32.pow((width - take) as u32);
         if prefix >= low / shift && prefix <= high / shift {
             match found {
@@ -218,8 +218,9 @@ pub fn format_number(digits: &str) -> String {
         } else {
             size.min(rest.len())
         };
-        out.push_str(&rest[..take]);
-        rest = &rest[take..];
+        let (group, tail) = rest.split_at_checked(take).unwrap_or((rest, ""));
+        out.push_str(group);
+        rest = tail;
     }
     out
 }
@@ -285,7 +286,7 @@ pub fn parse_expiry(input: &str) -> Result<(u8, u16), ExpiryError> {
     if digits.len() != 4 && digits.len() != 6 {
         return Err(ExpiryError::Incomplete);
     }
-    let (m, y) = digits.split_at(2);
+    let (m, y) = digits.split_at_checked(2).ok_or(ExpiryError::Incomplete)?;
     let month: u8 = m.parse().map_err(|_| ExpiryError::BadMonth)?;
     if !(1..=12).contains(&month) {
         return Err(ExpiryError::BadMonth);
@@ -340,7 +341,9 @@ pub fn validate_cvc(cvc: &str, brand: Option<Brand>) -> Result<(), CvcError> {
 
 /// "•••• 4242": what may be shown, stored and sent to the portal (`PS_CARD_NUMBER`).
 pub fn mask(digits: &str) -> String {
-    let last4 = &digits[digits.len().saturating_sub(4)..];
+    let last4 = digits
+        .get(digits.len().saturating_sub(4)..)
+        .unwrap_or(digits);
     format!("•••• {last4}")
 }
 

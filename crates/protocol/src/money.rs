@@ -33,10 +33,7 @@ impl Money {
     /// separators and anything else are refused.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, AmountError> {
         let text = text.trim();
-        let (int_part, frac_part) = match text.find(['.', ',']) {
-            Some(i) => (&text[..i], &text[i + 1..]),
-            None => (text, ""),
-        };
+        let (int_part, frac_part) = text.split_once(['.', ',']).unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if int_part.is_empty() || !digits(int_part) || !digits(frac_part) {
             return Err(AmountError::Malformed);
@@ -45,7 +42,9 @@ impl Money {
             return Err(AmountError::Malformed);
         }
         let exp = currency.minor_units() as usize;
-        let (kept, dropped) = frac_part.split_at(frac_part.len().min(exp));
+        let (kept, dropped) = frac_part
+            .split_at_checked(frac_part.len().min(exp))
+            .unwrap_or((frac_part, ""));
         if dropped.bytes().any(|b| b != b'0') {
             return Err(AmountError::TooPrecise);
         }

@@ -2,34 +2,7 @@
 
 use super::writer::{DecideJob, Job};
 use super::*;
-use b24pay_protocol::{Currency, Money};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
-
-pub(super) const LEDGER_RETURNING: &str = "reference, merchant_reference, amount_minor, \
-    currency, last4, status, transaction_id, decline_code, refunded_minor";
-
-pub(super) fn entry_of(row: &SqliteRow) -> Result<LedgerEntry, StoreError> {
-    let reference: String = row.try_get("reference")?;
-    let corrupt = |what: &str| StoreError::Corrupt(format!("ledger {reference}: {what}"));
-    let currency: String = row.try_get("currency")?;
-    let status: String = row.try_get("status")?;
-    let amount: i64 = row.try_get("amount_minor")?;
-    let refunded: i64 = row.try_get("refunded_minor")?;
-    Ok(LedgerEntry {
-        merchant_reference: row.try_get("merchant_reference")?,
-        amount: Money {
-            minor: u64::try_from(amount).map_err(|_| corrupt("amount"))?,
-            currency: Currency::parse(&currency).ok_or_else(|| corrupt("currency"))?,
-        },
-        last4: row.try_get("last4")?,
-        status: LedgerStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
-        transaction_id: row.try_get("transaction_id")?,
-        decline_code: row.try_get("decline_code")?,
-        refunded_minor: u64::try_from(refunded).map_err(|_| corrupt("refunded"))?,
-        reference: reference.clone(),
-    })
-}
+use crate::store::ledger::{entry_of, LEDGER_COLUMNS};
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
@@ -63,7 +36,7 @@ impl LedgerStore for SqliteStore {
         self.read(move |conn| {
             Box::pin(async move {
                 let sql = format!(
-                    "SELECT {LEDGER_RETURNING} FROM test_acquirer_ledger WHERE reference = ?1"
+                    "SELECT {LEDGER_COLUMNS} FROM test_acquirer_ledger WHERE reference = ?1"
                 );
                 let row = sqlx::query(&sql)
                     .bind(reference)
