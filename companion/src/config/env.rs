@@ -85,7 +85,7 @@ pub const VARS: &[Var] = &[
     var("B24PAY_APP_BX24_SCRIPT", &["app.bx24_script"], Text, "`https://api.bitrix24.com/api/v1/`; the BX24 library the install page loads"),
     var("B24PAY_PORTAL_TIMEOUT_MS", &["portal.timeout_ms"], Count, "20000 (must be below the portal's 60 s)"),
     var("B24PAY_PORTAL_RATE_LIMIT", &["portal.rate_limit_per_second", "portal.rate_limit_burst"], Rate, "`2/50`: 2 requests/s after a burst of 50 (the portal's leaky bucket); `off`"),
-    var("B24PAY_PORTAL_CUSTOMER_SHARE", &["portal.customer_share"], Number, "0.8: customer-facing portal calls may fill 80 % of that bucket; the rest is kept for the outbox (marking charged payments paid), which may use all of it"),
+    var("B24PAY_PORTAL_CUSTOMER_SHARE", &["portal.customer_share"], Number, "0.8: customer-facing portal calls may fill 80 % of that bucket; the rest is kept for the outbox (marking charged payments paid), which may use all of it; while both wait they take turns (see \"The portal's budget\")"),
     var("B24PAY_PORTAL_BATCH", &["portal.batch"], Bool, "`true`: concurrent customers' verifications share `batch` requests and the outbox sends its calls in batches (see \"The portal's budget\"); `false` sends every call alone"),
     var("B24PAY_BODY_BYTES", &["limits.body_bytes"], Count, "16384 (1024 to 1048576)"),
     var("B24PAY_REQUEST_TIMEOUT_MS", &["limits.request_timeout_ms"], Count, "30000; the handler's timeout starts once the body is in"),

@@ -1,16 +1,25 @@
 //! One lane per portal: a task that delivers that portal's claimed rows, group after group, so
-//! the claiming loop never waits for a portal's answer. A portal that hangs holds only its own
+//! the claiming loop never waits for a portal's answer. Groups queued behind one another go
+//! out together, and while the portal's budget is short a lane waits briefly for more rows to
+//! fill its batch. A portal that hangs holds only its own
 //! lane; the others' rows keep going out at once. A group that waited in its lane so long that
 //! its claim is nearly over is left alone (its claim runs out and it is claimed again), so a
 //! late lane never calls the portal for a row another instance may have claimed since.
 
 use super::Outbox;
-use crate::portal::PortalKey;
+use crate::portal::{PortalKey, CONFIRMS_PER_BATCH};
 use crate::store::{now_ms, OutboxItem};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// The longest a lane holds rows back to fill a batch.
+const MAX_GATHER: Duration = Duration::from_secs(2);
+/// The most a gathering lane sleeps between looks at the budget.
+const GATHER_STEP: Duration = Duration::from_millis(50);
 
 /// Rows of one portal, claimed until `lease_until`.
 struct Group {
@@ -69,13 +78,58 @@ async fn lane(outbox: Arc<Outbox>, portal: PortalKey, mut groups: mpsc::Unbounde
     // Half the claim must be left: enough for a call to end within it (the lease exceeds the
     // portal's timeout; see the outbox settings).
     let margin = outbox.settings.lease.as_millis() as i64 / 2;
-    while let Some(group) = groups.recv().await {
-        if group.lease_until - now_ms() < margin {
-            tracing::warn!(%portal, rows = group.rows.len(), "outbox rows waited too long behind their portal's earlier calls: left to be claimed again");
+    while let Some(first) = groups.recv().await {
+        let gathered = gather(&outbox, &portal, &mut groups, first).await;
+        let mut rows = Vec::new();
+        for group in gathered {
+            if group.lease_until - now_ms() < margin {
+                tracing::warn!(%portal, rows = group.rows.len(), "outbox rows waited too long behind their portal's earlier calls: left to be claimed again");
+            } else {
+                rows.extend(group.rows);
+            }
+        }
+        if rows.is_empty() {
             continue;
         }
-        if let Err(e) = outbox.deliver_group(portal.clone(), group.rows).await {
+        if let Err(e) = outbox.deliver_group(portal.clone(), rows).await {
             tracing::error!(%portal, error = %e, "outbox delivery failed");
         }
     }
+}
+
+/// `first` and every group queued behind it; then, while they fill less than a batch and the
+/// portal's budget is short ([`Portal::outbox_wait`](crate::portal::Portal::outbox_wait)),
+/// whatever comes in meanwhile (up to [`MAX_GATHER`]): rows go out in one request instead of
+/// each few spending one of the portal's scarce requests (which customers need too).
+async fn gather(
+    outbox: &Outbox,
+    portal: &PortalKey,
+    groups: &mut mpsc::UnboundedReceiver<Group>,
+    first: Group,
+) -> Vec<Group> {
+    let mut gathered = vec![first];
+    while let Ok(group) = groups.try_recv() {
+        gathered.push(group);
+    }
+    let Ok(client) = outbox.portals.get(portal).await else {
+        return gathered;
+    };
+    let started = Instant::now();
+    let rows = |g: &[Group]| g.iter().map(|g| g.rows.len()).sum::<usize>();
+    while rows(&gathered) < CONFIRMS_PER_BATCH && started.elapsed() < MAX_GATHER {
+        let wait = client.outbox_wait().await;
+        if wait.is_zero() {
+            break;
+        }
+        let step = wait
+            .min(GATHER_STEP)
+            .min(MAX_GATHER.saturating_sub(started.elapsed()));
+        match tokio::time::timeout(step, groups.recv()).await {
+            Ok(Some(group)) => gathered.push(group),
+            // Closed: the outbox is stopping; deliver what is here.
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    gathered
 }

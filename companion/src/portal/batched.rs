@@ -14,7 +14,7 @@ use bitrix24_client::{
 };
 
 /// A batch holds a call and its re-read per payment.
-const CONFIRMS_PER_BATCH: usize = MAX_BATCH_COMMANDS / 2;
+pub const CONFIRMS_PER_BATCH: usize = MAX_BATCH_COMMANDS / 2;
 
 /// The `pay.*` call one outbox row owes.
 pub(super) enum Pay {

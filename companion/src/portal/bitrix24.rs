@@ -271,6 +271,18 @@ impl Portal for Bitrix24Portal {
         super::batched::paid_many(&self.background_client(), calls).await
     }
 
+    async fn outbox_wait(&self) -> Duration {
+        if !self.is_batched() {
+            return Duration::ZERO;
+        }
+        let own = self.background_client().wait_now().await;
+        if !own.is_zero() {
+            return own;
+        }
+        // A customer would wait: what is free is the outbox's reserve, not slots to spare.
+        self.client.wait_now().await
+    }
+
     async fn ping(&self) -> Result<(), PortalError> {
         if self
             .last_ping

@@ -6,8 +6,9 @@
 //! The row holds the two levels and when they were last changed (wall-clock milliseconds, the
 //! instances' common clock); each change drains them for the time since, as the portal's bucket
 //! drains, then applies the client's [`Rules`]. Customers' verifications and the outbox's
-//! confirmations keep their shares of it across all instances: customers queue first come
-//! first served up to their share, the outbox keeps the rest.
+//! confirmations keep their shares of it across all instances: each queues first come first
+//! served, customers alone up to their share of the bucket (the outbox keeps the rest), and
+//! while both wait they take the slots in turns.
 
 use crate::store::{now_ms, SharedStore};
 use bitrix24_client::{Change, Levels, Rules, SharedLevels};
@@ -18,11 +19,12 @@ use std::time::Duration;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// The stored row: levels in requests, `at` in Unix milliseconds.
+/// The stored row: the levels (in requests; rows written before the background had a queue of
+/// its own lack the newer ones, read as zero), `at` in Unix milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct Row {
-    shared: f64,
-    customers: f64,
+    #[serde(flatten)]
+    levels: Levels,
     at: i64,
 }
 
@@ -30,7 +32,19 @@ impl Row {
     fn parse(value: Option<&str>) -> Row {
         value
             .and_then(|v| serde_json::from_str::<Row>(v).ok())
-            .filter(|r| r.shared.is_finite() && r.customers.is_finite())
+            .filter(|r| {
+                let l = r.levels;
+                [
+                    l.shared,
+                    l.customers,
+                    l.background,
+                    l.customers_waiting,
+                    l.background_waiting,
+                    l.turn,
+                ]
+                .iter()
+                .all(|v| v.is_finite())
+            })
             .unwrap_or_default()
     }
 
@@ -38,16 +52,8 @@ impl Row {
     /// (none when a clock went backwards), then changed. Answers the change's wait.
     fn apply(&mut self, rules: Rules, now: i64, change: Change) -> Duration {
         let elapsed = Duration::from_millis(u64::try_from(now - self.at).unwrap_or(0));
-        let mut levels = Levels {
-            shared: self.shared,
-            customers: self.customers,
-        };
-        let wait = rules.apply(&mut levels, elapsed, change);
-        *self = Row {
-            shared: levels.shared,
-            customers: levels.customers,
-            at: now.max(self.at),
-        };
+        let wait = rules.apply(&mut self.levels, elapsed, change);
+        self.at = now.max(self.at);
         wait
     }
 }
@@ -127,9 +133,15 @@ mod tests {
         assert_eq!(wait, Duration::from_millis(500));
         // One second later two have drained; a clock that went back drains nothing.
         row.apply(rules, 11_000, Change::GiveBack(Bucket::Shared));
-        assert_eq!(row.shared, 2.0);
+        assert_eq!(row.levels.shared, 2.0);
         row.apply(rules, 9_000, Change::Reserve(Bucket::Shared));
-        assert_eq!((row.shared, row.at), (3.0, 11_000));
+        assert_eq!((row.levels.shared, row.at), (3.0, 11_000));
+        // A row written before the background had its own queue still reads.
+        let old = Row::parse(Some(r#"{"shared":1.5,"customers":0.5,"at":7}"#));
+        assert_eq!(
+            (old.levels.shared, old.levels.background, old.at),
+            (1.5, 0.0, 7)
+        );
         let stored = serde_json::to_string(&row).unwrap();
         assert_eq!(Row::parse(Some(&stored)), row);
     }

@@ -82,12 +82,13 @@ pub fn settings_of(outcome: &bitrix24_client::CommandResult) -> Option<Answer> {
     }
 }
 
-/// A customer's answer from the batch, unless it is a transient refusal of that command alone
-/// (the portal provably did not run it): then `None`, and the read is sent again on its own,
-/// with the client's usual retries, as it would have been outside a batch.
+/// A customer's answer from the batch, unless that command alone failed in a way that may heal
+/// (refused for the moment, an internal error): then `None`, and the read is sent again on its
+/// own, with the client's usual retries, as it would have been outside a batch. A read changes
+/// nothing, so one the portal may have run is as safe to send again as one it did not.
 fn customer_answer(outcome: &bitrix24_client::CommandResult) -> Option<Answer> {
     match settings_of(outcome)? {
-        Err(e) if e.retry_class() == RetryClass::NotExecuted => None,
+        Err(e) if e.retry_class() != RetryClass::Permanent => None,
         answer => Some(answer),
     }
 }

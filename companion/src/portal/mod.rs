@@ -12,6 +12,7 @@ pub mod installed;
 mod key;
 pub mod tokens;
 
+pub use batched::CONFIRMS_PER_BATCH;
 pub use bitrix24::Bitrix24Portal;
 pub use directory::{AppClients, Portals, SharedPortals, Unconfigured};
 pub use facts::facts_from_settings;
@@ -220,6 +221,12 @@ pub trait Portal: Send + Sync + 'static {
     /// [`Portal::is_paid`] for each call, each answer on its own.
     async fn paid_many(&self, calls: &[MarkPaid]) -> Vec<Result<bool, PortalError>> {
         futures_util::future::join_all(calls.iter().map(|call| self.is_paid(call))).await
+    }
+    /// How long the portal's request budget is short now: the outbox's next batch would wait
+    /// for a slot, or only its reserve is left (a customer would wait). Zero when slots are to
+    /// spare, or when its calls are not batched (more rows would not make them cheaper).
+    async fn outbox_wait(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::rules::MAX_POLL;
 use super::{Bucket, Change, Levels, Priority, RateLimit, Rules};
 
 /// The budget of one process: the levels behind a mutex.
@@ -83,45 +84,33 @@ impl RateLimiter {
         max_wait: Duration,
     ) -> Result<(), Duration> {
         let started = Instant::now();
-        match priority {
-            Priority::Background => {
-                let (reservation, wait) = self.reserve(Bucket::Shared);
-                if wait > max_wait {
-                    return Err(wait);
-                }
-                pause(wait).await;
-                reservation.keep();
-                Ok(())
-            }
-            Priority::Customer => {
-                let (queued, wait) = self.reserve(Bucket::Customers);
-                if wait > max_wait {
-                    return Err(wait);
-                }
-                pause(wait).await;
-                let left = max_wait.saturating_sub(started.elapsed());
-                self.enter_shared(left).await?;
-                queued.keep();
-                Ok(())
-            }
+        let (queued, wait) = self.reserve(Bucket::queue(priority));
+        if wait > max_wait {
+            return Err(wait);
         }
+        pause(wait).await;
+        let left = max_wait.saturating_sub(started.elapsed());
+        self.enter_shared(priority, left)
+            .await
+            .map_err(|waited| waited.saturating_add(started.elapsed()))?;
+        queued.keep();
+        Ok(())
     }
 
-    /// A customer whose turn has come in its own queue takes a place in the shared bucket,
-    /// below the customer cap, waiting (without holding a place) while background calls use
-    /// the reserve.
-    async fn enter_shared(&self, max_wait: Duration) -> Result<(), Duration> {
+    /// A call whose turn has come in its own queue takes a place in the shared bucket, waiting
+    /// (without holding a place) for room, and for its turn while the other priority waits too.
+    async fn enter_shared(&self, priority: Priority, max_wait: Duration) -> Result<(), Duration> {
         let started = Instant::now();
         loop {
-            let wait = self.change(Change::Enter);
+            let wait = self.change(Change::Enter(priority));
             if wait.is_zero() {
                 return Ok(());
             }
             let left = max_wait.saturating_sub(started.elapsed());
             if wait > left {
-                return Err(started.elapsed().saturating_add(wait));
+                return Err(wait);
             }
-            pause(wait.max(Duration::from_millis(1))).await;
+            pause(wait.clamp(Duration::from_millis(1), MAX_POLL)).await;
         }
     }
 
@@ -251,19 +240,57 @@ mod tests {
             l.acquire(Background, Duration::MAX).await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::ZERO);
-        // The bucket is now full: a fifth background call waits for the drain, not for the
-        // twenty customers (who would take 20 s).
+        // The bucket is now full and customers wait too: the fifth background call waits for
+        // its turn (the next drained slot is a customer's), not for the twenty customers.
         l.acquire(Background, Duration::MAX).await.unwrap();
-        assert!(about(start.elapsed(), 1000), "{:?}", start.elapsed());
+        assert!(about(start.elapsed(), 2000), "{:?}", start.elapsed());
         for q in queued {
             q.await.unwrap().unwrap();
         }
-        // Customers were paced at the drain rate below their cap, around the background calls.
+        // Customers were paced at the drain rate, around the background's slot; once no
+        // background call waits, they are back below their cap (the reserve is the
+        // background's again).
         let e = start.elapsed();
         assert!(
-            e >= Duration::from_secs(24) && e <= Duration::from_secs(26),
+            e >= Duration::from_secs(22) && e <= Duration::from_secs(26),
             "{e:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_background_backlog_does_not_keep_a_customer_out() {
+        // Burst 4 at 2/s, customers up to 2 of it; the background owes 40 calls (20 s).
+        let l = limiter(2.0, 4, 0.5);
+        let backlog: Vec<_> = (0..40)
+            .map(|_| {
+                let l = l.clone();
+                tokio::spawn(async move { l.acquire(Background, Duration::MAX).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let start = Instant::now();
+        // A customer that may wait 3 s gets in, within a slot or two.
+        l.acquire(Customer, Duration::from_secs(3)).await.unwrap();
+        assert!(
+            start.elapsed() <= Duration::from_millis(1100),
+            "{:?}",
+            start.elapsed()
+        );
+        // While customers keep coming, the background keeps two slots in three.
+        let mut customers = 1;
+        while start.elapsed() < Duration::from_secs(6) {
+            l.acquire(Customer, Duration::from_secs(3)).await.unwrap();
+            customers += 1;
+        }
+        let background = backlog.iter().filter(|b| b.is_finished()).count();
+        assert!((3..=5).contains(&customers), "{customers} customers");
+        assert!(
+            (10..=14).contains(&background),
+            "{background} background calls"
+        );
+        for b in backlog {
+            b.await.unwrap().unwrap();
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -3,10 +3,12 @@
 //!
 //! Two priorities share the bucket. [`Priority::Background`] calls (the work that settles money
 //! already taken: marking payments paid) may fill all of it; [`Priority::Customer`] calls (a
-//! customer is waiting) only up to a share of it, so that a flood of customers, or of anonymous
-//! requests, can never leave the background work without a slot. Customers queue among
-//! themselves first, in arrival order, and take their place in the shared bucket only when they
-//! are about to be sent, so queued customers never delay a background call.
+//! customer is waiting) only up to a share of it while no background call waits, so that a
+//! flood of customers, or of anonymous requests, can never leave the background work without a
+//! slot. Each priority queues among itself first, in arrival order, and takes its place in the
+//! shared bucket only when it is about to be sent. While both wait for room they take the
+//! slots in turns (customers one in three, see `rules.rs`), so a backlog of background work
+//! cannot keep a customer out either.
 //!
 //! A reservation belongs to its waiter: a waiter that is dropped (its request cancelled or timed
 //! out) hands its slot back.
@@ -26,6 +28,7 @@ mod limiter;
 mod rules;
 
 pub(crate) use limiter::{pause, RateLimiter};
+pub(crate) use rules::MAX_POLL;
 pub use rules::{Bucket, Change, Levels, Rules};
 
 /// Leaky-bucket parameters. The portal's defaults are 2 requests/s with a burst of 50

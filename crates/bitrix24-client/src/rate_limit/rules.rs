@@ -1,7 +1,17 @@
 //! The leaky bucket's arithmetic, kept apart from any clock or lock so that the in-process
 //! budget and one kept in a database row apply exactly the same rules.
+//!
+//! Each priority queues among itself first (its own level, in arrival order), then enters the
+//! shared bucket when there is room. Alone, customers may fill the bucket up to their cap and
+//! the background all of it. While both wait (each says so when it finds no room: its
+//! `waiting` level), the slots are taken in turns — customers one in three, the background two
+//! in three, since a payment costs the customers one read and the outbox a call and its re-read
+//! — and customers may then use the whole bucket too: neither class can keep the other out,
+//! however long its own backlog.
 
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use super::{Priority, RateLimit};
 
@@ -9,32 +19,65 @@ use super::{Priority, RateLimit};
 /// for a nanosecond.
 const EPSILON: f64 = 1e-9;
 
-/// A budget's two levels, in requests.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// The customers' share of the slots while both priorities wait; the background has the rest.
+pub const CUSTOMER_TURNS: f64 = 1.0 / 3.0;
+
+/// The longest a waiter sleeps before it looks again (and says again that it waits): a waiter
+/// that has gone away holds the other priority to turns for at most about this long.
+pub const MAX_POLL: Duration = Duration::from_millis(500);
+
+/// A budget's levels, in requests (`turn` excepted).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Levels {
-    /// The portal's bucket as we model it: requests sent, plus background reservations that
-    /// are waiting for their turn.
+    /// The portal's bucket as we model it: the requests sent.
     pub shared: f64,
-    /// Customers' own queue (reservations in arrival order), draining at the same rate.
+    /// Customers' own queue (reservations in arrival order), draining at the bucket's rate.
     pub customers: f64,
+    /// The background's own queue, likewise.
+    pub background: f64,
+    /// Above zero while a customer found no room and waits for it (drains at the same rate).
+    pub customers_waiting: f64,
+    /// Above zero while a background call found no room and waits for it.
+    pub background_waiting: f64,
+    /// Whose turn it is while both wait, in [-1, 1]: customers may go at zero and above, the
+    /// background at zero and below. A customer's slot lowers it by the background's share, a
+    /// background slot raises it by the customers'.
+    pub turn: f64,
 }
 
-/// One of the two levels.
+/// One of the levels a place can be taken in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bucket {
+    /// The portal's bucket itself (up to the burst, then in line beyond it).
     Shared,
+    /// The customers' queue.
     Customers,
+    /// The background's queue.
+    Background,
+}
+
+impl Bucket {
+    /// The queue a call of `priority` lines up in.
+    pub fn queue(priority: Priority) -> Bucket {
+        match priority {
+            Priority::Customer => Bucket::Customers,
+            Priority::Background => Bucket::Background,
+        }
+    }
 }
 
 /// One change to a budget's levels; [`Rules::apply`] answers a wait for each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// Takes a place in the bucket (the shared one up to the burst, the customers' queue up to
-    /// the customer cap); answers how long until it may be used.
+    /// Takes a place in a level (the shared bucket up to the burst, the customers' queue up to
+    /// the customer cap, the background's up to the burst); answers how long until it may be
+    /// used.
     Reserve(Bucket),
-    /// A customer whose turn has come in its queue enters the shared bucket below the customer
-    /// cap and answers zero; when there is no room it takes nothing and answers the wait.
-    Enter,
+    /// A call whose turn has come in its queue enters the shared bucket and answers zero; when
+    /// there is no room for it (or, while the other priority waits too, it is not its turn) it
+    /// takes nothing, notes that it waits, and answers how long until it should look again.
+    Enter(Priority),
     /// A reservation not used: its place is handed back.
     GiveBack(Bucket),
     /// Changes nothing: how long a call of this priority would wait now.
@@ -47,7 +90,8 @@ pub enum Change {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rules {
     limit: RateLimit,
-    /// How full customer calls may make the shared bucket (at least 1).
+    /// How full customer calls may make the shared bucket while no background call waits (at
+    /// least 1).
     customer_cap: f64,
 }
 
@@ -57,7 +101,8 @@ fn secs(seconds: f64) -> Duration {
 }
 
 impl Rules {
-    /// `share` (0, 1] of the bucket is open to [`Priority::Customer`] calls.
+    /// `share` (0, 1] of the bucket is open to [`Priority::Customer`] calls while no background
+    /// call waits.
     pub fn new(limit: RateLimit, share: f64) -> Rules {
         let burst = f64::from(limit.burst.max(1));
         let share = if share.is_finite() {
@@ -91,76 +136,146 @@ impl Rules {
     /// Drains `levels` for `elapsed`, then applies `change` and answers its wait.
     pub fn apply(&self, levels: &mut Levels, elapsed: Duration, change: Change) -> Duration {
         let drained = elapsed.as_secs_f64() * self.limit.per_second;
-        levels.shared = (levels.shared - drained).max(0.0);
-        levels.customers = (levels.customers - drained).max(0.0);
+        for level in [
+            &mut levels.shared,
+            &mut levels.customers,
+            &mut levels.background,
+            &mut levels.customers_waiting,
+            &mut levels.background_waiting,
+        ] {
+            *level = (*level - drained).max(0.0);
+        }
         match change {
             Change::Reserve(bucket) => {
-                let (level, cap) = match bucket {
-                    Bucket::Shared => (&mut levels.shared, self.burst()),
-                    Bucket::Customers => (&mut levels.customers, self.customer_cap),
-                };
+                let cap = self.queue_cap(bucket);
+                let level = level_of(levels, bucket);
                 *level += 1.0;
                 self.wait_for(*level - cap)
             }
-            Change::Enter => {
-                let wait = self.wait_for(levels.shared + 1.0 - self.customer_cap);
-                if wait.is_zero() {
-                    levels.shared += 1.0;
-                }
-                wait
-            }
+            Change::Enter(priority) => self.enter(levels, priority),
             Change::GiveBack(bucket) => {
-                let level = match bucket {
-                    Bucket::Shared => &mut levels.shared,
-                    Bucket::Customers => &mut levels.customers,
-                };
+                let level = level_of(levels, bucket);
                 *level = (*level - 1.0).max(0.0);
                 Duration::ZERO
             }
-            Change::Peek(Priority::Background) => self.wait_for(levels.shared + 1.0 - self.burst()),
-            // The queue's wait and then room below the cap; the shared bucket drains meanwhile.
-            Change::Peek(Priority::Customer) => self
-                .wait_for(levels.customers + 1.0 - self.customer_cap)
-                .max(self.wait_for(levels.shared + 1.0 - self.customer_cap)),
+            Change::Peek(priority) => {
+                let queue = Bucket::queue(priority);
+                let queued = *level_of(levels, queue) + 1.0;
+                self.wait_for(queued - self.queue_cap(queue))
+                    .max(self.entry_wait(levels, priority))
+            }
             Change::Fill => {
                 levels.shared = levels.shared.max(self.burst());
                 Duration::ZERO
             }
         }
     }
+
+    /// How many places of `bucket` are open at once.
+    fn queue_cap(&self, bucket: Bucket) -> f64 {
+        match bucket {
+            Bucket::Customers => self.customer_cap,
+            Bucket::Shared | Bucket::Background => self.burst(),
+        }
+    }
+
+    /// Whether the other priority waits for room too.
+    fn contended(levels: &Levels, priority: Priority) -> bool {
+        match priority {
+            Priority::Customer => levels.background_waiting > EPSILON,
+            Priority::Background => levels.customers_waiting > EPSILON,
+        }
+    }
+
+    /// How long until `priority` may enter the shared bucket (zero: now).
+    fn entry_wait(&self, levels: &Levels, priority: Priority) -> Duration {
+        let contended = Rules::contended(levels, priority);
+        let cap = match priority {
+            Priority::Customer if !contended => self.customer_cap,
+            _ => self.burst(),
+        };
+        let room = self.wait_for(levels.shared + 1.0 - cap);
+        // Turns only matter when this slot is the last one free: below that, both get in.
+        let room_for_both = levels.shared + 2.0 <= self.burst() + EPSILON;
+        let its_turn = !contended
+            || room_for_both
+            || match priority {
+                Priority::Customer => levels.turn >= -EPSILON,
+                Priority::Background => levels.turn <= EPSILON,
+            };
+        if its_turn {
+            room
+        } else {
+            // The other's slot first.
+            room.max(self.wait_for(1.0))
+        }
+    }
+
+    fn enter(&self, levels: &mut Levels, priority: Priority) -> Duration {
+        let wait = self.entry_wait(levels, priority);
+        let turns = Rules::contended(levels, priority) && levels.shared + 2.0 > self.burst();
+        let (waiting, step) = match priority {
+            Priority::Customer => (&mut levels.customers_waiting, CUSTOMER_TURNS - 1.0),
+            Priority::Background => (&mut levels.background_waiting, CUSTOMER_TURNS),
+        };
+        // A call that enters is likely followed by another of its kind (a backlog): it counts
+        // as waiting for a round of turns more; one that waits, until just after it looks again.
+        let until = if wait.is_zero() {
+            3.0
+        } else {
+            wait.min(MAX_POLL).as_secs_f64() * self.limit.per_second + 1.0
+        };
+        *waiting = waiting.max(until);
+        if wait.is_zero() {
+            levels.shared += 1.0;
+            if turns {
+                levels.turn = (levels.turn + step).clamp(-1.0, 1.0);
+            }
+        }
+        wait
+    }
+}
+
+fn level_of(levels: &mut Levels, bucket: Bucket) -> &mut f64 {
+    match bucket {
+        Bucket::Shared => &mut levels.shared,
+        Bucket::Customers => &mut levels.customers,
+        Bucket::Background => &mut levels.background,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Priority::{Background, Customer};
+
+    fn rules(burst: u32, share: f64) -> Rules {
+        Rules::new(
+            RateLimit {
+                per_second: 2.0,
+                burst,
+            },
+            share,
+        )
+    }
 
     #[test]
     fn rules_drain_before_they_change() {
-        let rules = Rules::new(
-            RateLimit {
-                per_second: 2.0,
-                burst: 10,
-            },
-            0.5,
-        );
+        let rules = rules(10, 0.5);
         let mut levels = Levels {
             shared: 6.0,
             customers: 1.0,
+            ..Levels::default()
         };
         // One second drains two requests from each level, never below empty.
-        let wait = rules.apply(&mut levels, Duration::from_secs(1), Change::Enter);
+        let wait = rules.apply(&mut levels, Duration::from_secs(1), Change::Enter(Customer));
         assert_eq!(wait, Duration::ZERO);
-        assert_eq!(
-            levels,
-            Levels {
-                shared: 5.0,
-                customers: 0.0
-            }
-        );
+        assert_eq!((levels.shared, levels.customers), (5.0, 0.0));
         // At the customer cap (5): no room, nothing taken, the wait until there is.
-        let wait = rules.apply(&mut levels, Duration::ZERO, Change::Enter);
+        let wait = rules.apply(&mut levels, Duration::ZERO, Change::Enter(Customer));
         assert_eq!(wait, Duration::from_millis(500));
         assert_eq!(levels.shared, 5.0);
+        assert!(levels.customers_waiting > 0.0, "the customer says it waits");
         let wait = rules.apply(&mut levels, Duration::ZERO, Change::Reserve(Bucket::Shared));
         assert_eq!(wait, Duration::ZERO);
         rules.apply(
@@ -171,5 +286,73 @@ mod tests {
         assert_eq!(levels.shared, 5.0);
         rules.apply(&mut levels, Duration::ZERO, Change::Fill);
         assert_eq!(levels.shared, 10.0);
+    }
+
+    /// Enters `priority` if it may, draining `elapsed` first: whether it entered.
+    fn enter(rules: &Rules, levels: &mut Levels, elapsed_ms: u64, priority: Priority) -> bool {
+        let elapsed = Duration::from_millis(elapsed_ms);
+        rules
+            .apply(levels, elapsed, Change::Enter(priority))
+            .is_zero()
+    }
+
+    #[test]
+    fn alone_the_background_fills_the_bucket_and_customers_their_cap() {
+        let rules = rules(10, 0.6);
+        let mut levels = Levels::default();
+        assert!((0..6).all(|_| enter(&rules, &mut levels, 0, Customer)));
+        assert!(!enter(&rules, &mut levels, 0, Customer));
+        // Alone, the background also takes the rest.
+        let mut alone = Levels {
+            shared: 6.0,
+            ..Levels::default()
+        };
+        assert!((0..4).all(|_| enter(&rules, &mut alone, 0, Background)));
+        assert!(!enter(&rules, &mut alone, 0, Background));
+    }
+
+    #[test]
+    fn while_both_wait_they_take_turns_one_to_two() {
+        let rules = rules(4, 0.5);
+        // The bucket is full; both priorities are waiting for room.
+        let mut levels = Levels {
+            shared: 4.0,
+            ..Levels::default()
+        };
+        assert!(!enter(&rules, &mut levels, 0, Customer));
+        assert!(!enter(&rules, &mut levels, 0, Background));
+        let mut order = String::new();
+        // Every half second one slot drains; each priority asks for it, customers first.
+        for _ in 0..12 {
+            let mut drained = 500;
+            for (name, priority) in [('c', Customer), ('b', Background)] {
+                if enter(&rules, &mut levels, drained, priority) {
+                    order.push(name);
+                }
+                drained = 0;
+            }
+        }
+        // One slot in three is a customer's, and customers use the whole bucket meanwhile
+        // (their cap, 2, would have kept them out of a bucket at 3).
+        assert_eq!(order, "cbbcbbcbbcbb", "{levels:?}");
+    }
+
+    #[test]
+    fn waits_can_be_read_without_changing_anything() {
+        let rules = rules(4, 0.5);
+        let mut levels = Levels {
+            shared: 2.0,
+            ..Levels::default()
+        };
+        let before = levels;
+        assert_eq!(
+            rules.apply(&mut levels, Duration::ZERO, Change::Peek(Customer)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            rules.apply(&mut levels, Duration::ZERO, Change::Peek(Background)),
+            Duration::ZERO
+        );
+        assert_eq!(levels, before);
     }
 }
