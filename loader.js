@@ -12,12 +12,14 @@
 // 3. Says in the console, when no acceptable portal message has arrived after a few seconds,
 //    which origins were refused and which are allowed (origins only, nothing of a message's
 //    content), so whoever deploys can fix the configuration — even if the wasm never loads.
-// 4. Reloads the frame once when, framed, it has had no message at all 3 s after its `load`:
+// 4. Reloads the frame when, framed, it has had no message at all a while after its `load`:
 //    the portal attaches its `iframe.onload` (which posts) only on its page's
-//    DOMContentLoaded, so a frame that loaded before that never hears from it, and the
-//    reload's `load` comes after. sessionStorage keeps it to one reload (cleared by an accepted
-//    message, or by the reloaded page giving up). A refused message is not a reason: that is
-//    a configuration to fix (3.), which a reload would not.
+//    DOMContentLoaded, so a frame that loaded before that never hears from it, and a reload's
+//    `load` that comes after gets the message. At most three reloads, 1 s, 2 s and 4 s after
+//    each `load` (a store page parsed up to ~7 s after the frame still works); a reload too
+//    early costs only a cached load, since the portal posts on every `load`. sessionStorage
+//    counts them (cleared by an accepted message, or by the last page giving up). A refused
+//    message is not a reason: that is a configuration to fix (3.), which a reload would not.
 // 5. Starts the browser's language catalogue in parallel with the wasm.
 // 6. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
 //    Stripe.js only then.
@@ -85,7 +87,7 @@
     queue.push(event);
     if (ok && portalMessage(data)) {
       accepted = true;
-      session(function (s) { s.removeItem(RELOADED); });
+      session(function (s) { s.removeItem(RELOADS); });
       if (boot) {
         fit(data);
         postHeight([event.origin]);
@@ -120,19 +122,24 @@
     if (document.readyState === "complete") f(); else window.addEventListener("load", f);
   }
   // sessionStorage can be refused (storage blocked): then no reload, rather than maybe a loop.
-  var RELOADED = "b24pay-reloaded";
+  var RELOADS = "b24pay-reloads", MAX_RELOADS = 3;
   function session(f) {
     try { return f(sessionStorage); } catch (e) { return null; }
   }
   if (framed) afterLoad(function () {
+    var done = Number(session(function (s) { return s.getItem(RELOADS); })) || 0;
+    if (done >= MAX_RELOADS) {
+      // The last chance: this page waits (the app explains), and a later visit starts afresh.
+      session(function (s) { s.removeItem(RELOADS); });
+      return;
+    }
     setTimeout(function () {
       if (accepted || refused.length) return;
-      if (session(function (s) { return s.getItem(RELOADED); })) {
-        session(function (s) { s.removeItem(RELOADED); });
-      } else if (session(function (s) { s.setItem(RELOADED, "1"); return s.getItem(RELOADED); })) {
+      var next = String(done + 1);
+      if (session(function (s) { s.setItem(RELOADS, next); return s.getItem(RELOADS); }) === next) {
         location.reload();
       }
-    }, 3000);
+    }, 1000 << done);
   });
   var app = null;
   function start() {

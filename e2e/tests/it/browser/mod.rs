@@ -61,5 +61,5 @@ in_both_browsers!(
     stripe::three_d_secure_completes_in_the_frame,
     stripe::failed_authentication_leaves_it_payable,
     slow_store::a_frame_loaded_before_the_store_page_reloads_and_pays,
-    slow_store::a_frame_never_given_a_message_reloads_only_once,
+    slow_store::a_frame_never_given_a_message_gives_up_after_three_reloads,
 );

@@ -52,7 +52,7 @@ impl World {
         })
         .await;
         // Said, not failed: the widget recovers a message lost to the portal's late `onload`
-        // by reloading once (loader.js); how often that happens is worth seeing in the output.
+        // by reloading (loader.js); how often that happens is worth seeing in the output.
         let how = self
             .browser
             .eval(
