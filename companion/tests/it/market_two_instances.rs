@@ -9,23 +9,10 @@
 use crate::common::*;
 use b24pay_sandbox::{App, NewPayment, Platform, PlatformHandle, Sandbox, SandboxHandle};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "app.b24pay.rotation";
 const CLIENT_SECRET: &str = "rotation-secret";
-
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Both instances serve one deployment: one public URL (the first's address, where the
 /// platform sends the app's events), each listening on its own address.
@@ -35,29 +22,14 @@ fn spawn(
     listen: &str,
     dist: &std::path::Path,
     database: &str,
-) -> Instance {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_b24pay"));
-    cmd.arg("serve")
-        .env_clear()
-        .env("B24PAY_LOG", "warn")
-        .env("B24PAY_LISTEN", listen)
+) -> ServeProcess {
+    let mut cmd = serve_command(dist, database);
+    cmd.env("B24PAY_LISTEN", listen)
         .env("B24PAY_PUBLIC_URL", public_url)
         .env("B24PAY_APP_CLIENT_ID", CLIENT_ID)
         .env("B24PAY_APP_CLIENT_SECRET", CLIENT_SECRET)
-        .env("B24PAY_APP_TOKEN_ENDPOINT", platform.oauth_token_endpoint())
-        .env("B24PAY_DIST_DIR", dist)
-        .env("DATABASE_URL", database)
-        .env("B24PAY_MASTER_KEY", TEST_MASTER_KEY)
-        .env("B24PAY_ALLOW_TEST_MODE", "true")
-        .env("B24PAY_PORTAL_RATE_LIMIT", "off")
-        .env("B24PAY_PORTAL_TIMEOUT_MS", "3000")
-        .env("B24PAY_OUTBOX_LEASE_MS", "4000")
-        .env("B24PAY_OUTBOX_BASE_BACKOFF_MS", "50")
-        .env("B24PAY_OUTBOX_MAX_BACKOFF_MS", "400")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let (child, base) = start_listening(&mut cmd, Duration::from_secs(60));
-    Instance { child, base }
+        .env("B24PAY_APP_TOKEN_ENDPOINT", platform.oauth_token_endpoint());
+    ServeProcess::start(&mut cmd)
 }
 
 /// A portal with the app installed: our public id for it and the pay system its install

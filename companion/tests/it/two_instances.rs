@@ -7,28 +7,12 @@
 use crate::common::*;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> Instance {
+fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> ServeProcess {
     let installed = sandbox_tokens(sandbox);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_b24pay"));
-    cmd.arg("serve")
-        .env_clear()
-        .env("B24PAY_LOG", "warn")
-        .env("B24PAY_LISTEN", "127.0.0.1:0")
+    let mut cmd = serve_command(dist, database);
+    cmd.env("B24PAY_LISTEN", "127.0.0.1:0")
         .env("B24PAY_OAUTH_PORTAL_URL", sandbox.base_url())
         .env("B24PAY_OAUTH_CLIENT_ID", sandbox.oauth_client_id())
         .env("B24PAY_OAUTH_CLIENT_SECRET", sandbox.oauth_client_secret())
@@ -38,20 +22,8 @@ fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> Ins
             "B24PAY_OAUTH_TOKEN_ENDPOINT",
             sandbox.oauth_token_endpoint(),
         )
-        .env("B24PAY_ALLOWED_ORIGINS", sandbox.base_url())
-        .env("B24PAY_DIST_DIR", dist)
-        .env("DATABASE_URL", database)
-        .env("B24PAY_MASTER_KEY", TEST_MASTER_KEY)
-        .env("B24PAY_ALLOW_TEST_MODE", "true")
-        .env("B24PAY_PORTAL_RATE_LIMIT", "off")
-        .env("B24PAY_PORTAL_TIMEOUT_MS", "3000")
-        .env("B24PAY_OUTBOX_LEASE_MS", "4000")
-        .env("B24PAY_OUTBOX_BASE_BACKOFF_MS", "50")
-        .env("B24PAY_OUTBOX_MAX_BACKOFF_MS", "400")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let (child, base) = start_listening(&mut cmd, Duration::from_secs(60));
-    Instance { child, base }
+        .env("B24PAY_ALLOWED_ORIGINS", sandbox.base_url());
+    ServeProcess::start(&mut cmd)
 }
 
 /// The app's tokens as installed (the same for both instances: they share one app).

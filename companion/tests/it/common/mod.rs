@@ -3,8 +3,11 @@
 //! SQLite or PostgreSQL (`B24PAY_TEST_DATABASE_URL`; skipped loudly when unset).
 #![allow(dead_code, unused_imports)]
 
+mod process;
 pub mod spec;
 pub mod stubs;
+
+pub use process::{serve_command, ServeProcess};
 
 use b24pay_companion::acquirer::{Acquirer, TestAcquirer};
 use b24pay_companion::config::{
