@@ -254,13 +254,3 @@ async fn portal_message(pay_url: &str) -> anyhow::Result<String> {
     let message: serde_json::Value = serde_json::from_str(json)?;
     Ok(message.to_string())
 }
-
-/// Runs the preview until Ctrl-C.
-pub async fn run(options: PreviewOptions) -> anyhow::Result<()> {
-    let preview = Preview::start(options).await?;
-    println!("{}", preview.banner());
-    tokio::signal::ctrl_c().await?;
-    println!("stopping…");
-    preview.stop().await;
-    Ok(())
-}
