@@ -1,8 +1,10 @@
 // Shrinks the interface between the wasm and its JS glue (release builds, after trunk's own
 // wasm-opt), with binaryen's tools from tools/node_modules:
-// 1. wasm-metadce drops the exports of JS classes this page never constructs: wasm-streams'
+// 1. The JS classes this page never constructs go from the glue: wasm-streams'
 //    IntoUnderlying{Source,ByteSource,Sink}, which Leptos always links (through server_fn)
-//    although a client-only app never streams; the classes go from the glue too.
+//    although a client-only app never streams. Their wasm exports are already kept out by the
+//    linker (tools/wasm-ld.sh, which lets it drop their code and data too); should a build
+//    bypass that linker, wasm-metadce still drops the exports here (but not their data).
 // 2. wasm-opt --minify-imports-and-exports-and-modules renames every import and export
 //    (`__wbg_setAttribute_2f1c…` becomes `a`); the glue is rewritten with the same mapping.
 // The hashed, incompressible names are a few kilobytes of every customer's download.
@@ -87,7 +89,27 @@ function dropUnusedClasses(js) {
       js = js.slice(0, start) + js.slice(end);
     }
   }
-  if (js.includes("IntoUnderlying")) throw new Error("IntoUnderlying still in the glue");
+  js = dropRegistries(js);
+  if (/intounderlying/i.test(js)) throw new Error("IntoUnderlying still in the glue");
+  return js;
+}
+
+// The classes' FinalizationRegistry constants, which terser moves out of the classes into one
+// `const` list: `i="undefined"==typeof FinalizationRegistry?{…}:new FinalizationRegistry(n=>
+// T.__wbg_intounderlyingsink_free(n,1))`. Their exports are gone from the wasm (tools/wasm-ld.sh).
+const REGISTRY =
+  /(\w+)="undefined"==typeof FinalizationRegistry\?\{register:\(\)=>\{\},unregister:\(\)=>\{\}\}:new FinalizationRegistry\(\w+=>\w+\.__wbg_intounderlying\w*_free\(\w+,1\)\)/;
+
+function dropRegistries(js) {
+  for (let m; (m = REGISTRY.exec(js)); ) {
+    let start = m.index;
+    let end = start + m[0].length;
+    if (js[start - 1] === ",") start--;
+    else if (js[end] === ",") end++;
+    else if (js.slice(start - 6, start) === "const " && js[end] === ";") [start, end] = [start - 6, end + 1];
+    else throw new Error("a FinalizationRegistry of IntoUnderlying… declared unexpectedly in the glue");
+    js = js.slice(0, start) + js.slice(end);
+  }
   return js;
 }
 
