@@ -48,7 +48,7 @@ pub struct Request {
 /// `POST {base}/payments`: charge the card for one portal payment.
 pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
     Request {
-        url: format!("{base}/payments"),
+        url: [base, "/payments"].concat(),
         body: Some(to_js(request)),
     }
 }
@@ -65,7 +65,7 @@ fn to_js(body: &impl Serialize) -> Object {
 /// `POST {base}/payments/{id}/challenge`: the code the customer entered in the challenge step.
 pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Request {
     Request {
-        url: format!("{}/challenge", payment_url(base, payment)),
+        url: payment_url(base, payment) + "/challenge",
         body: Some(to_js(request)),
     }
 }
@@ -74,7 +74,7 @@ pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Reque
 /// (Stripe.js); the body is `{}` (`ResumeRequest`), the server asks the acquirer how it went.
 pub fn resume(base: &str, payment: &str) -> Request {
     Request {
-        url: format!("{}/resume", payment_url(base, payment)),
+        url: payment_url(base, payment) + "/resume",
         body: Some(Object::new()),
     }
 }
@@ -90,7 +90,7 @@ pub fn status(base: &str, payment: &str) -> Request {
 fn payment_url(base: &str, payment: &str) -> String {
     // The id comes from our own server, but it still goes into a URL path.
     let id = String::from(js_sys::encode_uri_component(payment));
-    format!("{base}/payments/{id}")
+    [base, "/payments/", &id].concat()
 }
 
 thread_local! {

@@ -14,6 +14,7 @@ use crate::portal::message::{Fields, PaymentParams};
 use crate::portal::{PortalContext, PortalError, PortalState};
 use crate::resize::use_auto_resize;
 use b24pay_protocol::fields as field;
+use b24pay_protocol::money::digits;
 use leptos::either::EitherOf3;
 use leptos::html::Main;
 use leptos::prelude::*;
@@ -93,7 +94,7 @@ fn reflect_on_page(ctx: PortalContext, root: NodeRef<Main>) {
             boot::remove();
         }
         let Some(el) = root.get() else { return };
-        let ignored = ctx.ignored_messages().to_string();
+        let ignored = digits(ctx.ignored_messages().into());
         for (name, value) in [
             ("data-state", state),
             ("data-scheme", scheme),
@@ -110,8 +111,8 @@ fn reflect_on_page(ctx: PortalContext, root: NodeRef<Main>) {
 fn checkout(ctx: PortalContext, params: PaymentParams, fields: &Fields) -> Checkout {
     Checkout {
         api_base: ctx.config().with_value(|c| c.api_base.clone()),
-        payment_id: params.payment_id.to_string(),
-        paysystem_id: params.paysystem_id.to_string(),
+        payment_id: digits(params.payment_id),
+        paysystem_id: digits(params.paysystem_id),
         amount: params.amount,
         return_url: params.return_url,
         holder: fields
@@ -120,7 +121,7 @@ fn checkout(ctx: PortalContext, params: PaymentParams, fields: &Fields) -> Check
         invoice_id: fields.non_empty(field::INVOICE_ID).map(str::to_owned),
         payment_number: fields
             .non_empty(field::PAYMENT_NUMBER)
-            .map_or_else(|| params.payment_id.to_string(), str::to_owned),
+            .map_or_else(|| digits(params.payment_id), str::to_owned),
         test_mode: fields
             .non_empty(field::MODE)
             .is_some_and(|v| v.eq_ignore_ascii_case("test")),

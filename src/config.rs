@@ -97,7 +97,7 @@ impl WidgetConfig {
         let meta = |name: &str| -> Option<String> {
             let document = web_sys::window()?.document()?;
             document
-                .query_selector(&format!("meta[name=\"{name}\"]"))
+                .query_selector(&["meta[name=\"", name, "\"]"].concat())
                 .ok()??
                 .get_attribute("content")
                 .map(|s| s.trim().to_owned())

@@ -33,5 +33,5 @@ pub fn format_money(amount: Money, locale: Locale) -> String {
         .call1(&JsValue::UNDEFINED, &JsValue::from_str(&decimal))
         .ok()
         .and_then(|s| s.as_string())
-        .unwrap_or_else(|| format!("{decimal} {}", amount.currency.code()))
+        .unwrap_or_else(|| [&decimal, " ", amount.currency.code()].concat())
 }

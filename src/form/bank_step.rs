@@ -12,7 +12,7 @@ pub fn bank_step() -> impl IntoView {
     let locale = use_locale();
     let title = locale.text(Key::ChallengeTitle);
     let text = locale.text(Key::BankStepText);
-    use_announcer().say(format!("{title}. {text}"));
+    use_announcer().say([title, ". ", text].concat());
     view! {
         <h2 id=TITLE_ID>{title}</h2>
         <p class="b24-lead">{text}</p>

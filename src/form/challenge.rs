@@ -24,7 +24,7 @@ pub fn challenge_fields(state: FieldState) -> impl IntoView {
     let code = state.value;
     let title = locale.text(Key::ChallengeTitle);
     let text = locale.count(Counted::ChallengeText, state.length() as u32);
-    use_announcer().say(format!("{title}. {text}"));
+    use_announcer().say([title, ". ", &text].concat());
     focus_soon(ID);
     let input = field(
         state,

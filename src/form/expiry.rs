@@ -70,7 +70,7 @@ pub fn show(digits: &str, deleting: bool) -> String {
         2 if deleting => digits.to_owned(),
         _ => {
             let (month, year) = digits.split_at_checked(2).unwrap_or((digits, ""));
-            format!("{month} / {year}")
+            [month, " / ", year].concat()
         }
     }
 }

@@ -153,7 +153,7 @@ pub fn field(state: FieldState, input: Input) -> impl IntoView {
     let described_by = move || {
         let error = state.shown().map(|_| state.error_id);
         match (error, extra) {
-            (Some(e), Some(x)) => Some(format!("{e} {x}")),
+            (Some(e), Some(x)) => Some([e, " ", x].concat()),
             (e, x) => e.or(x).map(str::to_owned),
         }
     };

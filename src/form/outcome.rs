@@ -65,7 +65,7 @@ pub fn closed_keys(code: ErrorCode) -> (Key, Option<Key>) {
 pub fn card_label(card: &CardSummary) -> String {
     let masked = card::mask(&card.last4);
     match Brand::from_code(&card.brand) {
-        Some(brand) => format!("{} {masked}", brand.display_name()),
+        Some(brand) => [brand.display_name(), " ", &masked].concat(),
         None => masked,
     }
 }
@@ -108,7 +108,7 @@ pub fn outcome(
 ) -> impl IntoView {
     let locale = use_locale();
     let spoken = match &text {
-        Some(text) => format!("{title}. {text}"),
+        Some(text) => [&title, ". ", text].concat(),
         None => title.clone(),
     };
     use_announcer().say(spoken);

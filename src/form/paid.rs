@@ -36,7 +36,7 @@ pub fn store_status(payment: Payment, return_url: Option<String>) -> impl IntoVi
                 timer.set_value(Some(tick));
                 let status = locale.text(Key::StoreNotified);
                 let countdown = locale.count(Counted::Returning, COUNTDOWN_S);
-                announcer.say(format!("{status} {countdown}"));
+                announcer.say([status, " ", &countdown].concat());
                 true
             }
             (Notified::Pending, _) => false,

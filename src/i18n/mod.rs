@@ -25,6 +25,7 @@ mod keys;
 mod plural;
 mod templates;
 
+use b24pay_protocol::money::digits;
 pub use catalogue::CatalogueError;
 pub use keys::{Counted, Key, Text};
 pub use plural::PluralCategory;
@@ -143,7 +144,7 @@ impl Locale {
     /// filled.
     pub fn count(self, counted: Counted, n: u32) -> String {
         let key = counted.key(self.plural(n as f64));
-        self.format(key, &[("count", &n.to_string())])
+        self.format(key, &[("count", &digits(n.into()))])
     }
 
     /// The words of `text`.

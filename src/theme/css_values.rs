@@ -2,6 +2,8 @@
 //! serializers. A value either parses completely into one of these types or is dropped; what
 //! reaches the page's CSS is always re-written from the parsed value, never the input text.
 
+use b24pay_protocol::money::digits;
+
 /// A non-negative decimal number without sign or exponent: `12`, `12.5`, `.5`.
 pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
     if text.is_empty() || text.len() > 16 {
@@ -56,13 +58,19 @@ impl Px {
 
     pub fn to_css(self) -> String {
         let (whole, hundredths) = (self.0 / 100, self.0 % 100);
-        if hundredths == 0 {
-            format!("{whole}px")
-        } else if hundredths % 10 == 0 {
-            format!("{whole}.{}px", hundredths / 10)
-        } else {
-            format!("{whole}.{hundredths:02}px")
+        let mut css = digits(whole.into());
+        if hundredths > 0 {
+            // Two fraction digits, the trailing zero dropped: 12.5px, 12.05px, 12.25px.
+            let tenths = b'0' + (hundredths / 10) as u8;
+            let last = b'0' + (hundredths % 10) as u8;
+            css.push('.');
+            css.push(char::from(tenths));
+            if last != b'0' {
+                css.push(char::from(last));
+            }
         }
+        css.push_str("px");
+        css
     }
 }
 

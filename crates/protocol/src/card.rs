@@ -344,7 +344,7 @@ pub fn mask(digits: &str) -> String {
     let last4 = digits
         .get(digits.len().saturating_sub(4)..)
         .unwrap_or(digits);
-    format!("•••• {last4}")
+    ["•••• ", last4].concat()
 }
 
 #[cfg(test)]

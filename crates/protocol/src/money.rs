@@ -75,18 +75,34 @@ impl Money {
     /// The canonical decimal text: exactly the currency's number of fractional digits,
     /// `.` as separator ("1250.50", "3000", "12.345").
     pub fn to_decimal_string(self) -> String {
-        let exp = self.currency.minor_units() as u32;
-        if exp == 0 {
-            return self.minor.to_string();
-        }
+        let exp = u32::from(self.currency.minor_units());
         let scale = 10u64.pow(exp);
-        format!(
-            "{}.{:0width$}",
-            self.minor / scale,
-            self.minor % scale,
-            width = exp as usize
-        )
+        let mut text = digits(self.minor / scale);
+        if exp > 0 {
+            let fraction = digits(self.minor % scale);
+            text.push('.');
+            text.extend(std::iter::repeat_n(
+                '0',
+                (exp as usize).saturating_sub(fraction.len()),
+            ));
+            text.push_str(&fraction);
+        }
+        text
     }
+}
+
+/// `n` in decimal digits ("0", "247"). Written out rather than `n.to_string()`, which pulls
+/// `core::fmt`'s integer formatting into the widget's wasm (BENCHMARKS.md).
+pub fn digits(mut n: u64) -> String {
+    let mut reversed = Vec::with_capacity(20);
+    loop {
+        reversed.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    reversed.iter().rev().map(|&b| char::from(b)).collect()
 }
 
 impl fmt::Debug for Money {
@@ -163,5 +179,20 @@ mod tests {
             Money::parse("0.5", c("KWD")).unwrap().to_decimal_string(),
             "0.500"
         );
+        assert_eq!(
+            Money::parse("0.05", c("EUR")).unwrap().to_decimal_string(),
+            "0.05"
+        );
+        assert_eq!(
+            Money::parse("0.001", c("KWD")).unwrap().to_decimal_string(),
+            "0.001"
+        );
+    }
+
+    #[test]
+    fn digits_are_the_decimal_text() {
+        for n in [0, 7, 10, 247, 1_000_000, u64::MAX] {
+            assert_eq!(digits(n), n.to_string());
+        }
     }
 }
