@@ -18,6 +18,9 @@ for arg in "$@"; do
     esac
   fi
   [ "$arg" = "--export" ] && drop_next=1
+  # rustc passes a response file only when the command line is too long for the system: then
+  # the exports stay (a bigger wasm, not a broken one); say so.
+  case "$arg" in @*) echo "tools/wasm-ld.sh: arguments in a response file, exports kept" >&2 ;; esac
   args+=("$arg")
 done
 exec "$lld" "${args[@]}"
