@@ -3,6 +3,8 @@
 //! as `insufficient_scope` and `OVERLOAD_LIMIT`, unknown codes, non-JSON bodies, unexpected
 //! shapes, `Retry-After`, redirects, and OAuth server failures.
 
+use crate::common;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -279,15 +281,8 @@ async fn protocol_errors() {
 
     // …but not for a payment, which may have been executed.
     mock.reply(502, html);
-    let pay = PayPayment {
-        payment_id: 1,
-        paysystem_id: 1,
-        extras: PsExtras::default(),
-    };
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
+    let pay = common::pay_payment_1();
+    let err = common::failed_pay(&client, &pay).await;
     assert!(err.may_have_executed());
     assert_eq!(mock.seen().len(), 7);
 
