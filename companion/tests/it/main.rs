@@ -17,6 +17,7 @@ mod fair_budget;
 mod hostile_portal;
 mod logs;
 mod market;
+mod market_harness;
 mod market_install_page;
 mod market_isolation;
 mod market_moved;

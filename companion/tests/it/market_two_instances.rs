@@ -7,6 +7,7 @@
 //! expiry: neither portal is left with a dead token. Skipped without PostgreSQL.
 
 use crate::common::*;
+use b24pay_companion::store::StoreLocation;
 use b24pay_sandbox::{App, NewPayment, Platform, PlatformHandle, Sandbox, SandboxHandle};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ fn spawn(
     dist: &std::path::Path,
     database: &str,
 ) -> ServeProcess {
-    let mut cmd = serve_command(dist, database);
+    let mut cmd = serve_command(dist, &StoreLocation::Url(database.into()));
     cmd.env("B24PAY_LISTEN", listen)
         .env("B24PAY_PUBLIC_URL", public_url)
         .env("B24PAY_APP_CLIENT_ID", CLIENT_ID)

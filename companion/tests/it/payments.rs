@@ -12,12 +12,7 @@ const PAID_WITHIN: Duration = Duration::from_secs(10);
 async fn happy_path(kind: StoreKind) {
     let env = Env::start(kind).await;
     let id = env.order("1250.50", "EUR");
-    let (status, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "1250.50", "EUR", APPROVED),
-        )
-        .await;
+    let (status, view) = env.pay_order(id, "1250.50", "EUR", APPROVED).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["state"], "succeeded");
     assert_eq!(view["amount"], "1250.50");
@@ -52,18 +47,16 @@ async fn legacy_invoice(kind: StoreKind) {
     let (other_id, other_invoice) = env.invoice("990", "USD");
     let mut body = env.body(id, env.ps_invoice, "990.00", "USD", "5555555555554444");
     // Without the invoice id, or with another invoice's, the payment cannot be verified.
-    let (status, err) = env.confirm(&key(), &body).await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (404, json!("payment_unavailable")),
-        "{err}"
+    assert_error(
+        &env.confirm(&key(), &body).await,
+        404,
+        "payment_unavailable",
     );
     body["invoice_id"] = json!(other_invoice.to_string());
-    let (status, err) = env.confirm(&key(), &body).await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (404, json!("payment_unavailable")),
-        "{err}"
+    assert_error(
+        &env.confirm(&key(), &body).await,
+        404,
+        "payment_unavailable",
     );
     assert!(!env.payment(other_id).paid);
     body["invoice_id"] = json!(invoice.to_string());
@@ -88,18 +81,14 @@ async fn every_decline(kind: StoreKind) {
         (PROCESSING_ERROR, "failed", "processing_error"),
     ] {
         let id = env.order("3000", "RUB");
-        let (status, view) = env
-            .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", card))
-            .await;
+        let (status, view) = env.pay_order(id, "3000", "RUB", card).await;
         assert_eq!(status, 200, "{card}: {view}");
         assert_eq!(view["state"], state, "{card}");
         assert_eq!(view["decline_code"], code, "{card}");
         assert_eq!(view["portal_notified"], false);
         assert_eq!(env.charges(env.ps_order, id).await, 0, "{card}");
         // A declined payment can still be paid with another card.
-        let (status, view) = env
-            .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-            .await;
+        let (status, view) = env.pay_order(id, "3000", "RUB", APPROVED).await;
         assert_eq!(
             (status, view["state"].clone()),
             (200, json!("succeeded")),
@@ -130,12 +119,7 @@ async fn challenge_path(kind: StoreKind) {
     let env = Env::start(kind).await;
     // The right code.
     let id = env.order("4500", "JPY");
-    let (status, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "4500", "JPY", CHALLENGE),
-        )
-        .await;
+    let (status, view) = env.pay_order(id, "4500", "JPY", CHALLENGE).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["state"], "requires_action");
     assert_eq!(
@@ -149,12 +133,10 @@ async fn challenge_path(kind: StoreKind) {
         "no charge before the code"
     );
     // Another attempt for the same payment waits for this challenge.
-    let (status, err) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "4500", "JPY", APPROVED))
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (409, json!("payment_in_progress"))
+    assert_error(
+        &env.pay_order(id, "4500", "JPY", APPROVED).await,
+        409,
+        "payment_in_progress",
     );
     let ck = key();
     let (status, view) = env.challenge(&attempt, &ck, "123").await;
@@ -163,28 +145,22 @@ async fn challenge_path(kind: StoreKind) {
     assert!(view.get("action").is_none());
     env.wait_paid(id, PAID_WITHIN).await;
     // The same challenge call again is a replay; another code under that key is refused.
-    let (status, again) = env.challenge(&attempt, &ck, "123").await;
-    assert_eq!((status, again["state"].clone()), (200, json!("succeeded")));
-    let (status, err) = env.challenge(&attempt, &ck, "999").await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (409, json!("idempotency_key_reused"))
+    assert_succeeded(&env.challenge(&attempt, &ck, "123").await);
+    assert_error(
+        &env.challenge(&attempt, &ck, "999").await,
+        409,
+        "idempotency_key_reused",
     );
-    let (status, err) = env.challenge(&attempt, &key(), "123").await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (409, json!("invalid_state"))
+    assert_error(
+        &env.challenge(&attempt, &key(), "123").await,
+        409,
+        "invalid_state",
     );
     assert_eq!(env.charges(env.ps_order, id).await, 1);
 
     // The wrong code.
     let id = env.order("4500", "JPY");
-    let (_, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "4500", "JPY", CHALLENGE),
-        )
-        .await;
+    let (_, view) = env.pay_order(id, "4500", "JPY", CHALLENGE).await;
     let attempt = view["id"].as_str().unwrap().to_string();
     let (status, view) = env.challenge(&attempt, &key(), "000").await;
     assert_eq!(status, 200);
@@ -207,28 +183,13 @@ async fn tampering_is_refused(kind: StoreKind) {
         ("3000", "USD"),
         ("3000", "EUR"),
     ] {
-        let (status, err) = env
-            .confirm(
-                &key(),
-                &env.body(id, env.ps_order, amount, currency, APPROVED),
-            )
-            .await;
+        let (status, err) = env.pay_order(id, amount, currency, APPROVED).await;
         assert_eq!(status, 404, "{amount} {currency}: {err}");
         assert_eq!(err["error"]["code"], "payment_unavailable");
         assert!(err["error"].get("field").is_none(), "{err}");
     }
     // Equal amounts written differently are the same amount.
-    let (status, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "3000.0", "rub", APPROVED),
-        )
-        .await;
-    assert_eq!(
-        (status, view["state"].clone()),
-        (200, json!("succeeded")),
-        "{view}"
-    );
+    assert_succeeded(&env.pay_order(id, "3000.0", "rub", APPROVED).await);
     assert_eq!(env.charges(env.ps_order, id).await, 1);
     env.stop().await;
 }
@@ -237,25 +198,17 @@ async fn unknown_and_foreign(kind: StoreKind) {
     let env = Env::start(kind).await;
     let id = env.order("3000", "RUB");
     // A payment that does not exist.
-    let (status, err) = env
-        .confirm(
-            &key(),
-            &env.body(999_999, env.ps_order, "3000", "RUB", APPROVED),
-        )
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (404, json!("payment_unavailable")),
-        "{err}"
+    assert_error(
+        &env.pay_order(999_999, "3000", "RUB", APPROVED).await,
+        404,
+        "payment_unavailable",
     );
     // A pay system that does not exist.
-    let (status, err) = env
-        .confirm(&key(), &env.body(id, 424_242, "3000", "RUB", APPROVED))
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (404, json!("payment_unavailable")),
-        "{err}"
+    assert_error(
+        &env.confirm(&key(), &env.body(id, 424_242, "3000", "RUB", APPROVED))
+            .await,
+        404,
+        "payment_unavailable",
     );
     // The payment under another (our invoice) pay system.
     let (status, err) = env
@@ -276,24 +229,14 @@ async fn unknown_and_foreign(kind: StoreKind) {
 async fn already_paid(kind: StoreKind) {
     let env = Env::start(kind).await;
     let id = env.order("49.99", "USD");
-    let (status, _) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "49.99", "USD", APPROVED),
-        )
-        .await;
+    let (status, _) = env.pay_order(id, "49.99", "USD", APPROVED).await;
     assert_eq!(status, 200);
     env.wait_paid(id, PAID_WITHIN).await;
     // Once the portal says paid, and also while only our store knows.
-    let (status, err) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "49.99", "USD", APPROVED),
-        )
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (409, json!("already_paid"))
+    assert_error(
+        &env.pay_order(id, "49.99", "USD", APPROVED).await,
+        409,
+        "already_paid",
     );
     assert_eq!(env.charges(env.ps_order, id).await, 1);
     assert_eq!(env.payment(id).pay_calls, 1);
@@ -312,10 +255,10 @@ async fn replay_and_key_reuse(kind: StoreKind) {
     assert_eq!(second["state"], "succeeded");
     // The same key with another body (another card) is refused, nothing charged.
     let other = env.body(id, env.ps_order, "3000", "RUB", "5555555555554444");
-    let (status, err) = env.confirm(&k, &other).await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (409, json!("idempotency_key_reused"))
+    assert_error(
+        &env.confirm(&k, &other).await,
+        409,
+        "idempotency_key_reused",
     );
     // A declined result replays too.
     let id2 = env.order("3000", "RUB");
@@ -406,13 +349,10 @@ async fn live_mode_is_refused(kind: StoreKind) {
         .await
         .unwrap();
     let id = env.order("3000", "RUB");
-    let (status, err) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (422, json!("live_mode_unavailable")),
-        "{err}"
+    assert_error(
+        &env.pay_order(id, "3000", "RUB", APPROVED).await,
+        422,
+        "live_mode_unavailable",
     );
     assert_eq!(env.charges(env.ps_order, id).await, 0);
     env.stop().await;
@@ -420,16 +360,12 @@ async fn live_mode_is_refused(kind: StoreKind) {
 
 async fn status_of_unknown_attempt(kind: StoreKind) {
     let env = Env::start(kind).await;
-    let (status, err) = env.status("pa_00000000000000000000000000000000").await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (404, json!("not_found"))
+    assert_error(
+        &env.status("pa_00000000000000000000000000000000").await,
+        404,
+        "not_found",
     );
-    let (status, err) = env.status("nonsense").await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (404, json!("not_found"))
-    );
+    assert_error(&env.status("nonsense").await, 404, "not_found");
     env.stop().await;
 }
 
@@ -449,10 +385,10 @@ async fn fingerprints_hold_no_card_data(kind: StoreKind) {
     assert_eq!((status, &again["id"]), (200, &first["id"]), "{again}");
     let mut same_last4 = body.clone();
     same_last4["card"]["number"] = json!("4111111111174242");
-    let (status, err) = env.confirm(&k, &same_last4).await;
-    assert_eq!(
-        (status, err["error"]["code"].clone()),
-        (409, json!("idempotency_key_reused"))
+    assert_error(
+        &env.confirm(&k, &same_last4).await,
+        409,
+        "idempotency_key_reused",
     );
     assert_eq!(env.charges(env.ps_order, id).await, 1);
     env.stop().await;

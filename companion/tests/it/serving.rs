@@ -277,9 +277,7 @@ async fn missing_dist_still_serves_the_api() {
     assert_eq!(resp.status(), 503);
     assert!(resp.text().await.unwrap().contains("trunk build --release"));
     let id = env.order("10", "USD");
-    let (status, _) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "10", "USD", APPROVED))
-        .await;
+    let (status, _) = env.pay_order(id, "10", "USD", APPROVED).await;
     assert_eq!(status, 200);
     env.stop().await;
 }
@@ -305,9 +303,7 @@ async fn health_ready_metrics() {
     );
 
     let id = env.order("3000", "RUB");
-    let (_, paid_view) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
+    let (_, paid_view) = env.pay_order(id, "3000", "RUB", APPROVED).await;
     env.confirm(
         &key(),
         &env.body(
@@ -327,8 +323,7 @@ async fn health_ready_metrics() {
     )
     .await;
     // Already paid (said only to a request with the payment's own amount).
-    env.confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
+    env.pay_order(id, "3000", "RUB", APPROVED).await;
     let r = reqwest::get(format!("{}/metrics", env.base)).await.unwrap();
     assert!(r.headers()["content-type"]
         .to_str()

@@ -5,13 +5,14 @@
 //! loses the race uses the tokens the other stored. Skipped without PostgreSQL.
 
 use crate::common::*;
+use b24pay_companion::store::StoreLocation;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> ServeProcess {
     let installed = sandbox_tokens(sandbox);
-    let mut cmd = serve_command(dist, database);
+    let mut cmd = serve_command(dist, &StoreLocation::Url(database.into()));
     cmd.env("B24PAY_LISTEN", "127.0.0.1:0")
         .env("B24PAY_OAUTH_PORTAL_URL", sandbox.base_url())
         .env("B24PAY_OAUTH_CLIENT_ID", sandbox.oauth_client_id())
