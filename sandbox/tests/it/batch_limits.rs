@@ -120,14 +120,7 @@ async fn a_delayed_command_and_the_rest_run_later_without_a_reply() {
     portal.sandbox.set_payment_pay_system(3, ps).unwrap();
     let pay = |id: u64| command(PAY, json!({"PAYMENT_ID": id, "PAY_SYSTEM_ID": ps}));
     let delay = Duration::from_millis(1200);
-    portal.sandbox.inject_for(
-        Fault::DelayedExecution {
-            delay,
-            cut_after: Duration::ZERO,
-        },
-        1,
-        [PAY],
-    );
+    portal.delay_next(PAY, delay, Duration::ZERO);
     let started = Instant::now();
     portal
         .http

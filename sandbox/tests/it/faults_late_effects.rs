@@ -24,14 +24,7 @@ async fn delayed_execution_answers_nothing_and_takes_effect_later() {
     let ps = portal.b24pay_setup("http://localhost:8080/").await;
     let body = json!({"PAYMENT_ID": 1, "PAY_SYSTEM_ID": ps, "PS_INVOICE_ID": "txn_late"});
     let delay = Duration::from_millis(1500);
-    portal.sandbox.inject_for(
-        Fault::DelayedExecution {
-            delay,
-            cut_after: Duration::ZERO,
-        },
-        1,
-        [PAY],
-    );
+    portal.delay_next(PAY, delay, Duration::ZERO);
     let started = Instant::now();
     let error = portal.send(PAY, &body, None).await.expect_err("no reply");
     assert!(!error.is_timeout(), "closed at once: {error:?}");
@@ -82,13 +75,10 @@ async fn delayed_execution_can_hold_the_connection_like_a_portal_cut() {
     assert_eq!(portal.sandbox.pay_calls(1), 1);
 
     // A client that waits longer than the cut sees the connection closed, never a reply.
-    portal.sandbox.inject_for(
-        Fault::DelayedExecution {
-            delay: Duration::from_millis(100),
-            cut_after: Duration::from_millis(400),
-        },
-        1,
-        ["sale.paysystem.list"],
+    portal.delay_next(
+        "sale.paysystem.list",
+        Duration::from_millis(100),
+        Duration::from_millis(400),
     );
     let error = portal
         .send("sale.paysystem.list", &json!({}), None)

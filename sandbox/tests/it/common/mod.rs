@@ -5,14 +5,15 @@ pub mod app_server;
 pub mod browser;
 pub mod seeds;
 
-use b24pay_sandbox::{Sandbox, SandboxHandle};
+use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// The method that marks a payment paid, the one most faults are aimed at.
 pub const PAY: &str = "sale.paysystem.pay.payment";
 
 /// A client timeout that gives up long before the sandbox's hangs and slow replies end.
-pub const IMPATIENT: std::time::Duration = std::time::Duration::from_millis(300);
+pub const IMPATIENT: Duration = Duration::from_millis(300);
 
 /// A reply as the tests see it.
 #[derive(Debug)]
@@ -106,6 +107,13 @@ impl Portal {
         .await
     }
 
+    /// The next call of `method` runs `delay` after it arrives; its connection is cut after
+    /// `cut_after` (at once for zero), never answered.
+    pub fn delay_next(&self, method: &str, delay: Duration, cut_after: Duration) {
+        self.sandbox
+            .inject_for(Fault::DelayedExecution { delay, cut_after }, 1, [method]);
+    }
+
     /// A `batch` call with `body` (`cmd`, `halt`) as JSON.
     pub async fn batch(&self, body: Value) -> Reply {
         self.call("batch", body).await
@@ -118,7 +126,7 @@ impl Portal {
         &self,
         method: &str,
         body: &Value,
-        timeout: Option<std::time::Duration>,
+        timeout: Option<Duration>,
     ) -> Result<reqwest::Response, reqwest::Error> {
         let mut request = self.http.post(self.webhook(method)).json(body);
         if let Some(timeout) = timeout {
