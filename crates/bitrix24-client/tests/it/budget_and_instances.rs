@@ -94,7 +94,7 @@ fn oauth_client(
     tokens: &b24pay_sandbox::OAuthTokens,
     store: Arc<MemoryTokenStore>,
 ) -> Client {
-    let config = common::oauth_config(&sandbox);
+    let config = common::oauth_config(sandbox);
     let tokens = OAuthTokens::new(tokens.access_token.clone(), tokens.refresh_token.clone());
     Client::builder(Auth::oauth(config, tokens, store))
         .rate_limit(None)

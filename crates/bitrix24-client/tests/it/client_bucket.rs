@@ -6,7 +6,6 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use bitrix24_client::{Error, RateLimit, RetryClass, RetryConfig};
-use common::Style;
 
 const LIST: &str = "sale.paysystem.handler.list";
 
@@ -18,23 +17,15 @@ async fn client_bucket_keeps_the_portal_from_refusing() {
         burst: 5,
     }));
     // Slightly stricter than the portal, as a client should be.
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .rate_limit(Some(RateLimit {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.rate_limit(Some(RateLimit {
             per_second: 16.0,
             burst: 4,
         }))
         .retry(RetryConfig::none())
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let calls = (0..20).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.handler_list().await })
     });
-    for call in calls.collect::<Vec<_>>() {
-        call.await.unwrap().unwrap();
-    }
+    let started = Instant::now();
+    common::handler_lists_at_once(&client, 20).await;
     let elapsed = started.elapsed();
     assert_eq!(sandbox.rate_limited_calls(), 0);
     // 4 at once, then 16 more at 16/s.
@@ -58,15 +49,7 @@ async fn portal_refusals_are_retried_without_a_client_bucket() {
             ..common::fast_retry()
         })
     });
-    let calls: Vec<_> = (0..10)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.handler_list().await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    common::handler_lists_at_once(&client, 10).await;
     assert!(sandbox.rate_limited_calls() > 0);
     assert_eq!(sandbox.method_calls(LIST), 10);
     sandbox.shutdown().await;
@@ -75,9 +58,8 @@ async fn portal_refusals_are_retried_without_a_client_bucket() {
 #[tokio::test]
 async fn client_bucket_waits_count_toward_max_total() {
     let sandbox = common::sandbox().await;
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .rate_limit(Some(RateLimit {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.rate_limit(Some(RateLimit {
             per_second: 1.0,
             burst: 1,
         }))
@@ -85,8 +67,7 @@ async fn client_bucket_waits_count_toward_max_total() {
             max_total: Duration::from_millis(500),
             ..common::fast_retry()
         })
-        .build()
-        .unwrap();
+    });
     client.handler_list().await.unwrap();
     let started = Instant::now();
     let err = client.handler_list().await.unwrap_err();

@@ -132,15 +132,7 @@ async fn a_failing_store_does_not_fail_calls_or_cause_extra_refreshes() {
     );
     let client = Client::builder(auth).rate_limit(None).build().unwrap();
     sandbox.expire_access_tokens();
-    let calls: Vec<_> = (0..10)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.handler_list().await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    common::handler_lists_at_once(&client, 10).await;
     assert_eq!(sandbox.refresh_count(), 1);
     assert_eq!(store.saves.load(Ordering::SeqCst), 1);
     sandbox.shutdown().await;

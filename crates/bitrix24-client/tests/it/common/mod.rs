@@ -2,6 +2,8 @@
 //! IFRAME handler the companion registers.
 #![allow(dead_code)]
 
+pub mod mock;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,6 +122,19 @@ pub fn assert_transport(err: &bitrix24_client::Error, kind: bitrix24_client::Tra
     );
 }
 
+/// `n` handler lists from `client` at once; each must succeed.
+pub async fn handler_lists_at_once(client: &Client, n: usize) {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.handler_list().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
+
 pub fn client(sandbox: &SandboxHandle, style: Style) -> Client {
     builder(sandbox, style).0.build().unwrap()
 }
@@ -163,26 +178,33 @@ pub fn b24pay_handler(code: &str, action_uri: &str) -> HandlerAdd {
         },
     );
     codes.insert("B24PAY_LANGUAGE".into(), named("Language", 400));
-    codes.insert(
-        "B24PAY_PAYMENT_SUM".into(),
-        from_provider("Sum", 500, Provider::Payment, "SUM"),
-    );
-    codes.insert(
-        "B24PAY_PAYMENT_CURRENCY".into(),
-        from_provider("Currency", 510, Provider::Payment, "CURRENCY"),
-    );
-    codes.insert(
-        "B24PAY_PAYMENT_PAID".into(),
-        from_provider("Paid", 520, Provider::Payment, "PAID"),
-    );
-    codes.insert(
-        "B24PAY_PAYMENT_NUMBER".into(),
-        from_provider("Number", 530, Provider::Payment, "ACCOUNT_NUMBER"),
-    );
-    codes.insert(
-        "B24PAY_ORDER_ID".into(),
-        from_provider("Order", 540, Provider::Order, "ID"),
-    );
+    for (code, name, sort, key, value) in [
+        ("B24PAY_PAYMENT_SUM", "Sum", 500, Provider::Payment, "SUM"),
+        (
+            "B24PAY_PAYMENT_CURRENCY",
+            "Currency",
+            510,
+            Provider::Payment,
+            "CURRENCY",
+        ),
+        (
+            "B24PAY_PAYMENT_PAID",
+            "Paid",
+            520,
+            Provider::Payment,
+            "PAID",
+        ),
+        (
+            "B24PAY_PAYMENT_NUMBER",
+            "Number",
+            530,
+            Provider::Payment,
+            "ACCOUNT_NUMBER",
+        ),
+        ("B24PAY_ORDER_ID", "Order", 540, Provider::Order, "ID"),
+    ] {
+        codes.insert(code.into(), from_provider(name, sort, key, value));
+    }
     let mut fields = BTreeMap::new();
     fields.insert("shopId".into(), FieldSpec::setting("B24PAY_SHOP_ID"));
     fields.insert("lang".into(), FieldSpec::setting("B24PAY_LANGUAGE"));
