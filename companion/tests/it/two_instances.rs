@@ -7,7 +7,6 @@
 use crate::common::*;
 use b24pay_companion::store::StoreLocation;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
-use serde_json::Value;
 use std::time::{Duration, Instant};
 
 fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> ServeProcess {
@@ -51,13 +50,7 @@ async fn pay(instance: &str, sandbox: &SandboxHandle, ps: u64) -> u64 {
         .build()
         .unwrap();
     let body = confirm_body(id, ps, "25", "EUR", APPROVED);
-    let r = confirm_request(&http, instance, &key(), &body)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .expect("the companion answers");
-    let status = r.status().as_u16();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
+    let (status, v) = confirm_at(&http, instance, &key(), &body, Duration::from_secs(30)).await;
     assert_eq!(status, 200, "payment {id} through {instance}: {v}");
     assert_eq!(
         v["state"], "succeeded",

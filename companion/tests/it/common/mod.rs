@@ -151,6 +151,24 @@ pub fn confirm_request(
     .json(body)
 }
 
+/// Sends [`confirm_request`] to the companion at `base`, waiting up to `within`: the status and
+/// the JSON body (`null` when there is none). The companion must answer.
+pub async fn confirm_at(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &Value,
+    within: std::time::Duration,
+) -> (u16, Value) {
+    let response = confirm_request(http, base, key, body)
+        .timeout(within)
+        .send()
+        .await
+        .expect("the companion answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// GETs `url` and reads its JSON body (failing the test if it is not JSON).
 pub async fn get_json(http: &reqwest::Client, url: String) -> Value {
     let response = http.get(url).send().await.expect("request sent");
