@@ -62,6 +62,11 @@ async fn no_secrets_in_logs() {
         .finish();
     // Only this thread: the companion runs on it (current-thread runtime), the sandbox does not.
     let guard = tracing::subscriber::set_default(subscriber);
+    // While only one dispatcher exists, tracing-core asks the thread that first reaches a log
+    // line whether anyone wants it: a sibling test's thread has no subscriber and answers
+    // "never" for the whole process, and this capture then misses that line (seen under load;
+    // tokio-rs/tracing#3611). With a second live dispatcher every one of them is asked.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
 
     let ps = register_order_paysystem(&sandbox, Some(SECRET)).await;
 
