@@ -40,6 +40,7 @@ impl Row {
                     l.background,
                     l.customers_waiting,
                     l.background_waiting,
+                    l.customers_ready,
                     l.turn,
                 ]
                 .iter()

@@ -40,6 +40,10 @@ pub struct Levels {
     pub customers_waiting: f64,
     /// Above zero while a background call found no room and waits for it.
     pub background_waiting: f64,
+    /// Above zero while a customer batch is ready to go and waits ([`Change::Ready`]): with no
+    /// background call waiting or queued, it may use the background's reserve, which would
+    /// otherwise stand idle while the bucket drains to the customers' cap.
+    pub customers_ready: f64,
     /// Whose turn it is while both wait, in [-1, 1]: customers may go at zero and above, the
     /// background at zero and below. A customer's slot lowers it by the background's share, a
     /// background slot raises it by the customers'.
@@ -151,6 +155,7 @@ impl Rules {
             &mut levels.background,
             &mut levels.customers_waiting,
             &mut levels.background_waiting,
+            &mut levels.customers_ready,
         ] {
             *level = (*level - drained).max(0.0);
         }
@@ -170,8 +175,12 @@ impl Rules {
             Change::Peek(priority) => self.peek(levels, priority),
             Change::Ready(priority) => {
                 let wait = self.peek(levels, priority);
+                let until = wait.min(MAX_POLL).as_secs_f64() * self.limit.per_second + 1.0;
+                if priority == Priority::Customer {
+                    levels.customers_ready = levels.customers_ready.max(until);
+                }
+                let wait = self.peek(levels, priority);
                 if !wait.is_zero() {
-                    let until = wait.min(MAX_POLL).as_secs_f64() * self.limit.per_second + 1.0;
                     let waiting = match priority {
                         Priority::Customer => &mut levels.customers_waiting,
                         Priority::Background => &mut levels.background_waiting,
@@ -219,8 +228,13 @@ impl Rules {
     /// How long until `priority` may enter the shared bucket (zero: now).
     fn entry_wait(&self, levels: &Levels, priority: Priority) -> Duration {
         let contended = Rules::contended(levels, priority);
+        // A ready customer batch need not leave the reserve to a background that has nothing
+        // to send: it would stand idle while the bucket drains to the cap.
+        let idle_reserve = levels.customers_ready > EPSILON
+            && levels.background_waiting <= EPSILON
+            && levels.background <= EPSILON;
         let cap = match priority {
-            Priority::Customer if !contended => self.customer_cap,
+            Priority::Customer if !contended && !idle_reserve => self.customer_cap,
             _ => self.burst(),
         };
         let room = self.wait_for(levels.shared + 1.0 - cap);
@@ -397,6 +411,27 @@ mod tests {
         assert!(got.len() >= 9, "{got:?}");
         assert!(got[0] <= 3, "{got:?}");
         assert!(got.windows(2).all(|w| w[1] - w[0] <= 3), "{got:?}");
+    }
+
+    #[test]
+    fn a_ready_customer_batch_is_not_kept_out_by_an_idle_reserve() {
+        let rules = rules(10, 0.5);
+        // The bucket is full, the background has nothing to send.
+        let mut levels = Levels {
+            shared: 10.0,
+            ..Levels::default()
+        };
+        // A plain call waits for the bucket to drain to the customers' cap (5): 3 s.
+        let plain = rules.apply(&mut levels, Duration::ZERO, Change::Peek(Customer));
+        assert_eq!(plain, Duration::from_secs(3));
+        // A ready batch waits for one drained slot only, and takes it.
+        let ready = rules.apply(&mut levels, Duration::ZERO, Change::Ready(Customer));
+        assert_eq!(ready, Duration::from_millis(500));
+        assert!(enter(&rules, &mut levels, 500, Customer));
+        // The background, with something to send, finds the bucket full and waits for the
+        // next drained slot, which is its own: the batch did not keep it out.
+        assert!(!enter(&rules, &mut levels, 0, Background));
+        assert!(enter(&rules, &mut levels, 500, Background));
     }
 
     #[test]
