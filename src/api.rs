@@ -8,7 +8,7 @@
 //! bytes (measured; BENCHMARKS.md).
 
 use b24pay_protocol::api::{
-    CardSummary, ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction,
+    path, CardSummary, ChallengeRequest, ConfirmRequest, DeclineCode, ErrorCode, NextAction,
     PaymentState, PaymentView, IDEMPOTENCY_HEADER,
 };
 use js_sys::{Object, Reflect, JSON};
@@ -48,7 +48,7 @@ pub struct Request {
 /// `POST {base}/payments`: charge the card for one portal payment.
 pub fn confirm(base: &str, request: &ConfirmRequest) -> Request {
     Request {
-        url: format!("{base}/payments"),
+        url: format!("{base}{}", path::PAYMENTS),
         body: Some(to_js(request)),
     }
 }
@@ -65,7 +65,7 @@ fn to_js(body: &impl Serialize) -> Object {
 /// `POST {base}/payments/{id}/challenge`: the code the customer entered in the challenge step.
 pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Request {
     Request {
-        url: format!("{}/challenge", payment_url(base, payment)),
+        url: payment_url(base, path::CHALLENGE, payment),
         body: Some(to_js(request)),
     }
 }
@@ -74,7 +74,7 @@ pub fn challenge(base: &str, payment: &str, request: &ChallengeRequest) -> Reque
 /// (Stripe.js); the body is `{}` (`ResumeRequest`), the server asks the acquirer how it went.
 pub fn resume(base: &str, payment: &str) -> Request {
     Request {
-        url: format!("{}/resume", payment_url(base, payment)),
+        url: payment_url(base, path::RESUME, payment),
         body: Some(Object::new()),
     }
 }
@@ -82,15 +82,15 @@ pub fn resume(base: &str, payment: &str) -> Request {
 /// `GET {base}/payments/{id}`: the attempt as it stands (whether the store knows of it yet).
 pub fn status(base: &str, payment: &str) -> Request {
     Request {
-        url: payment_url(base, payment),
+        url: payment_url(base, path::PAYMENT, payment),
         body: None,
     }
 }
 
-fn payment_url(base: &str, payment: &str) -> String {
+fn payment_url(base: &str, route: &str, payment: &str) -> String {
     // The id comes from our own server, but it still goes into a URL path.
     let id = String::from(js_sys::encode_uri_component(payment));
-    format!("{base}/payments/{id}")
+    format!("{base}{}", path::with_id(route, &id))
 }
 
 thread_local! {

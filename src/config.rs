@@ -84,7 +84,7 @@ pub struct WidgetConfig {
 pub const ALLOWED_ORIGINS_META: &str = "b24pay-allowed-origins";
 pub const API_META: &str = "b24pay-api";
 pub const PREVIEW_META: &str = "b24pay-preview";
-pub const DEFAULT_API_BASE: &str = "/api/v1";
+pub const DEFAULT_API_BASE: &str = b24pay_protocol::api::API_PREFIX;
 /// The portal posts on the iframe's `load`, and `loader.js` keeps that message until the wasm
 /// runs: past this, it is not coming (the page was opened outside a portal, or the portal's
 /// origin is not configured).

@@ -39,6 +39,19 @@ fn label(widget: &Mounted) -> String {
         .unwrap_or_default()
 }
 
+/// A bare widget for the portal that gets the portal's message for an amount (a JSON string),
+/// a currency and a language, a few frames after it arrived.
+async fn mounted_in(amount: &str, currency: &str, lang: &str) -> Mounted {
+    let widget = mount_bare(config(&[PORTAL]));
+    let lang = format!(r#""lang":"{lang}","#);
+    dispatch(
+        PORTAL,
+        &portal_message(amount, currency, &lang, FIREFOX_STYLE),
+    );
+    frames(3).await;
+    widget
+}
+
 #[wasm_bindgen_test]
 async fn the_form_waits_for_the_forced_language_then_speaks_it() {
     let resolve: Rc<RefCell<Option<Function>>> = Rc::default();
@@ -47,12 +60,7 @@ async fn the_form_waits_for_the_forced_language_then_speaks_it() {
         let keep = keep.clone();
         Promise::new(&mut move |res, _| *keep.borrow_mut() = Some(res))
     });
-    let widget = mount_bare(config(&[PORTAL]));
-    dispatch(
-        PORTAL,
-        &portal_message(r#""1250.50""#, "RUB", r#""lang":"de","#, FIREFOX_STYLE),
-    );
-    frames(3).await;
+    let widget = mounted_in(r#""1250.50""#, "RUB", "de").await;
     assert!(asked.borrow().contains(&"de".to_string()), "{asked:?}");
     // No English form in the meantime: the skeleton stays.
     assert_eq!(widget.state(), "waiting");
@@ -75,12 +83,7 @@ async fn the_form_waits_for_the_forced_language_then_speaks_it() {
 async fn an_unavailable_language_gives_the_english_form() {
     // `loader.js` answers null when the file is missing or the network fails.
     let _asked = stub_catalogues(|_| Promise::resolve(&JsValue::NULL));
-    let widget = mount_bare(config(&[PORTAL]));
-    dispatch(
-        PORTAL,
-        &portal_message(r#""10""#, "EUR", r#""lang":"fr","#, FIREFOX_STYLE),
-    );
-    frames(3).await;
+    let widget = mounted_in(r#""10""#, "EUR", "fr").await;
     assert_eq!(widget.state(), "ready");
     assert_eq!(widget.attr("lang").as_deref(), Some("en"));
     assert_eq!(label(&widget), "Card number");
@@ -90,12 +93,7 @@ async fn an_unavailable_language_gives_the_english_form() {
 async fn a_catalogue_that_is_not_one_gives_the_english_form() {
     // A proxy's HTML error page, parsed as whatever it is: not a catalogue.
     let _asked = stub_catalogues(|_| Promise::resolve(&JsValue::from_str("<html>")));
-    let widget = mount_bare(config(&[PORTAL]));
-    dispatch(
-        PORTAL,
-        &portal_message(r#""10""#, "PLN", r#""lang":"pl","#, FIREFOX_STYLE),
-    );
-    frames(3).await;
+    let widget = mounted_in(r#""10""#, "PLN", "pl").await;
     assert_eq!(widget.state(), "ready");
     assert_eq!(label(&widget), "Card number");
 }
@@ -103,12 +101,7 @@ async fn a_catalogue_that_is_not_one_gives_the_english_form() {
 #[wasm_bindgen_test]
 async fn a_language_that_never_arrives_gives_the_english_form_after_the_timeout() {
     let _asked = stub_catalogues(|_| Promise::new(&mut |_, _| {}));
-    let widget = mount_bare(config(&[PORTAL]));
-    dispatch(
-        PORTAL,
-        &portal_message(r#""10""#, "TRY", r#""lang":"tr","#, FIREFOX_STYLE),
-    );
-    frames(3).await;
+    let widget = mounted_in(r#""10""#, "TRY", "tr").await;
     assert_eq!(widget.state(), "waiting");
     sleep(b24pay_widget::i18n::catalogue::LOAD_TIMEOUT_MS as i32 + 200).await;
     frames(2).await;

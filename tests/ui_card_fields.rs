@@ -312,8 +312,7 @@ async fn submit_shows_every_error_and_focuses_the_first() {
     let ui = mount(checkout(), Locale::En);
     paste(&ui.input("b24-number"), "4242424242424242");
     settle().await;
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 0, "nothing is sent while a field is wrong");
     assert_eq!(ui.text("#b24-expiry-error"), "Enter the expiry date.");
     assert_eq!(ui.text("#b24-cvc-error"), "Enter the security code.");
@@ -364,15 +363,12 @@ async fn holder_is_required_when_asked_for() {
     let mut with_holder = checkout();
     with_holder.holder = true;
     let ui = mount(with_holder, Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
+    ui.pay_with("4242424242424242").await;
     assert_eq!(stub.count(), 0);
     assert_eq!(ui.text("#b24-holder-error"), "Enter the name on the card.");
     assert_eq!(focused().unwrap().id(), "b24-holder");
     type_text(&ui.input("b24-holder"), "  Ivan Petrov ");
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 1);
     assert_eq!(
         stub.call(0).body("card.holder").as_string().unwrap(),

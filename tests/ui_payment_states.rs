@@ -2,14 +2,13 @@
 //! Every state of a payment against a stubbed payment API (`window.fetch` replaced):
 //! success, decline, challenge, network failure and retry, API errors — with the requests the
 //! widget sends, the idempotency keys they carry, what the customer reads and hears, and
-//! where keyboard focus goes.
+//! where keyboard focus goes. What follows a success is in `ui_after_paying.rs`.
 
 mod ui_common;
 
 use b24pay_protocol::api::valid_idempotency_key;
 use b24pay_widget::i18n::Locale;
 use ui_common::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -23,9 +22,7 @@ async fn success_shows_a_confirmation_with_the_way_back() {
     let stub = stub_fetch(&view("succeeded", ""));
     let ui = mount(checkout(), Locale::En);
     assert_eq!(ui.button().text_content().unwrap(), "Pay RUB\u{a0}1,250.50");
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
+    ui.pay_with("4242424242424242").await;
     assert_eq!(stub.count(), 1);
     let call = stub.call(0);
     assert_eq!(call.method(), "POST");
@@ -97,14 +94,17 @@ async fn double_clicks_and_enter_send_one_request() {
     assert_eq!(ui.text("h2"), "Payment successful");
 }
 
+/// Pays with a card the stubbed API declines for insufficient funds (its next answer is a
+/// success).
+async fn paid_into_insufficient_funds() -> (Stub, Mounted) {
+    let declined = view("declined", r#","decline_code":"insufficient_funds""#);
+    let stub = stub_fetch(&then_succeeded(&declined));
+    (stub, mount_and_pay("4242424242424242").await)
+}
+
 #[wasm_bindgen_test]
 async fn a_decline_keeps_the_form_and_a_new_card_gets_a_new_key() {
-    let declined = view("declined", r#","decline_code":"insufficient_funds""#);
-    let stub = stub_fetch(&format!("[{declined},{}]", view("succeeded", "")));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
+    let (stub, ui) = paid_into_insufficient_funds().await;
     let notice = ui.el(".b24-notice");
     assert_eq!(
         notice.text_content().unwrap(),
@@ -122,8 +122,7 @@ async fn a_decline_keeps_the_form_and_a_new_card_gets_a_new_key() {
     edit(&number, "", 0, "deleteContentBackward");
     paste(&number, "5555555555554444");
     settle().await;
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 2);
     assert_ne!(stub.call(0).key(), stub.call(1).key());
     assert_eq!(
@@ -136,14 +135,8 @@ async fn a_decline_keeps_the_form_and_a_new_card_gets_a_new_key() {
 #[wasm_bindgen_test]
 async fn after_a_decline_even_the_same_card_is_a_new_attempt() {
     // The customer may have topped the card up: the server must not replay the decline.
-    let declined = view("declined", r#","decline_code":"insufficient_funds""#);
-    let stub = stub_fetch(&format!("[{declined},{}]", view("succeeded", "")));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
-    ui.button().click();
-    settle().await;
+    let (stub, ui) = paid_into_insufficient_funds().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 2);
     assert_ne!(stub.call(0).key(), stub.call(1).key());
     assert_eq!(stub.call(0).body_json(), stub.call(1).body_json());
@@ -152,17 +145,10 @@ async fn after_a_decline_even_the_same_card_is_a_new_attempt() {
 #[wasm_bindgen_test]
 async fn a_network_failure_is_retried_with_the_same_key() {
     let stub = stub_fetch(&format!(r#"["network",{}]"#, view("succeeded", "")));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
-    assert_eq!(
-        ui.text(".b24-notice"),
-        "Connection problem. Try again — you will not be charged twice."
-    );
+    let ui = mount_and_pay("4242424242424242").await;
+    assert_eq!(ui.text(".b24-notice"), CONNECTION_PROBLEM);
     assert_eq!(focused().unwrap(), ui.el(".b24-notice"));
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 2);
     assert_eq!(
         stub.call(0).key(),
@@ -182,28 +168,19 @@ async fn transient_failures_keep_the_key_too() {
         "[{failed},{busy},{garbage},{}]",
         view("succeeded", "")
     ));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
+    let ui = mount_and_pay("4242424242424242").await;
     assert_eq!(
         ui.text(".b24-notice"),
         "Your card could not be processed. Nothing was charged — please try again."
     );
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(
         ui.text(".b24-notice"),
         "The payment service is busy. Try again in a moment — you will not be charged twice."
     );
-    ui.button().click();
-    settle().await;
-    assert_eq!(
-        ui.text(".b24-notice"),
-        "Connection problem. Try again — you will not be charged twice."
-    );
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
+    assert_eq!(ui.text(".b24-notice"), CONNECTION_PROBLEM);
+    ui.submit().await;
     assert_eq!(stub.count(), 4);
     let first = stub.call(0).key();
     assert!((1..4).all(|i| stub.call(i).key() == first));
@@ -216,11 +193,8 @@ async fn a_challenge_is_answered_inline() {
         "requires_action",
         r#","action":{"type":"challenge","code_length":3}"#,
     );
-    let stub = stub_fetch(&format!("[{challenge},{}]", view("succeeded", "")));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4000002760003184").await;
-    ui.button().click();
-    settle().await;
+    let stub = stub_fetch(&then_succeeded(&challenge));
+    let ui = mount_and_pay("4000002760003184").await;
     assert_eq!(ui.text("h2"), "Confirm the payment");
     assert_eq!(
         ui.text(".b24-lead"),
@@ -238,15 +212,13 @@ async fn a_challenge_is_answered_inline() {
     );
     assert_eq!(ui.text("label[for=b24-code]"), "Confirmation code");
     // An empty code is not sent.
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 1);
     assert_eq!(ui.text("#b24-code-error"), "Enter the code from your bank.");
     assert_eq!(code.get_attribute("aria-invalid").as_deref(), Some("true"));
     type_text(&code, "123");
     ui.button().click();
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 2);
     let call = stub.call(1);
     assert_eq!(call.url(), "/stub-api/v1/payments/pa_1/challenge");
@@ -264,20 +236,12 @@ async fn a_failed_challenge_returns_to_the_filled_form() {
     );
     let declined = view("declined", r#","decline_code":"challenge_failed""#);
     let stub = stub_fetch(&format!(r#"[{challenge},"network",{declined}]"#));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4000002760003184").await;
-    ui.button().click();
-    settle().await;
+    let ui = mount_and_pay("4000002760003184").await;
     type_text(&ui.input("b24-code"), "999");
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     // Lost connection while checking the code: stay, retry with the same key.
-    assert_eq!(
-        ui.text(".b24-notice"),
-        "Connection problem. Try again — you will not be charged twice."
-    );
-    ui.button().click();
-    settle().await;
+    assert_eq!(ui.text(".b24-notice"), CONNECTION_PROBLEM);
+    ui.submit().await;
     assert_eq!(stub.count(), 3);
     assert_eq!(stub.call(1).key(), stub.call(2).key());
     // Declined: back to the form as it was typed, with the reason.
@@ -300,10 +264,7 @@ async fn api_errors_in_plain_words() {
     ];
     for (code, title) in closing {
         let _stub = stub_fetch(&error(409, code));
-        let ui = mount(checkout(), Locale::En);
-        ui.fill("4242424242424242").await;
-        ui.button().click();
-        settle().await;
+        let ui = mount_and_pay("4242424242424242").await;
         assert_eq!(ui.text("h2"), title);
         assert_eq!(ui.text(".b24-code"), format!("Error code: {code}"));
         assert_eq!(focused().unwrap().tag_name(), "H2");
@@ -327,10 +288,7 @@ async fn api_errors_in_plain_words() {
     ];
     for (code, text) in notices {
         let _stub = stub_fetch(&error(409, code));
-        let ui = mount(checkout(), Locale::En);
-        ui.fill("4242424242424242").await;
-        ui.button().click();
-        settle().await;
+        let ui = mount_and_pay("4242424242424242").await;
         assert_eq!(ui.text(".b24-notice"), text);
         assert!(ui.find("form").is_some());
     }
@@ -372,103 +330,12 @@ async fn errors_and_outcomes_are_spoken_in_the_language() {
     paste(&ui.input("b24-expiry"), &future_expiry());
     paste(&ui.input("b24-cvc"), "12");
     settle().await;
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(ui.live(), "Код безопасности должен содержать 3 цифры.");
     type_text(&ui.input("b24-cvc"), "3");
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(
         ui.live(),
         "Карта отклонена. Попробуйте другую карту или обратитесь в свой банк."
     );
-}
-
-#[wasm_bindgen_test]
-async fn after_paying_the_store_is_told_then_the_page_counts_down_back_to_it() {
-    // Not notified at first; the widget asks again and learns that the store knows.
-    let notified =
-        view("succeeded", "").replace(r#""portal_notified":false"#, r#""portal_notified":true"#);
-    let stub = stub_fetch(&format!("[{},{notified}]", view("succeeded", "")));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
-    assert_eq!(ui.text("h2"), "Payment successful");
-    assert!(ui.text(".b24-outcome").contains("Letting the store know…"));
-    assert!(
-        ui.find(".b24-link").is_none(),
-        "no countdown before the store knows"
-    );
-    sleep(1300).await;
-    settle().await;
-    assert_eq!(stub.count(), 2, "asked once more");
-    let status = stub.call(1);
-    assert_eq!(status.method(), "");
-    assert_eq!(status.url(), "/stub-api/v1/payments/pa_1");
-    assert_eq!(status.key(), "", "a GET carries no idempotency key");
-    let outcome = ui.text(".b24-outcome");
-    assert!(
-        outcome.contains("The store has been notified."),
-        "{outcome}"
-    );
-    assert!(
-        outcome.contains("Returning to the store in 5 seconds."),
-        "{outcome}"
-    );
-    assert!(
-        ui.live().contains("Returning to the store in 5 seconds."),
-        "{}",
-        ui.live()
-    );
-    sleep(1100).await;
-    settle().await;
-    assert!(ui.text(".b24-outcome").contains("in 4 seconds."));
-    // Cancelled: no countdown, focus on the way back, which stays.
-    let stay: web_sys::HtmlElement = ui.el(".b24-link").unchecked_into();
-    assert_eq!(stay.text_content().unwrap(), "Stay on this page");
-    stay.click();
-    settle().await;
-    assert!(ui.find(".b24-link").is_none());
-    assert!(!ui.text(".b24-outcome").contains("Returning"));
-    assert_eq!(focused().unwrap().id(), "b24-return");
-    sleep(1100).await;
-    assert_eq!(stub.count(), 2, "no more questions once the store knows");
-}
-
-#[wasm_bindgen_test]
-async fn the_store_is_asked_a_bounded_number_of_times() {
-    let stub = stub_fetch(&view("succeeded", ""));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    sleep(2500).await;
-    settle().await;
-    // 1 s, then 1 s more: two questions in 2.5 s, never a tight loop.
-    assert_eq!(stub.count(), 3);
-    assert!(ui.text(".b24-outcome").contains("Letting the store know…"));
-    assert!(ui.find(".b24-link").is_none());
-}
-
-#[wasm_bindgen_test]
-async fn test_mode_says_no_money_is_taken() {
-    // The portal's FIELD `mode` says TEST: the note is there before paying.
-    let _stub = stub_fetch(&view("succeeded", ""));
-    let mut test = checkout();
-    test.test_mode = true;
-    let ui = mount(test, Locale::Ru);
-    assert_eq!(
-        ui.text(".b24-test"),
-        "Тестовый режим: деньги не списываются"
-    );
-    drop(ui);
-    // An answer with `test_mode` shows it too, after paying.
-    let _stub = stub_fetch(&view("succeeded", r#","test_mode":true"#));
-    let ui = mount(checkout(), Locale::En);
-    assert!(ui.find(".b24-test").is_none());
-    ui.fill("4242424242424242").await;
-    ui.button().click();
-    settle().await;
-    assert_eq!(ui.text("h2"), "Payment successful");
-    assert_eq!(ui.text(".b24-test"), "Test mode: no money is taken");
 }

@@ -6,7 +6,6 @@
 
 mod ui_common;
 
-use b24pay_widget::i18n::Locale;
 use ui_common::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -43,6 +42,14 @@ fn stripe_action() -> String {
     )
 }
 
+/// Pays with a card that needs the bank's step and lets the stubbed Stripe.js finish it.
+async fn pay_through_stripe(stripe: &StripeStub) -> Mounted {
+    let ui = mount_and_pay("4000002760003184").await;
+    stripe.done();
+    settle().await;
+    ui
+}
+
 fn is_hex_key(key: &str) -> bool {
     key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -51,10 +58,7 @@ fn is_hex_key(key: &str) -> bool {
 async fn stripe_js_runs_then_the_server_is_asked() {
     let stripe = stub_stripe(false);
     let stub = stub_fetch(&format!("[{},{}]", stripe_action(), view("succeeded", "")));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4000002760003184").await;
-    ui.button().click();
-    settle().await;
+    let ui = mount_and_pay("4000002760003184").await;
     let calls = stripe.calls();
     assert_eq!(
         calls.length(),
@@ -81,8 +85,7 @@ async fn stripe_js_runs_then_the_server_is_asked() {
         Some("true")
     );
     // Nothing is asked while Stripe.js is at work, and a click does nothing.
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 1);
     stripe.done();
     settle().await;
@@ -106,12 +109,7 @@ async fn failed_authentication_brings_the_form_back_payable() {
         stripe_action(),
         view("succeeded", "")
     ));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4000002760003184").await;
-    ui.button().click();
-    settle().await;
-    stripe.done();
-    settle().await;
+    let ui = pay_through_stripe(&stripe).await;
     assert_eq!(
         ui.text(".b24-notice"),
         "The payment was not confirmed. Try again or use another card."
@@ -119,8 +117,7 @@ async fn failed_authentication_brings_the_form_back_payable() {
     assert_eq!(ui.input("b24-number").value(), "4000 0027 6000 3184");
     assert!(ui.find("form.b24-bank-step").is_none());
     // Payable again: the next Pay is a new attempt (a new key), not the declined one again.
-    ui.button().click();
-    settle().await;
+    ui.submit().await;
     assert_eq!(stub.count(), 3);
     assert_eq!(stub.call(2).url(), "/stub-api/v1/payments");
     assert_ne!(stub.call(2).key(), stub.call(0).key());
@@ -136,22 +133,13 @@ async fn a_stripe_js_that_fails_still_asks_the_server() {
         stripe_action(),
         stripe_action()
     ));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4000002760003184").await;
-    ui.button().click();
-    settle().await;
-    stripe.done();
-    settle().await;
+    let ui = pay_through_stripe(&stripe).await;
     assert_eq!(stub.count(), 2);
     assert_eq!(stub.call(1).url(), "/stub-api/v1/payments/pa_1/resume");
     // The attempt still waits for its step: the customer is told, and Pay asks about the same
     // attempt again (same key), which runs Stripe.js again.
-    assert_eq!(
-        ui.text(".b24-notice"),
-        "Connection problem. Try again — you will not be charged twice."
-    );
-    ui.button().click();
-    settle().await;
+    assert_eq!(ui.text(".b24-notice"), CONNECTION_PROBLEM);
+    ui.submit().await;
     assert_eq!(stub.count(), 3);
     assert_eq!(stub.call(2).key(), stub.call(0).key());
     assert_eq!(stripe.calls().length(), 2);
@@ -165,12 +153,7 @@ async fn a_lost_resume_answer_is_asked_again_with_the_same_key() {
         stripe_action(),
         view("succeeded", "")
     ));
-    let ui = mount(checkout(), Locale::En);
-    ui.fill("4000002760003184").await;
-    ui.button().click();
-    settle().await;
-    stripe.done();
-    settle().await;
+    let ui = pay_through_stripe(&stripe).await;
     sleep(1300).await;
     settle().await;
     assert_eq!(stub.count(), 3);

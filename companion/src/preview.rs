@@ -106,7 +106,11 @@ impl Preview {
         let sample = data.path().join("preview-sample.json");
         std::fs::write(&sample, portal_message(&first_payments[0].pay_url).await?)?;
         file.preview_sample = Some(sample);
-        file.api_base = Some(format!("{}api/v1", a.widget_url.path()));
+        file.api_base = Some(format!(
+            "{}{}",
+            a.widget_url.path().trim_end_matches('/'),
+            b24pay_protocol::api::API_PREFIX
+        ));
         let server = Server::start(file.validate()?).await?;
         let portals = vec![
             portal(first, a, first_payments),

@@ -147,7 +147,11 @@ impl Widget {
         let origins = [origin.to_string()];
         let view = PageView {
             allowed_origins: &origins,
-            api_base: &format!("{}p/{public_id}/api/v1", self.prefix),
+            api_base: &format!(
+                "{}p/{public_id}{}",
+                self.prefix,
+                b24pay_protocol::api::API_PREFIX
+            ),
             preview_sample: None,
             acquirer: &self.settings.acquirer_sources,
         };

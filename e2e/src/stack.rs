@@ -223,7 +223,12 @@ impl Stack {
     pub async fn confirm(&self, key: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
         let response = self
             .http
-            .post(format!("{}/api/v1/payments", self.base))
+            .post(format!(
+                "{}{}{}",
+                self.base,
+                b24pay_protocol::api::API_PREFIX,
+                b24pay_protocol::api::path::PAYMENTS
+            ))
             .header("Idempotency-Key", key)
             .json(body)
             .send()

@@ -162,17 +162,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The `index`-th portal: the next port, its own store name and data file.
 fn portal_builder(cli: &Cli, index: usize) -> Result<SandboxBuilder, String> {
-    let listen: SocketAddr = cli
-        .listen
-        .parse()
-        .map_err(|_| format!("--listen {:?}: expected HOST:PORT", cli.listen))?;
-    let port = if listen.port() == 0 {
-        0
-    } else {
-        listen.port() + index as u16
-    };
     let mut builder = Sandbox::builder()
-        .bind(SocketAddr::new(listen.ip(), port).to_string())
+        .bind(nth_listen(cli, index)?)
         .webhook_code(cli.webhook_code.clone())
         .rate_limit(match cli.rate_limit {
             OnOff::On => Some(RateLimit::PORTAL),
@@ -219,6 +210,11 @@ fn oauth_bind(cli: &Cli) -> Result<String, String> {
     if let Some(addr) = &cli.oauth_listen {
         return Ok(addr.clone());
     }
+    nth_listen(cli, cli.portals)
+}
+
+/// `--listen`'s port plus `n` (or any free port when `--listen` says port 0).
+fn nth_listen(cli: &Cli, n: usize) -> Result<String, String> {
     let listen: SocketAddr = cli
         .listen
         .parse()
@@ -226,7 +222,7 @@ fn oauth_bind(cli: &Cli) -> Result<String, String> {
     let port = if listen.port() == 0 {
         0
     } else {
-        listen.port() + cli.portals as u16
+        listen.port() + n as u16
     };
     Ok(SocketAddr::new(listen.ip(), port).to_string())
 }

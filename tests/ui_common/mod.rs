@@ -107,6 +107,34 @@ impl Mounted {
         );
         settle().await;
     }
+
+    /// Presses the Pay (or Confirm) button once and lets the page settle.
+    pub async fn submit(&self) {
+        self.button().click();
+        settle().await;
+    }
+
+    /// Fills the card form with `number` (see [`Mounted::fill`]) and pays.
+    pub async fn pay_with(&self, number: &str) {
+        self.fill(number).await;
+        self.submit().await;
+    }
+}
+
+/// The checkout form in English, filled with `number` and paid (see [`Mounted::pay_with`]).
+pub async fn mount_and_pay(number: &str) -> Mounted {
+    let ui = mount(checkout(), Locale::En);
+    ui.pay_with(number).await;
+    ui
+}
+
+/// The notice after a lost connection: the customer may retry, nothing is charged twice.
+pub const CONNECTION_PROBLEM: &str =
+    "Connection problem. Try again — you will not be charged twice.";
+
+/// A stubbed API that answers `first`, then a success.
+pub fn then_succeeded(first: &str) -> String {
+    format!("[{first},{}]", view("succeeded", ""))
 }
 
 /// "12/YY", three years ahead.

@@ -18,7 +18,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use b24pay_protocol::api::ErrorCode;
+use b24pay_protocol::api::{path, ErrorCode, API_PREFIX};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -49,7 +49,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 async fn security_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     // `/api/v1/…`, and installed portals' `/p/{pid}/api/v1/…`.
-    let api = path.starts_with("/api/") || path.contains("/api/v1/");
+    let api = path.starts_with("/api/") || path.contains(&format!("{API_PREFIX}/"));
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -115,27 +115,14 @@ pub fn admin_router(config: &Config, s: &Services) -> Router {
 pub fn router(config: &Config, s: &Services) -> Router {
     let limits = &config.limits;
     let prefix = s.widget.prefix().to_string();
+    let payments = Router::new()
+        .route(path::PAYMENTS, post(routes::confirm))
+        .route(path::PAYMENT, get(routes::status))
+        .route(path::CHALLENGE, post(routes::challenge))
+        .route(path::RESUME, post(routes::resume));
     let mut api = Router::new()
-        .route("/api/v1/payments", post(routes::confirm))
-        .route("/api/v1/payments/{id}", get(routes::status))
-        .route("/api/v1/payments/{id}/challenge", post(routes::challenge))
-        .route("/api/v1/payments/{id}/resume", post(routes::resume))
-        .route(
-            &format!("{prefix}p/{{pid}}/api/v1/payments"),
-            post(routes::confirm),
-        )
-        .route(
-            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}"),
-            get(routes::status),
-        )
-        .route(
-            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/challenge"),
-            post(routes::challenge),
-        )
-        .route(
-            &format!("{prefix}p/{{pid}}/api/v1/payments/{{id}}/resume"),
-            post(routes::resume),
-        )
+        .nest(API_PREFIX, payments.clone())
+        .nest(&format!("{prefix}p/{{pid}}{API_PREFIX}"), payments)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(s.payments.clone())
         .layer(DefaultBodyLimit::max(limits.body_bytes))

@@ -86,16 +86,8 @@ pub(super) fn validate(file: &FileConfig, problems: &mut Vec<String>) -> Option<
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::from_env as validate;
     use super::super::*;
-    use std::collections::HashMap;
-
-    fn validate(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        FileConfig::layered("", "(none)", &env)?.validate()
-    }
 
     #[test]
     fn an_app_needs_no_portal_of_its_own() {

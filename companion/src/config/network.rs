@@ -64,7 +64,10 @@ impl FileConfig {
     }
 
     fn api_base(&self, problems: &mut Vec<String>) -> String {
-        let api_base = self.api_base.clone().unwrap_or_else(|| "/api/v1".into());
+        let api_base = self
+            .api_base
+            .clone()
+            .unwrap_or_else(|| b24pay_protocol::api::API_PREFIX.into());
         let is_path = api_base.starts_with('/') && !api_base.starts_with("//");
         if !is_path && parse_http_url("api_base", &api_base).is_err() {
             problems.push(format!(

@@ -47,18 +47,14 @@ pub(super) fn validate(
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use std::collections::HashMap;
 
+    /// With a portal, so that only the security section can be wrong.
     fn validate(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .chain([(
-                "B24PAY_WEBHOOK_URL".to_string(),
-                "https://p.bitrix24.ru/rest/1/code123/".to_string(),
-            )])
-            .collect();
-        FileConfig::layered("", "test", &env)?.validate()
+        let webhook = [(
+            "B24PAY_WEBHOOK_URL",
+            "https://p.bitrix24.ru/rest/1/code123/",
+        )];
+        super::super::tests::from_env(&[pairs, &webhook].concat())
     }
 
     const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

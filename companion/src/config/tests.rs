@@ -8,6 +8,11 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// The configuration from these environment variables alone (no file).
+pub(super) fn from_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    FileConfig::layered("", "test", &env(pairs))?.validate()
+}
+
 const WEBHOOK: &str = "[portal]\nwebhook_url = \"https://p.bitrix24.ru/rest/1/code123/\"\n";
 
 fn file_with(pairs: &[(&str, &str)]) -> Result<FileConfig, ConfigError> {

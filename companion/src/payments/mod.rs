@@ -177,6 +177,17 @@ pub struct Acquirers {
     pub live: Option<Arc<dyn Acquirer>>,
 }
 
+impl Acquirers {
+    /// The acquirer that charges payments of `kind`: the test acquirer, or the live one when
+    /// it is of that kind.
+    pub fn of(&self, kind: AcquirerKind) -> Option<&Arc<dyn Acquirer>> {
+        match kind {
+            AcquirerKind::Test => Some(&self.test),
+            _ => self.live.as_ref().filter(|a| a.kind() == kind),
+        }
+    }
+}
+
 pub struct Payments {
     store: SharedStore,
     portals: SharedPortals,
@@ -247,15 +258,9 @@ impl Payments {
     }
 
     fn acquirer(&self, kind: AcquirerKind) -> Result<&Arc<dyn Acquirer>, PaymentError> {
-        match kind {
-            AcquirerKind::Test => Ok(&self.acquirers.test),
-            _ => self
-                .acquirers
-                .live
-                .as_ref()
-                .filter(|a| a.kind() == kind)
-                .ok_or(PaymentError::LiveModeUnavailable),
-        }
+        self.acquirers
+            .of(kind)
+            .ok_or(PaymentError::LiveModeUnavailable)
     }
 
     fn metadata<'a>(&'a self, a: &'a Attempt) -> ChargeMetadata<'a> {

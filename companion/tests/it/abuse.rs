@@ -2,7 +2,7 @@
 //! the answers tell nothing about which payments exist, declines and challenge codes are capped,
 //! TEST pay systems are not paid unless the companion allows test payments.
 
-use crate::common::stubs::PatientChallenge;
+use crate::common::stubs::{PatientChallenge, Stub};
 use crate::common::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -53,9 +53,7 @@ async fn made_up_ids_do_not_spend_the_portal(kind: StoreKind) {
 async fn repeated_refusals_are_remembered(kind: StoreKind) {
     let env = Env::start(kind).await;
     let id = env.order("3000", "RUB");
-    let (_, view) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
+    let (_, view) = env.pay_order(id, "3000", "RUB", APPROVED).await;
     // Delivered and re-read: the portal is quiet from here on.
     env.wait_notified(
         view["id"].as_str().unwrap(),
@@ -66,22 +64,15 @@ async fn repeated_refusals_are_remembered(kind: StoreKind) {
         .sandbox
         .method_calls("sale.paysystem.settings.payment.get");
     for _ in 0..20 {
-        let (status, err) = env
-            .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-            .await;
-        assert_eq!(
-            (status, err["error"]["code"].as_str()),
-            (409, Some("already_paid"))
+        assert_error(
+            &env.pay_order(id, "3000", "RUB", APPROVED).await,
+            409,
+            "already_paid",
         );
-        let (status, err) = env
-            .confirm(
-                &key(),
-                &env.body(424_242, env.ps_order, "3000", "RUB", APPROVED),
-            )
-            .await;
-        assert_eq!(
-            (status, err["error"]["code"].as_str()),
-            (404, Some("payment_unavailable"))
+        assert_error(
+            &env.pay_order(424_242, "3000", "RUB", APPROVED).await,
+            404,
+            "payment_unavailable",
         );
     }
     let spent = env
@@ -97,15 +88,8 @@ async fn repeated_refusals_are_remembered(kind: StoreKind) {
 async fn existing_and_missing_payments_look_alike(kind: StoreKind) {
     let env = Env::start(kind).await;
     let id = env.order("3000", "RUB");
-    let (s1, wrong_amount) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "2999", "RUB", APPROVED))
-        .await;
-    let (s2, missing) = env
-        .confirm(
-            &key(),
-            &env.body(777_777, env.ps_order, "2999", "RUB", APPROVED),
-        )
-        .await;
+    let (s1, wrong_amount) = env.pay_order(id, "2999", "RUB", APPROVED).await;
+    let (s2, missing) = env.pay_order(777_777, "2999", "RUB", APPROVED).await;
     assert_eq!((s1, &wrong_amount), (s2, &missing));
     assert_eq!(wrong_amount["error"]["code"], "payment_unavailable");
     env.stop().await;
@@ -116,18 +100,13 @@ async fn declines_are_capped(kind: StoreKind) {
     let env = Env::start(kind).await;
     let id = env.order("3000", "RUB");
     for _ in 0..5 {
-        let (_, v) = env
-            .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", DECLINED))
-            .await;
+        let (_, v) = env.pay_order(id, "3000", "RUB", DECLINED).await;
         assert_eq!(v["state"], "declined", "{v}");
     }
-    let (status, err) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (429, Some("too_many_attempts")),
-        "{err}"
+    assert_error(
+        &env.pay_order(id, "3000", "RUB", APPROVED).await,
+        429,
+        "too_many_attempts",
     );
     assert!(!env.payment(id).paid);
     assert_eq!(env.charges(env.ps_order, id).await, 0);
@@ -140,19 +119,14 @@ async fn challenge_answers_are_capped(kind: StoreKind) {
     let wrong = Arc::new(AtomicU32::new(0));
     let counter = wrong.clone();
     let o = EnvOptions::new(kind).acquirer(move |inner| {
-        Arc::new(PatientChallenge {
+        Stub::arc(PatientChallenge {
             inner,
             wrong_answers: counter.clone(),
         })
     });
     let env = Env::start_with(o).await;
     let id = env.order("3000", "RUB");
-    let (_, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "3000", "RUB", CHALLENGE),
-        )
-        .await;
+    let (_, view) = env.pay_order(id, "3000", "RUB", CHALLENGE).await;
     let attempt = view["id"].as_str().unwrap().to_string();
     for _ in 0..5 {
         let (status, v) = env.challenge(&attempt, &key(), "000").await;
@@ -180,13 +154,10 @@ async fn test_mode_is_refused_unless_allowed(kind: StoreKind) {
     let o = EnvOptions::new(kind).configure(|f| f.payments.allow_test_mode = Some(false));
     let env = Env::start_with(o).await;
     let id = env.order("3000", "RUB");
-    let (status, err) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (422, Some("test_mode_not_allowed")),
-        "{err}"
+    assert_error(
+        &env.pay_order(id, "3000", "RUB", APPROVED).await,
+        422,
+        "test_mode_not_allowed",
     );
     assert_eq!(env.charges(env.ps_order, id).await, 0);
     assert!(!env.payment(id).paid);

@@ -4,7 +4,7 @@
 //! never prints the database password or the master key.
 
 use crate::common::*;
-use b24pay_companion::config::{FileConfig, FileOAuth, FilePortal, FileSecurity, Secret};
+use b24pay_companion::config::{FileSecurity, Secret};
 use b24pay_companion::keys::KEY_FILE;
 use b24pay_companion::portal::tokens::TOKENS_KEY;
 use b24pay_companion::store::{self, StoreLocation};
@@ -34,30 +34,14 @@ async fn oauth_tokens_are_encrypted_at_rest() {
             "refresh_token": installed.refresh_token, "expires_at": null});
         old.meta_put(TOKENS_KEY, &clear.to_string()).await.unwrap();
     }
-    let mut file = FileConfig {
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(data.clone()),
-        dist_dir: Some(fake_dist(dir.path())),
-        portal: FilePortal {
-            oauth: Some(FileOAuth {
-                portal_url: Some(sandbox.base_url()),
-                client_id: Some(sandbox.oauth_client_id()),
-                client_secret: Some(Secret::new(sandbox.oauth_client_secret())),
-                // Not what is used: the stored tokens are newer.
-                refresh_token: Some(Secret::new("configured-but-stale")),
-                token_endpoint: Some(sandbox.oauth_token_endpoint()),
-                ..FileOAuth::default()
-            }),
-            rate_limit_per_second: Some(0.0),
-            timeout_ms: Some(2000),
-            ..FilePortal::default()
-        },
-        payments: b24pay_companion::config::FilePayments {
-            allow_test_mode: Some(true),
-            ..Default::default()
-        },
-        ..FileConfig::default()
-    };
+    // The configured refresh token is not what is used: the stored tokens are newer.
+    let mut file = oauth_file_config(
+        &sandbox,
+        data.clone(),
+        fake_dist(dir.path()),
+        None,
+        "configured-but-stale".into(),
+    );
     let server = Server::start(file.clone().validate().unwrap())
         .await
         .unwrap();

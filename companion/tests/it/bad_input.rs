@@ -33,107 +33,116 @@ fn with(mut body: Value, path: &str, value: Option<Value>) -> Value {
 async fn each_field_has_its_code() {
     let env = Env::start(StoreKind::Sqlite).await;
     let id = env.order("3000", "RUB");
-    let cases: Vec<(&str, Option<Value>, u16, &str)> = vec![
-        ("payment_id", Some(json!("abc")), 422, "invalid_payment_id"),
-        ("payment_id", Some(json!("-1")), 422, "invalid_payment_id"),
-        ("payment_id", Some(json!("0")), 422, "invalid_payment_id"),
-        ("payment_id", Some(json!("")), 422, "invalid_payment_id"),
+    // Each field, the answer for it (status and code), and the values that must get that answer
+    // (`None`: the field left out).
+    let some = |values: Vec<Value>| values.into_iter().map(Some).collect::<Vec<_>>();
+    let cases: Vec<(&str, u16, &str, Vec<Option<Value>>)> = vec![
+        ("payment_id", 422, "invalid_payment_id", {
+            let mut v = some(vec![
+                json!("abc"),
+                json!("-1"),
+                json!("0"),
+                json!(""),
+                json!("99999999999999999999999"),
+                json!(247),
+            ]);
+            v.push(None);
+            v
+        }),
         (
-            "payment_id",
-            Some(json!("99999999999999999999999")),
+            "paysystem_id",
+            422,
+            "invalid_paysystem_id",
+            some(vec![json!("1; DROP TABLE attempts"), json!(null)]),
+        ),
+        (
+            "invoice_id",
             422,
             "invalid_payment_id",
+            some(vec![json!("x")]),
         ),
-        ("payment_id", Some(json!(247)), 422, "invalid_payment_id"),
-        ("payment_id", None, 422, "invalid_payment_id"),
-        (
-            "paysystem_id",
-            Some(json!("1; DROP TABLE attempts")),
-            422,
-            "invalid_paysystem_id",
-        ),
-        (
-            "paysystem_id",
-            Some(json!(null)),
-            422,
-            "invalid_paysystem_id",
-        ),
-        ("invoice_id", Some(json!("x")), 422, "invalid_payment_id"),
-        ("amount", Some(json!("-5")), 422, "invalid_amount"),
-        ("amount", Some(json!("0")), 422, "invalid_amount"),
-        ("amount", Some(json!("1e3")), 422, "invalid_amount"),
-        ("amount", Some(json!("3000.001")), 422, "invalid_amount"),
         (
             "amount",
-            Some(json!("100000000000000000000")),
             422,
             "invalid_amount",
-        ),
-        ("amount", Some(json!("NaN")), 422, "invalid_amount"),
-        ("amount", Some(json!(3000)), 422, "invalid_amount"),
-        ("currency", Some(json!("XXX")), 422, "unknown_currency"),
-        ("currency", Some(json!("rubles")), 422, "unknown_currency"),
-        ("currency", Some(json!(643)), 422, "unknown_currency"),
-        (
-            "card.number",
-            Some(json!("4242424242424241")),
-            422,
-            "invalid_card_number",
+            some(vec![
+                json!("-5"),
+                json!("0"),
+                json!("1e3"),
+                json!("3000.001"),
+                json!("100000000000000000000"),
+                json!("NaN"),
+                json!(3000),
+            ]),
         ),
         (
-            "card.number",
-            Some(json!("4242")),
+            "currency",
             422,
-            "invalid_card_number",
+            "unknown_currency",
+            some(vec![json!("XXX"), json!("rubles"), json!(643)]),
         ),
         (
             "card.number",
-            Some(json!("4242 4242 4242 4242")),
             422,
             "invalid_card_number",
+            some(vec![
+                json!("4242424242424241"),
+                json!("4242"),
+                json!("4242 4242 4242 4242"),
+                json!(""),
+                json!(4242424242424242u64),
+            ]),
         ),
-        ("card.number", Some(json!("")), 422, "invalid_card_number"),
         (
-            "card.number",
-            Some(json!(4242424242424242u64)),
+            "card.exp_month",
             422,
-            "invalid_card_number",
+            "invalid_expiry",
+            some(vec![json!(13), json!(0), json!(-1), json!("12")]),
         ),
-        ("card.exp_month", Some(json!(13)), 422, "invalid_expiry"),
-        ("card.exp_month", Some(json!(0)), 422, "invalid_expiry"),
-        ("card.exp_month", Some(json!(-1)), 422, "invalid_expiry"),
-        ("card.exp_month", Some(json!("12")), 422, "invalid_expiry"),
-        ("card.exp_year", Some(json!(2020)), 422, "card_expired"),
-        ("card.exp_year", Some(json!(2099)), 422, "invalid_expiry"),
-        ("card.exp_year", Some(json!(99999)), 422, "invalid_expiry"),
-        ("card.cvc", Some(json!("12")), 422, "invalid_cvc"),
-        ("card.cvc", Some(json!("12a")), 422, "invalid_cvc"),
-        ("card.cvc", Some(json!(123)), 422, "invalid_cvc"),
+        (
+            "card.exp_year",
+            422,
+            "card_expired",
+            some(vec![json!(2020)]),
+        ),
+        (
+            "card.exp_year",
+            422,
+            "invalid_expiry",
+            some(vec![json!(2099), json!(99999)]),
+        ),
+        (
+            "card.cvc",
+            422,
+            "invalid_cvc",
+            some(vec![json!("12"), json!("12a"), json!(123)]),
+        ),
         (
             "card.holder",
-            Some(json!("x".repeat(65))),
             422,
             "invalid_holder",
+            some(vec![json!("x".repeat(65)), json!("IVAN\u{7}PETROV")]),
         ),
+        ("card.pin", 400, "invalid_json", some(vec![json!("1234")])),
+        ("sneaky", 400, "invalid_json", some(vec![json!(true)])),
         (
-            "card.holder",
-            Some(json!("IVAN\u{7}PETROV")),
-            422,
-            "invalid_holder",
+            "card",
+            400,
+            "invalid_json",
+            some(vec![json!("4242424242424242")]),
         ),
-        ("card.pin", Some(json!("1234")), 400, "invalid_json"),
-        ("sneaky", Some(json!(true)), 400, "invalid_json"),
-        ("card", Some(json!("4242424242424242")), 400, "invalid_json"),
     ];
-    for (field, value, status, code) in cases {
-        let body = with(valid(&env, id), field, value.clone());
-        let (got, err) = env.confirm(&key(), &body).await;
-        assert_eq!(got, status, "{field}={value:?}: {err}");
-        assert_eq!(err["error"]["code"], code, "{field}={value:?}: {err}");
-        if status == 422 {
-            let at = err["error"]["field"].as_str().unwrap_or_default();
-            let field_root = field.split('.').next().unwrap();
-            assert!(at.starts_with(field_root), "{field}: field {at:?}");
+    for (field, status, code, values) in cases {
+        for value in values {
+            let body = with(valid(&env, id), field, value.clone());
+            let (got, err) = env.confirm(&key(), &body).await;
+            assert_eq!(got, status, "{field}={value:?}: {err}");
+            assert_eq!(err["error"]["code"], code, "{field}={value:?}: {err}");
+            if status == 422 {
+                let at = err["error"]["field"].as_str().unwrap_or_default();
+                let field_root = field.split('.').next().unwrap();
+                assert!(at.starts_with(field_root), "{field}: field {at:?}");
+            }
         }
     }
     assert_eq!(env.charges(env.ps_order, id).await, 0);
@@ -166,35 +175,20 @@ async fn request_level_errors() {
     let c = &env.http;
     let k = key();
     // No key, a bad key.
-    assert_eq!(
-        send(
-            c.post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-        )
-        .await,
-        (400, "missing_idempotency_key".into())
-    );
-    assert_eq!(
-        send(
-            c.post(&url)
-                .header("Idempotency-Key", "short")
-                .header("content-type", "application/json")
-                .body(body.clone())
-        )
-        .await,
-        (400, "invalid_idempotency_key".into())
-    );
-    assert_eq!(
-        send(
-            c.post(&url)
-                .header("Idempotency-Key", "bad key with spaces!!")
-                .header("content-type", "application/json")
-                .body(body.clone())
-        )
-        .await,
-        (400, "invalid_idempotency_key".into())
-    );
+    for (key, code) in [
+        (None, "missing_idempotency_key"),
+        (Some("short"), "invalid_idempotency_key"),
+        (Some("bad key with spaces!!"), "invalid_idempotency_key"),
+    ] {
+        let mut req = c
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        assert_eq!(send(req).await, (400, code.into()), "key {key:?}");
+    }
     // Content types.
     for ct in [
         None,
@@ -254,75 +248,36 @@ async fn request_level_errors() {
     assert!(status.contains(" 413 "), "{status}");
     assert!(body.contains("body_too_large"), "{body}");
     // Unknown endpoints and methods under /api answer JSON too.
-    assert_eq!(
-        send(c.get(format!("{}/api/v1/nothing", env.base))).await,
-        (404, "not_found".into())
-    );
-    assert_eq!(
-        send(c.get(format!("{}/api/v2/payments", env.base))).await,
-        (404, "not_found".into())
-    );
+    for path in ["/api/v1/nothing", "/api/v2/payments"] {
+        let got = send(c.get(format!("{}{path}", env.base))).await;
+        assert_eq!(got, (404, "not_found".into()), "GET {path}");
+    }
     assert_eq!(send(c.put(&url)).await.0, 405);
-    assert_eq!(
-        send(c.delete(format!(
-            "{}/api/v1/payments/pa_00000000000000000000000000000000",
-            env.base
-        )))
-        .await
-        .0,
-        405
-    );
-    // Challenge input.
-    let ch = format!(
-        "{}/api/v1/payments/pa_00000000000000000000000000000000/challenge",
+    let attempt = format!(
+        "{}/api/v1/payments/pa_00000000000000000000000000000000",
         env.base
     );
-    assert_eq!(
-        send(
-            c.post(&ch)
-                .header("Idempotency-Key", &k)
-                .json(&json!({"code": ""}))
-        )
-        .await,
-        (422, "invalid_challenge_code".into())
-    );
-    assert_eq!(
-        send(
-            c.post(&ch)
-                .header("Idempotency-Key", &k)
-                .json(&json!({"code": 123}))
-        )
-        .await,
-        (422, "invalid_challenge_code".into())
-    );
-    assert_eq!(
-        send(
-            c.post(&ch)
-                .header("Idempotency-Key", &k)
-                .json(&json!({"code": "<script>"}))
-        )
-        .await,
-        (422, "invalid_challenge_code".into())
-    );
-    assert_eq!(
-        send(
-            c.post(&ch)
-                .header("Idempotency-Key", &k)
-                .json(&json!({"code": "123"}))
-        )
-        .await,
-        (404, "not_found".into())
-    );
+    assert_eq!(send(c.delete(&attempt)).await.0, 405);
+    // Challenge input.
+    let ch = format!("{attempt}/challenge");
     let bad_id = format!("{}/api/v1/payments/..%2F..%2Fetc/challenge", env.base);
-    assert_eq!(
-        send(
-            c.post(&bad_id)
-                .header("Idempotency-Key", &k)
-                .json(&json!({"code": "123"}))
-        )
-        .await,
-        (404, "not_found".into())
-    );
+    for (at, code, answer) in [
+        (&ch, json!(""), (422, "invalid_challenge_code")),
+        (&ch, json!(123), (422, "invalid_challenge_code")),
+        (&ch, json!("<script>"), (422, "invalid_challenge_code")),
+        (&ch, json!("123"), (404, "not_found")),
+        (&bad_id, json!("123"), (404, "not_found")),
+    ] {
+        let req = c
+            .post(at)
+            .header("Idempotency-Key", &k)
+            .json(&json!({ "code": code }));
+        assert_eq!(
+            send(req).await,
+            (answer.0, answer.1.into()),
+            "{at} code {code}"
+        );
+    }
     assert_eq!(env.charges(env.ps_order, id).await, 0);
     env.stop().await;
 }

@@ -7,13 +7,7 @@ use crate::common::*;
 use b24pay_companion::store::{self, StoreLocation};
 use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Companion {
-    child: Child,
-    base: String,
-}
 
 struct Setup {
     sandbox: SandboxHandle,
@@ -39,38 +33,23 @@ impl Setup {
         }
     }
 
-    /// Starts `b24pay serve` and waits for its "listening" line.
-    fn spawn(&self, crash_point: Option<&str>) -> Companion {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_b24pay"));
-        cmd.arg("serve")
-            .env_clear()
-            .env("B24PAY_LOG", "warn")
-            .env("B24PAY_LISTEN", "127.0.0.1:0")
+    /// Starts `b24pay serve` with the crash point armed (if any) and waits for its address.
+    /// Leases, timeouts and the reconciler's polls are short, so a restarted companion takes
+    /// over the dead one's work within seconds.
+    fn spawn(&self, crash_point: Option<&str>) -> ServeProcess {
+        let mut cmd = serve_command(&self.dir.path().join("dist"), &self.location);
+        cmd.env("B24PAY_LISTEN", "127.0.0.1:0")
             .env("B24PAY_WEBHOOK_URL", self.sandbox.webhook_url())
             .env("B24PAY_ALLOWED_ORIGINS", self.sandbox.base_url())
-            .env("B24PAY_DIST_DIR", self.dir.path().join("dist"))
-            .env("B24PAY_PORTAL_RATE_LIMIT", "off")
-            .env("B24PAY_ALLOW_TEST_MODE", "true")
             .env("B24PAY_RECONCILE_POLL_MS", "100")
             .env("B24PAY_CANCEL_AFTER_MS", "1000")
             .env("B24PAY_PORTAL_TIMEOUT_MS", "1500")
             .env("B24PAY_OUTBOX_LEASE_MS", "2500")
-            .env("B24PAY_CHARGE_LEASE_MS", "1500")
-            .env("B24PAY_OUTBOX_BASE_BACKOFF_MS", "50")
-            .env("B24PAY_OUTBOX_MAX_BACKOFF_MS", "400")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        match &self.location {
-            StoreLocation::DataDir(d) => cmd.env("B24PAY_DATA_DIR", d),
-            StoreLocation::Url(u) => cmd
-                .env("DATABASE_URL", u)
-                .env("B24PAY_MASTER_KEY", TEST_MASTER_KEY),
-        };
+            .env("B24PAY_CHARGE_LEASE_MS", "1500");
         if let Some(point) = crash_point {
             cmd.env("B24PAY_CRASH_POINT", point);
         }
-        let (child, base) = start_listening(&mut cmd, Duration::from_secs(30));
-        Companion { child, base }
+        ServeProcess::start_within(&mut cmd, Duration::from_secs(30))
     }
 
     fn body(&self, payment_id: u64) -> Value {
@@ -88,7 +67,7 @@ impl Setup {
 
     async fn confirm(
         &self,
-        c: &Companion,
+        c: &ServeProcess,
         key: &str,
         body: &Value,
     ) -> Result<(u16, Value), reqwest::Error> {
@@ -119,7 +98,7 @@ impl Setup {
             .unwrap()
     }
 
-    fn wait_dead(c: &mut Companion) {
+    fn wait_dead(c: &mut ServeProcess) {
         let started = Instant::now();
         loop {
             if let Some(status) = c.child.try_wait().unwrap() {
@@ -131,9 +110,31 @@ impl Setup {
         }
     }
 
-    fn stop(mut c: Companion) {
-        let _ = c.child.kill();
-        let _ = c.child.wait();
+    /// Starts a companion with `point` armed and confirms payment `id` under `key`: no
+    /// answer comes, the process dies at the point. Nothing retries the request here.
+    async fn crash_at(&self, point: &str, id: u64, key: &str) {
+        let mut c = self.spawn(Some(point));
+        assert!(
+            self.confirm(&c, key, &self.body(id)).await.is_err(),
+            "no answer: it died at {point}"
+        );
+        Setup::wait_dead(&mut c);
+    }
+
+    /// After the recovery: the payment is paid, and after a moment for stray duplicates to
+    /// misbehave, the portal was told exactly once and exactly one charge was made.
+    async fn assert_paid_once(&self, id: u64, settle: Duration) {
+        self.wait_paid(id).await;
+        tokio::time::sleep(settle).await;
+        assert_eq!(self.sandbox.payment(id).unwrap().pay_calls, 1);
+        assert_eq!(self.charges(id).await, 1);
+    }
+
+    /// Stops the companion (killed: a clean stop is not what these tests are about) and the
+    /// sandbox.
+    async fn finish(self, c: ServeProcess) {
+        drop(c);
+        self.sandbox.shutdown().await;
     }
 }
 
@@ -142,31 +143,18 @@ async fn crash_after_record(kind: StoreKind) {
     let s = Setup::new(kind).await;
     let id = s.order();
     let k = key();
-    let mut c = s.spawn(Some("after_record"));
-    assert!(
-        s.confirm(&c, &k, &s.body(id)).await.is_err(),
-        "no answer: it died"
-    );
-    Setup::wait_dead(&mut c);
+    s.crash_at("after_record", id, &k).await;
     assert!(!s.sandbox.payment(id).unwrap().paid);
     assert_eq!(s.charges(id).await, 1);
 
     let c = s.spawn(None);
     s.wait_paid(id).await;
     // The customer's retry gets the recorded result; nothing is charged again.
-    let (status, view) = s.confirm(&c, &k, &s.body(id)).await.unwrap();
-    assert_eq!(
-        (status, view["state"].as_str()),
-        (200, Some("succeeded")),
-        "{view}"
-    );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_succeeded(&s.confirm(&c, &k, &s.body(id)).await.unwrap());
+    s.assert_paid_once(id, Duration::from_millis(200)).await;
     let p = s.sandbox.payment(id).unwrap();
-    assert_eq!(p.pay_calls, 1);
     assert!(p.ps.invoice_id.unwrap().starts_with("tx_test_"));
-    assert_eq!(s.charges(id).await, 1);
-    Setup::stop(c);
-    s.sandbox.shutdown().await;
+    s.finish(c).await;
 }
 
 /// Dies after the acquirer approved, before anything was recorded: the retry with the same key
@@ -176,30 +164,17 @@ async fn crash_after_charge(kind: StoreKind) {
     let s = Setup::new(kind).await;
     let id = s.order();
     let k = key();
-    let mut c = s.spawn(Some("after_charge"));
-    assert!(s.confirm(&c, &k, &s.body(id)).await.is_err());
-    Setup::wait_dead(&mut c);
+    s.crash_at("after_charge", id, &k).await;
     assert_eq!(s.charges(id).await, 1);
 
     let c = s.spawn(None);
-    let (status, view) = s.confirm(&c, &k, &s.body(id)).await.unwrap();
-    assert_eq!(
-        (status, view["state"].as_str()),
-        (200, Some("succeeded")),
-        "{view}"
-    );
+    assert_succeeded(&s.confirm(&c, &k, &s.body(id)).await.unwrap());
     s.wait_paid(id).await;
     // A different customer request for the same payment is refused, not charged.
-    let (status, err) = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (409, Some("already_paid"))
-    );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
-    assert_eq!(s.charges(id).await, 1);
-    Setup::stop(c);
-    s.sandbox.shutdown().await;
+    let refused = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
+    assert_error(&refused, 409, "already_paid");
+    s.assert_paid_once(id, Duration::from_millis(200)).await;
+    s.finish(c).await;
 }
 
 /// Dies after the portal accepted `pay.payment`, before the outbox row was marked done: the
@@ -223,8 +198,7 @@ async fn crash_after_portal_call(kind: StoreKind) {
     assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
     let store = store::open(&s.location).await.unwrap();
     assert_eq!(store.outbox_depth().await.unwrap(), 0, "delivered");
-    Setup::stop(c);
-    s.sandbox.shutdown().await;
+    s.finish(c).await;
 }
 
 /// SIGKILL while `pay.payment` hangs at the portal.
@@ -246,12 +220,8 @@ async fn sigkill_during_portal_call(kind: StoreKind) {
     s.sandbox.clear_faults();
 
     let c = s.spawn(None);
-    s.wait_paid(id).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
-    assert_eq!(s.charges(id).await, 1);
-    Setup::stop(c);
-    s.sandbox.shutdown().await;
+    s.assert_paid_once(id, Duration::from_millis(300)).await;
+    s.finish(c).await;
 }
 
 /// Dies right after the acquirer approved; nobody retries. Restarted, the reconciler finds the
@@ -259,19 +229,13 @@ async fn sigkill_during_portal_call(kind: StoreKind) {
 async fn crash_after_charge_nobody_retries(kind: StoreKind) {
     let s = Setup::new(kind).await;
     let id = s.order();
-    let mut c = s.spawn(Some("after_charge"));
-    assert!(s.confirm(&c, &key(), &s.body(id)).await.is_err());
-    Setup::wait_dead(&mut c);
+    s.crash_at("after_charge", id, &key()).await;
     assert_eq!(s.charges(id).await, 1);
     assert!(!s.sandbox.payment(id).unwrap().paid);
 
     let c = s.spawn(None);
-    s.wait_paid(id).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(s.sandbox.payment(id).unwrap().pay_calls, 1);
-    assert_eq!(s.charges(id).await, 1);
-    Setup::stop(c);
-    s.sandbox.shutdown().await;
+    s.assert_paid_once(id, Duration::from_millis(300)).await;
+    s.finish(c).await;
 }
 
 /// Dies after the charge was opened at the acquirer and its reference recorded, before the
@@ -280,9 +244,7 @@ async fn crash_after_charge_nobody_retries(kind: StoreKind) {
 async fn crash_after_open_nobody_retries(kind: StoreKind) {
     let s = Setup::new(kind).await;
     let id = s.order();
-    let mut c = s.spawn(Some("after_open"));
-    assert!(s.confirm(&c, &key(), &s.body(id)).await.is_err());
-    Setup::wait_dead(&mut c);
+    s.crash_at("after_open", id, &key()).await;
     let c = s.spawn(None);
     let store = store::open(&s.location).await.unwrap();
     let started = Instant::now();
@@ -298,16 +260,10 @@ async fn crash_after_open_nobody_retries(kind: StoreKind) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(s.charges(id).await, 0);
-    let (status, view) = s.confirm(&c, &key(), &s.body(id)).await.unwrap();
-    assert_eq!(
-        (status, view["state"].as_str()),
-        (200, Some("succeeded")),
-        "{view}"
-    );
+    assert_succeeded(&s.confirm(&c, &key(), &s.body(id)).await.unwrap());
     s.wait_paid(id).await;
     assert_eq!(s.charges(id).await, 1);
-    Setup::stop(c);
-    s.sandbox.shutdown().await;
+    s.finish(c).await;
 }
 
 both_stores!(

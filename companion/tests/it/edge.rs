@@ -203,15 +203,7 @@ async fn one_address_over_the_cap_is_refused_while_others_are_served() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(admitted, "the closed connection's place was not given back");
-    let metrics = env
-        .http
-        .get(format!("{}/metrics", env.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = env.metrics().await;
     let refused = metrics
         .lines()
         .find(|l| l.starts_with("b24pay_http_connections_refused_total "))
@@ -241,9 +233,7 @@ async fn a_slow_body_gets_a_json_timeout_error() {
 
     // A body that arrives in time is handled as before.
     let id = env.order("10", "USD");
-    let (status, v) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "10", "USD", APPROVED))
-        .await;
+    let (status, v) = env.pay_order(id, "10", "USD", APPROVED).await;
     assert_eq!(status, 200, "{v}");
     env.stop().await;
 }

@@ -62,6 +62,11 @@ async fn no_secrets_in_logs() {
         .finish();
     // Only this thread: the companion runs on it (current-thread runtime), the sandbox does not.
     let guard = tracing::subscriber::set_default(subscriber);
+    // While only one dispatcher exists, tracing-core asks the thread that first reaches a log
+    // line whether anyone wants it: a sibling test's thread has no subscriber and answers
+    // "never" for the whole process, and this capture then misses that line (seen under load;
+    // tokio-rs/tracing#3611). With a second live dispatcher every one of them is asked.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
 
     let ps = register_order_paysystem(&sandbox, Some(SECRET)).await;
 
@@ -94,6 +99,13 @@ async fn no_secrets_in_logs() {
         json!({"payment_id": id.to_string(), "paysystem_id": ps.to_string(), "amount": amount,
                "currency": "USD", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": cvc, "holder": "IVAN PETROV"}})
     };
+    // The widget's confirm request, under a fresh idempotency key.
+    let confirm = |body: &serde_json::Value| {
+        http.post(&url)
+            .header("Idempotency-Key", key())
+            .json(body)
+            .send()
+    };
     let new_order = || {
         sandbox
             .create_payment(NewPayment::order("49.99", "USD").with_pay_system(ps))
@@ -102,27 +114,14 @@ async fn no_secrets_in_logs() {
     };
     // Approved (Amex: 4-digit CVC), declined, challenged, tampered, malformed.
     let id = new_order();
-    let r = http
-        .post(&url)
-        .header("Idempotency-Key", key())
-        .json(&pay(id, PAN, CVC, "49.99"))
-        .send()
-        .await
-        .unwrap();
+    let r = confirm(&pay(id, PAN, CVC, "49.99")).await.unwrap();
     assert_eq!(r.status(), 200);
     let declined = new_order();
-    http.post(&url)
-        .header("Idempotency-Key", key())
-        .json(&pay(declined, "4000000000000002", &CVC[..3], "49.99"))
-        .send()
+    confirm(&pay(declined, "4000000000000002", &CVC[..3], "49.99"))
         .await
         .unwrap();
     let challenged = new_order();
-    let r: serde_json::Value = http
-        .post(&url)
-        .header("Idempotency-Key", key())
-        .json(&pay(challenged, "4000002760003184", &CVC[..3], "49.99"))
-        .send()
+    let r: serde_json::Value = confirm(&pay(challenged, "4000002760003184", &CVC[..3], "49.99"))
         .await
         .unwrap()
         .json()
@@ -135,28 +134,13 @@ async fn no_secrets_in_logs() {
         .send()
         .await
         .unwrap();
-    http.post(&url)
-        .header("Idempotency-Key", key())
-        .json(&pay(new_order(), PAN, CVC, "1.00"))
-        .send()
-        .await
-        .unwrap();
+    confirm(&pay(new_order(), PAN, CVC, "1.00")).await.unwrap();
     let mut bad = pay(new_order(), PAN, CVC, "49.99");
     bad["card"]["exp_month"] = json!(99);
-    http.post(&url)
-        .header("Idempotency-Key", key())
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    confirm(&bad).await.unwrap();
     let mut bad = pay(new_order(), "4242424242424241", CVC, "49.99");
     bad["card"]["cvc"] = json!(CVC);
-    http.post(&url)
-        .header("Idempotency-Key", key())
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    confirm(&bad).await.unwrap();
     for _ in 0..200 {
         if sandbox.payment(id).unwrap().paid && sandbox.payment(challenged).unwrap().paid {
             break;

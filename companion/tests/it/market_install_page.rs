@@ -5,7 +5,7 @@
 //! once installed) never replace the stored tokens; an uninstall with a wrong token changes
 //! nothing, with the right one the portal is forgotten.
 
-use super::market::{add_pay_system, start, wait_paid, Market2};
+use super::market_harness::{add_pay_system, start, wait_paid, Market2};
 use b24pay_sandbox::{NewPayment, SandboxHandle};
 
 /// What the portal's install page POSTs into its iframe.

@@ -4,7 +4,7 @@
 //! machine); what is asserted is that south's payments are all confirmed and paid while north
 //! is in trouble.
 
-use super::market::{add_pay_system, start, wait_paid};
+use super::market_harness::{start, wait_paid};
 use b24pay_sandbox::{Fault, NewPayment};
 use std::time::{Duration, Instant};
 
@@ -14,13 +14,7 @@ const PAY: &str = "sale.paysystem.pay.payment";
 async fn a_portal_in_trouble_does_not_hold_the_others_payments_or_outbox() {
     let m = start().await;
     let (north, south) = (m.platform.portal(0), m.platform.portal(1));
-    north.install_app().await.unwrap();
-    south.install_app().await.unwrap();
-    let (a, b) = (m.row(north).await, m.row(south).await);
-    let (nps, sps) = (
-        add_pay_system(&m, north).await,
-        add_pay_system(&m, south).await,
-    );
+    let ((a, b), (nps, sps)) = m.install_both().await;
     let (m, b) = (&m, &b);
     let pay_south = |n: u32| async move {
         let id = south

@@ -4,7 +4,7 @@
 //! stored location follows (domain, origin, endpoint), and its widget page then admits the new
 //! origin only.
 
-use super::market::{add_pay_system, start, wait_paid};
+use super::market_harness::{add_pay_system, start, wait_paid};
 use b24pay_sandbox::NewPayment;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

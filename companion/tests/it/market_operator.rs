@@ -2,7 +2,7 @@
 //! forgotten portal's payments are refused at once by the running companion while the other
 //! portal pays; installing the app again from the portal brings it back under the same URL.
 
-use super::market::{add_pay_system, start, wait_paid};
+use super::market_harness::{start, wait_paid};
 use b24pay_companion::operator::{forget_portal, list_portals};
 use b24pay_sandbox::NewPayment;
 
@@ -14,13 +14,7 @@ async fn the_operator_lists_and_forgets_portals() {
         .await
         .unwrap()
         .contains("no portal has installed the app"));
-    north.install_app().await.unwrap();
-    south.install_app().await.unwrap();
-    let (a, b) = (m.row(north).await, m.row(south).await);
-    let (nps, sps) = (
-        add_pay_system(&m, north).await,
-        add_pay_system(&m, south).await,
-    );
+    let ((a, b), (nps, sps)) = m.install_both().await;
     let listing = list_portals(&m.store).await.unwrap();
     for row in [&a, &b] {
         assert!(listing.contains(&row.public_id), "{listing}");

@@ -3,7 +3,7 @@
 //! takes them (same widget URL, nothing duplicated), pays on with them, and the uninstall
 //! that follows is verified against that token.
 
-use super::market::{add_pay_system, start, wait_paid};
+use super::market_harness::{add_pay_system, start, wait_paid};
 use b24pay_sandbox::NewPayment;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

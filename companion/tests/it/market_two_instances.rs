@@ -7,8 +7,8 @@
 //! expiry: neither portal is left with a dead token. Skipped without PostgreSQL.
 
 use crate::common::*;
+use b24pay_companion::store::StoreLocation;
 use b24pay_sandbox::{App, NewPayment, Platform, PlatformHandle, Sandbox, SandboxHandle};
-use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "app.b24pay.rotation";
@@ -23,7 +23,7 @@ fn spawn(
     dist: &std::path::Path,
     database: &str,
 ) -> ServeProcess {
-    let mut cmd = serve_command(dist, database);
+    let mut cmd = serve_command(dist, &StoreLocation::Url(database.into()));
     cmd.env("B24PAY_LISTEN", listen)
         .env("B24PAY_PUBLIC_URL", public_url)
         .env("B24PAY_APP_CLIENT_ID", CLIENT_ID)
@@ -84,13 +84,7 @@ async fn pay(instance: &str, p: &Installed, n: u8) -> u64 {
         .unwrap();
     let body = confirm_body(id, p.ps, "25", "EUR", APPROVED);
     let base = format!("{instance}/p/{}", p.public_id);
-    let r = confirm_request(&http, &base, &key(), &body)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .expect("the companion answers");
-    let status = r.status().as_u16();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
+    let (status, v) = confirm_at(&http, &base, &key(), &body, Duration::from_secs(30)).await;
     assert_eq!(status, 200, "payment {id} through {base}: {v}");
     assert_eq!(v["state"], "succeeded", "payment {id} through {base}: {v}");
     id

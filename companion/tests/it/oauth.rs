@@ -3,7 +3,6 @@
 //! companion uses the stored tokens rather than the configured, already-spent ones.
 
 use crate::common::*;
-use b24pay_companion::config::{FileConfig, FileOAuth, FilePortal, Secret};
 use b24pay_companion::Server;
 use b24pay_sandbox::{NewPayment, Sandbox};
 
@@ -13,29 +12,13 @@ async fn refreshed_tokens_survive_a_restart() {
     let ps = register_order_paysystem(&sandbox, None).await;
     let installed = sandbox.issue_oauth_tokens();
     let dir = tempfile::tempdir().unwrap();
-    let file = FileConfig {
-        listen: Some("127.0.0.1:0".into()),
-        data_dir: Some(dir.path().join("data")),
-        dist_dir: Some(fake_dist(dir.path())),
-        portal: FilePortal {
-            oauth: Some(FileOAuth {
-                portal_url: Some(sandbox.base_url()),
-                client_id: Some(sandbox.oauth_client_id()),
-                client_secret: Some(Secret::new(sandbox.oauth_client_secret())),
-                access_token: Some(Secret::new(installed.access_token.clone())),
-                refresh_token: Some(Secret::new(installed.refresh_token.clone())),
-                token_endpoint: Some(sandbox.oauth_token_endpoint()),
-            }),
-            rate_limit_per_second: Some(0.0),
-            timeout_ms: Some(2000),
-            ..FilePortal::default()
-        },
-        payments: b24pay_companion::config::FilePayments {
-            allow_test_mode: Some(true),
-            ..Default::default()
-        },
-        ..FileConfig::default()
-    };
+    let file = oauth_file_config(
+        &sandbox,
+        dir.path().join("data"),
+        fake_dist(dir.path()),
+        Some(installed.access_token.clone()),
+        installed.refresh_token.clone(),
+    );
     let pay = |server: &Server| {
         let id = sandbox
             .create_payment(NewPayment::order("10", "USD").with_pay_system(ps))

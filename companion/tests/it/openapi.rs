@@ -74,28 +74,16 @@ async fn real_responses_match_the_spec() {
 
     // 200s of every state.
     let paid = env.order("1250.50", "EUR");
-    let (s, ok) = env
-        .confirm(
-            &key(),
-            &env.body(paid, env.ps_order, "1250.50", "EUR", APPROVED),
-        )
-        .await;
+    let (s, ok) = env.pay_order(paid, "1250.50", "EUR", APPROVED).await;
     confirm(s, &ok);
     for card in [DECLINED, PROCESSING_ERROR, "378282246310005"] {
         let id = env.order("1250.50", "EUR");
-        let (s, v) = env
-            .confirm(&key(), &env.body(id, env.ps_order, "1250.50", "EUR", card))
-            .await;
+        let (s, v) = env.pay_order(id, "1250.50", "EUR", card).await;
         assert_eq!(s, 200);
         confirm(s, &v);
     }
     let id = env.order("4500", "JPY");
-    let (s, challenged) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "4500", "JPY", CHALLENGE),
-        )
-        .await;
+    let (s, challenged) = env.pay_order(id, "4500", "JPY", CHALLENGE).await;
     assert_eq!(challenged["state"], "requires_action");
     confirm(s, &challenged);
     let attempt = challenged["id"].as_str().unwrap();
@@ -121,11 +109,7 @@ async fn real_responses_match_the_spec() {
     let body = env.body(fresh, env.ps_order, "10", "USD", APPROVED);
     env.confirm(&k, &body).await;
     let mut cases = vec![
-        env.confirm(
-            &key(),
-            &env.body(paid, env.ps_order, "1250.50", "EUR", APPROVED),
-        )
-        .await, // already_paid
+        env.pay_order(paid, "1250.50", "EUR", APPROVED).await, // already_paid
         env.confirm(&k, &env.body(fresh, env.ps_order, "10", "USD", DECLINED))
             .await, // key reused
         env.confirm(
@@ -133,11 +117,7 @@ async fn real_responses_match_the_spec() {
             &env.body(env.order("10", "USD"), env.ps_order, "11", "USD", APPROVED),
         )
         .await,
-        env.confirm(
-            &key(),
-            &env.body(999_999, env.ps_order, "10", "USD", APPROVED),
-        )
-        .await,
+        env.pay_order(999_999, "10", "USD", APPROVED).await,
         env.confirm(&key(), &json!({"payment_id": "x"})).await,
         env.post("/api/v1/payments", None, &body).await,
         env.post("/api/v1/payments", Some("bad"), &body).await,

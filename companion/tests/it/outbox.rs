@@ -23,9 +23,7 @@ async fn pay_through(
     let id = env.order("3000", "RUB");
     env.sandbox.inject_for(fault, count, [PAY]);
     let started = Instant::now();
-    let (status, view) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
+    let (status, view) = env.pay_order(id, "3000", "RUB", APPROVED).await;
     assert_eq!(status, 200, "{view}");
     // The customer is told at once: the charge is durable, the portal call is the outbox's.
     assert_eq!(view["state"], "succeeded");
@@ -133,13 +131,7 @@ async fn outage_then_restart(kind: StoreKind) {
     let id = env.order("1250.50", "EUR");
     env.sandbox
         .inject_for(Fault::InternalServerError, 1000, [PAY]);
-    let (status, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "1250.50", "EUR", APPROVED),
-        )
-        .await;
-    assert_eq!((status, view["state"].as_str()), (200, Some("succeeded")));
+    assert_succeeded(&env.pay_order(id, "1250.50", "EUR", APPROVED).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!env.payment(id).paid);
     env.stop_server().await;
@@ -203,9 +195,7 @@ async fn a_permanent_refusal_ends_dead_until_requeued(kind: StoreKind) {
         .configure(|f| f.outbox.dead_after_ms = Some(1_000));
     let env = Env::start_with(o).await;
     let id = env.order("3000", "RUB");
-    let (_, view) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
+    let (_, view) = env.pay_order(id, "3000", "RUB", APPROVED).await;
     assert_eq!(view["state"], "succeeded");
     let store = env.store();
     let started = Instant::now();

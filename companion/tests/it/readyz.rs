@@ -44,15 +44,11 @@ async fn flood(
 
 /// Portal calls the failing `/readyz` checks made: the fault's count consumed so far.
 async fn faults_consumed(env: &Env, injected: u64) -> u64 {
-    let pending: serde_json::Value = env
-        .http
-        .get(format!("{}/sandbox/api/faults", env.sandbox.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pending: serde_json::Value = get_json(
+        &env.http,
+        format!("{}/sandbox/api/faults", env.sandbox.base_url()),
+    )
+    .await;
     let remaining = pending["pending"]
         .as_array()
         .and_then(|a| a.first())
@@ -87,15 +83,7 @@ async fn a_readyz_flood_costs_one_portal_call_per_interval() {
         spent >= 1 && spent <= intervals,
         "{spent} calls in {intervals} intervals"
     );
-    let body: serde_json::Value = env
-        .http
-        .get(format!("{}/readyz", env.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value = get_json(&env.http, format!("{}/readyz", env.base)).await;
     assert_eq!(
         body["portal"], "unavailable: OPERATION_TIME_LIMIT",
         "{body}"
@@ -152,9 +140,7 @@ async fn the_admin_listener_takes_readyz_and_metrics() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let id = env.order("10", "USD");
-    let (status, v) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "10", "USD", APPROVED))
-        .await;
+    let (status, v) = env.pay_order(id, "10", "USD", APPROVED).await;
     assert_eq!(status, 200, "{v}");
     // The admin listener's metrics count the public listener's requests.
     let text = env

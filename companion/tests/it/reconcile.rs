@@ -2,7 +2,7 @@
 //! answer that is not final keeps the payment blocked, and a slow acquirer never leads to a
 //! second charge. SQLite and PostgreSQL.
 
-use crate::common::stubs::{LostCharge, SlowConfirm};
+use crate::common::stubs::{LostCharge, SlowConfirm, Stub};
 use crate::common::*;
 use b24pay_companion::operator;
 use b24pay_companion::store::{AttemptFilter, AttemptState};
@@ -17,7 +17,7 @@ use std::time::Duration;
 async fn slow_acquirer_never_charges_twice(kind: StoreKind) {
     let mut o = EnvOptions::new(kind)
         .acquirer(|inner| {
-            Arc::new(SlowConfirm {
+            Stub::arc(SlowConfirm {
                 inner,
                 delay: Duration::from_secs(40),
             })
@@ -28,19 +28,13 @@ async fn slow_acquirer_never_charges_twice(kind: StoreKind) {
     let id = env.order("3000", "RUB");
     let body = env.body(id, env.ps_order, "3000", "RUB", APPROVED);
     let first = key();
-    let (status, err) = env.confirm(&first, &body).await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (504, Some("timeout")),
-        "{err}"
-    );
+    assert_error(&env.confirm(&first, &body).await, 504, "timeout");
 
     // Another attempt for the payment (a second tab, a new key) is refused, not charged.
-    let (status, err) = env.confirm(&key(), &body).await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (409, Some("payment_in_progress")),
-        "{err}"
+    assert_error(
+        &env.confirm(&key(), &body).await,
+        409,
+        "payment_in_progress",
     );
     // The same request again hears that it is still being worked on.
     let (status, view) = env.confirm(&first, &body).await;
@@ -75,7 +69,7 @@ async fn a_lost_charge_blocks_until_it_turns_up(kind: StoreKind) {
     let flag = landed.clone();
     let o = EnvOptions::new(kind)
         .acquirer(move |inner| {
-            Arc::new(LostCharge {
+            Stub::arc(LostCharge {
                 inner,
                 landed: flag.clone(),
             })
@@ -86,11 +80,10 @@ async fn a_lost_charge_blocks_until_it_turns_up(kind: StoreKind) {
     let body = env.body(id, env.ps_order, "3000", "RUB", APPROVED);
     let (status, _) = env.confirm(&key(), &body).await;
     assert_eq!(status, 504);
-    let (status, err) = env.confirm(&key(), &body).await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (409, Some("payment_in_progress")),
-        "{err}"
+    assert_error(
+        &env.confirm(&key(), &body).await,
+        409,
+        "payment_in_progress",
     );
     let listed = env
         .store()
@@ -128,12 +121,7 @@ async fn an_abandoned_challenge_is_cancelled(kind: StoreKind) {
     let o = EnvOptions::new(kind).configure(|f| f.payments.action_hold_ms = Some(1_000));
     let env = Env::start_with(o).await;
     let id = env.order("3000", "RUB");
-    let (status, view) = env
-        .confirm(
-            &key(),
-            &env.body(id, env.ps_order, "3000", "RUB", CHALLENGE),
-        )
-        .await;
+    let (status, view) = env.pay_order(id, "3000", "RUB", CHALLENGE).await;
     assert_eq!(
         (status, view["state"].as_str()),
         (200, Some("requires_action"))
@@ -149,20 +137,12 @@ async fn an_abandoned_challenge_is_cancelled(kind: StoreKind) {
         Some(b24pay_protocol::api::DeclineCode::ChallengeFailed)
     );
     // Too late for the code now.
-    let (status, err) = env.challenge(&attempt, &key(), "123").await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{err}"
+    assert_error(
+        &env.challenge(&attempt, &key(), "123").await,
+        409,
+        "invalid_state",
     );
-    let (status, view) = env
-        .confirm(&key(), &env.body(id, env.ps_order, "3000", "RUB", APPROVED))
-        .await;
-    assert_eq!(
-        (status, view["state"].as_str()),
-        (200, Some("succeeded")),
-        "{view}"
-    );
+    assert_succeeded(&env.pay_order(id, "3000", "RUB", APPROVED).await);
     env.wait_paid(id, PAID_WITHIN).await;
     assert_eq!(env.charges(env.ps_order, id).await, 1);
     env.stop().await;
@@ -181,20 +161,15 @@ async fn the_same_page_replaces_its_own_challenge(kind: StoreKind) {
     let first = view["id"].as_str().unwrap().to_string();
 
     let other_page = env.body(id, env.ps_order, "3000", "RUB", APPROVED);
-    let (status, err) = env.confirm(&key(), &other_page).await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (409, Some("payment_in_progress"))
+    assert_error(
+        &env.confirm(&key(), &other_page).await,
+        409,
+        "payment_in_progress",
     );
 
     let mut same_page = other_page.clone();
     same_page["session"] = json!(session);
-    let (status, view) = env.confirm(&key(), &same_page).await;
-    assert_eq!(
-        (status, view["state"].as_str()),
-        (200, Some("succeeded")),
-        "{view}"
-    );
+    assert_succeeded(&env.confirm(&key(), &same_page).await);
     assert_eq!(env.attempt(&first).await.state, AttemptState::Declined);
     env.wait_paid(id, PAID_WITHIN).await;
     assert_eq!(env.charges(env.ps_order, id).await, 1);

@@ -5,13 +5,13 @@
 //! loses the race uses the tokens the other stored. Skipped without PostgreSQL.
 
 use crate::common::*;
+use b24pay_companion::store::StoreLocation;
 use b24pay_sandbox::{NewPayment, Sandbox, SandboxHandle};
-use serde_json::Value;
 use std::time::{Duration, Instant};
 
 fn spawn(sandbox: &SandboxHandle, dist: &std::path::Path, database: &str) -> ServeProcess {
     let installed = sandbox_tokens(sandbox);
-    let mut cmd = serve_command(dist, database);
+    let mut cmd = serve_command(dist, &StoreLocation::Url(database.into()));
     cmd.env("B24PAY_LISTEN", "127.0.0.1:0")
         .env("B24PAY_OAUTH_PORTAL_URL", sandbox.base_url())
         .env("B24PAY_OAUTH_CLIENT_ID", sandbox.oauth_client_id())
@@ -50,13 +50,7 @@ async fn pay(instance: &str, sandbox: &SandboxHandle, ps: u64) -> u64 {
         .build()
         .unwrap();
     let body = confirm_body(id, ps, "25", "EUR", APPROVED);
-    let r = confirm_request(&http, instance, &key(), &body)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .expect("the companion answers");
-    let status = r.status().as_u16();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
+    let (status, v) = confirm_at(&http, instance, &key(), &body, Duration::from_secs(30)).await;
     assert_eq!(status, 200, "payment {id} through {instance}: {v}");
     assert_eq!(
         v["state"], "succeeded",

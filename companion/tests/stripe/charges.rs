@@ -11,12 +11,7 @@ async fn approved_card_opens_without_charging_then_confirms() {
     let acq = acquirer(&ls);
     let card = card(APPROVED);
     let id = attempt("pa_ok");
-    let request = ChargeRequest {
-        amount: money("12.50", "EUR"),
-        card: &card,
-        metadata: metadata(&id),
-        round: 1,
-    };
+    let request = first_round(money("12.50", "EUR"), &card, &id);
     let reference = acq.open(&request).await.unwrap();
     assert!(reference.starts_with("pi_"), "{reference}");
     // Opened, not charged: nothing moves before `confirm`.
@@ -218,12 +213,7 @@ async fn cancel_before_confirm_and_during_action_moves_no_money() {
     // Opened, never confirmed (the process died between): cancelled, then a stalled confirm.
     let card = card(APPROVED);
     let id = attempt("pa_open");
-    let request = ChargeRequest {
-        amount: money("10.00", "EUR"),
-        card: &card,
-        metadata: metadata(&id),
-        round: 1,
-    };
+    let request = first_round(money("10.00", "EUR"), &card, &id);
     let reference = acq.open(&request).await.unwrap();
     assert_eq!(
         acq.cancel(&reference).await.unwrap(),

@@ -35,12 +35,7 @@ async fn errors_are_not_a_no() {
     let ls = LocalStripe::start();
     let card = card(APPROVED);
     let id = attempt("pa_err");
-    let request = ChargeRequest {
-        amount: money("10.00", "EUR"),
-        card: &card,
-        metadata: metadata(&id),
-        round: 1,
-    };
+    let request = first_round(money("10.00", "EUR"), &card, &id);
     // Nothing listening, 5xx, 429, 409: may or may not have acted — never "not charged".
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -84,12 +79,7 @@ async fn card_refused_when_stripe_checks_it_names_the_decline() {
     let ls = LocalStripe::start();
     let card = card(APPROVED);
     let id = attempt("pa_pm");
-    let request = ChargeRequest {
-        amount: money("10.00", "EUR"),
-        card: &card,
-        metadata: metadata(&id),
-        round: 1,
-    };
+    let request = first_round(money("10.00", "EUR"), &card, &id);
     for (code, want) in [
         ("expired_card", DeclineCode::ExpiredCard),
         ("incorrect_number", DeclineCode::GenericDecline),

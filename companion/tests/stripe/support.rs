@@ -52,6 +52,16 @@ pub fn metadata(attempt: &AttemptId) -> ChargeMetadata<'_> {
     }
 }
 
+/// The first round of a charge of `amount` with `card` for attempt `id`.
+pub fn first_round<'a>(amount: Money, card: &'a Card, id: &'a AttemptId) -> ChargeRequest<'a> {
+    ChargeRequest {
+        amount,
+        card,
+        metadata: metadata(id),
+        round: 1,
+    }
+}
+
 pub fn acquirer(ls: &LocalStripe) -> StripeAcquirer {
     StripeAcquirer::new(&ls.settings()).unwrap()
 }
@@ -65,12 +75,7 @@ pub async fn pay(
 ) -> (String, ChargeOutcome) {
     let card = card(number);
     let id = attempt(name);
-    let request = ChargeRequest {
-        amount,
-        card: &card,
-        metadata: metadata(&id),
-        round: 1,
-    };
+    let request = first_round(amount, &card, &id);
     let reference = acq.open(&request).await.expect("open");
     let outcome = acq.confirm(&reference, &request).await.expect("confirm");
     (reference, outcome)

@@ -84,17 +84,6 @@ pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
         .ok_or_else(|| D::Error::custom(format!("expected an integer, got {}", describe(&v))))
 }
 
-/// `"Y"`, `true`, `"1"` → Some(true); `"N"`, `false` → Some(false); `null`, `""` → None.
-pub(crate) fn opt_yn<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if is_empty(&v) {
-        return Ok(None);
-    }
-    to_bool(&v)
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("expected Y or N, got {}", describe(&v))))
-}
-
 /// A method's boolean result: `true`, `"Y"`, `1`, `"true"`.
 pub(crate) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let v = Value::deserialize(d)?;
@@ -216,13 +205,27 @@ impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for MapOrEmpty<T> {
     }
 }
 
-/// Writes `Option<bool>` as the portal's `"Y"`/`"N"` (call only with `Some`, next to
-/// `skip_serializing_if = "Option::is_none"`).
-pub(crate) fn ser_opt_yn<S: Serializer>(v: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(true) => s.serialize_str("Y"),
-        Some(false) => s.serialize_str("N"),
-        None => s.serialize_none(),
+/// An optional flag as the portal spells it: written `"Y"`/`"N"`, read from `"Y"`, `true`,
+/// `"1"` (true) or `"N"`, `false`, `"0"` (false); `null` and `""` read as None.
+pub(crate) mod opt_yn {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(v: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(true) => s.serialize_str("Y"),
+            Some(false) => s.serialize_str("N"),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        let v = Value::deserialize(d)?;
+        if is_empty(&v) {
+            return Ok(None);
+        }
+        to_bool(&v)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("expected Y or N, got {}", describe(&v))))
     }
 }
 
@@ -385,7 +388,7 @@ mod tests {
         id: u64,
         #[serde(default, deserialize_with = "opt_i64")]
         sort: Option<i64>,
-        #[serde(default, deserialize_with = "opt_yn")]
+        #[serde(default, with = "opt_yn")]
         active: Option<bool>,
         #[serde(default, deserialize_with = "opt_string")]
         xml_id: Option<String>,

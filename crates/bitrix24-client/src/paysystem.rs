@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::handler::Provider;
+use crate::handler::{ById, Provider};
 use crate::lenient::{self, open_enum, Flag, Id, List};
 use crate::retry::Retry;
 
@@ -72,11 +72,11 @@ impl SettingValue {
 pub type Settings = BTreeMap<String, SettingValue>;
 
 /// `sale.paysystem.add` parameters.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct PaySystemAdd {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Must belong to `entity_registry_type`.
     #[serde(deserialize_with = "lenient::u64")]
@@ -85,35 +85,22 @@ pub struct PaySystemAdd {
     pub bx_rest_handler: String,
     /// Defaults to `CRM_INVOICE` on CRM portals: pass `ORDER` for deals, smart invoices and
     /// store orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_registry_type: Option<EntityRegistryType>,
     /// Defaults to inactive (`N`).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub active: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
     /// Logo, base64-encoded image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logotype: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub new_window: Option<bool>,
     /// External id, usable in `sale.paysystem.list` filters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xml_id: Option<String>,
 }
 
 /// `sale.paysystem.update` FIELDS: only the given optional fields change. The portal checks
 /// the handler and the payer type on every update, so both are always sent.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct PaySystemUpdate {
@@ -122,31 +109,15 @@ pub struct PaySystemUpdate {
     pub person_type_id: u64,
     /// The pay system's handler CODE (unchanged or new).
     pub bx_rest_handler: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_registry_type: Option<EntityRegistryType>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub active: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logotype: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub new_window: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xml_id: Option<String>,
 }
 
@@ -197,71 +168,30 @@ impl ListQuery {
 
 /// A pay system as `sale.paysystem.list` returns it. Every field is optional because SELECT
 /// may leave it out.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct PaySystem {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_u64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
     pub id: Option<u64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub name: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub description: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub active: Option<bool>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sort: Option<i64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_u64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
     pub person_type_id: Option<u64>,
     /// The portal's internal name for the handler; the handler CODE for REST pay systems.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub action_file: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub entity_registry_type: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub xml_id: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub new_window: Option<bool>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -280,14 +210,6 @@ impl PaySystem {
             .as_deref()
             .map(EntityRegistryType::parse)
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-struct ById<'a, F: Serialize> {
-    id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<&'a F>,
 }
 
 impl Client {

@@ -15,16 +15,13 @@ use crate::paysystem::Settings;
 use crate::retry::Retry;
 
 /// `sale.paysystem.settings.update` parameters.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct SettingsUpdate {
     #[serde(deserialize_with = "lenient::u64")]
     pub id: u64,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_u64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
     pub person_type_id: Option<u64>,
     /// Must not be empty (the portal answers `ERROR_HANDLER_NOT_FOUND`).
     pub settings: Settings,

@@ -11,7 +11,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Where the payment API lives: the companion nests [`path`]'s routes under it (an installed
+/// portal's under `/p/{pid}` + this), and it is the widget's default API base.
 pub const API_PREFIX: &str = "/api/v1";
+
+/// The API's routes below [`API_PREFIX`], in axum's `{name}` syntax.
+pub mod path {
+    pub const PAYMENTS: &str = "/payments";
+    pub const PAYMENT: &str = "/payments/{id}";
+    pub const CHALLENGE: &str = "/payments/{id}/challenge";
+    pub const RESUME: &str = "/payments/{id}/resume";
+
+    /// `route` with its `{id}` filled in (the caller encodes `id` for a URL path).
+    pub fn with_id(route: &str, id: &str) -> String {
+        route.replacen("{id}", id, 1)
+    }
+}
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 /// Idempotency keys: 16 to 64 characters of `[A-Za-z0-9_-]` (the widget sends 32 hex digits).

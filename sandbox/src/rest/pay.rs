@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::error::{ErrorCode, RestError};
 use super::methods::Call;
-use super::settings::{pay_system_by_arg, payment_of_pay_system};
+use super::settings::{named_ones_exist, pay_system_by_arg, payment_of_pay_system};
 use crate::params::{php_empty, php_string, Params};
 use crate::portal_format::rfc3339;
 use crate::world::Registry;
@@ -47,17 +47,7 @@ pub(super) fn invoice(call: &mut Call, p: &Params) -> Result<Value, RestError> {
             "Empty field BX_REST_HANDLER and PAY_SYSTEM_ID",
         ));
     }
-    if pay_system_arg.is_set() && pay_system_by_arg(world, p).is_none() {
-        return Err(RestError::check(format!(
-            "Pay system with ID={} not found",
-            pay_system_arg.display()
-        )));
-    }
-    if let Some(code) = &handler_code {
-        if world.handler_by_code(code).is_none() {
-            return Err(RestError::check("Incorrect rest handler code"));
-        }
-    }
+    named_ones_exist(world, p, handler_code.as_deref())?;
     let invoice = p.id("INVOICE_ID");
     if invoice.is_empty() {
         return Err(RestError::check("Empty field INVOICE_ID!"));

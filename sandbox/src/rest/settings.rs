@@ -72,17 +72,7 @@ pub(super) fn invoice_get(world: &World, p: &Params) -> Result<Value, RestError>
     if invoice.is_empty() {
         return Err(RestError::check("Empty field INVOICE_ID"));
     }
-    if pay_system_arg.is_set() && pay_system_by_arg(world, p).is_none() {
-        return Err(RestError::check(format!(
-            "Pay system with ID={} not found",
-            pay_system_arg.display()
-        )));
-    }
-    if let Some(code) = &handler_code {
-        if world.handler_by_code(code).is_none() {
-            return Err(RestError::check("Incorrect rest handler code"));
-        }
-    }
+    named_ones_exist(world, p, handler_code.as_deref())?;
     let pay_system = match pay_system_by_arg(world, p) {
         Some(ps) => ps,
         None => {
@@ -148,6 +138,28 @@ pub(super) fn pay_system_by_arg<'w>(world: &'w World, p: &Params) -> Option<&'w 
     p.id("PAY_SYSTEM_ID")
         .id()
         .and_then(|id| world.pay_systems.get(&id))
+}
+
+/// The pay system (`PAY_SYSTEM_ID`) and the handler (`BX_REST_HANDLER`) an invoice call names,
+/// when it names them, exist (`ERROR_CHECK_FAILURE` otherwise, as the portal words it).
+pub(super) fn named_ones_exist(
+    world: &World,
+    p: &Params,
+    handler_code: Option<&str>,
+) -> Result<(), RestError> {
+    let pay_system_arg = p.id("PAY_SYSTEM_ID");
+    if pay_system_arg.is_set() && pay_system_by_arg(world, p).is_none() {
+        return Err(RestError::check(format!(
+            "Pay system with ID={} not found",
+            pay_system_arg.display()
+        )));
+    }
+    if let Some(code) = handler_code {
+        if world.handler_by_code(code).is_none() {
+            return Err(RestError::check("Incorrect rest handler code"));
+        }
+    }
+    Ok(())
 }
 
 /// `ID` given and naming an existing pay system (`ERROR_CHECK_FAILURE` otherwise).

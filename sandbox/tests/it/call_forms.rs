@@ -23,7 +23,7 @@ async fn webhook_url_with_and_without_json_suffix() {
 #[tokio::test]
 async fn the_envelope_has_the_portals_time_block() {
     let portal = Portal::start().await;
-    let reply = portal.call("sale.paysystem.list", json!({})).await;
+    let reply = portal.list_pay_systems().await;
     reply.result();
     let time = &reply.body["time"];
     for key in ["start", "finish", "duration", "processing", "operating"] {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use b24pay_sandbox::Sandbox;
+use crate::common;
 use serde_json::{json, Value};
 
 /// `$B24PAY_VENV/bin/python` (exported by `scripts/setup.sh`), else the repository's
@@ -25,12 +25,7 @@ fn python() -> PathBuf {
 
 #[tokio::test]
 async fn fast_bitrix24_runs_the_seed_calls_over_https() {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::builder()
-        .https(dir.path().join("tls"))
-        .start()
-        .await
-        .unwrap();
+    let (_dir, sandbox) = common::https_sandbox().await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/conformance/fast_bitrix24_seeds.py");
     let mut command = Command::new(python());

@@ -131,13 +131,7 @@ async fn refused_payments() {
 #[tokio::test]
 async fn binding_a_pay_system() {
     let portal = Portal::start().await;
-    portal
-        .add_b24pay_handler("b24pay", "http://localhost:8080/")
-        .await;
-    let order_ps = portal.add_pay_system("b24pay", "ORDER", 1, json!({})).await;
-    let invoice_ps = portal
-        .add_pay_system("b24pay", "CRM_INVOICE", 3, json!({}))
-        .await;
+    let (order_ps, invoice_ps) = portal.order_and_invoice_pay_systems().await;
     let bound = portal
         .control_post("/payments/5/pay-system", json!({"pay_system_id": order_ps}))
         .await;

@@ -1,5 +1,6 @@
 //! HTTPS: a local CA and server certificate made on first start, trusted through the CA file.
 
+use crate::common;
 use b24pay_sandbox::Sandbox;
 use serde_json::{json, Value};
 
@@ -12,12 +13,7 @@ fn trusting(ca_pem: &[u8]) -> reqwest::Client {
 
 #[tokio::test]
 async fn serves_https_with_a_local_ca_that_clients_trust() {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::builder()
-        .https(dir.path().join("tls"))
-        .start()
-        .await
-        .unwrap();
+    let (_dir, sandbox) = common::https_sandbox().await;
     assert!(sandbox.base_url().starts_with("https://127.0.0.1:"));
     assert!(sandbox.webhook_url().starts_with("https://"));
     let ca_file = sandbox.ca_certificate().expect("a CA file");

@@ -50,12 +50,7 @@ async fn refresh_rotates_tokens_and_each_refresh_token_works_once() {
     assert_eq!(body["user_id"], json!(1));
 
     // The new access token works; the old refresh token does not any more.
-    let ok = portal
-        .get(&format!(
-            "{}?auth={access}",
-            portal.oauth("sale.paysystem.list")
-        ))
-        .await;
+    let ok = portal.list_with_token(&access).await;
     assert_eq!(ok.result(), &json!([]));
     let reused = portal
         .get(&refresh_url(&portal, &first.refresh_token))
@@ -135,21 +130,11 @@ async fn tokens_over_http() {
     let portal = Portal::start().await;
     let issued = portal.control_post("/oauth/tokens", json!({})).await;
     let access = issued.body["access_token"].as_str().unwrap().to_string();
-    let ok = portal
-        .get(&format!(
-            "{}?auth={access}",
-            portal.oauth("sale.paysystem.list")
-        ))
-        .await;
+    let ok = portal.list_with_token(&access).await;
     assert_eq!(ok.result(), &json!([]));
     let expired = portal.control_post("/oauth/expire", Value::Null).await;
     assert_eq!(expired.body, json!({"expired": true}));
-    let reply = portal
-        .get(&format!(
-            "{}?auth={access}",
-            portal.oauth("sale.paysystem.list")
-        ))
-        .await;
+    let reply = portal.list_with_token(&access).await;
     assert_eq!(reply.error(401), "expired_token");
     portal.sandbox.shutdown().await;
 }

@@ -160,13 +160,7 @@ async fn pay_payment_refuses_invoice_payments() {
 #[tokio::test]
 async fn pay_invoice_rules() {
     let portal = Portal::start().await;
-    portal
-        .add_b24pay_handler("b24pay", "http://localhost:8080/")
-        .await;
-    let order_ps = portal.add_pay_system("b24pay", "ORDER", 1, json!({})).await;
-    let invoice_ps = portal
-        .add_pay_system("b24pay", "CRM_INVOICE", 3, json!({}))
-        .await;
+    let (order_ps, invoice_ps) = portal.order_and_invoice_pay_systems().await;
     let cases = [
         (
             json!({"INVOICE_ID": 2}),

@@ -153,7 +153,7 @@ async fn list_select_filter_order() {
             .add_pay_system("b24pay", registry, person_type, json!({}))
             .await;
     }
-    let all = portal.call("sale.paysystem.list", json!({})).await;
+    let all = portal.list_pay_systems().await;
     let all = all.result().as_array().unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[0]["ID"], json!("1"), "ids are strings");

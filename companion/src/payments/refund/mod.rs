@@ -66,15 +66,7 @@ impl Refunds {
     }
 
     fn acquirer(&self, kind: AcquirerKind) -> Result<&Arc<dyn Acquirer>, RefundError> {
-        match kind {
-            AcquirerKind::Test => Ok(&self.acquirers.test),
-            _ => self
-                .acquirers
-                .live
-                .as_ref()
-                .filter(|a| a.kind() == kind)
-                .ok_or(RefundError::NoAcquirer(kind)),
-        }
+        self.acquirers.of(kind).ok_or(RefundError::NoAcquirer(kind))
     }
 
     /// `b24pay refund`.

@@ -13,6 +13,70 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The steps of a charge a misbehaving acquirer changes; each step it leaves alone goes to the
+/// real acquirer it wraps. [`Stub`] makes it an [`Acquirer`].
+#[async_trait]
+pub trait AcquirerStub: Send + Sync + 'static {
+    /// The real acquirer underneath.
+    fn inner(&self) -> &Arc<dyn Acquirer>;
+
+    async fn confirm(
+        &self,
+        reference: &str,
+        r: &ChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, AcquirerError> {
+        self.inner().confirm(reference, r).await
+    }
+    async fn resume(&self, r: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
+        self.inner().resume(r).await
+    }
+    async fn status(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
+        self.inner().status(reference).await
+    }
+    async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
+        self.inner().cancel(reference).await
+    }
+}
+
+/// An [`AcquirerStub`] as an [`Acquirer`]: `kind`, `open` and `refund` always go to the real one.
+pub struct Stub<T>(pub T);
+
+impl<T: AcquirerStub> Stub<T> {
+    /// The stub, ready to hand to [`super::EnvOptions::acquirer`].
+    pub fn arc(stub: T) -> Arc<dyn Acquirer> {
+        Arc::new(Stub(stub))
+    }
+}
+
+#[async_trait]
+impl<T: AcquirerStub> Acquirer for Stub<T> {
+    fn kind(&self) -> AcquirerKind {
+        self.0.inner().kind()
+    }
+    async fn open(&self, r: &ChargeRequest<'_>) -> Result<String, AcquirerError> {
+        self.0.inner().open(r).await
+    }
+    async fn confirm(
+        &self,
+        reference: &str,
+        r: &ChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, AcquirerError> {
+        self.0.confirm(reference, r).await
+    }
+    async fn resume(&self, r: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
+        self.0.resume(r).await
+    }
+    async fn status(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
+        self.0.status(reference).await
+    }
+    async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
+        self.0.cancel(reference).await
+    }
+    async fn refund(&self, r: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError> {
+        self.0.inner().refund(r).await
+    }
+}
+
 /// Answers `confirm` only after `delay`, like an acquirer that is slow beyond the lease.
 pub struct SlowConfirm {
     pub inner: Arc<dyn Acquirer>,
@@ -20,12 +84,9 @@ pub struct SlowConfirm {
 }
 
 #[async_trait]
-impl Acquirer for SlowConfirm {
-    fn kind(&self) -> AcquirerKind {
-        self.inner.kind()
-    }
-    async fn open(&self, r: &ChargeRequest<'_>) -> Result<String, AcquirerError> {
-        self.inner.open(r).await
+impl AcquirerStub for SlowConfirm {
+    fn inner(&self) -> &Arc<dyn Acquirer> {
+        &self.inner
     }
     async fn confirm(
         &self,
@@ -58,18 +119,6 @@ impl Acquirer for SlowConfirm {
         work.await
             .map_err(|e| AcquirerError::Unavailable(e.to_string()))?
     }
-    async fn resume(&self, r: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
-        self.inner.resume(r).await
-    }
-    async fn status(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
-        self.inner.status(reference).await
-    }
-    async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
-        self.inner.cancel(reference).await
-    }
-    async fn refund(&self, r: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError> {
-        self.inner.refund(r).await
-    }
 }
 
 /// Never answers `confirm`, and has no record of the charge afterwards: the case where "not
@@ -81,12 +130,9 @@ pub struct LostCharge {
 }
 
 #[async_trait]
-impl Acquirer for LostCharge {
-    fn kind(&self) -> AcquirerKind {
-        self.inner.kind()
-    }
-    async fn open(&self, r: &ChargeRequest<'_>) -> Result<String, AcquirerError> {
-        self.inner.open(r).await
+impl AcquirerStub for LostCharge {
+    fn inner(&self) -> &Arc<dyn Acquirer> {
+        &self.inner
     }
     async fn confirm(
         &self,
@@ -94,9 +140,6 @@ impl Acquirer for LostCharge {
         _: &ChargeRequest<'_>,
     ) -> Result<ChargeOutcome, AcquirerError> {
         Err(AcquirerError::Unavailable("connection reset".into()))
-    }
-    async fn resume(&self, r: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
-        self.inner.resume(r).await
     }
     async fn status(&self, _: &str) -> Result<ChargeStatus, AcquirerError> {
         if self.landed.load(Ordering::SeqCst) {
@@ -108,10 +151,7 @@ impl Acquirer for LostCharge {
         }
     }
     async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
-        self.status(reference).await
-    }
-    async fn refund(&self, r: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError> {
-        self.inner.refund(r).await
+        AcquirerStub::status(self, reference).await
     }
 }
 
@@ -123,19 +163,9 @@ pub struct PatientChallenge {
 }
 
 #[async_trait]
-impl Acquirer for PatientChallenge {
-    fn kind(&self) -> AcquirerKind {
-        self.inner.kind()
-    }
-    async fn open(&self, r: &ChargeRequest<'_>) -> Result<String, AcquirerError> {
-        self.inner.open(r).await
-    }
-    async fn confirm(
-        &self,
-        reference: &str,
-        r: &ChargeRequest<'_>,
-    ) -> Result<ChargeOutcome, AcquirerError> {
-        self.inner.confirm(reference, r).await
+impl AcquirerStub for PatientChallenge {
+    fn inner(&self) -> &Arc<dyn Acquirer> {
+        &self.inner
     }
     async fn resume(&self, r: &ResumeRequest<'_>) -> Result<ChargeOutcome, AcquirerError> {
         match r.result {
@@ -147,15 +177,6 @@ impl Acquirer for PatientChallenge {
             }
             _ => self.inner.resume(r).await,
         }
-    }
-    async fn status(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
-        self.inner.status(reference).await
-    }
-    async fn cancel(&self, reference: &str) -> Result<ChargeStatus, AcquirerError> {
-        self.inner.cancel(reference).await
-    }
-    async fn refund(&self, r: &RefundRequest<'_>) -> Result<RefundOutcome, AcquirerError> {
-        self.inner.refund(r).await
     }
 }
 

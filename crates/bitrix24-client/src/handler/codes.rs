@@ -99,12 +99,12 @@ impl<'de> Deserialize<'de> for EnumOptions {
 }
 
 /// An input description: `{"TYPE": "ENUM", "OPTIONS": {…}}`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct InputSpec {
     #[serde(rename = "TYPE")]
     pub input_type: InputType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<EnumOptions>,
 }
 
@@ -139,43 +139,20 @@ pub struct DefaultValue {
 }
 
 /// One entry of `SETTINGS.CODES`: a setting the admin fills in on the pay system.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct CodeSpec {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub name: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub description: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sort: Option<i64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub group: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub default: Option<DefaultValue>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub input: Option<InputSpec>,
 }

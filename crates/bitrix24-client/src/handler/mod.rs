@@ -29,30 +29,18 @@ open_enum! {
 
 /// A handler's `SETTINGS`. Exactly one of `form_data`, `checkout_data`, `iframe_data` must be
 /// set (the portal refuses anything else with `ERROR_CHECK_FAILURE`).
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct HandlerSettings {
     #[serde(default, deserialize_with = "lenient::map_or_empty_array")]
     pub codes: BTreeMap<String, CodeSpec>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub form_data: Option<FormData>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub checkout_data: Option<CheckoutData>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub iframe_data: Option<IframeData>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_type: Option<ClientType>,
     /// Supported currencies; empty means any.
     #[serde(
@@ -75,40 +63,32 @@ impl HandlerSettings {
 }
 
 /// `sale.paysystem.handler.add` parameters.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct HandlerAdd {
     pub name: String,
     /// Unique among handlers; pay systems refer to it as `BX_REST_HANDLER`.
     pub code: String,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sort: Option<i64>,
     pub settings: HandlerSettings,
 }
 
 /// `sale.paysystem.handler.update` FIELDS. SETTINGS, when given, replaces the old one whole.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct HandlerUpdate {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sort: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<HandlerSettings>,
 }
 
 /// A handler as `sale.paysystem.handler.list` returns it.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct Handler {
@@ -118,29 +98,23 @@ pub struct Handler {
     pub name: String,
     #[serde(default, deserialize_with = "lenient::string")]
     pub code: String,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_i64"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub sort: Option<i64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub settings: Option<HandlerSettings>,
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
 
+/// `{"ID": …, "FIELDS": …}`: the parameters of the `*.update` and `*.delete` methods of
+/// handlers and pay systems.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-struct ById<'a, F: Serialize> {
-    id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<&'a F>,
+pub(crate) struct ById<'a, F: Serialize> {
+    pub(crate) id: u64,
+    pub(crate) fields: Option<&'a F>,
 }
 
 impl Client {

@@ -10,19 +10,15 @@ use crate::lenient;
 use super::codes::{InputSpec, InputType};
 
 /// A form field described inline instead of by a setting code.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct CustomField {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<InputSpec>,
     /// Shorthand for `INPUT.TYPE` used by some of the documentation's examples.
-    #[serde(rename = "TYPE", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "TYPE", default)]
     pub input_type: Option<InputType>,
 }
 
@@ -35,17 +31,13 @@ pub enum FieldCode {
 }
 
 /// One entry of `FIELDS`: what is sent to ACTION_URI under that name.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct FieldSpec {
     pub code: FieldCode,
     /// Shown to the customer (`Y`) or hidden (`N`, the default). Form mode only.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "lenient::ser_opt_yn",
-        deserialize_with = "lenient::opt_yn"
-    )]
+    #[serde(default, with = "lenient::opt_yn")]
     pub visible: Option<bool>,
 }
 
@@ -60,16 +52,13 @@ impl FieldSpec {
 }
 
 /// `FORM_DATA`: the payment page shows a form that is submitted to ACTION_URI.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct FormData {
     pub action_uri: String,
     /// HTTP method of the form (GET when absent).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub method: Option<String>,
     #[serde(
         default,
@@ -78,11 +67,7 @@ pub struct FormData {
     )]
     pub fields: BTreeMap<String, FieldSpec>,
     /// Deprecated `{form field: setting code}`; ignored by the portal when FIELDS is given.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_map_or_empty_array"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_map_or_empty_array")]
     pub params: Option<BTreeMap<String, String>>,
 }
 

@@ -216,14 +216,12 @@ async fn the_batch_goes_through_the_normal_request_path() {
 #[tokio::test]
 async fn the_client_side_rate_limit_counts_a_batch_once() {
     let (sandbox, _, ps, payments) = world(Style::Webhook).await;
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .rate_limit(Some(RateLimit {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.rate_limit(Some(RateLimit {
             per_second: 0.5,
             burst: 1,
         }))
-        .build()
-        .unwrap();
+    });
     let mut batch = Batch::new();
     for (i, id) in payments.iter().enumerate() {
         batch

@@ -12,8 +12,7 @@ use std::time::Duration;
 use axum::routing::any;
 use axum::Router;
 use bitrix24_client::{
-    Auth, Client, MemoryTokenStore, OAuthConfig, OAuthTokens, Priority, RateLimit, Retry,
-    RetryConfig,
+    Auth, Client, MemoryTokenStore, OAuthTokens, Priority, RateLimit, Retry, RetryConfig,
 };
 use serde_json::{json, Value};
 
@@ -95,14 +94,7 @@ fn oauth_client(
     tokens: &b24pay_sandbox::OAuthTokens,
     store: Arc<MemoryTokenStore>,
 ) -> Client {
-    let config = OAuthConfig::new(
-        &sandbox.base_url(),
-        sandbox.oauth_client_id(),
-        sandbox.oauth_client_secret(),
-    )
-    .unwrap()
-    .with_token_endpoint(&sandbox.oauth_token_endpoint())
-    .unwrap();
+    let config = common::oauth_config(sandbox);
     let tokens = OAuthTokens::new(tokens.access_token.clone(), tokens.refresh_token.clone());
     Client::builder(Auth::oauth(config, tokens, store))
         .rate_limit(None)

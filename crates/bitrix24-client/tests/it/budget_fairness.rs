@@ -99,6 +99,17 @@ fn displacement(asked: &[u64], served: &[u64]) -> usize {
         .unwrap_or(0)
 }
 
+/// The customers' calls the portal saw, in the order it saw them (the numbers from 1 000 up are
+/// the calls that exhausted the budget).
+fn customers_served(seen: &Mutex<Vec<u64>>) -> Vec<u64> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .copied()
+        .filter(|n| *n < 1_000)
+        .collect()
+}
+
 #[tokio::test]
 async fn queued_customers_are_served_in_arrival_order() {
     let (base, seen) = recording_portal().await;
@@ -109,13 +120,7 @@ async fn queued_customers_are_served_in_arrival_order() {
         // Every one of them is served: none is refused after a blind wait.
         task.await.unwrap();
     }
-    let served: Vec<u64> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .copied()
-        .filter(|n| *n < 1_000)
-        .collect();
+    let served = customers_served(&seen);
     let asked = asked.lock().unwrap().clone();
     assert_eq!(served.len(), 12, "{served:?}");
     let off = displacement(&asked, &served);
@@ -137,13 +142,7 @@ async fn a_caller_who_gives_up_hands_its_turn_to_the_next() {
     for task in tasks {
         task.await.unwrap();
     }
-    let served: Vec<u64> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .copied()
-        .filter(|n| *n < 1_000)
-        .collect();
+    let served = customers_served(&seen);
     let mut asked = asked.lock().unwrap().clone();
     asked.retain(|n| *n != third as u64);
     // The one who left never reached the portal; the others kept their order.

@@ -228,14 +228,7 @@ async fn auth_errors() {
     assert!(!err.to_string().contains("wrongwebhookcode000000"), "{err}");
 
     // NO_AUTH_FOUND: an unknown OAuth access token (no refresh attempted for it).
-    let config = OAuthConfig::new(
-        &sandbox.base_url(),
-        sandbox.oauth_client_id(),
-        sandbox.oauth_client_secret(),
-    )
-    .unwrap()
-    .with_token_endpoint(&sandbox.oauth_token_endpoint())
-    .unwrap();
+    let config = common::oauth_config(&sandbox);
     let store = Arc::new(MemoryTokenStore::new());
     let auth = Auth::oauth(
         config,
@@ -363,25 +356,9 @@ async fn connection_refused_is_not_executed() {
     })
     .build()
     .unwrap();
-    let pay = PayPayment {
-        payment_id: 1,
-        paysystem_id: 1,
-        extras: PsExtras::default(),
-    };
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: bitrix24_client::TransportKind::Connect,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let pay = common::pay_payment_1();
+    let err = common::failed_pay(&client, &pay).await;
+    common::assert_transport(&err, bitrix24_client::TransportKind::Connect);
     assert_eq!(err.code(), "CONNECT_FAILED");
     assert!(!err.may_have_executed());
     assert!(!err.to_string().contains("abcdefgh1234"), "{err}");

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use b24pay_sandbox::{Fault, NewPayment, SandboxHandle};
 use bitrix24_client::{
-    Client, Error, PayPayment, PsExtras, RateLimit, Retry, RetryClass, RetryConfig, SystemError,
-    TransportKind,
+    Client, Error, PayPayment, PsExtras, Retry, RetryClass, RetryConfig, SystemError, TransportKind,
 };
 use common::Style;
 use serde_json::{json, Value};
@@ -48,11 +47,7 @@ async fn query_limit_is_retried_even_for_unsafe_calls() {
         .pay_payment(&pay, Retry::IfNotExecuted)
         .await
         .unwrap());
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    common::assert_within(started, Duration::from_secs(1));
     assert_eq!(sandbox.pay_calls(pay.payment_id), 1);
 
     sandbox.inject_for(Fault::QueryLimitExceeded, 3, [LIST]);
@@ -72,10 +67,7 @@ async fn internal_server_error_is_retried_for_reads_and_safe_writes_only() {
     assert_eq!(client.handler_list().await.unwrap().len(), 1);
 
     sandbox.inject_for(Fault::InternalServerError, 1, [PAY]);
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
+    let err = common::failed_pay(&client, &pay).await;
     assert!(
         matches!(
             err,
@@ -122,14 +114,12 @@ async fn operation_time_limit_waits_until_reset() {
     assert_eq!(sandbox.pay_calls(pay.payment_id), 1);
 
     // A reset beyond the call's budget is reported at once instead of slept on.
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .retry(RetryConfig {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.retry(RetryConfig {
             max_total: Duration::from_secs(3),
             ..common::fast_retry()
         })
-        .build()
-        .unwrap();
+    });
     sandbox.inject_for(
         Fault::OperationTimeLimit {
             reset_after: Duration::from_secs(60),
@@ -140,11 +130,7 @@ async fn operation_time_limit_waits_until_reset() {
     let started = Instant::now();
     let err = client.handler_list().await.unwrap_err();
     assert_eq!(err.code(), "OPERATION_TIME_LIMIT");
-    assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        started.elapsed()
-    );
+    common::assert_within(started, Duration::from_millis(500));
     sandbox.shutdown().await;
 }
 
@@ -166,28 +152,12 @@ async fn hang_past_the_timeout() {
     // A payment is not: the error says the portal may have executed it.
     sandbox.inject_for(Fault::Hang(Duration::from_secs(5)), 1, [PAY]);
     let started = Instant::now();
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Timeout,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = common::failed_pay(&client, &pay).await;
+    common::assert_transport(&err, TransportKind::Timeout);
     assert_eq!(err.code(), "TIMEOUT");
     assert_eq!(err.retry_class(), RetryClass::Ambiguous);
     assert!(err.may_have_executed());
-    assert!(
-        started.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
-    );
+    common::assert_within(started, Duration::from_millis(1000));
     assert_eq!(sandbox.pay_calls(pay.payment_id), 0);
     sandbox.shutdown().await;
 }
@@ -196,10 +166,7 @@ async fn hang_past_the_timeout() {
 async fn slow_reply_executes_once_without_retry_safe() {
     let (sandbox, client, pay) = world(Style::Webhook, Duration::from_millis(300)).await;
     sandbox.inject_for(Fault::SlowReply(Duration::from_secs(3)), 1, [PAY]);
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
+    let err = common::failed_pay(&client, &pay).await;
     assert_eq!(err.code(), "TIMEOUT");
     assert!(err.may_have_executed());
     assert_eq!(
@@ -217,20 +184,8 @@ async fn dropped_connection_is_not_retried_without_retry_safe() {
 
     // The reply is lost after the portal marked the payment paid.
     sandbox.inject_for(Fault::DropAfterExecution, 1, [PAY]);
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Connection,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = common::failed_pay(&client, &pay).await;
+    common::assert_transport(&err, TransportKind::Connection);
     assert!(err.may_have_executed());
     assert_eq!(
         sandbox.pay_calls(pay.payment_id),
@@ -241,10 +196,7 @@ async fn dropped_connection_is_not_retried_without_retry_safe() {
     // Dropped before execution: still one request only. Two faults are queued; after the
     // failed call the second is still waiting, so the client sent exactly one request.
     sandbox.inject_for(Fault::DropConnection, 2, [PAY]);
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
+    let err = common::failed_pay(&client, &pay).await;
     assert_eq!(err.code(), "CONNECTION_BROKEN");
     let err = client.pay_payment(&pay, Retry::Never).await.unwrap_err();
     assert_eq!(
@@ -282,14 +234,12 @@ async fn expired_token_is_refreshed_and_the_unsafe_call_sent_again() {
 #[tokio::test]
 async fn attempts_are_bounded() {
     let sandbox = common::sandbox().await;
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .retry(RetryConfig {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.retry(RetryConfig {
             max_attempts: 3,
             ..common::fast_retry()
         })
-        .build()
-        .unwrap();
+    });
     sandbox.inject(Fault::InternalServerError, 4);
     let err = client.handler_list().await.unwrap_err();
     assert_eq!(err.code(), "INTERNAL_SERVER_ERROR");
@@ -306,16 +256,14 @@ async fn attempts_are_bounded() {
 #[tokio::test]
 async fn total_time_is_bounded() {
     let sandbox = common::sandbox().await;
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .retry(RetryConfig {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.retry(RetryConfig {
             max_attempts: 100,
             base_delay: Duration::from_millis(50),
             max_delay: Duration::from_millis(100),
             max_total: Duration::from_millis(600),
         })
-        .build()
-        .unwrap();
+    });
     sandbox.inject(Fault::QueryLimitExceeded, 1000);
     let started = Instant::now();
     let err = client.handler_list().await.unwrap_err();
@@ -327,121 +275,17 @@ async fn total_time_is_bounded() {
     );
 
     // The per-request timeout is cut to what is left of max_total.
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .timeout(Duration::from_secs(30))
-        .retry(RetryConfig {
+    let client = common::webhook_client_with(&sandbox, |b| {
+        b.timeout(Duration::from_secs(30)).retry(RetryConfig {
             max_total: Duration::from_millis(400),
             ..common::fast_retry()
         })
-        .build()
-        .unwrap();
+    });
     sandbox.clear_faults();
     sandbox.inject(Fault::Hang(Duration::from_secs(10)), 1);
     let started = Instant::now();
     let err = client.handler_list().await.unwrap_err();
     assert_eq!(err.code(), "TIMEOUT");
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "{:?}",
-        started.elapsed()
-    );
-    sandbox.shutdown().await;
-}
-
-#[tokio::test]
-async fn client_bucket_keeps_the_portal_from_refusing() {
-    let sandbox = common::sandbox().await;
-    sandbox.set_rate_limit(Some(b24pay_sandbox::RateLimit {
-        drain_per_second: 20.0,
-        burst: 5,
-    }));
-    // Slightly stricter than the portal, as a client should be.
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .rate_limit(Some(RateLimit {
-            per_second: 16.0,
-            burst: 4,
-        }))
-        .retry(RetryConfig::none())
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let calls = (0..20).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.handler_list().await })
-    });
-    for call in calls.collect::<Vec<_>>() {
-        call.await.unwrap().unwrap();
-    }
-    let elapsed = started.elapsed();
-    assert_eq!(sandbox.rate_limited_calls(), 0);
-    // 4 at once, then 16 more at 16/s.
-    assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_millis(3500),
-        "{elapsed:?}"
-    );
-    sandbox.shutdown().await;
-}
-
-#[tokio::test]
-async fn portal_refusals_are_retried_without_a_client_bucket() {
-    let sandbox = common::sandbox().await;
-    sandbox.set_rate_limit(Some(b24pay_sandbox::RateLimit {
-        drain_per_second: 20.0,
-        burst: 3,
-    }));
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .rate_limit(None)
-        .retry(RetryConfig {
-            max_attempts: 20,
-            ..common::fast_retry()
-        })
-        .build()
-        .unwrap();
-    let calls: Vec<_> = (0..10)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.handler_list().await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
-    assert!(sandbox.rate_limited_calls() > 0);
-    assert_eq!(sandbox.method_calls(LIST), 10);
-    sandbox.shutdown().await;
-}
-
-#[tokio::test]
-async fn client_bucket_waits_count_toward_max_total() {
-    let sandbox = common::sandbox().await;
-    let client = common::builder(&sandbox, Style::Webhook)
-        .0
-        .rate_limit(Some(RateLimit {
-            per_second: 1.0,
-            burst: 1,
-        }))
-        .retry(RetryConfig {
-            max_total: Duration::from_millis(500),
-            ..common::fast_retry()
-        })
-        .build()
-        .unwrap();
-    client.handler_list().await.unwrap();
-    let started = Instant::now();
-    let err = client.handler_list().await.unwrap_err();
-    assert!(
-        matches!(err, Error::Throttled { wait, .. } if wait > Duration::from_millis(500)),
-        "{err:?}"
-    );
-    assert_eq!(err.code(), "CLIENT_THROTTLED");
-    assert_eq!(err.retry_class(), RetryClass::NotExecuted);
-    assert!(
-        started.elapsed() < Duration::from_millis(100),
-        "refused at once, not after waiting"
-    );
-    assert_eq!(sandbox.method_calls(LIST), 1, "nothing was sent");
+    common::assert_within(started, Duration::from_millis(1500));
     sandbox.shutdown().await;
 }

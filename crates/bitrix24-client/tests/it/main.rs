@@ -6,6 +6,7 @@ mod common;
 mod batch;
 mod budget_and_instances;
 mod budget_fairness;
+mod client_bucket;
 mod errors;
 mod faults;
 mod hostile_portal;

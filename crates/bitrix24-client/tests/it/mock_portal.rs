@@ -3,129 +3,18 @@
 //! as `insufficient_scope` and `OVERLOAD_LIMIT`, unknown codes, non-JSON bodies, unexpected
 //! shapes, `Retry-After`, redirects, and OAuth server failures.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use crate::common;
+use crate::common::mock::{error_body, fast, Mock};
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use axum::Router;
+use axum::http::Method;
 use bitrix24_client::{
     Auth, Client, Error, MemoryTokenStore, MethodError, OAuthConfig, OAuthTokens, PayPayment,
     ProtocolKind, PsExtras, Retry, RetryClass, RetryConfig, SystemError,
 };
 use serde_json::{json, Value};
-
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    uri: String,
-    content_type: Option<String>,
-    body: String,
-}
-
-/// A scripted answer: status, extra headers, body.
-type Answer = (u16, Vec<(&'static str, String)>, String);
-
-#[derive(Default)]
-struct Script {
-    answers: Mutex<VecDeque<Answer>>,
-    seen: Mutex<Vec<Seen>>,
-}
-
-async fn answer(
-    State(script): State<Arc<Script>>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    script.seen.lock().unwrap().push(Seen {
-        method,
-        uri: uri.to_string(),
-        content_type: headers
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned()),
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let next = script.answers.lock().unwrap().pop_front();
-    let (status, extra, body) = next.unwrap_or((200, vec![], r#"{"result":true}"#.into()));
-    let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
-    for (k, v) in extra {
-        response.headers_mut().insert(k, v.parse().unwrap());
-    }
-    response
-}
-
-struct Mock {
-    base: String,
-    script: Arc<Script>,
-}
-
-impl Mock {
-    async fn start() -> Mock {
-        let script = Arc::new(Script::default());
-        let app = Router::new()
-            .fallback(any(answer))
-            .with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Mock { base, script }
-    }
-
-    fn reply(&self, status: u16, body: impl Into<String>) -> &Self {
-        self.script
-            .answers
-            .lock()
-            .unwrap()
-            .push_back((status, vec![], body.into()));
-        self
-    }
-
-    fn reply_with(
-        &self,
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: impl Into<String>,
-    ) -> &Self {
-        self.script
-            .answers
-            .lock()
-            .unwrap()
-            .push_back((status, headers, body.into()));
-        self
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.script.seen.lock().unwrap().clone()
-    }
-
-    fn webhook_client(&self, retry: RetryConfig) -> Client {
-        Client::builder(Auth::webhook(&format!("{}/rest/7/mockcode123456/", self.base)).unwrap())
-            .rate_limit(None)
-            .retry(retry)
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap()
-    }
-}
-
-fn fast() -> RetryConfig {
-    RetryConfig {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        max_total: Duration::from_secs(10),
-    }
-}
-
-fn error_body(code: &str, description: &str) -> String {
-    json!({"error": code, "error_description": description}).to_string()
-}
 
 #[tokio::test]
 async fn requests_are_json_posts_in_both_call_styles() {
@@ -210,7 +99,7 @@ async fn system_errors_the_sandbox_does_not_produce() {
         assert_eq!(err.is_retryable(), retryable, "{code}");
         let attempts = mock.seen().len() - before;
         assert_eq!(attempts, if retryable { 3 } else { 1 }, "{code}");
-        mock.script.answers.lock().unwrap().clear();
+        mock.clear_answers();
     }
 }
 
@@ -279,15 +168,8 @@ async fn protocol_errors() {
 
     // …but not for a payment, which may have been executed.
     mock.reply(502, html);
-    let pay = PayPayment {
-        payment_id: 1,
-        paysystem_id: 1,
-        extras: PsExtras::default(),
-    };
-    let err = client
-        .pay_payment(&pay, Retry::IfNotExecuted)
-        .await
-        .unwrap_err();
+    let pay = common::pay_payment_1();
+    let err = common::failed_pay(&client, &pay).await;
     assert!(err.may_have_executed());
     assert_eq!(mock.seen().len(), 7);
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitrix24_client::{
-    Auth, BoxError, BoxFuture, Client, MemoryTokenStore, OAuthConfig, OAuthTokens, TokenStore,
+    Auth, BoxError, BoxFuture, Client, MemoryTokenStore, OAuthTokens, TokenStore,
 };
 use common::Style;
 
@@ -87,14 +87,7 @@ async fn stored_tokens_survive_a_restart() {
 
     // A new process starts from what the store holds.
     let saved = store.latest().unwrap();
-    let config = OAuthConfig::new(
-        &sandbox.base_url(),
-        sandbox.oauth_client_id(),
-        sandbox.oauth_client_secret(),
-    )
-    .unwrap()
-    .with_token_endpoint(&sandbox.oauth_token_endpoint())
-    .unwrap();
+    let config = common::oauth_config(&sandbox);
     let store2 = Arc::new(MemoryTokenStore::new());
     let second = Client::builder(Auth::oauth(config, saved, store2.clone()))
         .rate_limit(None)
@@ -131,14 +124,7 @@ async fn a_failing_store_does_not_fail_calls_or_cause_extra_refreshes() {
         saves: AtomicUsize::new(0),
     });
     let tokens = sandbox.issue_oauth_tokens();
-    let config = OAuthConfig::new(
-        &sandbox.base_url(),
-        sandbox.oauth_client_id(),
-        sandbox.oauth_client_secret(),
-    )
-    .unwrap()
-    .with_token_endpoint(&sandbox.oauth_token_endpoint())
-    .unwrap();
+    let config = common::oauth_config(&sandbox);
     let auth = Auth::oauth(
         config,
         OAuthTokens::new(tokens.access_token, tokens.refresh_token),
@@ -146,15 +132,7 @@ async fn a_failing_store_does_not_fail_calls_or_cause_extra_refreshes() {
     );
     let client = Client::builder(auth).rate_limit(None).build().unwrap();
     sandbox.expire_access_tokens();
-    let calls: Vec<_> = (0..10)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.handler_list().await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    common::handler_lists_at_once(&client, 10).await;
     assert_eq!(sandbox.refresh_count(), 1);
     assert_eq!(store.saves.load(Ordering::SeqCst), 1);
     sandbox.shutdown().await;

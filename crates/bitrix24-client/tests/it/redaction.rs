@@ -56,6 +56,15 @@ fn capture() -> (Capture, tracing::subscriber::DefaultGuard) {
     (capture, tracing::subscriber::set_default(subscriber))
 }
 
+/// What `Debug` prints of the credentials and of the client holding them (plain and pretty).
+fn debug_texts(auth: &Auth, client: &Client) -> Vec<String> {
+    vec![
+        format!("{auth:?}"),
+        format!("{auth:#?}"),
+        format!("{client:?}"),
+    ]
+}
+
 fn assert_clean(what: &str, text: &str, secrets: &[&str]) {
     for secret in secrets {
         assert!(!text.contains(secret), "{what} leaks a secret:\n{text}");
@@ -77,11 +86,7 @@ async fn webhook_code_never_leaks() {
         })
         .build()
         .unwrap();
-    let mut texts = vec![
-        format!("{auth:?}"),
-        format!("{auth:#?}"),
-        format!("{client:?}"),
-    ];
+    let mut texts = debug_texts(&auth, &client);
 
     // Success, and every kind of failure.
     let (_, ps) = common::setup_order_paysystem(&client).await;
@@ -172,12 +177,8 @@ async fn oauth_tokens_and_client_secret_never_leak() {
         .retry(common::fast_retry())
         .build()
         .unwrap();
-    let mut texts = vec![
-        format!("{auth:?}"),
-        format!("{auth:#?}"),
-        format!("{client:?}"),
-        format!("{config:?}"),
-    ];
+    let mut texts = debug_texts(&auth, &client);
+    texts.push(format!("{config:?}"));
 
     client.handler_list().await.unwrap();
     sandbox.expire_access_tokens();

@@ -1,11 +1,19 @@
 //! Shared fixtures: a started sandbox and a plain HTTP client speaking the portal's wire.
 #![allow(dead_code)]
 
+pub mod app_server;
 pub mod browser;
 pub mod seeds;
 
-use b24pay_sandbox::{Sandbox, SandboxHandle};
+use b24pay_sandbox::{Fault, Sandbox, SandboxHandle};
 use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The method that marks a payment paid, the one most faults are aimed at.
+pub const PAY: &str = "sale.paysystem.pay.payment";
+
+/// A client timeout that gives up long before the sandbox's hangs and slow replies end.
+pub const IMPATIENT: Duration = Duration::from_millis(300);
 
 /// A reply as the tests see it.
 #[derive(Debug)]
@@ -84,6 +92,49 @@ impl Portal {
         reply(response).await
     }
 
+    /// `sale.paysystem.list` with no parameters: the call these tests use where any method
+    /// would do.
+    pub async fn list_pay_systems(&self) -> Reply {
+        self.call("sale.paysystem.list", json!({})).await
+    }
+
+    /// `sale.paysystem.list` over the OAuth REST URL with `access_token` as `auth`.
+    pub async fn list_with_token(&self, access_token: &str) -> Reply {
+        self.get(&format!(
+            "{}?auth={access_token}",
+            self.oauth("sale.paysystem.list")
+        ))
+        .await
+    }
+
+    /// The next call of `method` runs `delay` after it arrives; its connection is cut after
+    /// `cut_after` (at once for zero), never answered.
+    pub fn delay_next(&self, method: &str, delay: Duration, cut_after: Duration) {
+        self.sandbox
+            .inject_for(Fault::DelayedExecution { delay, cut_after }, 1, [method]);
+    }
+
+    /// A `batch` call with `body` (`cmd`, `halt`) as JSON.
+    pub async fn batch(&self, body: Value) -> Reply {
+        self.call("batch", body).await
+    }
+
+    /// POST a JSON body to the webhook URL, for the calls whose transport is what the test
+    /// checks (a connection dropped, a reply never sent): the raw result, no reply parsed.
+    /// With `timeout`, the client gives up after it.
+    pub async fn send(
+        &self,
+        method: &str,
+        body: &Value,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut request = self.http.post(self.webhook(method)).json(body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        request.send().await
+    }
+
     /// POST a form-urlencoded body (already encoded) to the webhook URL.
     pub async fn call_form(&self, method: &str, form: &str) -> Reply {
         self.post_form(&self.webhook(method), form).await
@@ -158,6 +209,18 @@ impl Portal {
         reply.result().as_u64().expect("pay system id")
     }
 
+    /// The b24pay handler with two pay systems of it and no settings: one for orders (person
+    /// type 1) and one for legacy invoices (person type 3); their ids.
+    pub async fn order_and_invoice_pay_systems(&self) -> (u64, u64) {
+        self.add_b24pay_handler("b24pay", "http://localhost:8080/")
+            .await;
+        let order = self.add_pay_system("b24pay", "ORDER", 1, json!({})).await;
+        let invoice = self
+            .add_pay_system("b24pay", "CRM_INVOICE", 3, json!({}))
+            .await;
+        (order, invoice)
+    }
+
     /// Handler + `ORDER` pay system for person type 1 + payment 1 bound to it.
     pub async fn b24pay_setup(&self, action_uri: &str) -> u64 {
         self.add_b24pay_handler("b24pay", action_uri).await;
@@ -178,8 +241,27 @@ async fn reply(response: reqwest::Response) -> Reply {
     Reply { status, body }
 }
 
+/// A sandbox serving HTTPS with a CA of its own, kept in the returned directory (dropped:
+/// deleted).
+pub async fn https_sandbox() -> (tempfile::TempDir, SandboxHandle) {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::builder()
+        .https(dir.path().join("tls"))
+        .start()
+        .await
+        .unwrap();
+    (dir, sandbox)
+}
+
 /// The handler the companion's `register` creates.
 pub fn b24pay_handler(code: &str, action_uri: &str) -> Value {
+    // A setting the portal fills from the payment (or its order).
+    let from_provider = |name: &str, key: &str, value: &str| {
+        json!({
+            "NAME": name, "GROUP": "PAYMENT",
+            "DEFAULT": {"PROVIDER_KEY": key, "PROVIDER_VALUE": value},
+        })
+    };
     json!({
         "NAME": "b24pay card payments",
         "CODE": code,
@@ -204,26 +286,11 @@ pub fn b24pay_handler(code: &str, action_uri: &str) -> Value {
                     "DEFAULT": {"PROVIDER_KEY": "VALUE", "PROVIDER_VALUE": "TEST"},
                 },
                 "B24PAY_LANGUAGE": {"NAME": "Language", "SORT": "400"},
-                "B24PAY_PAYMENT_SUM": {
-                    "NAME": "Sum", "GROUP": "PAYMENT",
-                    "DEFAULT": {"PROVIDER_KEY": "PAYMENT", "PROVIDER_VALUE": "SUM"},
-                },
-                "B24PAY_PAYMENT_CURRENCY": {
-                    "NAME": "Currency", "GROUP": "PAYMENT",
-                    "DEFAULT": {"PROVIDER_KEY": "PAYMENT", "PROVIDER_VALUE": "CURRENCY"},
-                },
-                "B24PAY_PAYMENT_PAID": {
-                    "NAME": "Paid", "GROUP": "PAYMENT",
-                    "DEFAULT": {"PROVIDER_KEY": "PAYMENT", "PROVIDER_VALUE": "PAID"},
-                },
-                "B24PAY_PAYMENT_NUMBER": {
-                    "NAME": "Payment number", "GROUP": "PAYMENT",
-                    "DEFAULT": {"PROVIDER_KEY": "PAYMENT", "PROVIDER_VALUE": "ACCOUNT_NUMBER"},
-                },
-                "B24PAY_ORDER_ID": {
-                    "NAME": "Order id", "GROUP": "PAYMENT",
-                    "DEFAULT": {"PROVIDER_KEY": "ORDER", "PROVIDER_VALUE": "ID"},
-                },
+                "B24PAY_PAYMENT_SUM": from_provider("Sum", "PAYMENT", "SUM"),
+                "B24PAY_PAYMENT_CURRENCY": from_provider("Currency", "PAYMENT", "CURRENCY"),
+                "B24PAY_PAYMENT_PAID": from_provider("Paid", "PAYMENT", "PAID"),
+                "B24PAY_PAYMENT_NUMBER": from_provider("Payment number", "PAYMENT", "ACCOUNT_NUMBER"),
+                "B24PAY_ORDER_ID": from_provider("Order id", "ORDER", "ID"),
             },
         },
     })

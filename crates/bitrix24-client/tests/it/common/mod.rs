@@ -2,15 +2,17 @@
 //! IFRAME handler the companion registers.
 #![allow(dead_code)]
 
+pub mod mock;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use b24pay_sandbox::{Sandbox, SandboxHandle};
 use bitrix24_client::{
     Auth, Client, ClientBuilder, CodeSpec, DefaultValue, EntityRegistryType, EnumOptions,
     FieldSpec, HandlerAdd, HandlerSettings, IframeData, InputSpec, MemoryTokenStore, OAuthConfig,
-    OAuthTokens, PaySystemAdd, Provider, RetryConfig, SettingValue,
+    OAuthTokens, PayPayment, PaySystemAdd, Provider, PsExtras, RetryConfig, SettingValue,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,21 +56,83 @@ pub fn builder(
     (builder, store)
 }
 
-pub fn oauth_auth(sandbox: &SandboxHandle, store: Arc<MemoryTokenStore>) -> Auth {
-    let tokens = sandbox.issue_oauth_tokens();
-    let config = OAuthConfig::new(
+/// The sandbox's OAuth app: its portal, client id and secret, and token endpoint.
+pub fn oauth_config(sandbox: &SandboxHandle) -> OAuthConfig {
+    OAuthConfig::new(
         &sandbox.base_url(),
         sandbox.oauth_client_id(),
         sandbox.oauth_client_secret(),
     )
     .unwrap()
     .with_token_endpoint(&sandbox.oauth_token_endpoint())
-    .unwrap();
+    .unwrap()
+}
+
+/// `pay.payment` for payment 1 of pay system 1 with no `PS_*` fields: for the tests where the
+/// call never gets an answer that depends on them.
+pub fn pay_payment_1() -> PayPayment {
+    PayPayment {
+        payment_id: 1,
+        paysystem_id: 1,
+        extras: PsExtras::default(),
+    }
+}
+
+pub fn oauth_auth(sandbox: &SandboxHandle, store: Arc<MemoryTokenStore>) -> Auth {
+    let tokens = sandbox.issue_oauth_tokens();
+    let config = oauth_config(sandbox);
     Auth::oauth(
         config,
         OAuthTokens::new(tokens.access_token, tokens.refresh_token),
         store,
     )
+}
+
+/// A webhook client of the sandbox built from [`builder`]'s defaults as `configure` changes them.
+pub fn webhook_client_with(
+    sandbox: &SandboxHandle,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    configure(builder(sandbox, Style::Webhook).0)
+        .build()
+        .unwrap()
+}
+
+/// Fails unless `started` is less than `bound` ago.
+#[track_caller]
+pub fn assert_within(started: Instant, bound: Duration) {
+    let elapsed = started.elapsed();
+    assert!(elapsed < bound, "{elapsed:?}, bound {bound:?}");
+}
+
+/// `pay.payment` sent once at most (not retried once it may have run), expected to fail.
+pub async fn failed_pay(client: &Client, pay: &PayPayment) -> bitrix24_client::Error {
+    client
+        .pay_payment(pay, bitrix24_client::Retry::IfNotExecuted)
+        .await
+        .expect_err("the payment call fails")
+}
+
+/// `err` is a transport error of `kind`.
+#[track_caller]
+pub fn assert_transport(err: &bitrix24_client::Error, kind: bitrix24_client::TransportKind) {
+    assert!(
+        matches!(err, bitrix24_client::Error::Transport { kind: k, .. } if *k == kind),
+        "{err:?}"
+    );
+}
+
+/// `n` handler lists from `client` at once; each must succeed.
+pub async fn handler_lists_at_once(client: &Client, n: usize) {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.handler_list().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
 }
 
 pub fn client(sandbox: &SandboxHandle, style: Style) -> Client {
@@ -114,26 +178,33 @@ pub fn b24pay_handler(code: &str, action_uri: &str) -> HandlerAdd {
         },
     );
     codes.insert("B24PAY_LANGUAGE".into(), named("Language", 400));
-    codes.insert(
-        "B24PAY_PAYMENT_SUM".into(),
-        from_provider("Sum", 500, Provider::Payment, "SUM"),
-    );
-    codes.insert(
-        "B24PAY_PAYMENT_CURRENCY".into(),
-        from_provider("Currency", 510, Provider::Payment, "CURRENCY"),
-    );
-    codes.insert(
-        "B24PAY_PAYMENT_PAID".into(),
-        from_provider("Paid", 520, Provider::Payment, "PAID"),
-    );
-    codes.insert(
-        "B24PAY_PAYMENT_NUMBER".into(),
-        from_provider("Number", 530, Provider::Payment, "ACCOUNT_NUMBER"),
-    );
-    codes.insert(
-        "B24PAY_ORDER_ID".into(),
-        from_provider("Order", 540, Provider::Order, "ID"),
-    );
+    for (code, name, sort, key, value) in [
+        ("B24PAY_PAYMENT_SUM", "Sum", 500, Provider::Payment, "SUM"),
+        (
+            "B24PAY_PAYMENT_CURRENCY",
+            "Currency",
+            510,
+            Provider::Payment,
+            "CURRENCY",
+        ),
+        (
+            "B24PAY_PAYMENT_PAID",
+            "Paid",
+            520,
+            Provider::Payment,
+            "PAID",
+        ),
+        (
+            "B24PAY_PAYMENT_NUMBER",
+            "Number",
+            530,
+            Provider::Payment,
+            "ACCOUNT_NUMBER",
+        ),
+        ("B24PAY_ORDER_ID", "Order", 540, Provider::Order, "ID"),
+    ] {
+        codes.insert(code.into(), from_provider(name, sort, key, value));
+    }
     let mut fields = BTreeMap::new();
     fields.insert("shopId".into(), FieldSpec::setting("B24PAY_SHOP_ID"));
     fields.insert("lang".into(), FieldSpec::setting("B24PAY_LANGUAGE"));
