@@ -3,7 +3,7 @@
 //! SIGKILL (`Child::kill` on Unix), as a crash or an OOM kill would end it.
 
 use b24pay_companion::store::StoreLocation;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -108,14 +108,23 @@ impl Companion {
             .append(true)
             .open(&self.log)
             .expect("companion log file");
+        let mut log_out = log.try_clone().expect("companion log file");
         cmd.stdout(Stdio::piped()).stderr(log);
         let mut child = cmd.spawn().expect("b24pay starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // The companion logs to stdout: once its start is seen, the rest goes on into the
+            // log file (rather than a closed pipe).
+            let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
+                if let Some(sender) = &tx {
+                    if sender.send(line.clone()).is_err() {
+                        tx = None;
+                    }
+                }
+                if tx.is_none() {
+                    let _ = writeln!(log_out, "{line}");
                 }
             }
         });

@@ -7,7 +7,7 @@
 //! late lane never calls the portal for a row another instance may have claimed since.
 
 use super::Outbox;
-use crate::portal::{PortalKey, CONFIRMS_PER_BATCH};
+use crate::portal::{PortalKey, CONFIRMS_PER_BATCH, HOLD_UNDER_PRESSURE};
 use crate::store::{now_ms, OutboxItem};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,6 +79,7 @@ async fn lane(outbox: Arc<Outbox>, portal: PortalKey, mut groups: mpsc::Unbounde
     // portal's timeout; see the outbox settings).
     let margin = outbox.settings.lease.as_millis() as i64 / 2;
     while let Some(first) = groups.recv().await {
+        let started = Instant::now();
         let gathered = gather(&outbox, &portal, &mut groups, first).await;
         let mut rows = Vec::new();
         for group in gathered {
@@ -91,6 +92,11 @@ async fn lane(outbox: Arc<Outbox>, portal: PortalKey, mut groups: mpsc::Unbounde
         if rows.is_empty() {
             continue;
         }
+        tracing::debug!(
+            %portal, rows = rows.len(), gathered_ms = started.elapsed().as_millis() as u64,
+            payments = ?rows.iter().map(payment_of).collect::<Vec<_>>(),
+            "outbox rows gathered"
+        );
         if let Err(e) = outbox.deliver_group(portal.clone(), rows).await {
             tracing::error!(%portal, error = %e, "outbox delivery failed");
         }
@@ -117,7 +123,7 @@ async fn gather(
     let started = Instant::now();
     let rows = |g: &[Group]| g.iter().map(|g| g.rows.len()).sum::<usize>();
     while rows(&gathered) < CONFIRMS_PER_BATCH && started.elapsed() < MAX_GATHER {
-        let wait = client.outbox_wait().await;
+        let wait = keep_gathering(client.as_ref(), started.elapsed()).await;
         if wait.is_zero() {
             break;
         }
@@ -132,4 +138,24 @@ async fn gather(
         }
     }
     gathered
+}
+
+/// How long a lane that has gathered for `gathered` goes on (zero: deliver now). While the
+/// portal's budget is under pressure, a batch waits until it is full or has gathered for
+/// [`HOLD_UNDER_PRESSURE`], then for its slot (noted as waiting, so customers take turns with
+/// it); otherwise it goes as soon as a slot is to spare.
+async fn keep_gathering(portal: &dyn crate::portal::Portal, gathered: Duration) -> Duration {
+    if !portal.outbox_pressure().await {
+        return portal.outbox_wait().await;
+    }
+    if gathered >= HOLD_UNDER_PRESSURE {
+        portal.outbox_ready_wait().await
+    } else {
+        HOLD_UNDER_PRESSURE - gathered
+    }
+}
+
+/// A row's payment id, for the logs (0: unreadable).
+fn payment_of(row: &OutboxItem) -> u64 {
+    serde_json::from_str::<crate::portal::MarkPaid>(&row.payload).map_or(0, |c| c.payment_id.get())
 }

@@ -283,6 +283,17 @@ impl Portal for Bitrix24Portal {
         self.client.wait_now().await
     }
 
+    async fn outbox_pressure(&self) -> bool {
+        self.is_batched() && !self.client.pressure().await.is_zero()
+    }
+
+    async fn outbox_ready_wait(&self) -> Duration {
+        if !self.is_batched() {
+            return Duration::ZERO;
+        }
+        self.background_client().ready_wait().await
+    }
+
     async fn ping(&self) -> Result<(), PortalError> {
         if self
             .last_ping

@@ -40,6 +40,7 @@ impl Row {
                     l.background,
                     l.customers_waiting,
                     l.background_waiting,
+                    l.customers_ready,
                     l.turn,
                 ]
                 .iter()
@@ -87,7 +88,7 @@ impl StoreLevels {
 impl SharedLevels for StoreLevels {
     fn apply(&self, rules: Rules, change: Change) -> BoxFuture<'_, Result<Duration, BoxError>> {
         Box::pin(async move {
-            if let Change::Peek(_) = change {
+            if let Change::Peek(_) | Change::Pressure = change {
                 // Changes nothing: a read is enough.
                 let value = self.store.meta_get(&self.key).await?;
                 return Ok(Row::parse(value.as_deref()).apply(rules, now_ms(), change));

@@ -21,6 +21,9 @@ use tokio::time::Instant;
 
 /// The most a gatherer sleeps between looks at the budget.
 const GATHER_STEP: Duration = Duration::from_millis(50);
+/// While the budget is under pressure, how long the oldest read waits for company before its
+/// batch is ready to go (unless it fills first).
+pub const HOLD_UNDER_PRESSURE: Duration = Duration::from_secs(1);
 
 /// A settings read, as the flow needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +38,14 @@ type Settings = BTreeMap<String, String>;
 type Answer = Result<Settings, Error>;
 
 impl Read {
+    /// The payment's (or legacy invoice's) id, for the logs.
+    fn id(&self) -> u64 {
+        match self {
+            Read::Payment { payment_id, .. } => *payment_id,
+            Read::Invoice { invoice_id, .. } => *invoice_id,
+        }
+    }
+
     /// Sends this read as its own method.
     pub async fn alone(self, client: &Client) -> Answer {
         match self {
@@ -96,6 +107,7 @@ fn customer_answer(outcome: &bitrix24_client::CommandResult) -> Option<Answer> {
 struct Waiter {
     read: Read,
     reply: oneshot::Sender<Answer>,
+    arrived: Instant,
 }
 
 #[derive(Default)]
@@ -135,7 +147,11 @@ impl Coalescer {
         let (reply, answer) = oneshot::channel();
         let lead = {
             let mut queue = self.shared.queue.lock().expect("not poisoned");
-            queue.waiting.push(Waiter { read, reply });
+            queue.waiting.push(Waiter {
+                read,
+                reply,
+                arrived: Instant::now(),
+            });
             !std::mem::replace(&mut queue.led, true)
         };
         if lead {
@@ -154,6 +170,32 @@ impl Shared {
         self.queue.lock().expect("not poisoned").waiting.len()
     }
 
+    /// How long the oldest waiting read has waited.
+    fn oldest(&self) -> Duration {
+        let queue = self.queue.lock().expect("not poisoned");
+        queue
+            .waiting
+            .first()
+            .map_or(Duration::ZERO, |w| w.arrived.elapsed())
+    }
+
+    /// How long the gatherer should go on gathering (zero: send now). While the portal's
+    /// bucket is under pressure every request sent now is one less later, so a batch waits
+    /// until its oldest read has waited [`HOLD_UNDER_PRESSURE`], and then for its slot (noted
+    /// as waiting, so the outbox takes turns with it); otherwise it goes as soon as a slot is
+    /// free.
+    async fn keep_gathering(&self) -> Duration {
+        if self.client.pressure().await.is_zero() {
+            return self.client.wait_now().await;
+        }
+        let oldest = self.oldest();
+        if oldest >= HOLD_UNDER_PRESSURE {
+            self.client.ready_wait().await
+        } else {
+            HOLD_UNDER_PRESSURE - oldest
+        }
+    }
+
     /// Takes up to a batch of waiting reads; a gatherer is sent for any left behind.
     fn take(self: &Arc<Self>) -> Vec<Waiter> {
         let mut queue = self.queue.lock().expect("not poisoned");
@@ -168,19 +210,28 @@ impl Shared {
     }
 }
 
-/// The gatherer: waits the window, then for as long as the budget has no slot (bounded by how
-/// long a call may wait for one), then sends what has gathered.
+/// The gatherer: waits the window, then for as long as the budget has no slot, or holds the
+/// batch to fill it ([`Shared::keep_gathering`]; bounded by how long a call may wait for a
+/// slot), then sends what has gathered.
 async fn gather(shared: Arc<Shared>) {
     tokio::time::sleep(shared.window).await;
     let started = Instant::now();
     while shared.queued() < MAX_BATCH_COMMANDS && started.elapsed() < shared.client.max_wait() {
-        let wait = shared.client.wait_now().await;
+        let wait = shared.keep_gathering().await;
         if wait.is_zero() {
             break;
         }
         tokio::time::sleep(wait.min(GATHER_STEP)).await;
     }
     let group = shared.take();
+    if let Some(first) = group.first() {
+        tracing::debug!(
+            reads = group.len(),
+            waited_ms = first.arrived.elapsed().as_millis() as u64,
+            payments = ?group.iter().map(|w| w.read.id()).collect::<Vec<_>>(),
+            "settings reads gathered"
+        );
+    }
     send(&shared.client, group).await;
 }
 

@@ -14,6 +14,7 @@ pub mod tokens;
 
 pub use batched::CONFIRMS_PER_BATCH;
 pub use bitrix24::Bitrix24Portal;
+pub use coalesce::HOLD_UNDER_PRESSURE;
 pub use directory::{AppClients, Portals, SharedPortals, Unconfigured};
 pub use facts::facts_from_settings;
 pub use key::{PortalKey, PublicId};
@@ -226,6 +227,16 @@ pub trait Portal: Send + Sync + 'static {
     /// for a slot, or only its reserve is left (a customer would wait). Zero when slots are to
     /// spare, or when its calls are not batched (more rows would not make them cheaper).
     async fn outbox_wait(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+    /// Whether the portal's request budget is under sustained pressure, so that the outbox's
+    /// batches are better sent full than at once. False when its calls are not batched.
+    async fn outbox_pressure(&self) -> bool {
+        false
+    }
+    /// The outbox's batch is ready (full, or held long enough): how long until its slot, noted
+    /// as waiting so that customers take turns with it.
+    async fn outbox_ready_wait(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
 }

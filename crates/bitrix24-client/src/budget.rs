@@ -35,6 +35,18 @@ pub trait Budget: Send + Sync + std::fmt::Debug + 'static {
 
     /// The portal answered `QUERY_LIMIT_EXCEEDED`: its bucket is full.
     fn mark_full(&self) -> BoxFuture<'_, ()>;
+
+    /// A gatherer of `priority` has a batch ready (full, or held long enough): how long its
+    /// call would wait now; noted as waiting when it would ([`Change::Ready`]).
+    fn ready_wait(&self, priority: Priority) -> BoxFuture<'_, Duration> {
+        self.wait_now(priority)
+    }
+
+    /// How long until the bucket is back at half full; above zero the budget is under
+    /// sustained pressure ([`Change::Pressure`]). Reserves nothing.
+    fn pressure(&self) -> BoxFuture<'_, Duration> {
+        Box::pin(async { Duration::ZERO })
+    }
 }
 
 impl Budget for RateLimiter {
@@ -54,6 +66,16 @@ impl Budget for RateLimiter {
     fn mark_full(&self) -> BoxFuture<'_, ()> {
         RateLimiter::mark_full(self);
         Box::pin(async {})
+    }
+
+    fn ready_wait(&self, priority: Priority) -> BoxFuture<'_, Duration> {
+        let wait = self.change(Change::Ready(priority));
+        Box::pin(async move { wait })
+    }
+
+    fn pressure(&self) -> BoxFuture<'_, Duration> {
+        let wait = self.change(Change::Pressure);
+        Box::pin(async move { wait })
     }
 }
 
@@ -207,6 +229,24 @@ impl Budget for SharedBudget {
         Box::pin(async move {
             self.local.mark_full();
             let _ = self.change(Change::Fill).await;
+        })
+    }
+
+    fn ready_wait(&self, priority: Priority) -> BoxFuture<'_, Duration> {
+        Box::pin(async move {
+            match self.change(Change::Ready(priority)).await {
+                Ok(wait) => wait,
+                Err(Unreachable) => self.local.change(Change::Ready(priority)),
+            }
+        })
+    }
+
+    fn pressure(&self) -> BoxFuture<'_, Duration> {
+        Box::pin(async move {
+            match self.change(Change::Pressure).await {
+                Ok(wait) => wait,
+                Err(Unreachable) => self.local.change(Change::Pressure),
+            }
         })
     }
 }

@@ -242,6 +242,25 @@ impl Client {
         }
     }
 
+    /// Like [`Client::wait_now`], for a caller whose batch is ready to go: when it would wait,
+    /// the budget notes it as waiting, so the other priority takes turns with it.
+    pub async fn ready_wait(&self) -> Duration {
+        match &self.inner.budget {
+            Some(budget) => budget.ready_wait(self.priority).await,
+            None => Duration::ZERO,
+        }
+    }
+
+    /// How long until the portal's bucket (as the budget models it) is back at half full; zero
+    /// without a rate limit. Above zero, requests are scarce for a while: a batch is worth
+    /// filling before it is sent.
+    pub async fn pressure(&self) -> Duration {
+        match &self.inner.budget {
+            Some(budget) => budget.pressure().await,
+            None => Duration::ZERO,
+        }
+    }
+
     /// The longest a call may wait for the rate limit before it is refused at once
     /// ([`Error::Throttled`]): the retry configuration's `max_total`.
     pub fn max_wait(&self) -> Duration {

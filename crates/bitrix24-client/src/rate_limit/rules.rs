@@ -40,6 +40,10 @@ pub struct Levels {
     pub customers_waiting: f64,
     /// Above zero while a background call found no room and waits for it.
     pub background_waiting: f64,
+    /// Above zero while a customer batch is ready to go and waits ([`Change::Ready`]): with no
+    /// background call waiting or queued, it may use the background's reserve, which would
+    /// otherwise stand idle while the bucket drains to the customers' cap.
+    pub customers_ready: f64,
     /// Whose turn it is while both wait, in [-1, 1]: customers may go at zero and above, the
     /// background at zero and below. A customer's slot lowers it by the background's share, a
     /// background slot raises it by the customers'.
@@ -82,6 +86,15 @@ pub enum Change {
     GiveBack(Bucket),
     /// Changes nothing: how long a call of this priority would wait now.
     Peek(Priority),
+    /// A call of this priority is ready to go (a full batch, or one held long enough): how
+    /// long it would wait now, like [`Change::Peek`]; when it would wait, it is noted as
+    /// waiting, as an [`Change::Enter`] that found no room is, so the other priority takes
+    /// turns with it instead of keeping it out (e.g. customers at their cap).
+    Ready(Priority),
+    /// Changes nothing: how long until the shared bucket has drained to half full. Above zero,
+    /// the budget is under sustained pressure: a request sent now is one less later, so a
+    /// batch is better sent full than at once.
+    Pressure,
     /// The portal said its bucket is full: assume ours is too.
     Fill,
 }
@@ -142,6 +155,7 @@ impl Rules {
             &mut levels.background,
             &mut levels.customers_waiting,
             &mut levels.background_waiting,
+            &mut levels.customers_ready,
         ] {
             *level = (*level - drained).max(0.0);
         }
@@ -158,17 +172,41 @@ impl Rules {
                 *level = (*level - 1.0).max(0.0);
                 Duration::ZERO
             }
-            Change::Peek(priority) => {
-                let queue = Bucket::queue(priority);
-                let queued = *level_of(levels, queue) + 1.0;
-                self.wait_for(queued - self.queue_cap(queue))
-                    .max(self.entry_wait(levels, priority))
+            Change::Peek(priority) => self.peek(levels, priority),
+            Change::Ready(priority) => {
+                let wait = self.peek(levels, priority);
+                let until = wait.min(MAX_POLL).as_secs_f64() * self.limit.per_second + 1.0;
+                if priority == Priority::Customer {
+                    levels.customers_ready = levels.customers_ready.max(until);
+                }
+                let wait = self.peek(levels, priority);
+                if !wait.is_zero() {
+                    let waiting = match priority {
+                        Priority::Customer => &mut levels.customers_waiting,
+                        Priority::Background => &mut levels.background_waiting,
+                    };
+                    *waiting = waiting.max(until);
+                }
+                wait
             }
+            Change::Pressure => self.wait_for(levels.shared - self.burst() / 2.0),
             Change::Fill => {
                 levels.shared = levels.shared.max(self.burst());
                 Duration::ZERO
             }
         }
+    }
+
+    /// How long a call of `priority` would wait now.
+    fn peek(&self, levels: &Levels, priority: Priority) -> Duration {
+        let queue = Bucket::queue(priority);
+        let queued = match queue {
+            Bucket::Customers => levels.customers,
+            Bucket::Background => levels.background,
+            Bucket::Shared => levels.shared,
+        } + 1.0;
+        self.wait_for(queued - self.queue_cap(queue))
+            .max(self.entry_wait(levels, priority))
     }
 
     /// How many places of `bucket` are open at once.
@@ -190,8 +228,13 @@ impl Rules {
     /// How long until `priority` may enter the shared bucket (zero: now).
     fn entry_wait(&self, levels: &Levels, priority: Priority) -> Duration {
         let contended = Rules::contended(levels, priority);
+        // A ready customer batch need not leave the reserve to a background that has nothing
+        // to send: it would stand idle while the bucket drains to the cap.
+        let idle_reserve = levels.customers_ready > EPSILON
+            && levels.background_waiting <= EPSILON
+            && levels.background <= EPSILON;
         let cap = match priority {
-            Priority::Customer if !contended => self.customer_cap,
+            Priority::Customer if !contended && !idle_reserve => self.customer_cap,
             _ => self.burst(),
         };
         let room = self.wait_for(levels.shared + 1.0 - cap);
@@ -335,6 +378,78 @@ mod tests {
         // One slot in three is a customer's, and customers use the whole bucket meanwhile
         // (their cap, 2, would have kept them out of a bucket at 3).
         assert_eq!(order, "cbbcbbcbbcbb", "{levels:?}");
+    }
+
+    /// Every half second one slot drains; the background (a backlog) enters whenever it may,
+    /// customers look with `look` and enter when it answers zero. The slots customers got.
+    fn customer_slots(look: fn(Priority) -> Change) -> Vec<usize> {
+        let rules = rules(10, 0.5);
+        let mut levels = Levels {
+            shared: 10.0,
+            ..Levels::default()
+        };
+        let mut got = Vec::new();
+        for slot in 0..30 {
+            let mut drained = 500;
+            let ready = rules.apply(&mut levels, Duration::from_millis(drained), look(Customer));
+            drained = 0;
+            if ready.is_zero() && enter(&rules, &mut levels, drained, Customer) {
+                got.push(slot);
+            }
+            enter(&rules, &mut levels, drained, Background);
+        }
+        got
+    }
+
+    #[test]
+    fn a_ready_batch_gets_its_turn_while_a_background_backlog_fills_the_bucket() {
+        // A ready batch takes turns with the backlog: one slot in three, never more than three
+        // slots apart, although the bucket never falls to the customers' cap.
+        let got = customer_slots(Change::Ready);
+        assert!(got.len() >= 9, "{got:?}");
+        assert!(got[0] <= 3, "{got:?}");
+        assert!(got.windows(2).all(|w| w[1] - w[0] <= 3), "{got:?}");
+    }
+
+    #[test]
+    fn a_ready_customer_batch_is_not_kept_out_by_an_idle_reserve() {
+        let rules = rules(10, 0.5);
+        // The bucket is full, the background has nothing to send.
+        let mut levels = Levels {
+            shared: 10.0,
+            ..Levels::default()
+        };
+        // A plain call waits for the bucket to drain to the customers' cap (5): 3 s.
+        let plain = rules.apply(&mut levels, Duration::ZERO, Change::Peek(Customer));
+        assert_eq!(plain, Duration::from_secs(3));
+        // A ready batch waits for one drained slot only, and takes it.
+        let ready = rules.apply(&mut levels, Duration::ZERO, Change::Ready(Customer));
+        assert_eq!(ready, Duration::from_millis(500));
+        assert!(enter(&rules, &mut levels, 500, Customer));
+        // The background, with something to send, finds the bucket full and waits for the
+        // next drained slot, which is its own: the batch did not keep it out.
+        assert!(!enter(&rules, &mut levels, 0, Background));
+        assert!(enter(&rules, &mut levels, 500, Background));
+    }
+
+    #[test]
+    fn pressure_is_the_time_until_the_bucket_is_half_empty() {
+        let rules = rules(10, 0.5);
+        let mut levels = Levels {
+            shared: 4.0,
+            ..Levels::default()
+        };
+        assert_eq!(
+            rules.apply(&mut levels, Duration::ZERO, Change::Pressure),
+            Duration::ZERO
+        );
+        levels.shared = 9.0;
+        let before = levels;
+        assert_eq!(
+            rules.apply(&mut levels, Duration::ZERO, Change::Pressure),
+            Duration::from_secs(2)
+        );
+        assert_eq!(levels, before, "reads only");
     }
 
     #[test]

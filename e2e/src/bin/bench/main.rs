@@ -11,6 +11,7 @@ mod load;
 mod speed;
 mod throughput;
 mod throughput_sustained;
+mod throughput_trace;
 mod weight;
 
 use b24pay_e2e::store::{pg_url, StoreKind};
@@ -50,6 +51,12 @@ struct Args {
     /// The sustained-rate search's upper bound, payments/s.
     #[arg(long, default_value_t = 40.0)]
     sustained_max: f64,
+    /// Only these sustained rates (batching on) instead of the search, e.g. to trace one.
+    #[arg(long, value_delimiter = ',')]
+    sustained_rates: Vec<f64>,
+    /// Write a trace of each sustained level into this directory (see `throughput_trace.rs`).
+    #[arg(long)]
+    sustained_trace: Option<PathBuf>,
     /// Where to write the figures (default: the repository's BENCHMARKS.md).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -333,6 +340,8 @@ async fn sustained(args: &Args) -> (String, String) {
         hold: std::time::Duration::from_secs(args.sustained_secs),
         levels: args.sustained_levels,
         max: args.sustained_max,
+        rates: args.sustained_rates.clone(),
+        trace: args.sustained_trace.clone(),
     };
     eprintln!(
         "sustained: payments/s paid within 10 s, each level held {} s (batching off once, then on)",

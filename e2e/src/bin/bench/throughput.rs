@@ -39,16 +39,38 @@ pub struct Regime {
 /// What one customer saw: the final answer's time, and whether it was a success.
 pub(crate) type Seen = Option<(Duration, bool)>;
 
+/// One press of Pay (or a coming back): when it was sent and answered (after the first
+/// press), the HTTP status (0: no answer) and the `Retry-After` it was given.
+#[derive(Clone, Debug)]
+pub(crate) struct Try {
+    pub sent: Duration,
+    pub answered: Duration,
+    pub status: u16,
+    pub retry_after: Option<u64>,
+}
+
 pub(crate) async fn customer(
     stack: Arc<Stack>,
     id: u64,
     started: Instant,
     patience: Duration,
 ) -> Seen {
+    customer_traced(stack, id, started, patience).await.0
+}
+
+/// A customer, with each of its tries.
+pub(crate) async fn customer_traced(
+    stack: Arc<Stack>,
+    id: u64,
+    started: Instant,
+    patience: Duration,
+) -> (Seen, Vec<Try>) {
     let key = format!("thr{id:012}{:08x}", rand::random::<u32>());
     let body = stack.confirm_body(id, "1990.00", "RUB", cards::APPROVED);
     let url = format!("{}/api/v1/payments", stack.base);
+    let mut tries = Vec::new();
     loop {
+        let sent = started.elapsed();
         let answer = stack
             .http
             .post(&url)
@@ -56,32 +78,43 @@ pub(crate) async fn customer(
             .json(&body)
             .send()
             .await;
+        let retry_after = answer.as_ref().ok().and_then(|r| {
+            r.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        });
+        tries.push(Try {
+            sent,
+            answered: started.elapsed(),
+            status: answer.as_ref().map_or(0, |r| r.status().as_u16()),
+            retry_after,
+        });
         let again = match answer {
             Ok(r) if r.status() == 200 => {
                 let view: serde_json::Value = r.json().await.unwrap_or_default();
-                return Some((started.elapsed(), view["state"] == "succeeded"));
+                return (
+                    Some((started.elapsed(), view["state"] == "succeeded")),
+                    tries,
+                );
             }
             // "The portal is unavailable" (its budget spent): the customer presses Pay again.
             Ok(r) if r.status() == 502 => 2,
-            Ok(r) if r.status() == 429 || r.status() == 503 => r
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-                .unwrap_or(1)
-                .clamp(1, 10),
+            Ok(r) if r.status() == 429 || r.status() == 503 => {
+                retry_after.unwrap_or(1).clamp(1, 10)
+            }
             Ok(r) => {
                 let status = r.status();
                 let text = r.text().await.unwrap_or_default();
                 if std::env::var_os("B24PAY_BENCH_DEBUG").is_some() {
                     eprintln!("customer {id}: {status} {text}");
                 }
-                return Some((started.elapsed(), false));
+                return (Some((started.elapsed(), false)), tries);
             }
             // Connection refused or reset under load: come back like a customer would.
             Err(_) => 1,
         };
         if started.elapsed() + Duration::from_secs(again) >= patience {
-            return None;
+            return (None, tries);
         }
         tokio::time::sleep(Duration::from_secs(again)).await;
     }
@@ -105,6 +138,11 @@ pub(crate) async fn stack(batch: bool) -> Arc<Stack> {
         .env("B24PAY_PORTAL_BATCH", if batch { "on" } else { "off" })
         // Every customer comes from 127.0.0.1 here.
         .env("B24PAY_CONNECTIONS_PER_IP", "0");
+    // For a trace of the companion's scheduling (e.g. `warn,b24pay_companion::portal=debug`).
+    let options = match std::env::var("B24PAY_BENCH_LOG") {
+        Ok(filter) => options.env("B24PAY_LOG", &filter),
+        Err(_) => options,
+    };
     Arc::new(Stack::start(options).await)
 }
 

@@ -14,10 +14,12 @@
 //! are known, then bisects between the highest rate that held and the lowest that missed, for
 //! at most [`Plan::levels`] levels.
 
-use super::throughput::{customer, percentile, stack};
+use super::throughput::{customer_traced, percentile, stack, Try};
+use super::throughput_trace::{self as trace, Sampler, Traced};
 use b24pay_e2e::stack::Stack;
 use b24pay_sandbox::RateLimit;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -30,7 +32,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(50);
 /// Target from issue 13: payments per second per portal on a 2 requests/s portal.
 const TARGET_PER_S: f64 = 25.0;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     /// How long each level is offered before it is measured (the companion learns the
     /// portal's bucket is full from its first refusal; customers meanwhile queue).
@@ -41,6 +43,10 @@ pub struct Plan {
     pub levels: usize,
     /// The search's upper bound (payments/s).
     pub max: f64,
+    /// Only these rates, batching on, instead of the search (to look at one level).
+    pub rates: Vec<f64>,
+    /// Where to write each level's trace ([`super::throughput_trace`]), if anywhere.
+    pub trace: Option<PathBuf>,
 }
 
 pub struct Level {
@@ -123,13 +129,16 @@ async fn watch_paid(stack: &Stack, ids: &[u64], s: Schedule) -> (Vec<Option<Dura
     }
 }
 
+/// Per customer: its final answer's time, and its tries.
+type Answers = Arc<Mutex<Vec<(Option<Duration>, Vec<Try>)>>>;
+
 /// Customers arriving on schedule; each writes its final answer's time into `answers`.
 /// Aborting the returned task aborts every customer.
 fn arrivals(
     stack: Arc<Stack>,
     ids: Vec<u64>,
     s: Schedule,
-    answers: Arc<Mutex<Vec<Option<Duration>>>>,
+    answers: Answers,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut customers = JoinSet::new();
@@ -137,8 +146,9 @@ fn arrivals(
             tokio::time::sleep_until(s.at(i)).await;
             let (stack, answers) = (stack.clone(), answers.clone());
             customers.spawn(async move {
-                let seen = customer(stack, id, s.at(i).into_std(), PAID_WITHIN).await;
-                answers.lock().expect("not poisoned")[i] = seen.map(|(t, _)| t);
+                let (seen, tries) =
+                    customer_traced(stack, id, s.at(i).into_std(), PAID_WITHIN).await;
+                answers.lock().expect("not poisoned")[i] = (seen.map(|(t, _)| t), tries);
             });
         }
         while customers.join_next().await.is_some() {}
@@ -173,7 +183,11 @@ async fn run(rate: f64, batch: bool, plan: &Plan) -> Seen {
         rate,
         n: warm + n,
     };
-    let answers = Arc::new(Mutex::new(vec![None; warm + n]));
+    let answers: Answers = Arc::new(Mutex::new(vec![(None, Vec::new()); warm + n]));
+    let sampler = plan
+        .trace
+        .as_ref()
+        .map(|_| Sampler::start(stack.clone(), everyone.t0));
     let mut customers = arrivals(stack.clone(), all.clone(), everyone, answers.clone());
     // The measured customers: those after the warm-up.
     let s = Schedule {
@@ -199,7 +213,24 @@ async fn run(rate: f64, batch: bool, plan: &Plan) -> Seen {
             calls("sale.paysystem.list"),
         );
     }
-    let answers = answers.lock().expect("not poisoned")[warm..].to_vec();
+    let answers = answers.lock().expect("not poisoned").clone();
+    if let (Some(dir), Some(sampler)) = (&plan.trace, sampler) {
+        let traced: Vec<Traced> = answers
+            .iter()
+            .enumerate()
+            .map(|(i, (_, tries))| Traced {
+                index: i,
+                payment: all[i],
+                pressed: everyone.at(i) - everyone.t0,
+                measured: i >= warm,
+                paid_after: i.checked_sub(warm).and_then(|m| paid[m]),
+                tries,
+            })
+            .collect();
+        let name = format!("level-{rate}-batch-{}", if batch { "on" } else { "off" });
+        trace::write(dir, &name, &stack, &traced, sampler);
+    }
+    let answers = answers[warm..].iter().map(|(t, _)| *t).collect();
     Seen {
         s,
         paid,
@@ -305,6 +336,29 @@ pub struct Sustained {
 /// Batching off at the target, then the batched search from the target.
 pub async fn measure(plan: Plan) -> Sustained {
     let started = Instant::now();
+    if !plan.rates.is_empty() {
+        let mut levels = Vec::new();
+        for rate in plan.rates.clone() {
+            levels.push(level(rate, true, &plan).await);
+        }
+        let held = levels
+            .iter()
+            .filter(|l| l.held)
+            .map(|l| l.rate)
+            .reduce(f64::max);
+        let failed = levels
+            .iter()
+            .filter(|l| !l.held)
+            .map(|l| l.rate)
+            .reduce(f64::min);
+        return Sustained {
+            plan,
+            levels,
+            held,
+            failed,
+            took: started.elapsed(),
+        };
+    }
     let mut levels = vec![level(TARGET_PER_S, false, &plan).await];
     let (mut held, mut failed) = (None::<f64>, None::<f64>);
     let mut next = Some(TARGET_PER_S);
