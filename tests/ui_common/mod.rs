@@ -213,7 +213,10 @@ pub fn leave(input: &HtmlInputElement) {
 
 /// Lets pending promises, timers and reactive effects run.
 pub async fn settle() {
-    for _ in 0..4 {
+    // Four rounds for the effects after the last stubbed answer on its way has been read
+    // (bounded: ~5 s).
+    let mut quiet = 0;
+    for _ in 0..500 {
         let promise = js_sys::Promise::new(&mut |resolve, _| {
             web_sys::window()
                 .unwrap()
@@ -222,6 +225,19 @@ pub async fn settle() {
         });
         JsFuture::from(promise).await.unwrap();
         leptos::task::tick().await;
+        let pending = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__b24pending".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        if pending > 0.0 {
+            quiet = 0;
+            sleep(10).await;
+        } else {
+            quiet += 1;
+            if quiet == 4 {
+                break;
+            }
+        }
     }
 }
 
@@ -230,6 +246,7 @@ export function stubFetch(answers) {
   if (!Array.isArray(answers)) answers = [answers];
   const calls = [];
   let held = [];
+  window.__b24pending = 0;
   window.fetch = (url, init) => {
     const headers = (init && init.headers) || {};
     calls.push({
@@ -240,11 +257,25 @@ export function stubFetch(answers) {
       body: init && init.body ? JSON.parse(init.body) : null,
     });
     const next = answers.length > 1 ? answers.shift() : answers[0];
-    const answer = () => next === "network"
-      ? Promise.reject(new TypeError("Failed to fetch"))
-      : Promise.resolve(new Response(
-          typeof next.body === "string" ? next.body : JSON.stringify(next.body),
-          { status: next.status, headers: { "Content-Type": "application/json" } }));
+    // settle() waits while an answer is on its way: from the call until its body is read (slow
+    // in a loaded Firefox), or until the task after it arrives when the widget reads no body.
+    let reading = false;
+    const done = () => { window.__b24pending -= 1; };
+    const arrived = () => setTimeout(() => { if (!reading) done(); }, 0);
+    const answer = () => {
+      window.__b24pending += 1;
+      if (next === "network") {
+        arrived();
+        return Promise.reject(new TypeError("Failed to fetch"));
+      }
+      const response = new Response(
+        typeof next.body === "string" ? next.body : JSON.stringify(next.body),
+        { status: next.status, headers: { "Content-Type": "application/json" } });
+      const json = response.json.bind(response);
+      response.json = () => { reading = true; return json().finally(done); };
+      arrived();
+      return Promise.resolve(response);
+    };
     if (next.hold) {
       return new Promise((resolve, reject) => held.push(() => answer().then(resolve, reject)));
     }
