@@ -49,7 +49,10 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 async fn security_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     // `/api/v1/…`, and installed portals' `/p/{pid}/api/v1/…`.
-    let api = path.starts_with("/api/") || path.contains(&format!("{API_PREFIX}/"));
+    let api = path.starts_with("/api/")
+        || path
+            .split_once(API_PREFIX)
+            .is_some_and(|(_, rest)| rest.starts_with('/'));
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
