@@ -5,6 +5,7 @@
 use crate::companion::{Companion, CompanionConfig};
 use crate::store::{Ledger, StoreKind};
 use b24pay_companion::store::StoreLocation;
+use b24pay_protocol::api::{path, API_PREFIX};
 use b24pay_sandbox::{NewPayment, PaymentSnapshot, Sandbox, SandboxHandle};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -219,16 +220,17 @@ impl Stack {
         })
     }
 
+    /// The companion's `POST /api/v1/payments` URL.
+    pub fn payments_url(&self) -> String {
+        let (prefix, payments) = (API_PREFIX, path::PAYMENTS);
+        format!("{}{prefix}{payments}", self.base)
+    }
+
     /// `POST /api/v1/payments`; `Err` for connection failures (a dead companion).
     pub async fn confirm(&self, key: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
         let response = self
             .http
-            .post(format!(
-                "{}{}{}",
-                self.base,
-                b24pay_protocol::api::API_PREFIX,
-                b24pay_protocol::api::path::PAYMENTS
-            ))
+            .post(self.payments_url())
             .header("Idempotency-Key", key)
             .json(body)
             .send()

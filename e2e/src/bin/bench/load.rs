@@ -83,7 +83,7 @@ fn prepare(stack: &Stack, clients: usize, payments: usize) -> Work {
 /// One load client: takes the next payment until none is left, confirms it and times the
 /// answer. Returns its latencies and how many answers were not `succeeded`.
 async fn client(stack: Arc<Stack>, work: Work, next: Arc<AtomicUsize>) -> (Vec<Duration>, usize) {
-    let url = format!("{}/api/v1/payments", stack.base);
+    let url = stack.payments_url();
     let mut latencies = Vec::new();
     let mut errors = 0;
     loop {

@@ -67,7 +67,7 @@ pub(crate) async fn customer_traced(
 ) -> (Seen, Vec<Try>) {
     let key = format!("thr{id:012}{:08x}", rand::random::<u32>());
     let body = stack.confirm_body(id, "1990.00", "RUB", cards::APPROVED);
-    let url = format!("{}/api/v1/payments", stack.base);
+    let url = stack.payments_url();
     let mut tries = Vec::new();
     loop {
         let sent = started.elapsed();

@@ -3,7 +3,7 @@
 use super::super::new_key;
 use b24pay_e2e::cards;
 use b24pay_e2e::stack::Stack;
-use b24pay_protocol::api::API_PREFIX;
+use b24pay_protocol::api::{path, API_PREFIX};
 use rand::rngs::StdRng;
 use serde_json::{json, Value};
 
@@ -18,7 +18,7 @@ pub(super) struct Hostile {
 }
 
 fn payments_path() -> String {
-    format!("{API_PREFIX}/payments")
+    [API_PREFIX, path::PAYMENTS].concat()
 }
 
 impl Hostile {
