@@ -7,7 +7,7 @@
 //! late lane never calls the portal for a row another instance may have claimed since.
 
 use super::Outbox;
-use crate::portal::{PortalKey, CONFIRMS_PER_BATCH, HOLD_UNDER_PRESSURE};
+use crate::portal::{hold_left, PortalKey, CONFIRMS_PER_BATCH};
 use crate::store::{now_ms, OutboxItem};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -142,16 +142,15 @@ async fn gather(
 
 /// How long a lane that has gathered for `gathered` goes on (zero: deliver now). While the
 /// portal's budget is under pressure, a batch waits until it is full or has gathered for
-/// [`HOLD_UNDER_PRESSURE`], then for its slot (noted as waiting, so customers take turns with
+/// [`crate::portal::HOLD_UNDER_PRESSURE`], then for its slot (noted as waiting, so customers take turns with
 /// it); otherwise it goes as soon as a slot is to spare.
 async fn keep_gathering(portal: &dyn crate::portal::Portal, gathered: Duration) -> Duration {
     if !portal.outbox_pressure().await {
         return portal.outbox_wait().await;
     }
-    if gathered >= HOLD_UNDER_PRESSURE {
-        portal.outbox_ready_wait().await
-    } else {
-        HOLD_UNDER_PRESSURE - gathered
+    match hold_left(gathered) {
+        Some(left) => left,
+        None => portal.outbox_ready_wait().await,
     }
 }
 

@@ -25,6 +25,15 @@ const GATHER_STEP: Duration = Duration::from_millis(50);
 /// batch is ready to go (unless it fills first).
 pub const HOLD_UNDER_PRESSURE: Duration = Duration::from_secs(1);
 
+/// Under pressure, how much longer a batch whose oldest item has waited `held` keeps
+/// gathering; `None`: it is ready, and waits for its slot. The verification coalescer and the
+/// outbox lanes follow this one rule.
+pub fn hold_left(held: Duration) -> Option<Duration> {
+    HOLD_UNDER_PRESSURE
+        .checked_sub(held)
+        .filter(|left| !left.is_zero())
+}
+
 /// A settings read, as the flow needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Read {
@@ -188,11 +197,9 @@ impl Shared {
         if self.client.pressure().await.is_zero() {
             return self.client.wait_now().await;
         }
-        let oldest = self.oldest();
-        if oldest >= HOLD_UNDER_PRESSURE {
-            self.client.ready_wait().await
-        } else {
-            HOLD_UNDER_PRESSURE - oldest
+        match hold_left(self.oldest()) {
+            Some(left) => left,
+            None => self.client.ready_wait().await,
         }
     }
 
@@ -272,5 +279,21 @@ async fn send(client: &Client, group: Vec<Waiter>) {
     for waiter in leftovers {
         let answer = waiter.read.alone(client).await;
         let _ = waiter.reply.send(answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_holds_until_its_oldest_item_has_waited_the_hold() {
+        assert_eq!(hold_left(Duration::ZERO), Some(HOLD_UNDER_PRESSURE));
+        assert_eq!(
+            hold_left(Duration::from_millis(400)),
+            Some(HOLD_UNDER_PRESSURE - Duration::from_millis(400))
+        );
+        assert_eq!(hold_left(HOLD_UNDER_PRESSURE), None);
+        assert_eq!(hold_left(HOLD_UNDER_PRESSURE * 3), None);
     }
 }

@@ -14,7 +14,7 @@ pub mod tokens;
 
 pub use batched::CONFIRMS_PER_BATCH;
 pub use bitrix24::Bitrix24Portal;
-pub use coalesce::HOLD_UNDER_PRESSURE;
+pub use coalesce::{hold_left, HOLD_UNDER_PRESSURE};
 pub use directory::{AppClients, Portals, SharedPortals, Unconfigured};
 pub use facts::facts_from_settings;
 pub use key::{PortalKey, PublicId};
