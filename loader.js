@@ -23,10 +23,14 @@
 // 5. Starts the browser's language catalogue in parallel with the wasm.
 // 6. Runs Stripe.js's 3-D Secure step when a payment asks for it (src/stripe.rs), loading
 //    Stripe.js only then.
-// 7. Starts the wasm (`b24payStart`, called by index.html's module script; Trunk.toml says
-//    why): once the portal's message has been answered, so that the answer never waits behind
-//    the wasm's start-up on the main thread; at once when the page is not framed; and a little
-//    after the page's `load` when no acceptable message has come (the app then explains).
+// 7. Does not hold the wasm back: index.html's module script starts it as soon as it is
+//    compiled (Trunk.toml), and the app mounts in its waiting state while the portal's message
+//    is on its way, so that after the message only the payment's own view is built
+//    (BENCHMARKS.md, "Widget speed": started after the message, instantiating and mounting
+//    came after it too).
+// 8. Makes the page's first `Intl.NumberFormat` while waiting: the first one of a page loads
+//    ICU's number data (15–25 ms measured in headless Chromium), which the amount's format then
+//    paid after the portal's message.
 //
 // The app checks every message again itself; this only decides whether to post a height, by
 // the same rules (src/config.rs's `Origin::parse` for the allowed origins, src/portal/
@@ -93,9 +97,9 @@
         postHeight([event.origin]);
       }
       // The browser sends a message to another origin's window from a task of its own, after
-      // this one: the app (its start, its handling of this message) waits until after it, or
-      // the portal would have the height only once the app is done (~130 ms later).
-      setTimeout(function () { flush(); start(); }, 0);
+      // this one: the app's handling of this message waits until after it, or the portal would
+      // have the height only once the app is done.
+      setTimeout(flush, 0);
       return;
     }
     ignored++;
@@ -141,22 +145,14 @@
       }
     }, 1000 << done);
   });
-  var app = null;
-  function start() {
-    var run = app;
-    app = null;
-    if (run) run();
-  }
-  window.b24payStart = function (run) {
-    app = run;
-    if (accepted || !framed) return start();
-    afterLoad(function () { setTimeout(start, 300); });
-  };
   window.b24payTakeMessages = function (handler) {
     deliver = handler || null;
     flush();
   };
   postHeight(allowed);
+  setTimeout(function () {
+    try { new Intl.NumberFormat().format(0); } catch (e) { /* only a warm-up */ }
+  }, 0);
 
   // Language catalogues (English is in the wasm): one request per language, resolving to
   // the parsed catalogue or null. The browser's language starts now, in parallel with the
