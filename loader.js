@@ -25,9 +25,9 @@
 //    Stripe.js only then.
 // 7. Does not hold the wasm back: index.html's module script starts it as soon as it is
 //    compiled (Trunk.toml), and the app mounts in its waiting state while the portal's message
-//    is on its way, so that after the message only the payment's own view is built
-//    (BENCHMARKS.md, "Widget speed": started after the message, instantiating and mounting
-//    came after it too).
+//    is on its way, so that after the message only the payment's own view is built (started
+//    after the message, instantiating and mounting came after it too: BENCHMARKS.md, "Widget
+//    speed: where the time goes").
 // 8. Makes the page's first `Intl.NumberFormat` while waiting: the first one of a page loads
 //    ICU's number data (15–25 ms measured in headless Chromium), which the amount's format then
 //    paid after the portal's message.
