@@ -43,6 +43,29 @@ fn is_empty(v: &Value) -> bool {
     matches!(v, Value::Null) || matches!(v, Value::String(s) if s.is_empty())
 }
 
+/// `convert`'s reading of `v`, or the error every helper gives: what was `expected`, and what
+/// came instead (its kind only, never its content).
+fn read<T, E: serde::de::Error>(
+    v: &Value,
+    convert: fn(&Value) -> Option<T>,
+    expected: &str,
+) -> Result<T, E> {
+    convert(v).ok_or_else(|| E::custom(format!("expected {expected}, got {}", describe(v))))
+}
+
+/// As [`read`], with `null` and `""` (or a missing field) read as None.
+fn read_opt<'de, D: Deserializer<'de>, T>(
+    d: D,
+    convert: fn(&Value) -> Option<T>,
+    expected: &str,
+) -> Result<Option<T>, D::Error> {
+    let v = Value::deserialize(d)?;
+    if is_empty(&v) {
+        return Ok(None);
+    }
+    read(&v, convert, expected).map(Some)
+}
+
 fn to_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
@@ -58,54 +81,32 @@ fn to_bool(v: &Value) -> Option<bool> {
 
 /// `5`, `"5"` → 5.
 pub(crate) fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let v = Value::deserialize(d)?;
-    to_u64(&v).ok_or_else(|| D::Error::custom(format!("expected an id, got {}", describe(&v))))
+    read(&Value::deserialize(d)?, to_u64, "an id")
 }
 
 /// `5`, `"5"` → Some(5); `null`, `""`, missing → None.
 pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if is_empty(&v) {
-        return Ok(None);
-    }
-    to_u64(&v)
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("expected an id, got {}", describe(&v))))
+    read_opt(d, to_u64, "an id")
 }
 
 /// `100`, `"100"` → Some(100); `null`, `""` → None.
 pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if is_empty(&v) {
-        return Ok(None);
-    }
-    to_i64(&v)
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("expected an integer, got {}", describe(&v))))
+    read_opt(d, to_i64, "an integer")
 }
 
 /// A method's boolean result: `true`, `"Y"`, `1`, `"true"`.
 pub(crate) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let v = Value::deserialize(d)?;
-    to_bool(&v).ok_or_else(|| D::Error::custom(format!("expected a boolean, got {}", describe(&v))))
+    read(&Value::deserialize(d)?, to_bool, "a boolean")
 }
 
 /// Text that may arrive as a number: `"abc"`, `42`, `true` → Some(text); `null`, `""` → None.
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if is_empty(&v) {
-        return Ok(None);
-    }
-    scalar_to_string(&v)
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("expected text, got {}", describe(&v))))
+    read_opt(d, scalar_to_string, "text")
 }
 
 /// Text that may arrive as a number; `null` becomes `""`.
 pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Value::deserialize(d)?;
-    scalar_to_string(&v)
-        .ok_or_else(|| D::Error::custom(format!("expected text, got {}", describe(&v))))
+    read(&Value::deserialize(d)?, scalar_to_string, "text")
 }
 
 /// The text form of a scalar as PHP would print it. Objects and arrays have none.
@@ -138,10 +139,7 @@ pub(crate) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
     };
     items
         .iter()
-        .map(|v| {
-            scalar_to_string(v)
-                .ok_or_else(|| D::Error::custom(format!("expected a string, got {}", describe(v))))
-        })
+        .map(|v| read(v, scalar_to_string, "a string"))
         .collect()
 }
 
@@ -219,13 +217,7 @@ pub(crate) mod opt_yn {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        let v = Value::deserialize(d)?;
-        if is_empty(&v) {
-            return Ok(None);
-        }
-        to_bool(&v)
-            .map(Some)
-            .ok_or_else(|| D::Error::custom(format!("expected Y or N, got {}", describe(&v))))
+        read_opt(d, to_bool, "Y or N")
     }
 }
 
